@@ -1,0 +1,44 @@
+# Everything runs inside .venv, which this Makefile creates on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SHARED ?= ../shared
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv run test lint typecheck pytest bench conformance clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+## The main job: run a sample workflow with the live trace.
+run: venv
+	$(BIN)/asl exec samples/order_pipeline/machine.asl.json \
+		--input samples/order_pipeline/input.json \
+		--lambda-dir samples/order_pipeline --clock virtual
+
+## Lint, type-check and run the whole test suite (what CI runs).
+test: lint typecheck pytest
+
+lint: venv
+	$(BIN)/ruff check asl runtime tests bench
+	$(BIN)/ruff format --check asl runtime tests bench
+
+typecheck: venv
+	$(BIN)/mypy asl runtime
+
+pytest: venv
+	$(BIN)/pytest
+
+bench: venv
+	$(BIN)/python bench/run.py --shared $(SHARED)
+
+conformance: venv
+	$(BIN)/python $(SHARED)/conformance/run.py --cmd $(abspath $(BIN))/asl -v
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

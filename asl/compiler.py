@@ -1,0 +1,360 @@
+"""Turn a (validated) definition into the immutable model of :mod:`asl.model`.
+
+Every expression is compiled here, once; a syntax error becomes a
+:class:`~asl.errors.DefinitionError` whose diagnostic names the JSON Pointer of the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from asl import model as m
+from asl.errors import DefinitionError, ExpressionSyntaxError
+
+__all__ = ["PathValue", "compile_machine"]
+
+
+@dataclass(frozen=True, slots=True)
+class PathValue:
+    """Adapts a compiled path to the :class:`~asl.model.Evaluable` protocol."""
+
+    path: Any
+
+    @property
+    def text(self) -> str:
+        return str(self.path.text)
+
+    def evaluate(self, data: Any, context: Any, variables: Mapping[str, Any]) -> Any:
+        return self.path.get(data, context, variables)
+
+
+def _pointer_part(name: str) -> str:
+    return name.replace("~", "~0").replace("/", "~1")
+
+
+class _Compiler:
+    """Walks the definition; ``self.where`` is the JSON Pointer of the current field."""
+
+    def __init__(self, machine_ql: m.QueryLanguage) -> None:
+        self.machine_ql = machine_ql
+        self.where = ""
+        self.all_states: dict[str, m.State] = {}
+
+    @contextmanager
+    def at(self, *parts: str | int) -> Iterator[None]:
+        saved = self.where
+        self.where = saved + "".join("/" + _pointer_part(str(p)) for p in parts)
+        try:
+            yield
+        except ExpressionSyntaxError as exc:
+            raise _located(self.where, exc) from exc
+        finally:
+            self.where = saved
+
+    # -- scopes -----------------------------------------------------------------
+
+    def branch(self, raw: Mapping[str, Any], mode: str = "INLINE") -> m.Branch:
+        states: dict[str, m.State] = {}
+        for name, spec in raw["States"].items():
+            with self.at("States", name):
+                state = self.state(name, spec)
+            states[name] = state
+            self.all_states[name] = state
+        return m.Branch(raw["StartAt"], states, mode)
+
+    def state(self, name: str, raw: Mapping[str, Any]) -> m.State:
+        ql: m.QueryLanguage = raw.get("QueryLanguage", self.machine_ql)
+        kind = raw["Type"]
+        common: dict[str, Any] = {
+            "name": name,
+            "type": kind,
+            "query_language": ql,
+            "comment": raw.get("Comment"),
+            "next": raw.get("Next"),
+            "raw": raw,
+        }
+        if ql == "JSONPath":
+            common["input_path"] = self.optional(raw, "InputPath", self.path)
+            common["output_path"] = self.optional(raw, "OutputPath", self.path)
+            if "Assign" in raw:
+                with self.at("Assign"):
+                    common["assign"] = self.template(raw["Assign"], "Assign")
+        else:
+            if "Output" in raw:
+                with self.at("Output"):
+                    common["output"] = self.jsonata(raw["Output"], "Output")
+            if "Assign" in raw:
+                with self.at("Assign"):
+                    common["assign"] = self.jsonata(raw["Assign"], "Assign")
+        builder: Callable[[Mapping[str, Any], dict[str, Any]], m.State] = getattr(
+            self, "state_" + kind.lower()
+        )
+        return builder(raw, common)
+
+    # -- per state type ----------------------------------------------------------
+
+    def with_result(self, raw: Mapping[str, Any], common: dict[str, Any]) -> dict[str, Any]:
+        if common["query_language"] == "JSONPath":
+            if "Parameters" in raw and raw.get("Type") != "Map":
+                with self.at("Parameters"):
+                    common["parameters"] = self.template(raw["Parameters"], "Parameters")
+            if "ResultSelector" in raw:
+                with self.at("ResultSelector"):
+                    common["result_selector"] = self.template(
+                        raw["ResultSelector"], "ResultSelector"
+                    )
+            common["result_path"] = self.optional(raw, "ResultPath", self.reference_path)
+        return common
+
+    def with_errors(self, raw: Mapping[str, Any], common: dict[str, Any]) -> dict[str, Any]:
+        self.with_result(raw, common)
+        if common["query_language"] == "JSONata" and "Arguments" in raw:
+            with self.at("Arguments"):
+                common["arguments"] = self.jsonata(raw["Arguments"], "Arguments")
+        common["retry"] = tuple(self.retrier(r) for r in raw.get("Retry", ()))
+        catchers = []
+        for i, c in enumerate(raw.get("Catch", ())):
+            with self.at("Catch", i):
+                catchers.append(self.catcher(c, common["query_language"]))
+        common["catch"] = tuple(catchers)
+        return common
+
+    def state_pass(self, raw: Mapping[str, Any], common: dict[str, Any]) -> m.State:
+        self.with_result(raw, common)
+        return m.PassState(result=raw.get("Result", m.DEFAULT), **common)
+
+    def state_task(self, raw: Mapping[str, Any], common: dict[str, Any]) -> m.State:
+        self.with_errors(raw, common)
+        ql = common["query_language"]
+        return m.TaskState(
+            resource=raw["Resource"],
+            timeout_seconds=self.seconds(raw, "TimeoutSeconds", ql),
+            heartbeat_seconds=self.seconds(raw, "HeartbeatSeconds", ql),
+            credentials=self.credentials(raw.get("Credentials"), ql),
+            **common,
+        )
+
+    def state_choice(self, raw: Mapping[str, Any], common: dict[str, Any]) -> m.State:
+        ql = common["query_language"]
+        rules = []
+        for i, rule in enumerate(raw.get("Choices", ())):
+            with self.at("Choices", i):
+                rules.append(self.choice_rule(rule, ql))
+        return m.ChoiceState(choices=tuple(rules), default=raw.get("Default"), **common)
+
+    def state_wait(self, raw: Mapping[str, Any], common: dict[str, Any]) -> m.State:
+        ql = common["query_language"]
+        for mode in ("Seconds", "Timestamp", "SecondsPath", "TimestampPath"):
+            if mode in raw:
+                value = raw[mode]
+                with self.at(mode):
+                    if mode.endswith("Path"):
+                        value = self.reference_path(value)
+                    elif ql == "JSONata":
+                        value = self.jsonata(value, mode)
+                return m.WaitState(mode=mode, value=value, **common)
+        return m.WaitState(**common)
+
+    def state_succeed(self, raw: Mapping[str, Any], common: dict[str, Any]) -> m.State:
+        return m.SucceedState(**common)
+
+    def state_fail(self, raw: Mapping[str, Any], common: dict[str, Any]) -> m.State:
+        ql = common["query_language"]
+        fields: dict[str, Any] = {}
+        for key in ("Error", "Cause"):
+            low = key.lower()
+            if key + "Path" in raw:
+                with self.at(key + "Path"):
+                    fields[low] = self.path_or_intrinsic(raw[key + "Path"])
+                fields[low + "_is_path"] = True
+            elif key in raw:
+                with self.at(key):
+                    fields[low] = self.jsonata(raw[key], key) if ql == "JSONata" else raw[key]
+        return m.FailState(**fields, **common)
+
+    def state_parallel(self, raw: Mapping[str, Any], common: dict[str, Any]) -> m.State:
+        self.with_errors(raw, common)
+        branches = []
+        for i, b in enumerate(raw.get("Branches", ())):
+            with self.at("Branches", i):
+                branches.append(self.branch(b))
+        return m.ParallelState(branches=tuple(branches), **common)
+
+    def state_map(self, raw: Mapping[str, Any], common: dict[str, Any]) -> m.State:
+        self.with_errors(raw, common)
+        ql = common["query_language"]
+        key = "ItemProcessor" if "ItemProcessor" in raw else "Iterator"
+        proc_raw = raw.get(key, {"StartAt": "", "States": {}})
+        mode = proc_raw.get("ProcessorConfig", {}).get("Mode", "INLINE")
+        with self.at(key):
+            processor = self.branch(proc_raw, mode)
+        extra: dict[str, Any] = {"processor": processor}
+        selector_key = "ItemSelector" if "ItemSelector" in raw else "Parameters"
+        if selector_key in raw:
+            with self.at(selector_key):
+                extra["item_selector"] = (
+                    self.jsonata(raw[selector_key], selector_key)
+                    if ql == "JSONata"
+                    else self.template(raw[selector_key], selector_key)
+                )
+        if "ItemsPath" in raw:
+            extra["items_path"] = self.optional(raw, "ItemsPath", self.reference_path)
+        if "Items" in raw:
+            with self.at("Items"):
+                extra["items"] = (
+                    self.jsonata(raw["Items"], "Items") if ql == "JSONata" else (raw["Items"])
+                )
+        for field_name, attr in (
+            ("MaxConcurrency", "max_concurrency"),
+            ("ToleratedFailureCount", "tolerated_failure_count"),
+            ("ToleratedFailurePercentage", "tolerated_failure_percentage"),
+        ):
+            value = self.seconds(raw, field_name, ql)
+            if value is not None:
+                extra[attr] = value
+        extra["item_reader"] = raw.get("ItemReader")
+        extra["item_batcher"] = raw.get("ItemBatcher")
+        extra["result_writer"] = raw.get("ResultWriter")
+        extra["label"] = raw.get("Label")
+        return m.MapState(**extra, **common)
+
+    # -- pieces ----------------------------------------------------------------
+
+    def optional(self, raw: Mapping[str, Any], key: str, build: Callable[[str], Any]) -> Any:
+        if key not in raw:
+            return m.DEFAULT
+        if raw[key] is None:
+            return None
+        with self.at(key):
+            return build(raw[key])
+
+    def seconds(self, raw: Mapping[str, Any], key: str, ql: m.QueryLanguage) -> Any:
+        """An integer field with a ``...Path`` twin (or a JSONata expression)."""
+        if key + "Path" in raw:
+            with self.at(key + "Path"):
+                return ("path", self.reference_path(raw[key + "Path"]))
+        if key in raw:
+            value = raw[key]
+            if ql == "JSONata":
+                with self.at(key):
+                    return ("jsonata", self.jsonata(value, key))
+            return ("value", value)
+        return None
+
+    def retrier(self, raw: Mapping[str, Any]) -> m.Retrier:
+        max_delay = raw.get("MaxDelaySeconds")
+        return m.Retrier(
+            error_equals=tuple(raw["ErrorEquals"]),
+            interval_seconds=raw.get("IntervalSeconds", 1),
+            max_attempts=raw.get("MaxAttempts", 3),
+            backoff_rate=raw.get("BackoffRate", 2.0),
+            max_delay_seconds=max_delay,
+            jitter_full=raw.get("JitterStrategy", "NONE") == "FULL",
+        )
+
+    def catcher(self, raw: Mapping[str, Any], ql: m.QueryLanguage) -> m.Catcher:
+        assign = output = None
+        result_path: Any = m.DEFAULT
+        if ql == "JSONPath":
+            result_path = self.optional(raw, "ResultPath", self.reference_path)
+            if "Assign" in raw:
+                with self.at("Assign"):
+                    assign = self.template(raw["Assign"], "Assign")
+        else:
+            if "Output" in raw:
+                with self.at("Output"):
+                    output = self.jsonata(raw["Output"], "Output")
+            if "Assign" in raw:
+                with self.at("Assign"):
+                    assign = self.jsonata(raw["Assign"], "Assign")
+        return m.Catcher(tuple(raw["ErrorEquals"]), raw["Next"], result_path, output, assign)
+
+    def choice_rule(self, raw: Mapping[str, Any], ql: m.QueryLanguage) -> m.ChoiceRule:
+        assign = output = None
+        if ql == "JSONata":
+            cond = raw.get("Condition")
+            with self.at("Condition"):
+                condition = self.jsonata(cond, "Condition") if isinstance(cond, str) else cond
+            if "Output" in raw:
+                with self.at("Output"):
+                    output = self.jsonata(raw["Output"], "Output")
+            if "Assign" in raw:
+                with self.at("Assign"):
+                    assign = self.jsonata(raw["Assign"], "Assign")
+        else:
+            from asl.choice import compile_choice_rule
+
+            condition = compile_choice_rule(raw)
+            if "Assign" in raw:
+                with self.at("Assign"):
+                    assign = self.template(raw["Assign"], "Assign")
+        return m.ChoiceRule(condition=condition, next=raw["Next"], assign=assign, output=output)
+
+    def credentials(self, raw: Any, ql: m.QueryLanguage) -> Any:
+        if raw is None:
+            return None
+        with self.at("Credentials"):
+            if ql == "JSONata":
+                return self.jsonata(raw, "Credentials")
+            return self.template(raw, "Credentials")
+
+    def path(self, text: str) -> Any:
+        from asl.paths import compile_path
+
+        return compile_path(text)
+
+    def reference_path(self, text: str) -> Any:
+        from asl.paths import compile_reference_path
+
+        return compile_reference_path(text)
+
+    def path_or_intrinsic(self, text: str) -> Any:
+        if text.startswith("$"):
+            return PathValue(self.path(text))
+        from asl.intrinsics import compile_intrinsic
+
+        return compile_intrinsic(text)
+
+    def template(self, value: Any, field: str) -> Any:
+        from asl.template import compile_template
+
+        return compile_template(value, field=field)
+
+    def jsonata(self, value: Any, field: str) -> Any:
+        from asl.jsonata import compile_value
+
+        return compile_value(value, field=field)
+
+
+def _located(where: str, exc: ExpressionSyntaxError) -> DefinitionError:
+    from asl.validate.diagnostics import Diagnostic
+
+    diag = Diagnostic(
+        severity="ERROR",
+        code="INVALID_EXPRESSION",
+        message=f"{exc.message} in {exc.text!r} at position {exc.position}",
+        location=where or "/",
+    )
+    return DefinitionError([diag])
+
+
+def compile_machine(definition: Mapping[str, Any]) -> m.StateMachine:
+    """Compile a definition that passed validation into a :class:`~asl.model.StateMachine`.
+
+    Raises :class:`DefinitionError` if an expression in it does not compile.
+    """
+    ql: m.QueryLanguage = definition.get("QueryLanguage", "JSONPath")
+    compiler = _Compiler(ql)
+    root = compiler.branch(definition)
+    return m.StateMachine(
+        start_at=root.start_at,
+        states=root.states,
+        query_language=ql,
+        timeout_seconds=definition.get("TimeoutSeconds"),
+        comment=definition.get("Comment"),
+        all_states=dict(compiler.all_states),
+        definition=definition,
+    )

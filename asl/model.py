@@ -1,0 +1,269 @@
+"""The compiled, immutable model of a state machine.
+
+Every path, payload template, intrinsic call, Choice rule and JSONata expression is
+compiled once by :mod:`asl.compiler` into an object with an ``evaluate``/``get`` method;
+the runtime only calls them. Nothing here parses text.
+
+A field that may be absent, ``null`` or set is modelled with :data:`DEFAULT` (absent: the
+spec's default applies), ``None`` (JSON ``null``) or the compiled object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal, Protocol
+
+__all__ = [
+    "DEFAULT",
+    "Branch",
+    "Catcher",
+    "ChoiceRule",
+    "ChoiceState",
+    "Evaluable",
+    "FailState",
+    "JsonataEvaluable",
+    "MapState",
+    "ParallelState",
+    "PassState",
+    "PathLike",
+    "QueryLanguage",
+    "Retrier",
+    "State",
+    "StateMachine",
+    "SucceedState",
+    "TaskState",
+    "WaitState",
+]
+
+QueryLanguage = Literal["JSONPath", "JSONata"]
+
+
+class _Default:
+    """Marks a field left out of the definition (its spec default applies)."""
+
+    _instance: _Default | None = None
+
+    def __new__(cls) -> _Default:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+DEFAULT: Final = _Default()
+
+
+class Evaluable(Protocol):
+    """A compiled JSONPath-mode value: template, intrinsic call or path wrapper."""
+
+    def evaluate(self, data: Any, context: Any, variables: Mapping[str, Any]) -> Any: ...
+
+
+class PathLike(Protocol):
+    """A compiled JSONPath (see :mod:`asl.paths`)."""
+
+    text: str
+
+    def get(self, data: Any, context: Any, variables: Mapping[str, Any]) -> Any: ...
+
+
+class JsonataEvaluable(Protocol):
+    """A compiled JSONata-mode field value (see :mod:`asl.jsonata`)."""
+
+    def evaluate(self, bindings: Mapping[str, Any]) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Retrier:
+    """One entry of a state's ``Retry`` array (SPEC §Retrying after an error)."""
+
+    error_equals: tuple[str, ...]
+    interval_seconds: float = 1
+    max_attempts: int = 3
+    backoff_rate: float = 2.0
+    max_delay_seconds: float | None = None
+    jitter_full: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Catcher:
+    """One entry of a state's ``Catch`` array (SPEC §Fallback states)."""
+
+    error_equals: tuple[str, ...]
+    next: str
+    #: JSONPath ResultPath: DEFAULT (``$``), None (discard), or a reference path.
+    result_path: Any = DEFAULT
+    #: JSONata ``Output`` of the catcher, if any.
+    output: JsonataEvaluable | None = None
+    #: ``Assign`` of the catcher (JSONPath template or JSONata value), if any.
+    assign: Any = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class State:
+    """Fields common to every state type."""
+
+    name: str
+    type: str
+    query_language: QueryLanguage = "JSONPath"
+    #: The next state's name, or None for a terminal state.
+    next: str | None = None
+    comment: str | None = None
+    #: JSONPath: InputPath / OutputPath: DEFAULT (``$``), None (``null``) or a path.
+    input_path: Any = DEFAULT
+    output_path: Any = DEFAULT
+    #: ``Assign``: compiled JSONPath template or JSONata value, or None.
+    assign: Any = None
+    #: JSONata ``Output``, or None.
+    output: JsonataEvaluable | None = None
+    #: The definition of this state as written (for traces and reports).
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_end(self) -> bool:
+        """True when the state ends its scope (End, Succeed, Fail)."""
+        return self.next is None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _WithResult(State):
+    """States that produce a result: Pass, Task, Parallel, Map."""
+
+    #: JSONPath Parameters (or Map ItemSelector) template, or None.
+    parameters: Evaluable | None = None
+    #: JSONPath ResultSelector template, or None.
+    result_selector: Evaluable | None = None
+    #: JSONPath ResultPath: DEFAULT (``$``), None (discard), or a reference path.
+    result_path: Any = DEFAULT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _WithErrors(_WithResult):
+    retry: tuple[Retrier, ...] = ()
+    catch: tuple[Catcher, ...] = ()
+    #: JSONata ``Arguments``, or None.
+    arguments: JsonataEvaluable | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PassState(_WithResult):
+    """Pass: passes its input (or ``Result``) on."""
+
+    result: Any = DEFAULT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskState(_WithErrors):
+    """Task: calls the resource."""
+
+    resource: str = ""
+    #: Seconds, a reference path (TimeoutSecondsPath), a JSONata value, or None.
+    timeout_seconds: Any = None
+    heartbeat_seconds: Any = None
+    credentials: Any = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChoiceRule:
+    """A top-level Choice rule: its condition and where it leads."""
+
+    condition: Any  # asl.choice.Condition or a JSONata value / bool
+    next: str
+    assign: Any = None
+    output: JsonataEvaluable | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChoiceState(State):
+    """Choice: the first rule that matches picks the next state."""
+
+    choices: tuple[ChoiceRule, ...] = ()
+    default: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitState(State):
+    """Wait: one of Seconds, SecondsPath, Timestamp, TimestampPath."""
+
+    #: "Seconds" | "SecondsPath" | "Timestamp" | "TimestampPath"
+    mode: str = "Seconds"
+    #: int seconds, a timestamp string, a compiled path, or a JSONata value.
+    value: Any = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SucceedState(State):
+    """Succeed: ends its scope successfully."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FailState(State):
+    """Fail: ends the execution (or branch) with an error and cause."""
+
+    error: Any = None
+    cause: Any = None
+    #: True when ``error``/``cause`` are paths or intrinsics (ErrorPath/CausePath).
+    error_is_path: bool = False
+    cause_is_path: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """A closed scope of states: the machine, a Parallel branch, a Map processor."""
+
+    start_at: str
+    states: Mapping[str, State]
+    #: Map ProcessorConfig Mode: "INLINE" or "DISTRIBUTED".
+    mode: str = "INLINE"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParallelState(_WithErrors):
+    """Parallel: runs every branch on the same input."""
+
+    branches: tuple[Branch, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MapState(_WithErrors):
+    """Map: runs its processor once per item."""
+
+    processor: Branch = field(default_factory=lambda: Branch("", {}))
+    #: JSONPath ItemsPath (DEFAULT = ``$``) or JSONata ``Items`` value.
+    items_path: Any = DEFAULT
+    items: Any = None
+    #: ItemSelector / Parameters (JSONPath template or JSONata value), or None.
+    item_selector: Any = None
+    #: int, a reference path (MaxConcurrencyPath) or a JSONata value.
+    max_concurrency: Any = 0
+    tolerated_failure_count: Any = None
+    tolerated_failure_percentage: Any = None
+    item_reader: Mapping[str, Any] | None = None
+    item_batcher: Mapping[str, Any] | None = None
+    result_writer: Mapping[str, Any] | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StateMachine:
+    """A compiled state machine."""
+
+    start_at: str
+    states: Mapping[str, State]
+    query_language: QueryLanguage = "JSONPath"
+    timeout_seconds: int | None = None
+    comment: str | None = None
+    #: Every state of the machine, nested ones included, by (unique) name.
+    all_states: Mapping[str, State] = field(default_factory=dict, repr=False)
+    definition: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def root(self) -> Branch:
+        """The top-level scope as a :class:`Branch`."""
+        return Branch(self.start_at, self.states)

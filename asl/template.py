@@ -1,0 +1,192 @@
+"""Payload Templates (SPEC §Payload Template): ``Parameters``, ``ResultSelector``,
+``ItemSelector``, ``Credentials``, ItemReader/ResultWriter ``Parameters`` and the
+JSONPath-mode ``Assign``.
+
+A key ending in ``.$`` (at any depth, including inside objects nested in arrays, as AWS does
+for e.g. ECS ``ContainerOverrides``) is evaluated and renamed without the suffix. Its value is
+a path (``$...`` over the template input, ``$$...`` over the Context Object, ``$name...`` a
+variable) or an intrinsic function call. Everything else is copied as is: constant sub-trees
+are built once at compile time and shared by every evaluation (the runtime never mutates
+values), and a wholly constant template evaluates to its constant.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from asl.errors import ExpressionSyntaxError, StatesError
+from asl.paths import Path, PathNotFound, compile_path
+
+__all__ = ["Evaluable", "Template", "compile_template"]
+
+
+class Evaluable(Protocol):
+    """Anything compiled that evaluates against ``data``, ``context`` and ``variables``."""
+
+    def evaluate(self, data: Any, context: Any, variables: Mapping[str, Any]) -> Any:
+        """Return the value this node stands for."""
+        ...
+
+
+IntrinsicCompiler = Callable[[str], Evaluable]
+
+_NULL_INPUT = "Unable to apply Path transformation to null or empty input."
+
+
+def _compact(value: Any) -> str:
+    """AWS quotes values in causes as compact JSON (``{"foo":"bar"}``, recorded)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Const:
+    """A constant sub-tree, shared by every evaluation."""
+
+    value: Any
+
+    def evaluate(self, data: Any, context: Any, variables: Mapping[str, Any]) -> Any:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class _PathBinding:
+    """``"key.$": "<path>"``."""
+
+    path: Path
+    key: str
+
+    def evaluate(self, data: Any, context: Any, variables: Mapping[str, Any]) -> Any:
+        if data is None and self.path.root == "input":
+            # AWS cause quoted in a user report (Parameters "Input.$": "$" on a null input).
+            raise StatesError("States.Runtime", _NULL_INPUT)
+        try:
+            return self.path.get(data, context, variables)
+        except PathNotFound:
+            # AWS reports States.Runtime here, not the spec's States.ParameterPathFailure
+            # (recorded: "The JSONPath '$.JobName' specified for the field 'JobName.$' could
+            # not be found in the input '{}'").
+            seen = context if self.path.root == "context" else data
+            raise StatesError(
+                "States.Runtime",
+                f"The JSONPath '{self.path.text}' specified for the field '{self.key}' "
+                f"could not be found in the input '{_compact(seen)}'",
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Object:
+    """An object with at least one evaluated member; ``items`` keep the written order."""
+
+    items: tuple[tuple[str, Evaluable], ...]
+
+    def evaluate(self, data: Any, context: Any, variables: Mapping[str, Any]) -> Any:
+        return {key: node.evaluate(data, context, variables) for key, node in self.items}
+
+
+@dataclass(frozen=True, slots=True)
+class _Array:
+    """An array with at least one evaluated element."""
+
+    items: tuple[Evaluable, ...]
+
+    def evaluate(self, data: Any, context: Any, variables: Mapping[str, Any]) -> Any:
+        return [node.evaluate(data, context, variables) for node in self.items]
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A compiled payload template; :meth:`evaluate` builds the payload."""
+
+    field: str
+    """The definition field the template came from (``Parameters``, ``ResultSelector``...)."""
+    _root: Evaluable
+
+    @property
+    def is_constant(self) -> bool:
+        """Whether the template has no ``.$`` key (it always evaluates to the same value)."""
+        return isinstance(self._root, _Const)
+
+    def evaluate(self, data: Any, context: Any, variables: Mapping[str, Any]) -> Any:
+        """Build the payload from ``data`` (``$``), ``context`` (``$$``) and ``variables``.
+
+        Raises :class:`StatesError` (``States.Runtime``) when a ``.$`` path selects nothing;
+        intrinsic functions raise their own ``States.IntrinsicFailure``.
+        """
+        return self._root.evaluate(data, context, variables)
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiler:
+    field: str
+    intrinsic: IntrinsicCompiler | None
+
+    def node(self, value: Any) -> Evaluable:
+        if isinstance(value, dict):
+            return self.obj(value)
+        if isinstance(value, list):
+            items = tuple(self.node(item) for item in value)
+            if all(isinstance(item, _Const) for item in items):
+                return _Const(copy.deepcopy(value))
+            return _Array(items)
+        return _Const(value)
+
+    def obj(self, value: dict[str, Any]) -> Evaluable:
+        items: dict[str, Evaluable] = {}
+        for key, member in value.items():
+            evaluated = key.endswith(".$")
+            name = key[:-2] if evaluated else key
+            if name in items:
+                # SPEC: a renamed key must not collide with another (ASLV DUPLICATE_FIELD_NAME).
+                raise ExpressionSyntaxError(
+                    f"Duplicate field name '{name}' in {self.field}", key, len(key) - 1
+                )
+            items[name] = self.binding(key, member) if evaluated else self.node(member)
+        if all(isinstance(node, _Const) for node in items.values()):
+            return _Const(copy.deepcopy(value))
+        return _Object(tuple(items.items()))
+
+    def binding(self, key: str, value: Any) -> Evaluable:
+        if not isinstance(value, str):
+            raise self.not_an_expression(key, repr(value))
+        if value.startswith("$"):
+            return _PathBinding(compile_path(value), key)
+        if not value.startswith("States."):
+            raise self.not_an_expression(key, value)
+        return self.intrinsics()(value)
+
+    def not_an_expression(self, key: str, text: str) -> ExpressionSyntaxError:
+        # AWS's validation message (quoted by ManageIQ/floe): Field "p.$" of Parameters at
+        # "State Machine.S" is not a JSONPath or intrinsic function expression.
+        return ExpressionSyntaxError(
+            f'Field "{key}" of {self.field} is not a JSONPath or intrinsic function expression',
+            text,
+            0,
+        )
+
+    def intrinsics(self) -> IntrinsicCompiler:
+        if self.intrinsic is not None:
+            return self.intrinsic
+        from asl.intrinsics import compile_intrinsic  # lazy: a sibling module of the core
+
+        compiler: IntrinsicCompiler = compile_intrinsic
+        return compiler
+
+
+def compile_template(
+    value: Any,
+    *,
+    field: str = "Parameters",
+    intrinsic_compiler: IntrinsicCompiler | None = None,
+) -> Template:
+    """Compile a payload template once; evaluate it many times with :meth:`Template.evaluate`.
+
+    ``field`` names the definition field in messages. ``intrinsic_compiler`` compiles
+    ``States.*(...)`` calls (default: :func:`asl.intrinsics.compile_intrinsic`). Raises
+    :class:`ExpressionSyntaxError` for a ``.$`` value that is not a string path or intrinsic
+    call, for a bad path, or for a key that duplicates another after renaming.
+    """
+    return Template(field, _Compiler(field, intrinsic_compiler).node(value))

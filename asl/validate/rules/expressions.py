@@ -1,0 +1,349 @@
+"""Rules on expression text: paths, payload templates, intrinsic calls and JSONata.
+
+Syntax is checked by compiling with the same compilers the runtime uses
+(``asl.paths``, ``asl.intrinsics``, ``asl.jsonata``), so ``asl validate`` and ``asl exec``
+can never disagree on what parses. The compilers are imported lazily: validating a
+definition without paths must not pay for them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from asl.errors import ExpressionSyntaxError
+from asl.validate.diagnostics import Diagnostic, error, warning
+from asl.validate.rules.walk import Machine, StateRef, pointer_join
+
+__all__ = ["check_jsonata", "check_jsonpath_fields", "check_templates", "compile_check"]
+
+Compiler = Callable[[str], object]
+
+#: JSONPath-mode fields holding a Path (SPEC §Input and Output Processing; null allowed).
+_PATHS = ("InputPath", "OutputPath")
+#: JSONPath-mode fields holding a Reference Path (SPEC §Reference Paths).
+_REFERENCE_PATHS = (
+    "ItemsPath",
+    "SecondsPath",
+    "TimestampPath",
+    "TimeoutSecondsPath",
+    "HeartbeatSecondsPath",
+    "MaxConcurrencyPath",
+    "ToleratedFailureCountPath",
+    "ToleratedFailurePercentagePath",
+)
+#: Payload templates, as (sub-object or "", field) (SPEC §Payload Template).
+_TEMPLATES = (
+    ("", "Parameters"),
+    ("", "ResultSelector"),
+    ("", "ItemSelector"),
+    ("", "Credentials"),
+    ("", "Assign"),
+    ("ItemReader", "Parameters"),
+    ("ResultWriter", "Parameters"),
+    ("ItemBatcher", "BatchInput"),
+)
+_LOOKS_LIKE_PATH = re.compile(r"^\$\$?(\.|\[)|^\$$")
+_LOOKS_LIKE_INTRINSIC = re.compile(r"^States\.[A-Za-z0-9_.]+\(")
+#: SPEC §State Machine Variables: Unicode identifiers of at most 80 characters, not "states".
+_VARIABLE_MAX = 80
+
+
+def _compiler(module: str, name: str) -> Compiler | None:
+    """Import ``module.name`` if it exists yet (None when the compiler is unavailable)."""
+    try:
+        imported = __import__(module, fromlist=[name])
+    except ImportError:
+        return None
+    found: Compiler | None = getattr(imported, name, None)
+    return found
+
+
+def compile_check(kind: str, compiler: Compiler | None, text: str) -> str | None:
+    """Compile ``text``; return a message when it does not parse, else None."""
+    if compiler is None:
+        return None
+    try:
+        compiler(text)
+    except ExpressionSyntaxError as exc:
+        detail = re.sub(r"^Invalid [\w ]+: ", "", exc.message).rstrip(".")
+        return f"Cannot parse {text!r} as {kind} (at character {exc.position + 1}): {detail}."
+    return None
+
+
+def _path_check(text: str, where: str, *, reference: bool) -> Iterator[Diagnostic]:
+    name = "compile_reference_path" if reference else "compile_path"
+    kind = "a reference path" if reference else "a JSONPath"
+    problem = compile_check(kind, _compiler("asl.paths", name), text)
+    if problem:
+        yield error("INVALID_JSON_PATH", problem, where)
+
+
+def check_jsonpath_fields(machine: Machine) -> Iterator[Diagnostic]:
+    """Paths and reference paths of JSONPath states parse; ResultPath only writes to ``$``."""
+    for state in machine.states:
+        if state.language != "JSONPath":
+            continue
+        for field in (*_PATHS, *_REFERENCE_PATHS):
+            text = state.body.get(field)
+            if isinstance(text, str):
+                yield from _path_check(text, state.at(field), reference=field not in _PATHS)
+        yield from _result_path(state.body.get("ResultPath"), state.at("ResultPath"))
+        for index, catcher in _items(state.body.get("Catch")):
+            where = state.at("Catch", index, "ResultPath")
+            yield from _result_path(catcher.get("ResultPath"), where)
+        yield from _fail_paths(state)
+        yield from _choice_paths(state)
+
+
+def _items(value: Any) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, Mapping):
+                yield index, item
+
+
+def _result_path(text: Any, where: str) -> Iterator[Diagnostic]:
+    if not isinstance(text, str):
+        return
+    if text.startswith("$$"):
+        yield error(
+            "INVALID_JSON_PATH", "'ResultPath' cannot write to the Context Object ($$).", where
+        )
+    elif re.match(r"^\$[^.\[]", text):
+        yield error(
+            "INVALID_JSON_PATH",
+            "'ResultPath' cannot write to a variable; use 'Assign' to set variables.",
+            where,
+        )
+    else:
+        yield from _path_check(text, where, reference=True)
+
+
+def _fail_paths(state: StateRef) -> Iterator[Diagnostic]:
+    if state.type != "Fail":
+        return
+    for field in ("ErrorPath", "CausePath"):
+        text = state.body.get(field)
+        if isinstance(text, str):
+            yield from _path_or_intrinsic(text, state.at(field), reference=True)
+
+
+def _path_or_intrinsic(text: str, where: str, *, reference: bool) -> Iterator[Diagnostic]:
+    if text.startswith("$"):
+        yield from _path_check(text, where, reference=reference)
+        return
+    compiler = _compiler("asl.intrinsics", "compile_intrinsic")
+    problem = compile_check("an intrinsic function call", compiler, text)
+    if problem:
+        yield error("INVALID_INTRINSIC", problem, where)
+
+
+def _choice_paths(state: StateRef) -> Iterator[Diagnostic]:
+    if state.type != "Choice":
+        return
+    pending = [(state.at("Choices", i), rule) for i, rule in _items(state.body.get("Choices"))]
+    while pending:
+        where, rule = pending.pop()
+        for key, value in rule.items():
+            if (key == "Variable" or key.endswith("Path")) and isinstance(value, str):
+                yield from _path_check(value, pointer_join(where, key), reference=False)
+        pending.extend(
+            (pointer_join(where, key, i), r)
+            for key in ("And", "Or")
+            for i, r in _items(rule.get(key))
+        )
+        if isinstance(rule.get("Not"), Mapping):
+            pending.append((pointer_join(where, "Not"), rule["Not"]))
+
+
+# --- Payload templates ---------------------------------------------------------------------
+
+
+def _templates(state: StateRef) -> Iterator[tuple[str, str, Any]]:
+    """Yield (field, pointer, value) for every payload template and Assign of a state."""
+    for sub, field in _TEMPLATES:
+        holder = state.body.get(sub) if sub else state.body
+        if isinstance(holder, Mapping) and field in holder:
+            where = state.at(sub, field) if sub else state.at(field)
+            yield field, where, holder[field]
+    for index, catcher in _items(state.body.get("Catch")):
+        if "Assign" in catcher:
+            yield "Assign", state.at("Catch", index, "Assign"), catcher["Assign"]
+    for index, rule in _items(state.body.get("Choices")):
+        if "Assign" in rule:
+            yield "Assign", state.at("Choices", index, "Assign"), rule["Assign"]
+
+
+def check_templates(machine: Machine) -> Iterator[Diagnostic]:
+    """Payload templates: ``.$`` values parse, keys stay unique once ``.$`` is dropped,
+    plain values that look like paths get NO_DOLLAR; variable names are valid; Pass
+    ``Result`` uses no paths (PASS_RESULT_IS_STATIC)."""
+    for state in machine.states:
+        if state.language == "JSONPath":
+            for field, where, value in _templates(state):
+                yield from _template(value, where)
+                if field == "Assign" and isinstance(value, Mapping):
+                    yield from _variable_names(value, where)
+            if state.type == "Pass" and "Result" in state.body:
+                yield from _static_result(state.body["Result"], state.at("Result"))
+        else:
+            for index, rule in [
+                (-1, state.body),
+                *_items(state.body.get("Catch")),
+                *_items(state.body.get("Choices")),
+            ]:
+                assign = rule.get("Assign")
+                if isinstance(assign, Mapping):
+                    where = state.at("Assign") if index < 0 else _assign_at(state, rule, index)
+                    yield from _variable_names(assign, where)
+
+
+def _assign_at(state: StateRef, holder: Mapping[str, Any], index: int) -> str:
+    field = "Catch" if "ErrorEquals" in holder else "Choices"
+    return state.at(field, index, "Assign")
+
+
+def _template(value: Any, where: str) -> Iterator[Diagnostic]:
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _template(item, pointer_join(where, index))
+        return
+    if not isinstance(value, Mapping):
+        return
+    seen: dict[str, str] = {}
+    for key, item in value.items():
+        here = pointer_join(where, key)
+        name = key.removesuffix(".$")
+        if name in seen:
+            yield error(
+                "DUPLICATE_FIELD_NAME",
+                f"The keys '{seen[name]}' and '{key}' both produce the field '{name}'.",
+                here,
+            )
+        seen.setdefault(name, key)
+        if key.endswith(".$"):
+            yield from _dynamic_value(key, item, here)
+        else:
+            if isinstance(item, str) and _looks_dynamic(item):
+                yield warning(
+                    "NO_DOLLAR",
+                    f"The value {item!r} looks like a JSONPath or an "
+                    f"intrinsic function but the key '{key}' does not end in '.$', "
+                    "so it is used as literal text.",
+                    here,
+                )
+            yield from _template(item, here)
+
+
+def _looks_dynamic(text: str) -> bool:
+    return bool(_LOOKS_LIKE_PATH.match(text) or _LOOKS_LIKE_INTRINSIC.match(text))
+
+
+def _dynamic_value(key: str, value: Any, where: str) -> Iterator[Diagnostic]:
+    if not isinstance(value, str):
+        yield error(
+            "SCHEMA_VALIDATION_FAILED",
+            f"The value of '{key}' must be a string "
+            "holding a JSONPath or an intrinsic function call.",
+            where,
+        )
+    else:
+        yield from _path_or_intrinsic(value, where, reference=False)
+
+
+def _variable_names(assign: Mapping[str, Any], where: str) -> Iterator[Diagnostic]:
+    for key in assign:
+        name = key.removesuffix(".$")
+        if not name.isidentifier() or len(name) > _VARIABLE_MAX or name == "states":
+            yield error(
+                "INVALID_VARIABLE_NAME",
+                f"'{name}' is not a valid variable name: use a letter or '_' followed by "
+                f"letters, digits or '_' (at most {_VARIABLE_MAX} characters; 'states' is "
+                "reserved). Assign sets whole variables, not paths inside them.",
+                pointer_join(where, key),
+            )
+
+
+def _static_result(value: Any, where: str) -> Iterator[Diagnostic]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            here = pointer_join(where, key)
+            if key.endswith(".$"):
+                yield warning(
+                    "PASS_RESULT_IS_STATIC",
+                    f"'{key}' in a Pass state's 'Result' "
+                    "is not evaluated: Result is static. Use 'Parameters' to "
+                    "compute values.",
+                    here,
+                )
+            yield from _static_result(item, here)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _static_result(item, pointer_join(where, index))
+
+
+# --- JSONata -------------------------------------------------------------------------------
+
+#: Fields of a JSONata state whose string values are never expressions.
+_NOT_EXPRESSIONS = frozenset(
+    {
+        "Type",
+        "Comment",
+        "QueryLanguage",
+        "Resource",
+        "Next",
+        "End",
+        "Default",
+        "Label",
+        "Branches",
+        "ItemProcessor",
+        "Iterator",
+        "Retry",
+        "Choices",
+        "Catch",
+    }
+)
+
+
+def _jsonata_values(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    """Yield (pointer, text) for every ``{% %}`` string nested in ``value``."""
+    if isinstance(value, str):
+        if value.startswith("{%") and value.endswith("%}") and len(value) >= 4:
+            yield where, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _jsonata_values(item, pointer_join(where, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _jsonata_values(item, pointer_join(where, index))
+
+
+def _jsonata_fields(state: StateRef) -> Iterator[tuple[str, Any]]:
+    for key, value in state.body.items():
+        if key not in _NOT_EXPRESSIONS:
+            yield state.at(key), value
+    for field, keys in (
+        ("Catch", ("Output", "Assign")),
+        ("Choices", ("Condition", "Output", "Assign")),
+    ):
+        for index, item in _items(state.body.get(field)):
+            for key in keys:
+                if key in item:
+                    yield state.at(field, index, key), item[key]
+
+
+def check_jsonata(machine: Machine) -> Iterator[Diagnostic]:
+    """Every ``{% %}`` expression of a JSONata state parses."""
+    compiler = _compiler("asl.jsonata", "compile_expression")
+    if compiler is None:
+        return
+    for state in machine.states:
+        if state.language != "JSONata":
+            continue
+        for where, value in _jsonata_fields(state):
+            for here, text in _jsonata_values(value, where):
+                problem = compile_check("a JSONata expression", compiler, text)
+                if problem:
+                    yield error("INVALID_JSONATA", problem, here)

@@ -1,0 +1,156 @@
+"""The task adapter interface and the registry that routes a Resource ARN to an adapter.
+
+An adapter is one async method, :meth:`Adapter.invoke`; it returns the task's raw result
+(before ResultSelector/ResultPath) or raises :class:`~runtime.errors.TaskFailure` with the
+service's error name and cause. Vendor exception types never leave an adapter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from runtime.errors import TaskFailure
+
+__all__ = [
+    "Adapter",
+    "AdapterRegistry",
+    "FunctionAdapter",
+    "Resource",
+    "TaskCall",
+    "parse_resource",
+]
+
+_SERVICE_ARN = re.compile(r"^arn:[^:]+:states:::(?P<service>[^:]+):(?P<action>.+)$")
+_AWS_SDK = re.compile(r"^(?P<sdk>[^:]+):(?P<action>.+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A Task's Resource, split as AWS splits it in ``TaskScheduled`` events."""
+
+    arn: str
+    #: "lambda" (legacy function ARN), "activity", or the service of an integration.
+    kind: str
+    #: ``resourceType`` and ``resource`` as AWS writes them in TaskScheduled.
+    resource_type: str
+    resource: str
+    #: "" (request-response), ".sync", ".sync:2" or ".waitForTaskToken".
+    pattern: str = ""
+    region: str = "us-east-1"
+
+    @property
+    def action(self) -> str:
+        """The API action without the integration pattern suffix."""
+        return (
+            self.resource[: len(self.resource) - len(self.pattern)]
+            if self.pattern
+            else (self.resource)
+        )
+
+
+def parse_resource(arn: str, region: str = "us-east-1") -> Resource:
+    """Split a Resource ARN into kind, type and pattern (SPEC.md B.1)."""
+    parts = arn.split(":")
+    if len(parts) >= 7 and parts[2] == "lambda" and parts[5] == "function":
+        return Resource(arn, "lambda", "lambda", arn, "", parts[3] or region)
+    if len(parts) >= 7 and parts[2] == "states" and parts[5] == "activity":
+        return Resource(arn, "activity", "activity", arn, "", parts[3] or region)
+    match = _SERVICE_ARN.match(arn)
+    if not match:
+        return Resource(arn, "unknown", "unknown", arn, "", region)
+    service, action = match["service"], match["action"]
+    pattern = ""
+    for suffix in (".waitForTaskToken", ".sync:2", ".sync"):
+        if action.endswith(suffix):
+            pattern = suffix
+            break
+    if service == "aws-sdk":
+        sdk = _AWS_SDK.match(action)
+        if sdk:
+            return Resource(arn, "aws-sdk", f"aws-sdk:{sdk['sdk']}", sdk["action"], pattern, region)
+    return Resource(arn, service, service, action, pattern, region)
+
+
+@dataclass(slots=True)
+class TaskCall:
+    """Everything an adapter gets for one attempt of a Task state."""
+
+    resource: Resource
+    #: The effective input: Parameters/Arguments applied.
+    parameters: Any
+    state_name: str
+    #: The context object of this attempt (``$$``).
+    context: Mapping[str, Any]
+    #: Zero-based attempt count of this state execution (retries included).
+    attempt: int = 0
+    timeout_seconds: float | None = None
+    heartbeat_seconds: float | None = None
+    credentials: Any = None
+    task_token: str | None = None
+    #: Called by callback and ``.sync`` adapters once the job was submitted.
+    on_submitted: Callable[[Any], None] = field(default=lambda _output: None)
+
+
+class Adapter(Protocol):
+    """Runs Task states for the resources it is registered for."""
+
+    async def invoke(self, call: TaskCall) -> Any:
+        """Return the raw task result; raise TaskFailure on a service failure.
+
+        Cancellation: the runtime cancels the call when the task times out, when a
+        sibling branch fails or when the execution stops; adapters stop their work
+        (best effort) and re-raise.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionAdapter:
+    """Wraps a plain (sync or async) Python function ``fn(parameters) -> result``."""
+
+    fn: Callable[[Any], Any] | Callable[[Any], Awaitable[Any]]
+
+    async def invoke(self, call: TaskCall) -> Any:
+        result = self.fn(call.parameters)
+        if isinstance(result, Awaitable):
+            result = await result
+        return result
+
+
+class AdapterRegistry:
+    """Routes a Resource to the first adapter whose pattern matches its ARN.
+
+    Patterns are regular expressions matched against the full ARN, tried in the order
+    they were added (most recent first). A per-state override (by state name) wins
+    over every pattern.
+    """
+
+    def __init__(self) -> None:
+        self._patterns: list[tuple[re.Pattern[str], Adapter]] = []
+        self._states: dict[str, Adapter] = {}
+
+    def register(self, pattern: str, adapter: Adapter) -> None:
+        """Use ``adapter`` for resources whose ARN matches ``pattern`` (a regex)."""
+        self._patterns.insert(0, (re.compile(pattern), adapter))
+
+    def register_state(self, state_name: str, adapter: Adapter) -> None:
+        """Use ``adapter`` for the Task state named ``state_name``."""
+        self._states[state_name] = adapter
+
+    def resolve(self, state_name: str, resource: Resource) -> Adapter:
+        """The adapter for this state; raises TaskFailure naming the resource if none."""
+        adapter = self._states.get(state_name)
+        if adapter is not None:
+            return adapter
+        for pattern, candidate in self._patterns:
+            if pattern.search(resource.arn):
+                return candidate
+        raise TaskFailure(
+            "States.Runtime",
+            f"No adapter is configured for the resource '{resource.arn}' of the state "
+            f"'{state_name}'. Give it a mock (--mock-config), a local function, or an "
+            "adapter registered for this ARN.",
+        )

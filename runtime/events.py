@@ -1,0 +1,95 @@
+"""History events, shaped as AWS's ``GetExecutionHistory`` returns them (SPEC.md C).
+
+Events keep their ``input``/``output`` as Python values while the execution runs (the
+runtime never mutates a value once produced, so holding a reference is safe); they are
+serialised to AWS's JSON-string form only when exported, so the hot path pays nothing
+for history it may never print.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = ["HistoryEvent", "details_key", "dumps", "iso_timestamp"]
+
+#: Detail fields that hold JSON documents, serialised as strings in AWS's shape, with the
+#: name of the ``...Details`` sibling AWS writes next to them.
+_DATA_FIELDS = {
+    "input": "inputDetails",
+    "output": "outputDetails",
+    "parameters": None,
+}
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON as AWS prints it in histories and causes."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def iso_timestamp(epoch: float) -> str:
+    """RFC 3339 with milliseconds and ``Z``, as AWS prints context-object times."""
+    dt = datetime.fromtimestamp(epoch, UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def details_key(event_type: str) -> str:
+    """The name of an event type's detail member, e.g. ``taskScheduledEventDetails``."""
+    if event_type.endswith("StateEntered"):
+        return "stateEnteredEventDetails"
+    if event_type.endswith("StateExited"):
+        return "stateExitedEventDetails"
+    return event_type[0].lower() + event_type[1:] + "EventDetails"
+
+
+class HistoryEvent:
+    """One event of an execution's history."""
+
+    __slots__ = ("details", "id", "previous_event_id", "timestamp", "type")
+
+    def __init__(
+        self,
+        id: int,
+        previous_event_id: int,
+        type: str,
+        timestamp: float,
+        details: Mapping[str, Any] | None,
+    ) -> None:
+        self.id = id
+        self.previous_event_id = previous_event_id
+        self.type = type
+        self.timestamp = timestamp
+        self.details = details
+
+    def __repr__(self) -> str:
+        return f"HistoryEvent({self.id}, {self.type!r})"
+
+    def to_aws(self) -> dict[str, Any]:
+        """This event as one item of ``GetExecutionHistory``'s ``events``."""
+        out: dict[str, Any] = {
+            "timestamp": iso_timestamp(self.timestamp),
+            "type": self.type,
+            "id": self.id,
+            "previousEventId": self.previous_event_id,
+        }
+        if self.details is not None:
+            out[details_key(self.type)] = _export_details(self.details)
+        return out
+
+
+def _export_details(details: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in details.items():
+        if key in _DATA_FIELDS:
+            out[key] = value if isinstance(value, str) and key == "parameters" else dumps(value)
+            sibling = _DATA_FIELDS[key]
+            if sibling:
+                out[sibling] = {"truncated": False}
+        elif key == "assignedVariables":
+            out[key] = {name: dumps(v) for name, v in value.items()}
+            out["assignedVariablesDetails"] = {"truncated": False}
+        else:
+            out[key] = value
+    return out

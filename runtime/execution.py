@@ -1,0 +1,192 @@
+"""One execution of a state machine: its identity, history, context object and outcome.
+
+The walk through states lives in :mod:`runtime.interpreter`; this module holds what the
+walk writes to: the event history (with AWS's ``id``/``previousEventId`` numbering), the
+context object, the frames of variables, and the final status.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import ChainMap
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from asl.errors import StatesError
+from asl.model import StateMachine
+from runtime.adapters.base import AdapterRegistry
+from runtime.clock import Clock
+from runtime.events import HistoryEvent, iso_timestamp
+
+__all__ = ["MAX_HISTORY_EVENTS", "Execution", "ExecutionOptions", "Frame", "Observer"]
+
+#: AWS quota: an execution with more history events fails (DG service quotas).
+MAX_HISTORY_EVENTS = 25_000
+
+#: Called for every event as it is written, with the frame (branch/iteration) it is in.
+Observer = Callable[[HistoryEvent, "Frame"], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionOptions:
+    """Identity and environment of an execution."""
+
+    name: str = ""
+    state_machine_name: str = "StateMachine"
+    account: str = "123456789012"
+    region: str = "us-east-1"
+    role_arn: str = ""
+    #: Seed for JitterStrategy FULL (and other randomness), for repeatable runs.
+    seed: int | None = None
+
+
+class Frame:
+    """A thread of execution: the machine, a Parallel branch or a Map iteration.
+
+    ``prev`` is the id of the last event written in this thread (AWS's previousEventId
+    chain); ``variables`` is this scope's own variables, ``view`` what it can read.
+    """
+
+    __slots__ = ("label", "map_item", "muted", "parent", "prev", "variables", "view")
+
+    def __init__(
+        self,
+        prev: int = 0,
+        parent: Frame | None = None,
+        map_item: Mapping[str, Any] | None = None,
+        label: str = "",
+        muted: bool = False,
+    ) -> None:
+        self.prev = prev
+        #: Events of a muted frame are not written (Distributed Map child executions).
+        self.muted = muted
+        self.parent = parent
+        self.map_item = map_item
+        self.label = label
+        self.variables: dict[str, Any] = {}
+        self.view: MutableMapping[str, Any] = (
+            self.variables if parent is None else ChainMap(self.variables, parent.view)
+        )
+
+    def child(self, prev: int, label: str, map_item: Mapping[str, Any] | None = None) -> Frame:
+        """A nested scope (branch or iteration) whose events follow event ``prev``."""
+        return Frame(prev, self, map_item, f"{self.label}{label}", self.muted)
+
+    def assign(self, values: Mapping[str, Any]) -> None:
+        """Set variables in this scope (all values computed before any is set)."""
+        self.variables.update(values)
+
+
+class Execution:
+    """State and history of one run; see :func:`runtime.interpreter.run_execution`."""
+
+    def __init__(
+        self,
+        machine: StateMachine,
+        input: Any,
+        clock: Clock,
+        adapters: AdapterRegistry,
+        options: ExecutionOptions,
+        observers: tuple[Observer, ...] = (),
+    ) -> None:
+        self.machine = machine
+        self.input = input
+        self.clock = clock
+        self.adapters = adapters
+        self.options = options
+        self.observers = observers
+        self.rng = random.Random(options.seed)
+        self.name = options.name or str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        sm = options.state_machine_name
+        prefix = f"arn:aws:states:{options.region}:{options.account}"
+        self.state_machine_arn = f"{prefix}:stateMachine:{sm}"
+        self.arn = f"{prefix}:execution:{sm}:{self.name}"
+        self.role_arn = options.role_arn or f"arn:aws:iam::{options.account}:role/StepFunctionsRole"
+        self.history: list[HistoryEvent] = []
+        self.transitions = 0
+        self.start_time = clock.now()
+        self.stop_time: float | None = None
+        self.status = "RUNNING"
+        self.output: Any = None
+        self.error: str | None = None
+        self.cause: str | None = None
+        self._ctx_execution = {
+            "Id": self.arn,
+            "Input": input,
+            "StartTime": iso_timestamp(self.start_time),
+            "Name": self.name,
+            "RoleArn": self.role_arn,
+            "RedriveCount": 0,
+        }
+        self._ctx_machine = {"Id": self.state_machine_arn, "Name": sm}
+        self._iso_cache: tuple[float, str] = (-1.0, "")
+
+    # -- history -------------------------------------------------------------------
+
+    def emit(self, frame: Frame, type: str, details: Mapping[str, Any] | None = None) -> int:
+        """Write one event in ``frame``'s chain; return its id."""
+        if frame.muted:
+            return 0
+        event_id = len(self.history) + 1
+        event = HistoryEvent(event_id, frame.prev, type, self.clock.now(), details)
+        self.history.append(event)
+        frame.prev = event_id
+        for observer in self.observers:
+            observer(event, frame)
+        if event_id > MAX_HISTORY_EVENTS:
+            raise StatesError(
+                "States.Runtime",
+                f"The execution reached the maximum number of history events "
+                f"({MAX_HISTORY_EVENTS}).",
+            )
+        return event_id
+
+    # -- context object --------------------------------------------------------------
+
+    def now_iso(self) -> str:
+        now = self.clock.now()
+        cached_at, text = self._iso_cache
+        if cached_at != now:
+            text = iso_timestamp(now)
+            self._iso_cache = (now, text)
+        return text
+
+    def context(
+        self,
+        frame: Frame,
+        state_name: str,
+        entered: str,
+        retry_count: int | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
+        """The context object (``$$``) as a state sees it (DG input-output-contextobject)."""
+        state: dict[str, Any] = {"EnteredTime": entered, "Name": state_name}
+        if retry_count is not None:
+            state["RetryCount"] = retry_count
+        ctx: dict[str, Any] = {
+            "Execution": self._ctx_execution,
+            "State": state,
+            "StateMachine": self._ctx_machine,
+        }
+        if token is not None:
+            ctx["Task"] = {"Token": token}
+        if frame.map_item is not None:
+            ctx["Map"] = {"Item": frame.map_item}
+        return ctx
+
+    def new_token(self) -> str:
+        """A fresh task token for ``.waitForTaskToken`` tasks and activities."""
+        return uuid.UUID(int=self.rng.getrandbits(128), version=4).hex
+
+    # -- outcome -------------------------------------------------------------------
+
+    def finish(
+        self, status: str, output: Any = None, error: str | None = None, cause: str | None = None
+    ) -> None:
+        self.status = status
+        self.output = output
+        self.error = error
+        self.cause = cause
+        self.stop_time = self.clock.now()

@@ -1,0 +1,188 @@
+"""The Task state: resolve the adapter, call it under timeouts, write AWS's events.
+
+Event families by resource (SPEC.md C.3):
+
+* legacy Lambda ARN: LambdaFunctionScheduled → LambdaFunctionStarted → LambdaFunction
+  Succeeded | Failed | TimedOut;
+* activity ARN: ActivityScheduled → ActivityStarted → ActivitySucceeded | Failed | TimedOut;
+* service integrations: TaskScheduled → TaskStarted → (TaskSubmitted) → TaskSucceeded |
+  TaskFailed | TaskTimedOut.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from asl.errors import StatesError
+from asl.model import TaskState
+from runtime.adapters.base import Resource, TaskCall, parse_resource
+from runtime.dataflow import effective_input, jsonata_bindings, state_output
+from runtime.errors import TaskFailure
+from runtime.events import dumps
+from runtime.recovery import with_recovery
+
+if TYPE_CHECKING:
+    from runtime.interpreter import StateRun
+
+__all__ = ["resolve_seconds", "run_task"]
+
+_parse_resource = functools.lru_cache(maxsize=1024)(parse_resource)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def resolve_seconds(run: StateRun, spec: Any, field: str) -> int | None:
+    """Resolve an integer field compiled by :meth:`asl.compiler._Compiler.seconds`."""
+    if spec is None:
+        return None
+    kind, value = spec
+    if kind == "value":
+        return int(value)
+    if kind == "path":
+        from asl.paths import PathNotFound
+
+        try:
+            found = value.get(run.data, run.ctx, run.frame.view)
+        except PathNotFound as exc:
+            raise StatesError(
+                "States.Runtime", f"Invalid path '{exc.path}' : {exc.detail}"
+            ) from exc
+        if not _is_int(found) or found <= 0:
+            raise StatesError(
+                "States.Runtime",
+                f"The {field}Path field refers to value {dumps(found)!r} which is not a "
+                f"valid positive integer: {value.text}".replace("'", '"', 2),
+            )
+        return int(found)
+    with run.evaluating():
+        found = value.evaluate(jsonata_bindings(run.data, run.ctx, run.frame.view))
+        if not _is_int(found) or found <= 0:
+            raise StatesError(
+                "States.QueryEvaluationError",
+                f"The {field} field must evaluate to a positive integer: {dumps(found)}",
+            )
+    return int(found)
+
+
+class _Events:
+    """Names and details of the events of one resource family."""
+
+    def __init__(self, resource: Resource) -> None:
+        self.resource = resource
+        kind = resource.kind
+        self.prefix = (
+            "LambdaFunction" if kind == "lambda" else "Activity" if kind == "activity" else "Task"
+        )
+
+    def _ids(self) -> dict[str, Any]:
+        if self.prefix != "Task":
+            return {}
+        return {"resourceType": self.resource.resource_type, "resource": self.resource.resource}
+
+    def scheduled(self, params: Any, timeout: int | None, heartbeat: int | None) -> dict[str, Any]:
+        if self.prefix == "Task":
+            details: dict[str, Any] = {
+                **self._ids(),
+                "region": self.resource.region,
+                "parameters": dumps(params),
+            }
+        else:
+            details = {"resource": self.resource.arn, "input": params}
+        if timeout is not None:
+            details["timeoutInSeconds"] = timeout
+        if heartbeat is not None:
+            details["heartbeatInSeconds"] = heartbeat
+        return details
+
+    def started(self) -> dict[str, Any] | None:
+        if self.prefix == "LambdaFunction":
+            return None
+        if self.prefix == "Activity":
+            return {"workerName": "asl-runtime"}
+        return self._ids()
+
+    def outcome(self, **fields: Any) -> dict[str, Any]:
+        return {**self._ids(), **fields}
+
+
+async def run_task(run: StateRun) -> tuple[str | None, Any]:
+    """Handler of Task states."""
+    return await with_recovery(run, lambda n: _attempt(run, n))
+
+
+async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
+    state = run.state
+    assert isinstance(state, TaskState)
+    exe = run.exe
+    resource = _parse_resource(state.resource, exe.options.region)
+    token = (
+        exe.new_token()
+        if resource.pattern == ".waitForTaskToken" or (resource.kind == "activity")
+        else None
+    )
+    if retry_count or token is not None:
+        run.ctx = exe.context(run.frame, state.name, run.entered, retry_count, token)
+    with run.evaluating():
+        params = effective_input(state, run.data, run.ctx, run.frame.view)
+    timeout = resolve_seconds(run, state.timeout_seconds, "TimeoutSeconds")
+    heartbeat = resolve_seconds(run, state.heartbeat_seconds, "HeartbeatSeconds")
+    adapter = exe.adapters.resolve(state.name, resource)
+    events = _Events(resource)
+    run.emit(events.prefix + "Scheduled", events.scheduled(params, timeout, heartbeat))
+    run.emit(events.prefix + "Started", events.started())
+
+    def submitted(output: Any) -> None:
+        run.emit("TaskSubmitted", events.outcome(output=output if output is not None else {}))
+
+    call = TaskCall(
+        resource=resource,
+        parameters=params,
+        state_name=state.name,
+        context=run.ctx,
+        attempt=retry_count,
+        timeout_seconds=timeout,
+        heartbeat_seconds=heartbeat,
+        task_token=token,
+        on_submitted=submitted,
+    )
+    try:
+        result = await _call(run, adapter, call, timeout)
+    except TaskFailure as exc:
+        kind = "TimedOut" if exc.error == "States.Timeout" else "Failed"
+        details = events.outcome(error=exc.error)
+        if exc.cause is not None:
+            details["cause"] = exc.cause
+        run.emit(events.prefix + kind, details)
+        raise
+    run.emit(events.prefix + "Succeeded", events.outcome(output=result))
+    output, assign_input = state_output(state, run.data, result, run.ctx, run.frame.view)
+    assigned = run.assign(assign_input)
+    run.exit(output, assigned)
+    return state.next, output
+
+
+async def _call(run: StateRun, adapter: Any, call: TaskCall, timeout: int | None) -> Any:
+    if timeout is None:
+        return await adapter.invoke(call)
+    clock = run.exe.clock
+    fired = False
+    with anyio.CancelScope() as scope:
+
+        def on_timeout() -> None:
+            nonlocal fired
+            fired = True
+            scope.cancel()
+
+        timer = clock.call_at(clock.now() + timeout, on_timeout)
+        try:
+            return await adapter.invoke(call)
+        finally:
+            timer.cancel()
+    if fired:
+        raise TaskFailure("States.Timeout", None)
+    raise TaskFailure("States.Runtime", "The task was cancelled.")
