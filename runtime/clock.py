@@ -60,10 +60,6 @@ class Clock(Protocol):
         """Context manager around a wait on something other than the clock."""
         ...
 
-    def suspended(self) -> AbstractContextManager[None]:
-        """The current participant waits on children that are participants themselves."""
-        ...
-
     def join(self) -> None:
         """Count one more participant; call before scheduling its task."""
         ...
@@ -102,10 +98,6 @@ class RealClock:
 
     @contextmanager
     def busy(self) -> Iterator[None]:
-        yield
-
-    @contextmanager
-    def suspended(self) -> Iterator[None]:
         yield
 
 
@@ -208,16 +200,6 @@ class VirtualClock:
             yield
         finally:
             self._busy -= 1
-
-    @contextmanager
-    def suspended(self) -> Iterator[None]:
-        """The current participant waits on children that are participants themselves."""
-        self._participants -= 1
-        self._maybe_advance()
-        try:
-            yield
-        finally:
-            self._participants += 1
 
     # -- advancing ---------------------------------------------------------------
 

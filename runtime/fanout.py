@@ -9,7 +9,9 @@ tolerance was set and exceeded.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -29,7 +31,7 @@ __all__ = ["run_map", "run_parallel"]
 
 async def run_parallel(run: StateRun) -> tuple[str | None, Any]:
     """Handler of Parallel states."""
-    return await with_recovery(run, lambda n: _parallel_attempt(run, n))
+    return await with_recovery(run, lambda n: _parallel_attempt(run, n), "ParallelStateFailed")
 
 
 async def _parallel_attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
@@ -40,12 +42,11 @@ async def _parallel_attempt(run: StateRun, retry_count: int) -> tuple[str | None
     started = run.emit("ParallelStateStarted")
     results: list[Any] = [None] * len(state.branches)
     jobs = [
-        (run.frame.child(started, f"[{i}]"), branch, effective, i)
+        (run.frame.child(started, f"[{i}]"), branch, lambda: effective, i)
         for i, branch in enumerate(state.branches)
     ]
     failure = await _fan_out(run, jobs, results, limit=0)
     if failure is not None:
-        run.emit("ParallelStateFailed")
         raise failure
     run.emit("ParallelStateSucceeded")
     return _finish(run, state, results)
@@ -78,7 +79,7 @@ class Hooks:
 
 async def _fan_out(
     run: StateRun,
-    jobs: list[tuple[Frame, Branch, Any, int]],
+    jobs: list[tuple[Frame, Branch, Callable[[], Any], int]],
     results: list[Any],
     limit: int,
     hooks: Hooks | None = None,
@@ -90,11 +91,14 @@ async def _fan_out(
     clock = exe.clock
     hooks = hooks or Hooks()
     failure: StatesError | None = None
+    remaining = len(jobs)
+    if not remaining:
+        return None
     limiter = anyio.CapacityLimiter(limit) if limit > 0 else None
     cancelled = anyio.get_cancelled_exc_class()
 
-    async def one(frame: Frame, branch: Branch, data: Any, index: int) -> None:
-        nonlocal failure
+    async def one(frame: Frame, branch: Branch, data: Callable[[], Any], index: int) -> None:
+        nonlocal failure, remaining
         try:
             if limiter is not None:
                 await limiter.acquire()
@@ -102,7 +106,7 @@ async def _fan_out(
                 if failure is not None:
                     return
                 hooks.started(index, frame)
-                results[index] = await run_branch(exe, branch, data, frame)
+                results[index] = await run_branch(exe, branch, data(), frame)
                 hooks.succeeded(index, frame)
             except StatesError as exc:
                 if hooks.failed(index, frame, exc):
@@ -117,13 +121,19 @@ async def _fan_out(
                 if limiter is not None:
                     limiter.release()
         finally:
+            remaining -= 1
+            if not remaining:
+                clock.join()  # the waiting parent is runnable again
             clock.leave()
 
-    with clock.suspended():
-        async with anyio.create_task_group() as group:
-            for frame, branch, data, index in jobs:
-                clock.join()  # counted before it is scheduled: time may not jump meanwhile
-                group.start_soon(one, frame, branch, data, index)
+    # The parent hands its clock participation to its children while it waits on them;
+    # they are counted before they are scheduled, so virtual time cannot jump meanwhile.
+    for _ in jobs:
+        clock.join()
+    clock.leave()
+    async with anyio.create_task_group() as group:
+        for frame, branch, data, index in jobs:
+            group.start_soon(one, frame, branch, data, index)
     return failure
 
 
@@ -132,7 +142,7 @@ async def _fan_out(
 
 async def run_map(run: StateRun) -> tuple[str | None, Any]:
     """Handler of Map states."""
-    return await with_recovery(run, lambda n: _map_attempt(run, n))
+    return await with_recovery(run, lambda n: _map_attempt(run, n), "MapStateFailed")
 
 
 def _number_field(run: StateRun, spec: Any, field: str, *, integer: bool) -> float | None:
@@ -242,17 +252,21 @@ async def _map_attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any
     effective = apply_path(state.input_path, run.data, run.ctx, run.frame.view)
     items = _items(run, state, effective)
     limit = _number_field(run, state.max_concurrency, "MaxConcurrency", integer=True)
-    count, pct = _tolerance(run, state)
-    inputs = [_select(run, state, effective, i, item) for i, item in enumerate(items)]
     started = run.emit("MapStateStarted", {"length": len(items)})
+    count, pct = _tolerance(run, state)
     distributed = state.processor.mode == "DISTRIBUTED"
     if distributed:
         run.emit("MapRunStarted", {"mapRunArn": _map_run_arn(run)})
     results: list[Any] = [None] * len(items)
     hooks = _MapHooks(run, state, len(items), count, pct, distributed)
     jobs = [
-        (_iteration_frame(run, started, index, distributed), state.processor, data, index)
-        for index, data in enumerate(inputs)
+        (
+            _iteration_frame(run, started, index, distributed),
+            state.processor,
+            functools.partial(_select, run, state, effective, index, item),
+            index,
+        )
+        for index, item in enumerate(items)
     ]
     failure = await _fan_out(run, jobs, results, int(limit or 0), hooks)
     if failure is not None:
@@ -263,7 +277,6 @@ async def _map_attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any
             )
         if distributed:
             run.emit("MapRunFailed", {"error": failure.error, "cause": failure.cause or ""})
-        run.emit("MapStateFailed")
         raise failure
     if distributed:
         run.emit("MapRunSucceeded")

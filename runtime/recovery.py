@@ -17,6 +17,7 @@ import anyio
 from asl.errors import StatesError
 from asl.model import Catcher
 from runtime.dataflow import apply_result_path, jsonata_bindings
+from runtime.errors import TaskFailure
 from runtime.retry import backoff_delay, find_catcher, find_retrier
 
 if TYPE_CHECKING:
@@ -36,8 +37,14 @@ def error_output(exc: StatesError) -> dict[str, Any]:
     return out
 
 
-async def with_recovery(run: StateRun, attempt: Attempt) -> tuple[str | None, Any]:
-    """Run ``attempt`` under the state's Retry and Catch."""
+async def with_recovery(
+    run: StateRun, attempt: Attempt, failed_event: str | None = None
+) -> tuple[str | None, Any]:
+    """Run ``attempt`` under the state's Retry and Catch.
+
+    ``failed_event`` (``MapStateFailed``, ``ParallelStateFailed``) is written once the
+    state has failed for good, before a catcher runs; AWS writes none between retries.
+    """
     state = run.state
     retriers = getattr(state, "retry", ())
     catchers = getattr(state, "catch", ())
@@ -47,7 +54,9 @@ async def with_recovery(run: StateRun, attempt: Attempt) -> tuple[str | None, An
         try:
             return await attempt(retry_count)
         except StatesError as exc:
-            if exc.terminal:
+            # A service may report States.DataLimitExceeded for its result; that one is
+            # catchable (recorded: states_errors.task_lambda_catch_state_all_data_limit_...).
+            if exc.terminal and not isinstance(exc, TaskFailure):
                 raise
             index = find_retrier(retriers, exc.error)
             if index is not None and counters[index] < retriers[index].max_attempts:
@@ -57,6 +66,8 @@ async def with_recovery(run: StateRun, attempt: Attempt) -> tuple[str | None, An
                 clock = run.exe.clock
                 await clock.sleep_until(clock.now() + delay)
                 continue
+            if failed_event is not None:
+                run.emit(failed_event)
             catch_index = find_catcher(catchers, exc.error)
             if catch_index is None:
                 raise

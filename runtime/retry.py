@@ -11,16 +11,18 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from asl.errors import TERMINAL_ERRORS
 from asl.model import Catcher, Retrier
 
 __all__ = ["backoff_delay", "find_catcher", "find_retrier", "matches"]
 
 
 def matches(error_equals: Sequence[str], error: str) -> bool:
-    """True when an ``ErrorEquals`` list handles ``error``."""
-    if error in TERMINAL_ERRORS:
-        return False
+    """True when an ``ErrorEquals`` list handles ``error``.
+
+    Terminal errors raised by the interpreter never reach here (see
+    :func:`runtime.recovery.with_recovery`); one reported by a service does, and only a
+    catcher naming it exactly, ``States.ALL`` or ``States.TaskFailed`` handles it.
+    """
     for name in error_equals:
         if name == error or name == "States.ALL":
             return True

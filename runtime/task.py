@@ -76,7 +76,7 @@ class _Events:
         self.resource = resource
         kind = resource.kind
         self.prefix = (
-            "LambdaFunction" if kind == "lambda" else "Activity" if kind == "activity" else "Task"
+            "LambdaFunction" if kind == "function" else "Activity" if kind == "activity" else "Task"
         )
 
     def _ids(self) -> dict[str, Any]:

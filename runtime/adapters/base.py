@@ -32,7 +32,7 @@ class Resource:
     """A Task's Resource, split as AWS splits it in ``TaskScheduled`` events."""
 
     arn: str
-    #: "lambda" (legacy function ARN), "activity", or the service of an integration.
+    #: "function" (legacy Lambda ARN), "activity", or the service of an integration.
     kind: str
     #: ``resourceType`` and ``resource`` as AWS writes them in TaskScheduled.
     resource_type: str
@@ -55,7 +55,7 @@ def parse_resource(arn: str, region: str = "us-east-1") -> Resource:
     """Split a Resource ARN into kind, type and pattern (SPEC.md B.1)."""
     parts = arn.split(":")
     if len(parts) >= 7 and parts[2] == "lambda" and parts[5] == "function":
-        return Resource(arn, "lambda", "lambda", arn, "", parts[3] or region)
+        return Resource(arn, "function", "lambda", arn, "", parts[3] or region)
     if len(parts) >= 7 and parts[2] == "states" and parts[5] == "activity":
         return Resource(arn, "activity", "activity", arn, "", parts[3] or region)
     match = _SERVICE_ARN.match(arn)
