@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -79,7 +79,7 @@ class Hooks:
 
 async def _fan_out(
     run: StateRun,
-    jobs: list[tuple[Frame, Branch, Callable[[], Any], int]],
+    jobs: Sequence[tuple[Frame, Branch, Callable[[], Any], int]],
     results: list[Any],
     limit: int,
     hooks: Hooks | None = None,
