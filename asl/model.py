@@ -241,7 +241,7 @@ class MapState(_WithErrors):
     #: ItemSelector / Parameters (JSONPath template or JSONata value), or None.
     item_selector: Any = None
     #: int, a reference path (MaxConcurrencyPath) or a JSONata value.
-    max_concurrency: Any = 0
+    max_concurrency: Any = None
     tolerated_failure_count: Any = None
     tolerated_failure_percentage: Any = None
     item_reader: Mapping[str, Any] | None = None

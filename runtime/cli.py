@@ -172,3 +172,7 @@ def _run(args: argparse.Namespace, machine: Any, payload: Any, sm_name: str, moc
     else:
         _error(f"{result.status}: {result.error}: {result.cause}")
     return EXIT_OK if result.succeeded else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

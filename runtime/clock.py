@@ -230,6 +230,8 @@ class VirtualClock:
                 return
             self._now = self._heap[0][0]
         self._fire_due()
+        # What fired may have made tasks runnable; let them run before looking again.
+        self._maybe_advance()
 
     def _drop_cancelled(self) -> None:
         while self._heap and self._heap[0][2].cancelled:

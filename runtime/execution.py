@@ -109,6 +109,8 @@ class Execution:
         self.start_time = clock.now()
         self.stop_time: float | None = None
         self.status = "RUNNING"
+        #: Set when the execution's time limit passed (no StateAborted events then).
+        self.timed_out = False
         self.output: Any = None
         self.error: str | None = None
         self.cause: str | None = None

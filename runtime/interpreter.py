@@ -105,6 +105,7 @@ async def run_branch(exe: Execution, branch: Branch, data: Any, frame: Frame) ->
     """Run a scope from its StartAt to a terminal state; return its output."""
     states = branch.states
     name: str | None = branch.start_at
+    cancelled = anyio.get_cancelled_exc_class()
     while name is not None:
         state = states[name]
         exe.transitions += 1
@@ -116,7 +117,15 @@ async def run_branch(exe: Execution, branch: Branch, data: Any, frame: Frame) ->
             name, data = await HANDLERS[state.type](run)
         except StatesError as exc:
             raise state_error(exc, state.name, run.entered_id) from exc
+        except cancelled:
+            # A sibling failed or the execution ended: AWS marks the running state aborted.
+            if state.type in _ABORTABLE and not exe.timed_out:
+                exe.emit(frame, state.type + "StateAborted")
+            raise
     return data
+
+
+_ABORTABLE = frozenset({"Task", "Wait", "Map", "Parallel"})
 
 
 async def run_execution(exe: Execution) -> None:
@@ -138,7 +147,7 @@ async def run_execution(exe: Execution) -> None:
 
             def on_timeout() -> None:
                 nonlocal timed_out
-                timed_out = True
+                timed_out = exe.timed_out = True
                 scope.cancel()
 
             timer = exe.clock.call_at(deadline, on_timeout)

@@ -1,0 +1,393 @@
+"""The live trace of ``asl exec``: an execution observer that prints one line per step.
+
+The observer runs synchronously for every history event, so it only updates a few
+counters and appends ``(text, style)`` tuples to a buffer; the buffer is written at most
+every :data:`runtime.trace.output.FLUSH_SECONDS` of wall time (and at once, on a real
+clock, before a step that may block: a Wait, a task call, a retry delay). On a terminal a
+transient rich ``Live`` footer shows the states running now; elsewhere the lines are plain
+text.
+
+What a line says, by event (AWS event names, SPEC.md C):
+
+* ``<Type>StateEntered`` … ``<Type>StateExited``: one ``✓`` line at the exit, with the time
+  spent by the execution clock (a Wait says ``waited 3d 4h (virtual)`` on a virtual clock);
+* a second ``*Scheduled`` (or ``MapStateStarted``/``ParallelStateStarted``) in one visit is
+  a retry: ``↻ attempt N after <delay>``, the delay being the clock gap since the failure;
+* a failure event then ``<Type>StateExited`` is a Catch: ``⤷ caught <Error> → <Next>``,
+  printed when the next state of the same frame is entered;
+* Parallel branches and Map iterations are indented by nesting depth and prefixed with
+  their frame label; only the first ``map_detail`` iterations of a Map are shown, the
+  others are counted on the Map's exit line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from runtime.clock import RealClock
+from runtime.events import dumps
+from runtime.trace.format import Line, format_duration, shorten
+from runtime.trace.output import Output, error_pieces, footer_text
+from runtime.trace.scopes import ATTEMPT_STARTS, BLOCKING, ENDS, FAILURES, Scope, Visit
+from runtime.trace.stats import TraceStats, summary_table
+
+__all__ = ["LiveTrace"]
+
+
+class LiveTrace:
+    """Prints an execution's progress on stderr; ``observe`` is the execution observer.
+
+    ``console`` defaults to ``Console(stderr=True)``; ``inspect`` adds each state's input
+    and output (shortened); ``map_detail`` is how many iterations of each Map are shown;
+    after ``max_lines`` lines only the outcome and the summary are printed; ``wall`` reads
+    wall-clock seconds (for the wall time and the flush throttle).
+    """
+
+    def __init__(
+        self,
+        machine: Any,
+        virtual: bool = False,
+        *,
+        console: Console | None = None,
+        inspect: bool = False,
+        map_detail: int = 10,
+        max_lines: int = 1000,
+        refresh_per_second: float = 4.0,
+        wall: Callable[[], float] | None = None,
+    ) -> None:
+        self.machine = machine
+        self.virtual = virtual
+        self.console = console or Console(stderr=True)
+        self.inspect = inspect
+        self.map_detail = map_detail
+        self.max_lines = max_lines
+        self.stats = TraceStats()
+        self._wall = wall or RealClock().now
+        self._wall_start = self._wall()
+        self._wall_end: float | None = None
+        self._scopes: dict[str, Scope] = {}
+        self._active: dict[str, tuple[str, str, float]] = {}
+        self._exec_start = 0.0
+        self._last_error: tuple[str, str | None] = ("", None)
+        self._retriers: dict[str, bool] = {}
+        self._handlers: dict[str, Callable[[Any, Scope], None]] = {}
+        self._live_footer = self.console.is_terminal and not self.console.is_dumb_terminal
+        self.out = Output(self.console, max_lines, self._wall, self.footer, refresh_per_second)
+
+    # -- the observer ------------------------------------------------------------------
+
+    def observe(self, event: Any, frame: Any) -> None:
+        """Execution observer: called for every history event as it is written."""
+        kind = event.type
+        handler = self._handlers.get(kind)
+        if handler is None:
+            handler = self._handlers[kind] = self._handler_for(kind)
+        label = frame.label
+        scope = self._scopes.get(label)
+        if scope is None:
+            scope = self._new_scope(label)
+        stats = self.stats
+        stats.events += 1
+        handler(event, scope)
+        # Reading the wall clock costs more than the rest: look every 16 events, or now
+        # when a real wait may follow.
+        out = self.out
+        if out.pending and (
+            (not self.virtual and kind in BLOCKING)
+            or (not stats.events & 15 and self._wall() >= out.next_flush)
+        ):
+            out.flush()
+
+    def _handler_for(self, kind: str) -> Callable[[Any, Scope], None]:
+        """Dispatch by event type (computed once per type, then cached)."""
+        if kind.endswith("StateEntered"):
+            return self._entered
+        if kind.endswith("StateExited"):
+            return self._exited
+        if kind.endswith("StateAborted"):
+            return self._aborted
+        if kind in ATTEMPT_STARTS:
+            return self._attempt
+        if kind in FAILURES:
+            return self._failed
+        if kind in ENDS:
+            return self._finished
+        if kind == "ExecutionStarted":
+            return self._started
+        if kind == "MapIterationStarted":
+            return self._iteration_started
+        if kind in ("MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted"):
+            return self._iteration_ended
+        return _ignore
+
+    def _new_scope(self, label: str) -> Scope:
+        parent = self._scopes.get(label[: label.rfind("[")]) if label else None
+        scope = self._scopes[label] = Scope(label, parent)
+        self._place(scope)
+        return scope
+
+    def _place(self, scope: Scope) -> None:
+        """Hide the frame when it is (in) a Map iteration past ``map_detail``."""
+        parent = scope.parent
+        if parent is None:
+            return
+        visit = parent.visit
+        scope.hidden = parent.hidden or (
+            visit is not None and visit.type == "Map" and scope.index >= self.map_detail
+        )
+
+    # -- handlers ----------------------------------------------------------------------
+
+    def _started(self, event: Any, scope: Scope) -> None:
+        self._exec_start = event.timestamp
+        clock = " (virtual clock)" if self.virtual else ""
+        self.out.line(scope, ("▶ ", "fan"), ("execution started", "name"), (clock, "dim"))
+
+    def _entered(self, event: Any, scope: Scope) -> None:
+        self._place(scope)
+        details = event.details
+        name = details["name"]
+        kind = event.type[: -len("StateEntered")]
+        if scope.pending is not None:
+            self._show_catch(scope, name)
+        row = self.stats.state(name, kind)
+        row.entered += 1
+        scope.visit = Visit(name, kind, event.timestamp, row)
+        if self._live_footer:
+            self._active[scope.label] = (name, kind, self._wall())
+        if kind == "Fail":
+            self._entered_fail(scope, name)
+        if self.inspect:
+            self.out.line(
+                scope, ("  in:  ", "dim"), (shorten(dumps(details.get("input")), 90), "dim")
+            )
+
+    def _entered_fail(self, scope: Scope, name: str) -> None:
+        state = self._state(name)
+        error = getattr(state, "error", None)
+        cause = getattr(state, "cause", None)
+        error = error if isinstance(error, str) else "(computed error)"
+        cause = cause if isinstance(cause, str) else None
+        self._last_error = (error, cause)
+        self._propagate(scope, scope.visit.entered if scope.visit else 0.0, error)
+        self.out.line(
+            scope, ("✗ ", "fail"), (name, "name"), ("  Fail  ", "dim"), *error_pieces(error, cause)
+        )
+
+    def _show_catch(self, scope: Scope, target: str) -> None:
+        assert scope.pending is not None
+        state, error, seconds = scope.pending
+        scope.pending = None
+        self.out.line(
+            scope,
+            ("⤷ ", "catch"),
+            (state, "name"),
+            ("  caught ", "catch"),
+            (shorten(error, 60), "error"),
+            (" → ", "catch"),
+            (target, "name"),
+            (f"  {format_duration(seconds)}", "dim"),
+        )
+
+    def _exited(self, event: Any, scope: Scope) -> None:
+        details = event.details
+        visit = scope.visit
+        if visit is None or visit.name != details["name"]:
+            kind = event.type[: -len("StateExited")]
+            row = self.stats.state(details["name"], kind)
+            visit = Visit(details["name"], kind, event.timestamp, row)
+        scope.visit = None
+        seconds = event.timestamp - visit.entered
+        row = visit.row
+        row.seconds += seconds
+        if self._active:
+            self._active.pop(scope.label, None)
+            if visit.type in ("Map", "Parallel"):
+                self._forget_children(scope.label)
+        if visit.failed:
+            row.caught += 1
+            self.stats.caught += 1
+            scope.pending = (visit.name, _caught_error(details.get("output"), visit), seconds)
+        elif self.out.shown(scope):
+            self.out.line(scope, *self._exit_line(visit, seconds))
+        if self.inspect:
+            out = shorten(dumps(details.get("output")), 90)
+            self.out.line(scope, ("  out: ", "dim"), (out, "dim"))
+
+    def _exit_line(self, visit: Visit, seconds: float) -> Line:
+        line: Line = (("✓ ", "ok"), (visit.name, "name"), (f"  {visit.type}  ", "dim"))
+        if visit.type == "Wait":
+            virtual = " (virtual)" if self.virtual else ""
+            return (*line, (f"waited {format_duration(seconds)}{virtual}", "wait"))
+        line = (*line, (format_duration(seconds), ""))
+        if visit.attempt > 1:
+            line = (*line, (f"  after {visit.attempt} attempts", "retry"))
+        shown_ok, shown_failed = visit.hidden
+        if shown_ok or shown_failed:
+            more = f"  (+{shown_ok + shown_failed} more iterations"
+            more += f", {shown_failed} failed)" if shown_failed else ")"
+            line = (*line, (more, "dim"))
+        return line
+
+    def _attempt(self, event: Any, scope: Scope) -> None:
+        visit = scope.visit
+        if visit is None:
+            return
+        if visit.attempt:
+            self._retry(event, scope, visit)
+        visit.attempt += 1
+        visit.failed = False
+        if event.type == "MapStateStarted":
+            count = (event.details or {}).get("length", 0)
+            items = f"{count} item" + ("" if count == 1 else "s")
+            self.out.line(
+                scope, ("▼ ", "fan"), (visit.name, "name"), ("  Map  ", "dim"), (items, "")
+            )
+        elif event.type == "ParallelStateStarted":
+            self.out.line(scope, ("▼ ", "fan"), (visit.name, "name"), ("  Parallel", "dim"))
+
+    def _retry(self, event: Any, scope: Scope, visit: Visit) -> None:
+        if not visit.failed:
+            # Map and Parallel write no failure event between attempts: say it here.
+            self._show_failure(scope, visit, visit.error or "an error", None)
+        self.stats.retries += 1
+        visit.row.retries += 1
+        delay = format_duration(event.timestamp - visit.failed_at)
+        self.out.line(
+            scope,
+            ("↻ ", "retry"),
+            (visit.name, "name"),
+            (f"  attempt {visit.attempt + 1}", "retry"),
+            (f" after {delay}", "dim"),
+        )
+
+    def _failed(self, event: Any, scope: Scope) -> None:
+        details = event.details or {}
+        error = details.get("error")
+        cause = details.get("cause")
+        if error is None:
+            error, cause = self._last_error
+        self._last_error = (error, cause)
+        self._propagate(scope, event.timestamp, error)
+        visit = scope.visit
+        if visit is None:
+            return
+        visit.failed = True
+        visit.failed_at = event.timestamp
+        visit.error = error
+        self._show_failure(scope, visit, error, cause)
+
+    def _propagate(self, scope: Scope, timestamp: float, error: str) -> None:
+        """Tell the enclosing Map/Parallel visits of a failure (for their retry lines)."""
+        parent = scope.parent
+        while parent is not None:
+            if parent.visit is not None:
+                parent.visit.failed_at = timestamp
+                parent.visit.error = error
+            parent = parent.parent
+
+    def _show_failure(self, scope: Scope, visit: Visit, error: str, cause: str | None) -> None:
+        visit.row.failures += 1
+        attempt = ""
+        if visit.attempt > 1 or self._has_retriers(visit.name):
+            attempt = f" (attempt {max(visit.attempt, 1)})"
+        self.out.line(
+            scope,
+            ("✗ ", "fail"),
+            (visit.name, "name"),
+            (f"  failed{attempt}  ", "error"),
+            *error_pieces(error, cause),
+        )
+
+    def _aborted(self, event: Any, scope: Scope) -> None:
+        visit = scope.visit
+        name = visit.name if visit is not None else event.details.get("name", "?")
+        scope.visit = None
+        self._active.pop(scope.label, None)
+        self.out.line(scope, ("⊘ ", "dim"), (name, "dim"), ("  aborted", "dim"))
+
+    def _iteration_started(self, event: Any, scope: Scope) -> None:
+        self._place(scope)
+        scope.pending = None
+
+    def _iteration_ended(self, event: Any, scope: Scope) -> None:
+        self._forget_children(scope.label)
+        self._active.pop(scope.label, None)
+        failed = event.type == "MapIterationFailed"
+        parent = scope.parent.visit if scope.parent is not None else None
+        if scope.hidden and parent is not None and not (scope.parent and scope.parent.hidden):
+            parent.hidden[1 if failed else 0] += 1
+        if failed:
+            index = (event.details or {}).get("index", scope.index)
+            self.out.line(scope, ("✗ ", "fail"), (f"iteration {index} failed", "error"))
+        elif event.type == "MapIterationAborted":
+            self.out.line(scope, ("⊘ ", "dim"), ("iteration aborted", "dim"))
+
+    def _finished(self, event: Any, scope: Scope) -> None:
+        details = event.details or {}
+        status = event.type[len("Execution") :].upper().replace("TIMEDOUT", "TIMED_OUT")
+        seconds = format_duration(event.timestamp - self._exec_start)
+        self._active.clear()
+        if event.type == "ExecutionSucceeded":
+            line: Line = (("✓ ", "ok"), (f"execution {status}", "ok"), (f"  {seconds}", "dim"))
+        else:
+            line = (
+                ("✗ ", "fail"),
+                (f"execution {status}", "fail"),
+                (f"  {seconds}  ", "dim"),
+                *error_pieces(details.get("error") or "", details.get("cause")),
+            )
+        self.out.always(line)
+        self.out.flush()
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _state(self, name: str) -> Any:
+        states = getattr(self.machine, "all_states", None) or {}
+        return states.get(name)
+
+    def _has_retriers(self, name: str) -> bool:
+        found = self._retriers.get(name)
+        if found is None:
+            found = self._retriers[name] = bool(getattr(self._state(name), "retry", ()))
+        return found
+
+    def _forget_children(self, label: str) -> None:
+        prefix = label + "["
+        for key in [key for key in self._active if key.startswith(prefix)]:
+            del self._active[key]
+
+    # -- end of run ----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Print what is buffered and stop the live footer. Safe to call twice."""
+        if self._wall_end is None:
+            self._wall_end = self._wall()
+        self.out.close()
+
+    def summary(self, result: Any) -> None:
+        """Print the summary table of ``result`` (a :class:`runtime.api.ExecutionResult`)."""
+        self.close()
+        assert self._wall_end is not None
+        wall = self._wall_end - self._wall_start
+        self.console.print(summary_table(result, self.stats, wall, self.virtual))
+
+    def footer(self) -> Text:
+        """The live footer (called from rich's refresh thread)."""
+        entered = sum(row.entered for row in list(self.stats.states.values()))
+        return footer_text(self._active, entered, self._wall(), self._wall_start)
+
+
+def _ignore(event: Any, scope: Scope) -> None:
+    return None
+
+
+def _caught_error(output: Any, visit: Visit) -> str:
+    """The caught error's name: the Error Output's, else the last failure's."""
+    if isinstance(output, dict) and isinstance(output.get("Error"), str):
+        return str(output["Error"])
+    return visit.error or "an error"

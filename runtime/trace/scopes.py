@@ -1,0 +1,106 @@
+"""What the trace knows about frames and state visits, and which events mean what.
+
+Event names are AWS's (SPEC.md C); a frame is a Parallel branch or Map iteration, known
+by its label (``[1]``, ``[1][3]``).
+"""
+
+from __future__ import annotations
+
+from runtime.trace.stats import StateStats
+
+__all__ = ["ATTEMPT_STARTS", "BLOCKING", "ENDS", "FAILURES", "Scope", "Visit"]
+
+#: On a real clock, what follows these events may take a while: show the lines so far.
+BLOCKING = frozenset(
+    {
+        "WaitStateEntered",
+        "TaskStarted",
+        "TaskSubmitted",
+        "LambdaFunctionStarted",
+        "ActivityStarted",
+        "TaskFailed",
+        "TaskTimedOut",
+        "LambdaFunctionFailed",
+        "LambdaFunctionTimedOut",
+        "ActivityFailed",
+        "ActivityTimedOut",
+        "MapStateFailed",
+        "ParallelStateFailed",
+    }
+)
+
+ATTEMPT_STARTS = frozenset(
+    {
+        "TaskScheduled",
+        "LambdaFunctionScheduled",
+        "ActivityScheduled",
+        "MapStateStarted",
+        "ParallelStateStarted",
+    }
+)
+
+FAILURES = frozenset(
+    {
+        "TaskFailed",
+        "TaskTimedOut",
+        "TaskStartFailed",
+        "TaskSubmitFailed",
+        "LambdaFunctionFailed",
+        "LambdaFunctionTimedOut",
+        "LambdaFunctionStartFailed",
+        "LambdaFunctionScheduleFailed",
+        "ActivityFailed",
+        "ActivityTimedOut",
+        "ActivityScheduleFailed",
+        "MapStateFailed",
+        "ParallelStateFailed",
+        "EvaluationFailed",
+    }
+)
+
+ENDS = frozenset({"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"})
+
+
+class Visit:
+    """One visit of one state in one frame."""
+
+    __slots__ = (
+        "attempt",
+        "entered",
+        "error",
+        "failed",
+        "failed_at",
+        "hidden",
+        "name",
+        "row",
+        "type",
+    )
+
+    def __init__(self, name: str, type: str, entered: float, row: StateStats) -> None:
+        self.name = name
+        self.type = type
+        self.entered = entered
+        #: The state's counters in the summary.
+        self.row = row
+        self.attempt = 0
+        self.failed = False
+        self.failed_at = entered
+        self.error: str | None = None
+        #: Map only: iterations not shown in detail, [succeeded, failed].
+        self.hidden = [0, 0]
+
+
+class Scope:
+    """A frame as the trace sees it: its label, nesting and current visit."""
+
+    __slots__ = ("depth", "hidden", "index", "label", "parent", "pending", "visit")
+
+    def __init__(self, label: str, parent: Scope | None) -> None:
+        self.label = label
+        self.parent = parent
+        self.depth = label.count("[")
+        self.index = int(label[label.rfind("[") + 1 : -1]) if label else 0
+        self.hidden = False
+        self.visit: Visit | None = None
+        #: A Catch seen at the last exit: (state, error, duration), shown with the next state.
+        self.pending: tuple[str, str, float] | None = None

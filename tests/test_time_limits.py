@@ -1,0 +1,135 @@
+"""Waits, timeouts and the 1-year limit under the virtual clock."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from runtime import RealClock, TaskFailure, VirtualClock, run_sync
+from runtime.clock import Clock
+
+DAY = 86400.0
+
+
+def wait_machine(seconds: float, **top: Any) -> dict[str, Any]:
+    return {
+        "StartAt": "W",
+        "States": {"W": {"Type": "Wait", "Seconds": int(seconds), "End": True}},
+        **top,
+    }
+
+
+def test_wait_of_400_days_times_out_at_one_year_quickly() -> None:
+    clock = VirtualClock(start=1_700_000_000.0)
+    started = time.perf_counter()
+    result = run_sync(wait_machine(400 * DAY), clock=clock)
+    assert time.perf_counter() - started < 1.0
+    assert result.status == "TIMED_OUT"
+    assert result.error == "States.Timeout"
+    assert result.event_types == [
+        "ExecutionStarted",
+        "WaitStateEntered",
+        "ExecutionTimedOut",
+    ]
+    assert result.stop_time - result.start_time == pytest.approx(365 * DAY)
+
+
+def test_wait_of_364_days_succeeds_with_aws_timestamps() -> None:
+    clock = VirtualClock(start=1_700_000_000.0)
+    result = run_sync(wait_machine(364 * DAY), {"k": 1}, clock=clock)
+    assert result.status == "SUCCEEDED"
+    assert result.output == {"k": 1}
+    exited = result.history[-2]
+    assert exited.type == "WaitStateExited"
+    assert exited.timestamp - result.history[1].timestamp == pytest.approx(364 * DAY)
+    assert result.history_json()[-1]["timestamp"].endswith("Z")
+
+
+def test_machine_timeout_seconds_ends_timed_out() -> None:
+    result = run_sync(wait_machine(100, TimeoutSeconds=10), clock=VirtualClock(start=0.0))
+    assert result.status == "TIMED_OUT"
+    assert result.stop_time - result.start_time == pytest.approx(10)
+
+
+def test_wait_timestamp_in_the_past_continues_at_once() -> None:
+    machine = {
+        "StartAt": "W",
+        "States": {"W": {"Type": "Wait", "Timestamp": "2001-01-01T00:00:00Z", "End": True}},
+    }
+    clock = VirtualClock(start=1_700_000_000.0)
+    result = run_sync(machine, clock=clock)
+    assert result.status == "SUCCEEDED"
+    assert clock.now() == 1_700_000_000.0
+
+
+def test_wait_beyond_aws_horizon_is_a_runtime_error() -> None:
+    machine = {
+        "StartAt": "W",
+        "States": {"W": {"Type": "Wait", "Timestamp": "2999-01-01T00:00:00Z", "End": True}},
+    }
+    result = run_sync(machine, clock=VirtualClock(start=1_700_000_000.0))
+    assert result.status == "FAILED"
+    assert result.error == "States.Runtime"
+    assert result.cause is not None and "Wait state delay is too long" in result.cause
+
+
+def slow_task_machine(timeout: int) -> dict[str, Any]:
+    return {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": "arn:aws:lambda:us-east-1:123456789012:function:slow",
+                "TimeoutSeconds": timeout,
+                "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+def sleeping_function(clock: Clock, seconds: float) -> Any:
+    async def slow(event: Any) -> Any:
+        await clock.sleep_until(clock.now() + seconds)
+        return {"done": True}
+
+    return slow
+
+
+def test_task_timeout_gives_states_timeout() -> None:
+    clock = VirtualClock(start=0.0)
+    result = run_sync(
+        slow_task_machine(10), clock=clock, functions={"slow": sleeping_function(clock, 60)}
+    )
+    assert result.status == "SUCCEEDED"
+    assert result.output == {"Error": "States.Timeout"}
+    assert "LambdaFunctionTimedOut" in result.event_types
+    assert clock.now() == pytest.approx(10)
+
+
+def test_task_within_its_timeout_succeeds() -> None:
+    clock = VirtualClock(start=0.0)
+    result = run_sync(
+        slow_task_machine(100), clock=clock, functions={"slow": sleeping_function(clock, 60)}
+    )
+    assert result.output == {"done": True}
+    assert "LambdaFunctionSucceeded" in result.event_types
+
+
+def test_real_clock_runs_a_short_machine() -> None:
+    result = run_sync(wait_machine(0), clock=RealClock())
+    assert result.status == "SUCCEEDED"
+
+
+def test_function_failure_is_a_task_failure() -> None:
+    def boom(event: Any) -> Any:
+        raise TaskFailure("Custom.Error", "it broke")
+
+    machine = slow_task_machine(10)
+    del machine["States"]["T"]["Catch"]
+    del machine["States"]["Caught"]
+    result = run_sync(machine, functions={"slow": boom})
+    assert (result.status, result.error, result.cause) == ("FAILED", "Custom.Error", "it broke")
