@@ -63,7 +63,7 @@ class _Compiler:
                 state = self.state(name, spec)
             states[name] = state
             self.all_states[name] = state
-        return m.Branch(raw["StartAt"], states, mode)
+        return m.Branch(raw["StartAt"], states, mode, any(map(_may_block, states.values())))
 
     def state(self, name: str, raw: Mapping[str, Any]) -> m.State:
         ql: m.QueryLanguage = raw.get("QueryLanguage", self.machine_ql)
@@ -327,6 +327,16 @@ class _Compiler:
         from asl.jsonata import compile_value
 
         return compile_value(value, field=field)
+
+
+def _may_block(state: m.State) -> bool:
+    if isinstance(state, m.TaskState | m.WaitState):
+        return True
+    if isinstance(state, m.ParallelState):
+        return bool(state.retry) or any(b.may_block for b in state.branches)
+    if isinstance(state, m.MapState):
+        return bool(state.retry) or state.processor.may_block
+    return False
 
 
 def _located(where: str, exc: ExpressionSyntaxError) -> DefinitionError:

@@ -221,6 +221,9 @@ class Branch:
     states: Mapping[str, State]
     #: Map ProcessorConfig Mode: "INLINE" or "DISTRIBUTED".
     mode: str = "INLINE"
+    #: False when no state in this scope can wait on anything (no Task, Wait or Retry
+    #: delay, nested scopes included): a runtime may then run it without a new task.
+    may_block: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

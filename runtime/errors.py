@@ -33,11 +33,15 @@ def state_error(exc: StatesError, state: str, entered_id: int) -> StatesError:
     AWS: "An error occurred while executing the state '<name>' (entered at the event id
     #<n>). <detail>" (LS-SNAP ``test_catch_states_runtime``, ``base/test_wait``).
     """
-    if isinstance(exc, TaskFailure | FailStateReached | ExecutionTimedOut):
+    if isinstance(exc, TaskFailure | FailStateReached | ExecutionTimedOut | PrefixedError):
         return exc
     prefix = (
         f"An error occurred while executing the state '{state}' "
         f"(entered at the event id #{entered_id})."
     )
     cause = f"{prefix} {exc.cause}" if exc.cause else prefix
-    return StatesError(exc.error, cause)
+    return PrefixedError(exc.error, cause)
+
+
+class PrefixedError(StatesError):
+    """An interpreter error that already carries AWS's state prefix."""

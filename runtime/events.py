@@ -8,6 +8,7 @@ for history it may never print.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -29,8 +30,12 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+@functools.lru_cache(maxsize=256)
 def iso_timestamp(epoch: float) -> str:
-    """RFC 3339 with milliseconds and ``Z``, as AWS prints context-object times."""
+    """RFC 3339 with milliseconds and ``Z``, as AWS prints context-object times.
+
+    Cached: under a virtual clock, many states share one instant.
+    """
     dt = datetime.fromtimestamp(epoch, UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 

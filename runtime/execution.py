@@ -97,8 +97,8 @@ class Execution:
         self.adapters = adapters
         self.options = options
         self.observers = observers
-        self.rng = random.Random(options.seed)
-        self.name = options.name or str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        self._rng: random.Random | None = None
+        self.name = options.name or self.new_uuid()
         sm = options.state_machine_name
         prefix = f"arn:aws:states:{options.region}:{options.account}"
         self.state_machine_arn = f"{prefix}:stateMachine:{sm}"
@@ -111,6 +111,8 @@ class Execution:
         self.status = "RUNNING"
         #: Set when the execution's time limit passed (no StateAborted events then).
         self.timed_out = False
+        #: The event loop's cancellation exception class (set when the run starts).
+        self.cancelled: type[BaseException] = BaseException
         self.output: Any = None
         self.error: str | None = None
         self.cause: str | None = None
@@ -123,7 +125,6 @@ class Execution:
             "RedriveCount": 0,
         }
         self._ctx_machine = {"Id": self.state_machine_arn, "Name": sm}
-        self._iso_cache: tuple[float, str] = (-1.0, "")
 
     # -- history -------------------------------------------------------------------
 
@@ -148,12 +149,8 @@ class Execution:
     # -- context object --------------------------------------------------------------
 
     def now_iso(self) -> str:
-        now = self.clock.now()
-        cached_at, text = self._iso_cache
-        if cached_at != now:
-            text = iso_timestamp(now)
-            self._iso_cache = (now, text)
-        return text
+        """The clock's time as AWS prints it in the context object."""
+        return iso_timestamp(self.clock.now())
 
     def context(
         self,
@@ -178,9 +175,22 @@ class Execution:
             ctx["Map"] = {"Item": frame.map_item}
         return ctx
 
+    @property
+    def rng(self) -> random.Random:
+        """Randomness of this execution (jitter, tokens), seeded by ``options.seed``."""
+        if self._rng is None:
+            self._rng = random.Random(self.options.seed)
+        return self._rng
+
+    def new_uuid(self) -> str:
+        """A version-4 UUID, repeatable when the execution has a seed."""
+        if self.options.seed is None:
+            return str(uuid.uuid4())
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
     def new_token(self) -> str:
         """A fresh task token for ``.waitForTaskToken`` tasks and activities."""
-        return uuid.UUID(int=self.rng.getrandbits(128), version=4).hex
+        return self.new_uuid().replace("-", "")
 
     # -- outcome -------------------------------------------------------------------
 

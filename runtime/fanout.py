@@ -37,7 +37,7 @@ async def run_parallel(run: StateRun) -> tuple[str | None, Any]:
 async def _parallel_attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
     state = run.state
     assert isinstance(state, ParallelState)
-    with run.evaluating():
+    with run.evaluating:
         effective = effective_input(state, run.data, run.ctx, run.frame.view)
     started = run.emit("ParallelStateStarted")
     results: list[Any] = [None] * len(state.branches)
@@ -53,7 +53,7 @@ async def _parallel_attempt(run: StateRun, retry_count: int) -> tuple[str | None
 
 
 def _finish(run: StateRun, state: Any, results: Any) -> tuple[str | None, Any]:
-    with run.evaluating():
+    with run.evaluating:
         output, assign_input = state_output(state, run.data, results, run.ctx, run.frame.view)
         assigned = run.assign(assign_input)
     run.exit(output, assigned)
@@ -94,6 +94,8 @@ async def _fan_out(
     remaining = len(jobs)
     if not remaining:
         return None
+    if limit == 1 or remaining == 1 or not any(job[1].may_block for job in jobs):
+        return await _in_order(run, jobs, results, hooks)
     limiter = anyio.CapacityLimiter(limit) if limit > 0 else None
     cancelled = anyio.get_cancelled_exc_class()
 
@@ -137,6 +139,36 @@ async def _fan_out(
     return failure
 
 
+async def _in_order(
+    run: StateRun,
+    jobs: Sequence[tuple[Frame, Branch, Callable[[], Any], int]],
+    results: list[Any],
+    hooks: Hooks,
+) -> StatesError | None:
+    """Run jobs one after the other in this task.
+
+    Equivalent to the task group when at most one job may run at a time (MaxConcurrency
+    1, a single branch) or when no job can block: each would then run to its end before
+    the next one started anyway. It saves a task per iteration.
+    """
+    from runtime.interpreter import run_branch
+
+    exe = run.exe
+    cancelled = exe.cancelled
+    for frame, branch, data, index in jobs:
+        try:
+            hooks.started(index, frame)
+            results[index] = await run_branch(exe, branch, data(), frame)
+            hooks.succeeded(index, frame)
+        except StatesError as exc:
+            if not hooks.failed(index, frame, exc):
+                return exc
+        except cancelled:
+            hooks.aborted(index, frame)
+            raise
+    return None
+
+
 # -- Map -----------------------------------------------------------------------------
 
 
@@ -153,7 +185,7 @@ def _number_field(run: StateRun, spec: Any, field: str, *, integer: bool) -> flo
     if kind == "value":
         return float(value)
     if kind == "jsonata":
-        with run.evaluating():
+        with run.evaluating:
             found = value.evaluate(jsonata_bindings(run.data, run.ctx, run.frame.view))
         if isinstance(found, bool) or not isinstance(found, int | float):
             raise StatesError(
@@ -189,11 +221,11 @@ def _items(run: StateRun, state: MapState, effective: Any) -> list[Any]:
         elif isinstance(state.items, list):
             items = state.items
         else:
-            with run.evaluating():
+            with run.evaluating:
                 items = state.items.evaluate(jsonata_bindings(run.data, run.ctx, run.frame.view))
                 _check_items_type(state.items, items)
         if not isinstance(items, list):
-            with run.evaluating():
+            with run.evaluating:
                 raise StatesError(
                     "States.QueryEvaluationError",
                     f"Map state input must be an array but was: {dumps(items)}",
@@ -241,7 +273,7 @@ def _select(run: StateRun, state: MapState, effective: Any, index: int, item: An
     ctx = dict(run.ctx)
     ctx["Map"] = {"Item": {"Index": index, "Value": item}}
     if state.query_language == "JSONata":
-        with run.evaluating():
+        with run.evaluating:
             return selector.evaluate(jsonata_bindings(run.data, ctx, run.frame.view))
     return selector.evaluate(effective, ctx, run.frame.view)
 

@@ -8,8 +8,7 @@ Handlers are looked up in :data:`HANDLERS` by the state's ``Type``; each takes a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import anyio
@@ -51,32 +50,41 @@ class StateRun:
     def emit(self, type: str, details: Mapping[str, Any] | None = None) -> int:
         return self.exe.emit(self.frame, type, details)
 
-    @contextmanager
-    def evaluating(self) -> Iterator[None]:
-        """Record a JSONata failure as AWS does: EvaluationFailed, with the prefix."""
-        try:
-            yield
-        except StatesError as exc:
-            if exc.error != "States.QueryEvaluationError":
-                raise
-            err = state_error(exc, self.state.name, self.entered_id)
-            self.emit(
-                "EvaluationFailed",
-                {
-                    "error": err.error,
-                    "cause": err.cause,
-                    "location": _location(exc),
-                    "state": self.state.name,
-                },
-            )
-            raise err from exc
+    @property
+    def evaluating(self) -> StateRun:
+        """``with run.evaluating:`` records a JSONata failure as AWS does.
+
+        AWS writes EvaluationFailed (with the prefixed cause) before the failure events.
+        The run object is its own context manager, so entering costs no allocation.
+        """
+        return self
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        if not isinstance(exc, StatesError) or exc.error != "States.QueryEvaluationError":
+            return
+        err = state_error(exc, self.state.name, self.entered_id)
+        if err is exc:
+            return
+        self.emit(
+            "EvaluationFailed",
+            {
+                "error": err.error,
+                "cause": err.cause,
+                "location": _location(exc),
+                "state": self.state.name,
+            },
+        )
+        raise err from exc
 
     def assign(self, assign_input: Any, assign: Any = None) -> dict[str, Any] | None:
         """Evaluate ``Assign`` (the state's, or a rule's/catcher's) and set the variables."""
         assign = self.state.assign if assign is None else assign
         if assign is None:
             return None
-        with self.evaluating():
+        with self.evaluating:
             if self.state.query_language == "JSONata":
                 values = assign.evaluate(assign_input)
             else:
@@ -88,7 +96,7 @@ class StateRun:
         details: dict[str, Any] = {"name": self.state.name, "output": output}
         if assigned is not None:
             details["assignedVariables"] = assigned
-        self.emit(self.state.type + "StateExited", details)
+        self.emit(_EXITED[self.state.type], details)
 
 
 def _location(exc: StatesError) -> str:
@@ -105,14 +113,12 @@ async def run_branch(exe: Execution, branch: Branch, data: Any, frame: Frame) ->
     """Run a scope from its StartAt to a terminal state; return its output."""
     states = branch.states
     name: str | None = branch.start_at
-    cancelled = anyio.get_cancelled_exc_class()
+    cancelled = exe.cancelled
     while name is not None:
         state = states[name]
         exe.transitions += 1
         run = StateRun(exe, frame, state, data)
-        run.entered_id = exe.emit(
-            frame, state.type + "StateEntered", {"name": state.name, "input": data}
-        )
+        run.entered_id = exe.emit(frame, _ENTERED[state.type], {"name": name, "input": data})
         try:
             name, data = await HANDLERS[state.type](run)
         except StatesError as exc:
@@ -126,11 +132,15 @@ async def run_branch(exe: Execution, branch: Branch, data: Any, frame: Frame) ->
 
 
 _ABORTABLE = frozenset({"Task", "Wait", "Map", "Parallel"})
+_TYPES = ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
+_ENTERED = {t: t + "StateEntered" for t in _TYPES}
+_EXITED = {t: t + "StateExited" for t in _TYPES}
 
 
 async def run_execution(exe: Execution) -> None:
     """Run ``exe`` to its end; the outcome is in ``exe.status`` and friends."""
     root = Frame()
+    exe.cancelled = anyio.get_cancelled_exc_class()
     exe.emit(
         root,
         "ExecutionStarted",
@@ -186,7 +196,7 @@ async def run_pass(run: StateRun) -> tuple[str | None, Any]:
     assert isinstance(state, PassState)
     data, ctx, variables = run.data, run.ctx, run.frame.view
     if state.query_language == "JSONata":
-        with run.evaluating():
+        with run.evaluating:
             bindings = jsonata_bindings(data, ctx, variables)
             output = state.output.evaluate(bindings) if state.output is not None else data
             assigned = run.assign(bindings)
@@ -204,7 +214,7 @@ async def run_pass(run: StateRun) -> tuple[str | None, Any]:
 async def run_succeed(run: StateRun) -> tuple[str | None, Any]:
     state, data = run.state, run.data
     if state.query_language == "JSONata":
-        with run.evaluating():
+        with run.evaluating:
             bindings = jsonata_bindings(data, run.ctx, run.frame.view)
             output = state.output.evaluate(bindings) if state.output is not None else data
     else:
@@ -220,7 +230,7 @@ async def run_fail(run: StateRun) -> tuple[str | None, Any]:
     error, cause = state.error, state.cause
     if state.query_language == "JSONata":
         bindings = jsonata_bindings(run.data, run.ctx, run.frame.view)
-        with run.evaluating():
+        with run.evaluating:
             if error is not None and not isinstance(error, str):
                 error = error.evaluate(bindings)
             if cause is not None and not isinstance(cause, str):
@@ -280,7 +290,7 @@ async def run_choice(run: StateRun) -> tuple[str | None, Any]:
 
 def _choice_jsonata(run: StateRun, state: ChoiceState) -> tuple[str | None, Any]:
     bindings = jsonata_bindings(run.data, run.ctx, run.frame.view)
-    with run.evaluating():
+    with run.evaluating:
         for rule in state.choices:
             cond = rule.condition
             value = cond if isinstance(cond, bool) else cond.evaluate(bindings)
@@ -318,14 +328,14 @@ async def run_wait(run: StateRun) -> tuple[str | None, Any]:
     bindings = None
     if state.query_language == "JSONata":
         bindings = jsonata_bindings(data, ctx, variables)
-        with run.evaluating():
+        with run.evaluating:
             deadline = wait_deadline(state, data, ctx, variables, bindings, run.exe.clock.now())
     else:
         effective = apply_path(state.input_path, data, ctx, variables)
         deadline = wait_deadline(state, effective, ctx, variables, None, run.exe.clock.now())
     await run.exe.clock.sleep_until(deadline)
     if bindings is not None:
-        with run.evaluating():
+        with run.evaluating:
             output = state.output.evaluate(bindings) if state.output is not None else data
             assigned = run.assign(bindings)
     else:

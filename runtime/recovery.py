@@ -80,7 +80,7 @@ def _caught(run: StateRun, catcher: Catcher, exc: StatesError) -> tuple[str | No
     err = error_output(exc)
     if run.state.query_language == "JSONata":
         bindings = jsonata_bindings(run.data, run.ctx, run.frame.view, errorOutput=err)
-        with run.evaluating():
+        with run.evaluating:
             output = catcher.output.evaluate(bindings) if catcher.output is not None else err
         assigned = run.assign(bindings, catcher.assign) if catcher.assign is not None else None
     else:

@@ -59,7 +59,7 @@ def resolve_seconds(run: StateRun, spec: Any, field: str) -> int | None:
                 f"valid positive integer: {value.text}".replace("'", '"', 2),
             )
         return int(found)
-    with run.evaluating():
+    with run.evaluating:
         found = value.evaluate(jsonata_bindings(run.data, run.ctx, run.frame.view))
         if not _is_int(found) or found <= 0:
             raise StatesError(
@@ -127,7 +127,7 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
     )
     if retry_count or token is not None:
         run.ctx = exe.context(run.frame, state.name, run.entered, retry_count, token)
-    with run.evaluating():
+    with run.evaluating:
         params = effective_input(state, run.data, run.ctx, run.frame.view)
     timeout = resolve_seconds(run, state.timeout_seconds, "TimeoutSeconds")
     heartbeat = resolve_seconds(run, state.heartbeat_seconds, "HeartbeatSeconds")

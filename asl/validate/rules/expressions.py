@@ -334,6 +334,11 @@ def _jsonata_fields(state: StateRef) -> Iterator[tuple[str, Any]]:
                     yield state.at(field, index, key), item[key]
 
 
+def _inner(text: str) -> str:
+    """The expression between ``{%`` and ``%}``."""
+    return text[2:-2] if text.startswith("{%") and text.endswith("%}") else text
+
+
 def check_jsonata(machine: Machine) -> Iterator[Diagnostic]:
     """Every ``{% %}`` expression of a JSONata state parses."""
     compiler = _compiler("asl.jsonata", "compile_expression")
@@ -344,6 +349,6 @@ def check_jsonata(machine: Machine) -> Iterator[Diagnostic]:
             continue
         for where, value in _jsonata_fields(state):
             for here, text in _jsonata_values(value, where):
-                problem = compile_check("a JSONata expression", compiler, text)
+                problem = compile_check("a JSONata expression", compiler, _inner(text))
                 if problem:
                     yield error("INVALID_JSONATA", problem, here)
