@@ -4,6 +4,7 @@ All of them are :class:`asl.errors.StatesError` (an ASL ``error`` name and a ``c
 
     StatesError                    (asl.errors)
     ├── TaskFailure                the called service (or a mock) failed the task
+    │   └── HeartbeatTimeout       no heartbeat within HeartbeatSeconds
     ├── FailStateReached           a Fail state ended the scope
     └── ExecutionTimedOut          the execution's TimeoutSeconds or the 1-year limit passed
 """
@@ -12,11 +13,34 @@ from __future__ import annotations
 
 from asl.errors import StatesError
 
-__all__ = ["ExecutionTimedOut", "FailStateReached", "TaskFailure", "state_error"]
+__all__ = [
+    "ExecutionTimedOut",
+    "FailStateReached",
+    "HeartbeatTimeout",
+    "PrefixedError",
+    "TaskFailure",
+    "data_limit",
+    "state_error",
+]
+
+#: AWS's limit on a task result, a state's input or output, and the execution's input
+#: or output: 256 KiB of UTF-8 (DG service quotas).
+MAX_PAYLOAD_BYTES = 262_144
 
 
 class TaskFailure(StatesError):
     """Raised when a task's resource reports a failure; its cause is the service's own."""
+
+
+class HeartbeatTimeout(TaskFailure):
+    """Raised when a task sent no heartbeat within its HeartbeatSeconds.
+
+    AWS records it as ``States.Timeout``; ``States.HeartbeatTimeout`` in ErrorEquals
+    matches it too (DG error handling).
+    """
+
+    def __init__(self) -> None:
+        super().__init__("States.Timeout", None)
 
 
 class FailStateReached(StatesError):
@@ -45,3 +69,19 @@ def state_error(exc: StatesError, state: str, entered_id: int) -> StatesError:
 
 class PrefixedError(StatesError):
     """An interpreter error that already carries AWS's state prefix."""
+
+
+def data_limit(value: object, who: str) -> TaskFailure | None:
+    """The DataLimitExceeded failure for ``value`` if it is over 256 KiB, else None.
+
+    ``who`` is what AWS names in the cause: the Lambda ARN, the service, or the state.
+    """
+    from runtime.events import dumps
+
+    if len(dumps(value).encode("utf-8")) <= MAX_PAYLOAD_BYTES:
+        return None
+    return TaskFailure(
+        "States.DataLimitExceeded",
+        f"The state/task '{who}' returned a result with a size exceeding the maximum "
+        "number of bytes service limit.",
+    )

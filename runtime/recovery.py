@@ -17,7 +17,7 @@ import anyio
 from asl.errors import StatesError
 from asl.model import Catcher
 from runtime.dataflow import apply_result_path, jsonata_bindings
-from runtime.errors import TaskFailure
+from runtime.errors import HeartbeatTimeout, TaskFailure
 from runtime.retry import backoff_delay, find_catcher, find_retrier
 
 if TYPE_CHECKING:
@@ -58,7 +58,8 @@ async def with_recovery(
             # catchable (recorded: states_errors.task_lambda_catch_state_all_data_limit_...).
             if exc.terminal and not isinstance(exc, TaskFailure):
                 raise
-            index = find_retrier(retriers, exc.error)
+            heartbeat = isinstance(exc, HeartbeatTimeout)
+            index = find_retrier(retriers, exc.error, heartbeat)
             if index is not None and counters[index] < retriers[index].max_attempts:
                 delay = backoff_delay(retriers[index], counters[index], run.exe.rng)
                 counters[index] += 1
@@ -68,7 +69,7 @@ async def with_recovery(
                 continue
             if failed_event is not None:
                 run.emit(failed_event)
-            catch_index = find_catcher(catchers, exc.error)
+            catch_index = find_catcher(catchers, exc.error, heartbeat)
             if catch_index is None:
                 raise
             from runtime.errors import state_error

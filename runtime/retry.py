@@ -16,7 +16,7 @@ from asl.model import Catcher, Retrier
 __all__ = ["backoff_delay", "find_catcher", "find_retrier", "matches"]
 
 
-def matches(error_equals: Sequence[str], error: str) -> bool:
+def matches(error_equals: Sequence[str], error: str, heartbeat: bool = False) -> bool:
     """True when an ``ErrorEquals`` list handles ``error``.
 
     Terminal errors raised by the interpreter never reach here (see
@@ -30,23 +30,23 @@ def matches(error_equals: Sequence[str], error: str) -> bool:
             return True
         # States.HeartbeatTimeout is a matching-only name for a missed heartbeat,
         # which AWS records as States.Timeout (SPEC.md A.10).
-        if name == "States.HeartbeatTimeout" and error == "States.HeartbeatTimeout":
+        if name == "States.HeartbeatTimeout" and heartbeat:
             return True
     return False
 
 
-def find_retrier(retriers: Sequence[Retrier], error: str) -> int | None:
+def find_retrier(retriers: Sequence[Retrier], error: str, heartbeat: bool = False) -> int | None:
     """Index of the first retrier whose ErrorEquals matches ``error``."""
     for index, retrier in enumerate(retriers):
-        if matches(retrier.error_equals, error):
+        if matches(retrier.error_equals, error, heartbeat):
             return index
     return None
 
 
-def find_catcher(catchers: Sequence[Catcher], error: str) -> int | None:
+def find_catcher(catchers: Sequence[Catcher], error: str, heartbeat: bool = False) -> int | None:
     """Index of the first catcher whose ErrorEquals matches ``error``."""
     for index, catcher in enumerate(catchers):
-        if matches(catcher.error_equals, error):
+        if matches(catcher.error_equals, error, heartbeat):
             return index
     return None
 

@@ -20,7 +20,7 @@ from asl.errors import StatesError
 from asl.model import TaskState
 from runtime.adapters.base import Resource, TaskCall, parse_resource
 from runtime.dataflow import effective_input, jsonata_bindings, state_output
-from runtime.errors import TaskFailure
+from runtime.errors import HeartbeatTimeout, TaskFailure, data_limit
 from runtime.events import dumps
 from runtime.recovery import with_recovery
 
@@ -151,7 +151,12 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
         on_submitted=submitted,
     )
     try:
-        result = await _call(run, adapter, call, timeout)
+        result = await _call(run, adapter, call, timeout, heartbeat)
+        too_big = data_limit(
+            result, resource.arn if resource.kind == "function" else resource.resource_type
+        )
+        if too_big is not None:
+            raise too_big
     except TaskFailure as exc:
         kind = "TimedOut" if exc.error == "States.Timeout" else "Failed"
         details = events.outcome(error=exc.error)
@@ -166,23 +171,60 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
     return state.next, output
 
 
-async def _call(run: StateRun, adapter: Any, call: TaskCall, timeout: int | None) -> Any:
-    if timeout is None:
+class _Limits:
+    """TimeoutSeconds and HeartbeatSeconds of one attempt, as clock timers.
+
+    The timeout clock starts when the task starts; the heartbeat clock restarts at every
+    :meth:`beat` (``TaskCall.heartbeat``, SendTaskHeartbeat). Either cancels the call.
+    """
+
+    def __init__(
+        self, run: StateRun, scope: anyio.CancelScope, timeout: int | None, heartbeat: int | None
+    ) -> None:
+        self.clock = run.exe.clock
+        self.scope = scope
+        self.heartbeat = heartbeat
+        self.fired: TaskFailure | None = None
+        now = self.clock.now()
+        self.timers = []
+        if timeout is not None:
+            self.timers.append(self.clock.call_at(now + timeout, self._timed_out))
+        self.beat_timer = (
+            self.clock.call_at(now + heartbeat, self._missed) if heartbeat is not None else None
+        )
+
+    def _timed_out(self) -> None:
+        self.fired = self.fired or TaskFailure("States.Timeout", None)
+        self.scope.cancel()
+
+    def _missed(self) -> None:
+        self.fired = self.fired or HeartbeatTimeout()
+        self.scope.cancel()
+
+    def beat(self) -> None:
+        if self.beat_timer is not None and self.heartbeat is not None and self.fired is None:
+            self.beat_timer.cancel()
+            self.beat_timer = self.clock.call_at(self.clock.now() + self.heartbeat, self._missed)
+
+    def cancel(self) -> None:
+        for timer in self.timers:
+            timer.cancel()
+        if self.beat_timer is not None:
+            self.beat_timer.cancel()
+
+
+async def _call(
+    run: StateRun, adapter: Any, call: TaskCall, timeout: int | None, heartbeat: int | None
+) -> Any:
+    if timeout is None and heartbeat is None:
         return await adapter.invoke(call)
-    clock = run.exe.clock
-    fired = False
     with anyio.CancelScope() as scope:
-
-        def on_timeout() -> None:
-            nonlocal fired
-            fired = True
-            scope.cancel()
-
-        timer = clock.call_at(clock.now() + timeout, on_timeout)
+        limits = _Limits(run, scope, timeout, heartbeat)
+        call.heartbeat = limits.beat
         try:
             return await adapter.invoke(call)
         finally:
-            timer.cancel()
-    if fired:
-        raise TaskFailure("States.Timeout", None)
+            limits.cancel()
+    if limits.fired is not None:
+        raise limits.fired
     raise TaskFailure("States.Runtime", "The task was cancelled.")

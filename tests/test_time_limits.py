@@ -133,3 +133,70 @@ def test_function_failure_is_a_task_failure() -> None:
     del machine["States"]["Caught"]
     result = run_sync(machine, functions={"slow": boom})
     assert (result.status, result.error, result.cause) == ("FAILED", "Custom.Error", "it broke")
+
+
+def heartbeat_machine(catch: str) -> dict[str, Any]:
+    return {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "slow"},
+                "HeartbeatSeconds": 10,
+                "TimeoutSeconds": 1000,
+                "Catch": [{"ErrorEquals": [catch], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+def beating_function(clock: Clock, beats: int, last: float = 8) -> Any:
+    from runtime.adapters.base import TaskCall
+
+    class Beating:
+        async def invoke(self, call: TaskCall) -> Any:
+            for _ in range(beats):
+                await clock.sleep_until(clock.now() + 8)
+                call.heartbeat()
+            await clock.sleep_until(clock.now() + last)
+            return "done"
+
+    return Beating()
+
+
+@pytest.mark.parametrize("catch", ["States.HeartbeatTimeout", "States.Timeout"])
+def test_missed_heartbeat_is_states_timeout(catch: str) -> None:
+    from runtime import AdapterRegistry
+
+    clock = VirtualClock(start=0.0)
+    registry = AdapterRegistry()
+    registry.register("lambda:invoke", beating_function(clock, 2, last=30))
+    registry_slow = run_sync(heartbeat_machine(catch), clock=clock, adapters=registry)
+    assert registry_slow.output == {"Error": "States.Timeout"}
+    assert "TaskTimedOut" in registry_slow.event_types
+    assert clock.now() == pytest.approx(26)  # two beats at 8 and 16, then silence
+
+
+def test_heartbeats_keep_a_task_alive() -> None:
+    from runtime import AdapterRegistry
+
+    clock = VirtualClock(start=0.0)
+    registry = AdapterRegistry()
+    registry.register("lambda:invoke", beating_function(clock, 5))
+    result = run_sync(heartbeat_machine("States.ALL"), clock=clock, adapters=registry)
+    assert result.output == "done"
+    assert clock.now() == pytest.approx(48)
+
+
+def test_oversized_task_result_is_a_catchable_data_limit_failure() -> None:
+    machine = slow_task_machine(10)
+    machine["States"]["T"]["Catch"] = [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]
+    result = run_sync(machine, functions={"slow": lambda event: "x" * 300_000})
+    assert result.output == {
+        "Error": "States.DataLimitExceeded",
+        "Cause": "The state/task 'arn:aws:lambda:us-east-1:123456789012:function:slow' "
+        "returned a result with a size exceeding the maximum number of bytes service limit.",
+    }

@@ -92,6 +92,8 @@ class TaskCall:
     task_token: str | None = None
     #: Called by callback and ``.sync`` adapters once the job was submitted.
     on_submitted: Callable[[Any], None] = field(default=lambda _output: None)
+    #: Call to report progress (SendTaskHeartbeat): restarts the HeartbeatSeconds clock.
+    heartbeat: Callable[[], None] = field(default=lambda: None)
 
 
 class Adapter(Protocol):
