@@ -12,7 +12,7 @@ e.g. to lint definitions in CI::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asl.errors import (
     ASLError,
@@ -21,7 +21,9 @@ from asl.errors import (
     SourceError,
     StatesError,
 )
-from asl.model import StateMachine
+
+if TYPE_CHECKING:
+    from asl.model import StateMachine
 
 __all__ = [
     "ASLError",
@@ -43,3 +45,16 @@ def compile_definition(definition: Mapping[str, Any]) -> StateMachine:
     if errors:
         raise DefinitionError(errors)
     return compile_machine(definition)
+
+
+def __getattr__(name: str) -> Any:
+    """Import :mod:`asl.model` on first use of ``StateMachine``.
+
+    Every ``asl.*`` import runs this package first; ``asl validate`` never needs the
+    compiled model, and building its dataclasses is a visible share of a cold start.
+    """
+    if name == "StateMachine":
+        from asl.model import StateMachine
+
+        return StateMachine
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -160,13 +160,17 @@ def _string_to_json(args: Sequence[Any]) -> Any:
     if not text.strip():  # conformance json_manipulation.string_to_json.0/.1: "" and " " → null
         return None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return _DECODER.decode(text)
     except ValueError:
         raise InvalidArguments from None
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(name)  # NaN / Infinity are not JSON
+
+
+#: Built once: ``json.loads`` with keyword arguments builds a new decoder per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _json_to_string(args: Sequence[Any]) -> str:

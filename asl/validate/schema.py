@@ -5,11 +5,11 @@ any of the given schemas". Instead the machine, every state (against ``$defs/<Ty
 and every Choice rule are validated separately, so each schema error concerns one object
 whose kind is known, and becomes one readable sentence.
 
-The schema (``asl/schema/asl.schema.json``, Draft 2020-12) is applied by the small
-interpreter of :mod:`asl.validate.jsonschema_lite`: importing ``jsonschema`` alone costs
-more than the whole cold-start budget of ``asl validate``. The test suite checks the schema
-against the 2020-12 metaschema and that ``jsonschema.Draft202012Validator`` reaches the same
-verdicts on every recorded definition and every broken fixture.
+The schema (``asl/schema/asl.schema.json``, Draft 2020-12) is applied by
+``jsonschema.Draft202012Validator``: one validator over the whole schema is built per
+process, and one evolved from it per ``$defs`` entry (so ``$ref`` still resolves against
+the root). Its errors are reduced to one per real problem (:func:`_one_per_problem`)
+before they become diagnostics.
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match, relevance
 
 from asl.source import json_type
 from asl.validate.diagnostics import Diagnostic, error
-from asl.validate.jsonschema_lite import SchemaChecker, SchemaError
 from asl.validate.rules.walk import Machine, StateRef, pointer_join
 
 __all__ = ["STATE_TYPES", "check_schema", "load_schema"]
@@ -54,9 +56,19 @@ def load_schema() -> dict[str, Any]:
 
 
 @functools.cache
-def _checker() -> SchemaChecker:
-    """The interpreter over the packaged schema's ``$defs`` (built once)."""
-    return SchemaChecker(load_schema()["$defs"])
+def _root_validator() -> Any:
+    """The validator of the whole packaged schema (built once per process).
+
+    The schema is not re-checked against the metaschema here (that costs more than a
+    whole small validation); the test suite checks it once.
+    """
+    return Draft202012Validator(load_schema())
+
+
+@functools.cache
+def _validator(definition: str) -> Any:
+    """A validator of ``$defs/<definition>`` sharing the root's ``$ref`` resolver."""
+    return _root_validator().evolve(schema=load_schema()["$defs"][definition])
 
 
 def _properties(definition: str) -> frozenset[str]:
@@ -98,15 +110,38 @@ def _check_rule(state: StateRef, rule: Any, pointer: str) -> Iterator[Diagnostic
 def _validate(
     definition: str, instance: Any, pointer: str, state: StateRef | None
 ) -> Iterator[Diagnostic]:
-    for err in _checker().errors(definition, instance):
+    for err in _one_per_problem(_validator(definition).iter_errors(instance)):
         yield from _convert(err, pointer, state)
 
 
-def _convert(err: SchemaError, base: str, state: StateRef | None) -> Iterator[Diagnostic]:
+def _one_per_problem(errors: Iterable[ValidationError]) -> list[ValidationError]:
+    """Keep one error per real problem, most relevant first.
+
+    Where a value has the wrong type, the other keywords failing at the same place (an
+    ``enum``, a ``const``) are the same mistake said twice: only the ``type`` error stays.
+    jsonschema reports ``required`` once per missing key; the first report stands for the
+    whole object, and :func:`_convert` names every missing key.
+    """
+    by_place: dict[tuple[str | int, ...], list[ValidationError]] = {}
+    for err in errors:
+        by_place.setdefault(tuple(err.path), []).append(err)
+    kept: list[ValidationError] = []
+    for group in by_place.values():
+        wrong_type = [err for err in group if err.validator == "type"]
+        seen: set[tuple[str, int]] = set()
+        for err in wrong_type or group:
+            mark = (str(err.validator), id(err.schema))
+            if mark not in seen:
+                seen.add(mark)
+                kept.append(err)
+    return sorted(kept, key=relevance, reverse=True)
+
+
+def _convert(err: ValidationError, base: str, state: StateRef | None) -> Iterator[Diagnostic]:
     path = list(err.path)
     where = pointer_join(base, *path)
     field = _display(path)
-    keyword = err.keyword
+    keyword = err.validator
     if keyword == "additionalProperties" and isinstance(err.instance, Mapping):
         known = err.schema.get("properties", {})
         for key in err.instance:
@@ -114,7 +149,7 @@ def _convert(err: SchemaError, base: str, state: StateRef | None) -> Iterator[Di
                 message = _unknown_field(str(key), known, state if not path else None)
                 yield error(_CODE, message, pointer_join(where, str(key)))
     elif keyword == "required" and isinstance(err.instance, Mapping):
-        missing = [key for key in err.value if key not in err.instance]
+        missing = [key for key in err.validator_value if key not in err.instance]
         owner = f" in {field}" if field else ""
         for key in missing:
             yield error(_CODE, f"Missing required field '{key}'{owner}.", where)
@@ -130,12 +165,17 @@ def _display(path: list[str | int]) -> str:
     return f"'{text}'" if text else ""
 
 
-def _describe(err: SchemaError, field: str) -> str:
-    expected = err.schema.get("x-expected")
+def _describe(err: ValidationError, field: str) -> str:
+    expected = err.schema.get("x-expected") if isinstance(err.schema, Mapping) else None
     got = _show(err.instance)
     if expected:
         return f"{field} must be {expected}, got {got}."
-    value = err.value
+    if err.context:
+        # An anyOf without its own wording: say what the most relevant alternative wanted.
+        best = best_match([err])
+        if best is not err:
+            return _describe(best, _display(list(best.absolute_path)) or field)
+    value = err.validator_value
     describe = {
         "type": lambda: f"{field} must be {_type_phrase(value)}, got {json_type(err.instance)}.",
         "minimum": lambda: f"{field} must be at least {value}, got {got}.",
@@ -145,8 +185,8 @@ def _describe(err: SchemaError, field: str) -> str:
         "minProperties": lambda: f"{field} must not be empty.",
         "const": lambda: f"{field} must be {value!r}, got {got}.",
         "pattern": lambda: f"{field} must match {value}, got {got}.",
-    }.get(err.keyword)
-    return describe() if describe else f"{field} is not valid ({err.keyword})."
+    }.get(str(err.validator))
+    return describe() if describe else f"{field} is not valid ({err.validator})."
 
 
 def _type_phrase(types: Any) -> str:

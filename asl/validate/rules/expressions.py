@@ -341,6 +341,8 @@ def _inner(text: str) -> str:
 
 def check_jsonata(machine: Machine) -> Iterator[Diagnostic]:
     """Every ``{% %}`` expression of a JSONata state parses."""
+    if not any(state.language == "JSONata" for state in machine.states):
+        return  # spares loading the JSONata engine for JSONPath-only machines
     compiler = _compiler("asl.jsonata", "compile_expression")
     if compiler is None:
         return

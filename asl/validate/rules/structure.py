@@ -103,7 +103,8 @@ def _unreachable(scope: Scope, start: str, edges: dict[str, list[str]]) -> Itera
 def _is_terminal(body: Any) -> bool:
     if not isinstance(body, Mapping):
         return False
-    return body.get("Type") in _TERMINAL_TYPES or body.get("End") is True
+    kind = body.get("Type")
+    return (isinstance(kind, str) and kind in _TERMINAL_TYPES) or body.get("End") is True
 
 
 def check_terminal(machine: Machine) -> Iterator[Diagnostic]:

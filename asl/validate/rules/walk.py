@@ -45,9 +45,10 @@ class StateRef:
     scope: Scope
 
     @property
-    def type(self) -> Any:
-        """The raw ``Type`` value."""
-        return self.body.get("Type")
+    def type(self) -> str | None:
+        """The ``Type`` value when it is a string (the schema reports any other)."""
+        kind = self.body.get("Type")
+        return kind if isinstance(kind, str) else None
 
     def at(self, *fields: str | int) -> str:
         """JSON Pointer of a field inside this state."""
