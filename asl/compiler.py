@@ -75,6 +75,7 @@ class _Compiler:
             "comment": raw.get("Comment"),
             "next": raw.get("Next"),
             "raw": raw,
+            "uses_context": kind in ("Task", "Map") or _mentions_context(raw),
         }
         if ql == "JSONPath":
             common["input_path"] = self.optional(raw, "InputPath", self.path)
@@ -327,6 +328,14 @@ class _Compiler:
         from asl.jsonata import compile_value
 
         return compile_value(value, field=field)
+
+
+def _mentions_context(raw: Mapping[str, Any]) -> bool:
+    """Could an expression of this state read the context object?"""
+    import json
+
+    text = json.dumps(raw)
+    return "$$" in text or "$states" in text
 
 
 def _may_block(state: m.State) -> bool:

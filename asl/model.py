@@ -122,6 +122,9 @@ class State:
     assign: Any = None
     #: JSONata ``Output``, or None.
     output: JsonataEvaluable | None = None
+    #: False when nothing in the state can read the context object (``$$`` or
+    #: ``$states.context``): a runtime need not build one for it.
+    uses_context: bool = True
     #: The definition of this state as written (for traces and reports).
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 

@@ -125,6 +125,8 @@ class Execution:
             "RedriveCount": 0,
         }
         self._ctx_machine = {"Id": self.state_machine_arn, "Name": sm}
+        #: Given to states that never read the context object (see State.uses_context).
+        self.base_context = {"Execution": self._ctx_execution, "StateMachine": self._ctx_machine}
 
     # -- history -------------------------------------------------------------------
 

@@ -38,7 +38,11 @@ class StateRun:
         self.data = data
         self.entered = exe.now_iso()
         self.entered_id = 0
-        self.ctx = exe.context(frame, state.name, self.entered, self._retry_count())
+        self.ctx = (
+            exe.context(frame, state.name, self.entered, self._retry_count())
+            if state.uses_context
+            else exe.base_context
+        )
 
     def _retry_count(self) -> int | None:
         return 0 if self.state.type in ("Task", "Parallel", "Map") else None
@@ -122,7 +126,10 @@ async def run_branch(exe: Execution, branch: Branch, data: Any, frame: Frame) ->
         try:
             name, data = await HANDLERS[state.type](run)
         except StatesError as exc:
-            raise state_error(exc, state.name, run.entered_id) from exc
+            err = state_error(exc, state.name, run.entered_id)
+            if err is exc:
+                raise
+            raise err from exc
         except cancelled:
             # A sibling failed or the execution ended: AWS marks the running state aborted.
             if state.type in _ABORTABLE and not exe.timed_out:
@@ -152,7 +159,8 @@ async def run_execution(exe: Execution) -> None:
     deadline = exe.start_time + limit
     timed_out = False
     output: Any = None
-    with exe.clock.participant():
+    exe.clock.join()
+    try:
         with anyio.CancelScope() as scope:
 
             def on_timeout() -> None:
@@ -163,14 +171,13 @@ async def run_execution(exe: Execution) -> None:
             timer = exe.clock.call_at(deadline, on_timeout)
             try:
                 output = await run_branch(exe, exe.machine.root, exe.input, root)
-            except FailStateReached as exc:
-                _fail(exe, root, exc)
-                return
             except StatesError as exc:
                 _fail(exe, root, exc)
                 return
             finally:
                 timer.cancel()
+    finally:
+        exe.clock.leave()
     if timed_out:
         err = ExecutionTimedOut("States.Timeout", None)
         exe.emit(root, "ExecutionTimedOut", {"error": err.error})

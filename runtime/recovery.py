@@ -17,7 +17,7 @@ import anyio
 from asl.errors import StatesError
 from asl.model import Catcher
 from runtime.dataflow import apply_result_path, jsonata_bindings
-from runtime.errors import HeartbeatTimeout, TaskFailure
+from runtime.errors import HeartbeatTimeout, TaskFailure, state_error
 from runtime.retry import backoff_delay, find_catcher, find_retrier
 
 if TYPE_CHECKING:
@@ -72,8 +72,6 @@ async def with_recovery(
             catch_index = find_catcher(catchers, exc.error, heartbeat)
             if catch_index is None:
                 raise
-            from runtime.errors import state_error
-
             return _caught(run, catchers[catch_index], state_error(exc, state.name, run.entered_id))
 
 
