@@ -25,6 +25,10 @@ __all__ = ["MAX_HISTORY_EVENTS", "Execution", "ExecutionOptions", "Frame", "Obse
 #: AWS quota: an execution with more history events fails (DG service quotas).
 MAX_HISTORY_EVENTS = 25_000
 
+_CLOSING_EVENTS = frozenset(
+    {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
+)
+
 #: Called for every event as it is written, with the frame (branch/iteration) it is in.
 Observer = Callable[[HistoryEvent, "Frame"], None]
 
@@ -135,17 +139,18 @@ class Execution:
         if frame.muted:
             return 0
         event_id = len(self.history) + 1
-        event = HistoryEvent(event_id, frame.prev, type, self.clock.now(), details)
-        self.history.append(event)
-        frame.prev = event_id
-        for observer in self.observers:
-            observer(event, frame)
-        if event_id > MAX_HISTORY_EVENTS:
+        if event_id >= MAX_HISTORY_EVENTS and type not in _CLOSING_EVENTS:
+            # The execution fails; the closing event itself is still written.
             raise StatesError(
                 "States.Runtime",
                 f"The execution reached the maximum number of history events "
                 f"({MAX_HISTORY_EVENTS}).",
             )
+        event = HistoryEvent(event_id, frame.prev, type, self.clock.now(), details)
+        self.history.append(event)
+        frame.prev = event_id
+        for observer in self.observers:
+            observer(event, frame)
         return event_id
 
     # -- context object --------------------------------------------------------------

@@ -200,3 +200,27 @@ def test_oversized_task_result_is_a_catchable_data_limit_failure() -> None:
         "Cause": "The state/task 'arn:aws:lambda:us-east-1:123456789012:function:slow' "
         "returned a result with a size exceeding the maximum number of bytes service limit.",
     }
+
+
+def test_history_limit_fails_the_execution_cleanly() -> None:
+    machine = {
+        "StartAt": "Loop",
+        "States": {
+            "Loop": {
+                "Type": "Pass",
+                "Parameters": {"n.$": "States.MathAdd($.n, 1)"},
+                "Next": "Check",
+            },
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.n", "NumericLessThan": 20000, "Next": "Loop"}],
+                "Default": "Done",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    result = run_sync(machine, {"n": 0})
+    assert result.status == "FAILED"
+    assert result.error == "States.Runtime"
+    assert len(result.history) == 25_000
+    assert result.history[-1].type == "ExecutionFailed"

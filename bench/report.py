@@ -1,0 +1,163 @@
+"""Render the figures as tables (rich) and write them as JSON.
+
+Only presentation lives here: the numbers come from :mod:`bench.ours`, :mod:`bench.parked`
+and :mod:`bench.peers`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.ours import CliFigure, LibraryFigure, StartupFigure
+from bench.parked import ParkedFigure
+from bench.peers import FloorFigure, PeerFigure
+
+__all__ = [
+    "fmt_rate",
+    "ratio",
+    "render_floor",
+    "render_parked",
+    "render_startup",
+    "render_throughput",
+    "to_jsonable",
+    "write_json",
+]
+
+#: limit.py's realistic floor tier: paths compiled once, ResultPath copies only its spine.
+FLOOR_TIER = "interp_pathcopy"
+
+
+def fmt_rate(value: float | None) -> str:
+    """Transitions per second with thousands separators, or a dash."""
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def _ms(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds * 1e3:,.1f}"
+
+
+def ratio(ours: float | None, theirs: float | None) -> str:
+    """``ours / theirs`` as ``×12.3``, or a dash when either is missing."""
+    if not ours or not theirs:
+        return "—"
+    value = ours / theirs
+    return f"×{value:,.0f}" if value >= 100 else f"×{value:,.1f}"
+
+
+def render_throughput(
+    console: Console,
+    library: Sequence[LibraryFigure],
+    cli: Mapping[str, CliFigure],
+    peers: Mapping[tuple[str, str], PeerFigure],
+    peer_names: Sequence[str],
+    floor: Iterable[FloorFigure],
+) -> None:
+    """The main table: transitions/s per workload, ours beside each peer, with ratios."""
+    floors = {f.workload: f.transitions_per_s for f in floor if f.tier == FLOOR_TIER}
+    table = Table(title="State transitions per second (higher is better)", title_justify="left")
+    headers = ("workload", "trans.", "ours lib/s", "run ms", "compile ms", "+compile/s")
+    for header in (*headers, "asl exec ms"):
+        table.add_column(header, justify="left" if header == "workload" else "right", no_wrap=True)
+    for peer in peer_names:
+        table.add_column(f"{peer}/s", justify="right")
+        table.add_column(f"ours÷{peer}", justify="right")
+    table.add_column("CPython floor/s", justify="right")
+    for fig in library:
+        exec_fig = cli.get(fig.workload)
+        row = [
+            fig.workload + (" ⚠" if fig.warning else ""),
+            f"{fig.transitions:,}",
+            fmt_rate(fig.transitions_per_s),
+            _ms(fig.median_s),
+            _ms(fig.compile_s),
+            fmt_rate(fig.with_compile_per_s),
+            _ms(exec_fig.median_s if exec_fig else None),
+        ]
+        for peer in peer_names:
+            theirs = peers.get((peer, fig.workload))
+            rate = theirs.transitions_per_s if theirs else None
+            row += [fmt_rate(rate), ratio(fig.transitions_per_s, rate)]
+        row.append(fmt_rate(floors.get(fig.workload)))
+        table.add_row(*row)
+    console.print(table)
+    console.print(
+        "  ours lib/s: runtime.run, machine compiled once, many runs in one event loop; "
+        "run ms: median per execution; +compile/s: transitions / (run + compile), as if "
+        "compiled per execution like LocalStack; asl exec ms: median wall time of "
+        "`asl exec --clock virtual --json` as a subprocess (start-up included). "
+        "Peers: their drivers, 1 warm-up + timed runs; LocalStack re-parses the definition "
+        "every execution, as its provider does.",
+        style="dim",
+    )
+
+
+def render_startup(console: Console, figures: Sequence[StartupFigure]) -> None:
+    """CLI start-up: median wall time of trivial commands."""
+    table = Table(title="CLI start-up (wall time, lower is better)", title_justify="left")
+    for header in ("command", "runs", "median ms", "best ms", "exit"):
+        table.add_column(header, justify="left" if header == "command" else "right")
+    for fig in figures:
+        table.add_row(
+            fig.command, str(fig.runs), _ms(fig.median_s), _ms(fig.best_s), str(fig.exit_code)
+        )
+    console.print(table)
+
+
+def render_parked(console: Console, figures: Sequence[ParkedFigure]) -> None:
+    """Memory of executions parked in a one-day Wait on one virtual clock."""
+    table = Table(title="Executions parked in a Wait (one VirtualClock)", title_justify="left")
+    headers = ("count", "measure", "parked MiB", "bytes/exec", "start s", "finish s", "statuses")
+    for header in headers:
+        table.add_column(header, justify="right")
+    for fig in figures:
+        table.add_row(
+            f"{fig.count:,}",
+            "RSS delta" if fig.mode == "rss" else "tracemalloc",
+            f"{fig.parked_bytes / 2**20:,.1f}",
+            f"{fig.bytes_per_execution:,.0f}",
+            f"{fig.start_s:.2f}",
+            f"{fig.finish_s:.2f}",
+            ", ".join(f"{k} {v}" for k, v in sorted(fig.statuses.items())),
+        )
+    console.print(table)
+    console.print(
+        "  start s: wall time to start them all until all are waiting; finish s: after the "
+        "sampler leaves, the clock jumps one day and every execution ends.",
+        style="dim",
+    )
+
+
+def render_floor(console: Console, figures: Sequence[FloorFigure]) -> None:
+    """All tiers of limit.py (plain CPython doing the workload's data work)."""
+    table = Table(title="Plain-CPython floor (shared/bench/limit.py)", title_justify="left")
+    for header in ("workload", "tier", "transitions/s", "ns/transition"):
+        table.add_column(header, justify="right")
+    for fig in figures:
+        table.add_row(
+            fig.workload, fig.tier, fmt_rate(fig.transitions_per_s), f"{fig.ns_per_transition:,}"
+        )
+    console.print(table)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses (also inside lists and dicts) as plain JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def write_json(path: Path, document: Mapping[str, Any]) -> None:
+    """Write ``document`` (dataclasses allowed) as indented JSON, creating the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(to_jsonable(document), indent=1) + "\n", "utf-8")

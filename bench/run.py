@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""``make bench``: print asl-runtime's figures beside LocalStack's and moto's interpreters.
+
+Figures, never assertions: transitions/s through the library and through ``asl exec``, CLI
+start-up, memory of 10,000 executions parked in a Wait, the peers' transitions/s on the same
+workloads in the same run, and the plain-CPython floor. Writes bench/results/latest.json.
+
+    python bench/run.py --shared ../shared            # the default run (about 3 minutes)
+    python bench/run.py --no-peers --large none       # ours only, six workloads
+    python bench/run.py --profile pass_chain,choice_loop,map_1k
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Run as a script: put the repository (not bench/) first on sys.path so `bench.*` imports.
+ROOT = Path(__file__).resolve().parent.parent
+if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
+    sys.path.pop(0)
+sys.path.insert(0, str(ROOT))
+
+from rich.console import Console  # noqa: E402
+
+from bench import ours, parked, peers, report, workloads  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What one run measures, from the command line."""
+
+    shared: Path
+    names: tuple[str, ...]
+    large: dict[str, int]
+    budget_s: float
+    cli_runs: int
+    startup_runs: int
+    parked: int
+    parked_tracemalloc: bool
+    floor_s: float
+    peer_names: tuple[str, ...]
+    peers_large: bool
+    peer_runs: int
+    out: Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    p.add_argument("--shared", type=Path, default=ROOT.parent / "shared", help="shared/ folder")
+    p.add_argument("--workloads", default=",".join(workloads.STANDARD), help="shared workloads")
+    p.add_argument(
+        "--large",
+        default=",".join(f"{k}={v}" for k, v in workloads.DEFAULT_LARGE.items()),
+        help="generated sizes, NAME=SIZE,... or 'none' (default: %(default)s)",
+    )
+    p.add_argument("--budget", type=float, default=1.0, help="seconds of library runs each")
+    p.add_argument("--cli-runs", type=int, default=3, help="asl exec runs per shared workload")
+    p.add_argument("--startup-runs", type=int, default=5)
+    p.add_argument("--parked", type=int, default=10_000, help="parked executions (0: skip)")
+    p.add_argument("--no-tracemalloc", action="store_true", help="parked: RSS only")
+    p.add_argument("--floor-seconds", type=float, default=0.3, help="limit.py budget (0: skip)")
+    p.add_argument("--peers", dest="peers", action="store_true", default=None)
+    p.add_argument("--no-peers", dest="peers", action="store_false")
+    p.add_argument(
+        "--peer-list",
+        default=",".join(peers.DEFAULT_PEERS),
+        help=f"peers to run, from {', '.join(peers.PEERS)} (default: %(default)s)",
+    )
+    p.add_argument("--peer-runs", type=int, default=1, help="timed runs per peer driver")
+    p.add_argument("--peers-large", action="store_true", help="peers on the large sizes too")
+    p.add_argument("--quick", action="store_true", help="tiny sizes and budgets (smoke test)")
+    p.add_argument("--profile", metavar="NAMES", help="only profile these workloads")
+    p.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    return p
+
+
+def _settings(args: argparse.Namespace, console: Console) -> Settings:
+    want_peers = args.peers if args.peers is not None else peers.peers_python() is not None
+    if want_peers and peers.peers_python() is None:
+        console.print(f"[yellow]no peers venv at {peers.PEERS_VENV}; create it with:[/]")
+        console.print(f"  {peers.SETUP_HINT}", highlight=False)
+        want_peers = False
+    quick = args.quick
+    return Settings(
+        shared=args.shared.resolve(),
+        names=tuple(n for n in args.workloads.split(",") if n),
+        large={} if quick else workloads.parse_sizes(args.large),
+        budget_s=0.05 if quick else args.budget,
+        cli_runs=1 if quick else args.cli_runs,
+        startup_runs=1 if quick else args.startup_runs,
+        parked=min(args.parked, 200) if quick else args.parked,
+        parked_tracemalloc=not (quick or args.no_tracemalloc),
+        floor_s=0.0 if quick else args.floor_seconds,
+        peer_names=tuple(n for n in args.peer_list.split(",") if n) if want_peers else (),
+        peers_large=args.peers_large,
+        peer_runs=args.peer_runs,
+        out=args.out,
+    )
+
+
+def _progress(console: Console, text: str) -> None:
+    console.print(f"[dim]… {text}[/]", highlight=False)
+
+
+def _measure_ours(
+    s: Settings, console: Console, loads: list[workloads.Workload], tmp: Path
+) -> dict[str, Any]:
+    library, cli = [], {}
+    for load in loads:
+        _progress(console, f"library: {load.name}")
+        library.append(ours.measure_library(load, s.budget_s))
+        _progress(console, f"asl exec: {load.name}")
+        runs = s.cli_runs if load.standard else 1  # the large sizes: one is enough
+        cli[load.name] = ours.measure_cli_exec(load, *workloads.write_files(load, tmp), runs=runs)
+    small = workloads.write_files(loads[0], tmp / "small")[0] if loads else None
+    return {"library": library, "cli_exec": cli, "startup": _startup(s, console, small)}
+
+
+def _startup(s: Settings, console: Console, small: Path | None) -> list[ours.StartupFigure]:
+    _progress(console, "CLI start-up")
+    asl = ours.asl_command()
+    commands = [
+        ("python -c pass (floor)", [sys.executable, "-c", "pass"]),
+        ("asl --help", [*asl, "--help"]),
+    ]
+    if small is not None:
+        commands.append((f"asl validate {small.name}", [*asl, "validate", str(small)]))
+    return [ours.measure_startup(label, argv, s.startup_runs) for label, argv in commands]
+
+
+def _measure_parked(s: Settings, console: Console) -> list[parked.ParkedFigure]:
+    if s.parked <= 0:
+        return []
+    modes = ("rss", "tracemalloc") if s.parked_tracemalloc else ("rss",)
+    figures = []
+    for mode in modes:
+        _progress(console, f"{s.parked:,} parked executions ({mode})")
+        try:
+            figures.append(parked.measure_parked(s.parked, mode))
+        except RuntimeError as exc:
+            console.print(f"[yellow]warning: parked ({mode}): {exc}[/]", highlight=False)
+    return figures
+
+
+def _measure_peers(
+    s: Settings, console: Console, loads: list[workloads.Workload], tmp: Path
+) -> dict[tuple[str, str], peers.PeerFigure]:
+    python = peers.peers_python()
+    out: dict[tuple[str, str], peers.PeerFigure] = {}
+    if python is None:
+        return out
+    for peer in s.peer_names:
+        for load in loads:
+            if not (load.standard or s.peers_large):
+                continue
+            _progress(console, f"{peer}: {load.name}")
+            files = workloads.write_files(load, tmp)
+            out[peer, load.name] = peers.run_peer(
+                python, s.shared, peer, load.name, files, load.transitions, runs=s.peer_runs
+            )
+    return out
+
+
+def _warnings(console: Console, figures: dict[str, Any]) -> None:
+    found = [f.warning for f in figures["library"] if f.warning]
+    found += [f.warning for f in figures["cli_exec"].values() if f.warning]
+    found += [
+        f"{f.peer} {f.workload}: {f.status} {f.error}" for f in figures["peers"].values() if f.error
+    ]
+    for text in found:
+        console.print(f"[yellow]warning:[/] {text}", highlight=False)
+
+
+def _render(console: Console, s: Settings, figures: dict[str, Any]) -> None:
+    console.print()
+    report.render_throughput(
+        console,
+        figures["library"],
+        figures["cli_exec"],
+        figures["peers"],
+        s.peer_names,
+        figures["floor"],
+    )
+    _warnings(console, figures)
+    report.render_startup(console, figures["startup"])
+    if figures["parked"]:
+        report.render_parked(console, figures["parked"])
+    if figures["floor"]:
+        report.render_floor(console, figures["floor"])
+
+
+def _ratios(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """Ours ÷ each peer per workload, for the JSON (the table shows the same)."""
+    ours_rate = {f.workload: f.transitions_per_s for f in figures["library"]}
+    out = []
+    for (peer, name), fig in figures["peers"].items():
+        theirs, mine = fig.transitions_per_s, ours_rate.get(name)
+        ratio = mine / theirs if mine and theirs else None
+        out.append({"workload": name, "peer": peer, "ours": mine, "theirs": theirs, "ratio": ratio})
+    return out
+
+
+def bench(s: Settings, console: Console) -> dict[str, Any]:
+    """Measure everything ``s`` asks for, print the tables, write the JSON; return figures."""
+    started = time.perf_counter()
+    loads = workloads.load_standard(s.shared, s.names)
+    loads += workloads.generated(s.shared, s.large)
+    with tempfile.TemporaryDirectory(prefix="asl-bench-") as folder:
+        figures = _measure_ours(s, console, loads, Path(folder))
+        figures["parked"] = _measure_parked(s, console)
+        _progress(console, "plain-CPython floor (limit.py)")
+        figures["floor"] = peers.run_limit(s.shared, s.floor_s) if s.floor_s > 0 else []
+        figures["peers"] = _measure_peers(s, console, loads, Path(folder))
+    _render(console, s, figures)
+    document = {
+        "python": sys.version.split()[0],
+        "seconds": round(time.perf_counter() - started, 1),
+        **figures,
+        "peers": list(figures["peers"].values()),
+        "ratios": _ratios(figures),
+    }
+    report.write_json(s.out, document)
+    console.print(f"[dim]figures written to {s.out} ({document['seconds']} s)[/]")
+    return figures
+
+
+def _profile(args: argparse.Namespace, console: Console) -> None:
+    from bench.hotspots import profile_workload
+
+    names = [n for n in args.profile.split(",") if n]
+    text = "".join(
+        profile_workload(w) for w in workloads.load_standard(args.shared.resolve(), names)
+    )
+    console.print(text, highlight=False, markup=False)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "profile.txt").write_text(text, "utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns 0 unless the command line or the shared folder is wrong."""
+    args = _parser().parse_args(argv)
+    console = Console()
+    if not console.is_terminal:  # logs and pipes: wide enough that no column is cut
+        console = Console(width=max(console.width, 200))
+    if not (args.shared / "bench" / "workloads" / "manifest.json").exists():
+        console.print(f"[red]error:[/] no bench/workloads/manifest.json under {args.shared}")
+        return 2
+    if args.profile:
+        _profile(args, console)
+        return 0
+    bench(_settings(args, console), console)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
