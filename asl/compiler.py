@@ -154,6 +154,8 @@ class _Compiler:
                 with self.at(mode):
                     if mode.endswith("Path"):
                         value = self.reference_path(value)
+                    elif mode == "Timestamp" and not _is_jsonata(value):
+                        value = _epoch(value)
                     elif ql == "JSONata":
                         value = self.jsonata(value, mode)
                 return m.WaitState(mode=mode, value=value, **common)
@@ -328,6 +330,20 @@ class _Compiler:
         from asl.jsonata import compile_value
 
         return compile_value(value, field=field)
+
+
+def _is_jsonata(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
+
+
+def _epoch(text: Any) -> float:
+    """A literal Wait ``Timestamp`` as epoch seconds, parsed once."""
+    from asl.timestamps import parse_timestamp
+
+    parsed = parse_timestamp(text) if isinstance(text, str) else None
+    if parsed is None:
+        raise ExpressionSyntaxError("not an RFC 3339 timestamp", str(text))
+    return parsed.timestamp()
 
 
 def _mentions_context(raw: Mapping[str, Any]) -> bool:

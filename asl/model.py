@@ -196,7 +196,8 @@ class WaitState(State):
 
     #: "Seconds" | "SecondsPath" | "Timestamp" | "TimestampPath"
     mode: str = "Seconds"
-    #: int seconds, a timestamp string, a compiled path, or a JSONata value.
+    #: int seconds, epoch seconds of a literal Timestamp, a compiled path, or a JSONata
+    #: value.
     value: Any = 0
 
 

@@ -78,6 +78,8 @@ def wait_deadline(
         return _checked(moment, now)
     if bindings is not None and hasattr(value, "evaluate"):
         value = value.evaluate(bindings)
+    if mode == "Timestamp" and isinstance(value, float):
+        return _checked(value, now)  # a literal, parsed when the machine was compiled
     if mode == "Seconds":
         if not _is_int(value) or value < 0:
             raise StatesError(

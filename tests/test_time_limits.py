@@ -224,3 +224,24 @@ def test_history_limit_fails_the_execution_cleanly() -> None:
     assert result.error == "States.Runtime"
     assert len(result.history) == 25_000
     assert result.history[-1].type == "ExecutionFailed"
+
+
+def test_literal_timestamp_is_parsed_at_compile_time() -> None:
+    from asl import DefinitionError
+    from runtime import load_machine
+
+    machine = load_machine(
+        {
+            "StartAt": "W",
+            "States": {"W": {"Type": "Wait", "Timestamp": "2030-01-01T00:00:00Z", "End": True}},
+        }
+    )
+    wait = machine.states["W"]
+    assert wait.value == 1893456000.0  # type: ignore[attr-defined]
+    with pytest.raises(DefinitionError, match="Timestamp"):
+        load_machine(
+            {
+                "StartAt": "W",
+                "States": {"W": {"Type": "Wait", "Timestamp": "2030-13-01T00:00:00Z", "End": True}},
+            }
+        )
