@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml
 run: venv
 	$(BIN)/asl exec samples/order_pipeline/machine.asl.json \
 		--input samples/order_pipeline/input.json \
-		--lambda-dir samples/order_pipeline --clock virtual
+		--mock-config samples/order_pipeline/MockConfigFile.json \
+		--test-case HappyPath --clock virtual
 
 ## Lint, type-check and run the whole test suite (what CI runs).
 test: lint typecheck pytest

@@ -170,7 +170,8 @@ def _run(args: argparse.Namespace, machine: Any, payload: Any, sm_name: str, moc
     elif result.succeeded:
         sys.stdout.write(json.dumps(result.output, indent=2) + "\n")
     else:
-        _error(f"{result.status}: {result.error}: {result.cause}")
+        detail = ": ".join(str(part) for part in (result.error, result.cause) if part)
+        _error(f"{result.status}: {detail}" if detail else result.status)
     return EXIT_OK if result.succeeded else EXIT_FAILED
 
 
