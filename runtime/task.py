@@ -84,7 +84,9 @@ class _Events:
             return {}
         return {"resourceType": self.resource.resource_type, "resource": self.resource.resource}
 
-    def scheduled(self, params: Any, timeout: int | None, heartbeat: int | None) -> dict[str, Any]:
+    def scheduled(
+        self, params: Any, timeout: int | None, heartbeat: int | None, credentials: Any = None
+    ) -> dict[str, Any]:
         if self.prefix == "Task":
             details: dict[str, Any] = {
                 **self._ids(),
@@ -97,6 +99,8 @@ class _Events:
             details["timeoutInSeconds"] = timeout
         if heartbeat is not None:
             details["heartbeatInSeconds"] = heartbeat
+        if isinstance(credentials, dict) and "RoleArn" in credentials and self.prefix != "Activity":
+            details["taskCredentials"] = {"roleArn": credentials["RoleArn"]}
         return details
 
     def started(self) -> dict[str, Any] | None:
@@ -132,8 +136,9 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
     timeout = resolve_seconds(run, state.timeout_seconds, "TimeoutSeconds")
     heartbeat = resolve_seconds(run, state.heartbeat_seconds, "HeartbeatSeconds")
     adapter = exe.adapters.resolve(state.name, resource)
+    credentials = _credentials(run, state)
     events = _Events(resource)
-    run.emit(events.prefix + "Scheduled", events.scheduled(params, timeout, heartbeat))
+    run.emit(events.prefix + "Scheduled", events.scheduled(params, timeout, heartbeat, credentials))
     run.emit(events.prefix + "Started", events.started())
 
     def submitted(output: Any) -> None:
@@ -149,6 +154,8 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
         heartbeat_seconds=heartbeat,
         task_token=token,
         on_submitted=submitted,
+        credentials=credentials,
+        clock=exe.clock,
     )
     try:
         result = await _call(run, adapter, call, timeout, heartbeat)
@@ -169,6 +176,17 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
     assigned = run.assign(assign_input)
     run.exit(output, assigned)
     return state.next, output
+
+
+def _credentials(run: StateRun, state: TaskState) -> Any:
+    """The task's ``Credentials`` (role to assume), evaluated like a payload template."""
+    spec = state.credentials
+    if spec is None:
+        return None
+    if state.query_language == "JSONata":
+        with run.evaluating:
+            return spec.evaluate(jsonata_bindings(run.data, run.ctx, run.frame.view))
+    return spec.evaluate(run.data, run.ctx, run.frame.view)
 
 
 class _Limits:

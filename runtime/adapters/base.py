@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from runtime.clock import Clock
 from runtime.errors import TaskFailure
 
 __all__ = [
@@ -94,6 +95,8 @@ class TaskCall:
     on_submitted: Callable[[Any], None] = field(default=lambda _output: None)
     #: Call to report progress (SendTaskHeartbeat): restarts the HeartbeatSeconds clock.
     heartbeat: Callable[[], None] = field(default=lambda: None)
+    #: The execution's clock: adapters wait (e.g. between polls of a job) only through it.
+    clock: Clock | None = None
 
 
 class Adapter(Protocol):
