@@ -84,12 +84,7 @@ class _Compiler:
                 with self.at("Assign"):
                     common["assign"] = self.template(raw["Assign"], "Assign")
         else:
-            if "Output" in raw:
-                with self.at("Output"):
-                    common["output"] = self.jsonata(raw["Output"], "Output")
-            if "Assign" in raw:
-                with self.at("Assign"):
-                    common["assign"] = self.jsonata(raw["Assign"], "Assign")
+            common["output"], common["assign"] = self.output_and_assign(raw)
         builder: Callable[[Mapping[str, Any], dict[str, Any]], m.State] = getattr(
             self, "state_" + kind.lower()
         )
@@ -267,12 +262,7 @@ class _Compiler:
                 with self.at("Assign"):
                     assign = self.template(raw["Assign"], "Assign")
         else:
-            if "Output" in raw:
-                with self.at("Output"):
-                    output = self.jsonata(raw["Output"], "Output")
-            if "Assign" in raw:
-                with self.at("Assign"):
-                    assign = self.jsonata(raw["Assign"], "Assign")
+            output, assign = self.output_and_assign(raw)
         return m.Catcher(tuple(raw["ErrorEquals"]), raw["Next"], result_path, output, assign)
 
     def choice_rule(self, raw: Mapping[str, Any], ql: m.QueryLanguage) -> m.ChoiceRule:
@@ -281,12 +271,7 @@ class _Compiler:
             cond = raw.get("Condition")
             with self.at("Condition"):
                 condition = self.jsonata(cond, "Condition") if isinstance(cond, str) else cond
-            if "Output" in raw:
-                with self.at("Output"):
-                    output = self.jsonata(raw["Output"], "Output")
-            if "Assign" in raw:
-                with self.at("Assign"):
-                    assign = self.jsonata(raw["Assign"], "Assign")
+            output, assign = self.output_and_assign(raw)
         else:
             from asl.choice import compile_choice_rule
 
@@ -295,6 +280,17 @@ class _Compiler:
                 with self.at("Assign"):
                     assign = self.template(raw["Assign"], "Assign")
         return m.ChoiceRule(condition=condition, next=raw["Next"], assign=assign, output=output)
+
+    def output_and_assign(self, raw: Mapping[str, Any]) -> tuple[Any, Any]:
+        """JSONata ``Output`` and ``Assign`` of a state, rule or catcher (None if absent)."""
+        compiled = []
+        for key in ("Output", "Assign"):
+            value = None
+            if key in raw:
+                with self.at(key):
+                    value = self.jsonata(raw[key], key)
+            compiled.append(value)
+        return compiled[0], compiled[1]
 
     def credentials(self, raw: Any, ql: m.QueryLanguage) -> Any:
         if raw is None:

@@ -10,7 +10,6 @@ tolerance was set and exceeded.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ from asl.model import Branch, MapState, ParallelState
 from runtime.dataflow import apply_path, effective_input, jsonata_bindings, state_output
 from runtime.events import dumps
 from runtime.execution import Frame
+from runtime.fields import number_field
 from runtime.recovery import with_recovery
 
 if TYPE_CHECKING:
@@ -177,43 +177,6 @@ async def run_map(run: StateRun) -> tuple[str | None, Any]:
     return await with_recovery(run, lambda n: _map_attempt(run, n), "MapStateFailed")
 
 
-def _number_field(run: StateRun, spec: Any, field: str, *, integer: bool) -> float | None:
-    """MaxConcurrency / ToleratedFailure* values, literal, by path or JSONata."""
-    if spec is None:
-        return None
-    kind, value = spec
-    if kind == "value":
-        return float(value)
-    if kind == "jsonata":
-        with run.evaluating:
-            found = value.evaluate(jsonata_bindings(run.data, run.ctx, run.frame.view))
-        if isinstance(found, bool) or not isinstance(found, int | float):
-            raise StatesError(
-                "States.QueryEvaluationError",
-                f"The {field} field evaluated to a non-numeric value: {dumps(found)}",
-            )
-        return float(found)
-    from asl.paths import PathNotFound
-
-    try:
-        found = value.get(run.data, run.ctx, run.frame.view)
-    except PathNotFound as exc:
-        raise StatesError("States.Runtime", f"Invalid path '{exc.path}' : {exc.detail}") from exc
-    text = found if isinstance(found, str) else dumps(found)
-    try:
-        number = float(int(text)) if integer else float(text)
-        if isinstance(found, bool) or not math.isfinite(number):
-            raise ValueError(text)
-    except ValueError:
-        kind_word = "integer" if integer else "float"
-        raise StatesError(
-            "States.Runtime",
-            f'The {field}Path field refers to value "{text}" which is not a valid '
-            f"{kind_word}: {value.text}",
-        ) from None
-    return number
-
-
 def _items(run: StateRun, state: MapState, effective: Any) -> list[Any]:
     if state.query_language == "JSONata":
         if state.items is None:
@@ -255,8 +218,8 @@ def _check_items_type(expr: Any, items: Any) -> None:
 
 
 def _tolerance(run: StateRun, state: MapState) -> tuple[float | None, float | None]:
-    count = _number_field(run, state.tolerated_failure_count, "ToleratedFailureCount", integer=True)
-    pct = _number_field(
+    count = number_field(run, state.tolerated_failure_count, "ToleratedFailureCount", integer=True)
+    pct = number_field(
         run, state.tolerated_failure_percentage, "ToleratedFailurePercentage", integer=False
     )
     if pct is not None and not 0 <= pct <= 100:
@@ -283,7 +246,7 @@ async def _map_attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any
     assert isinstance(state, MapState)
     effective = apply_path(state.input_path, run.data, run.ctx, run.frame.view)
     items = _items(run, state, effective)
-    limit = _number_field(run, state.max_concurrency, "MaxConcurrency", integer=True)
+    limit = number_field(run, state.max_concurrency, "MaxConcurrency", integer=True)
     started = run.emit("MapStateStarted", {"length": len(items)})
     count, pct = _tolerance(run, state)
     distributed = state.processor.mode == "DISTRIBUTED"

@@ -22,6 +22,7 @@ from runtime.adapters.base import Resource, TaskCall, parse_resource
 from runtime.dataflow import effective_input, jsonata_bindings, state_output
 from runtime.errors import HeartbeatTimeout, TaskFailure, data_limit
 from runtime.events import dumps
+from runtime.fields import number_field
 from runtime.recovery import with_recovery
 
 if TYPE_CHECKING:
@@ -32,41 +33,15 @@ __all__ = ["resolve_seconds", "run_task"]
 _parse_resource = functools.lru_cache(maxsize=1024)(parse_resource)
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def resolve_seconds(run: StateRun, spec: Any, field: str) -> int | None:
-    """Resolve an integer field compiled by :meth:`asl.compiler._Compiler.seconds`."""
-    if spec is None:
+    """TimeoutSeconds / HeartbeatSeconds (literal, ``...Path`` or JSONata) in seconds."""
+    seconds = number_field(run, spec, field, integer=True)
+    if seconds is None:
         return None
-    kind, value = spec
-    if kind == "value":
-        return int(value)
-    if kind == "path":
-        from asl.paths import PathNotFound
-
-        try:
-            found = value.get(run.data, run.ctx, run.frame.view)
-        except PathNotFound as exc:
-            raise StatesError(
-                "States.Runtime", f"Invalid path '{exc.path}' : {exc.detail}"
-            ) from exc
-        if not _is_int(found) or found <= 0:
-            raise StatesError(
-                "States.Runtime",
-                f"The {field}Path field refers to value {dumps(found)!r} which is not a "
-                f"valid positive integer: {value.text}".replace("'", '"', 2),
-            )
-        return int(found)
-    with run.evaluating:
-        found = value.evaluate(jsonata_bindings(run.data, run.ctx, run.frame.view))
-        if not _is_int(found) or found <= 0:
-            raise StatesError(
-                "States.QueryEvaluationError",
-                f"The {field} field must evaluate to a positive integer: {dumps(found)}",
-            )
-    return int(found)
+    if seconds <= 0:
+        error = "States.QueryEvaluationError" if spec[0] == "jsonata" else "States.Runtime"
+        raise StatesError(error, f"The {field} field must be a positive integer: {seconds:g}")
+    return int(seconds)
 
 
 class _Events:

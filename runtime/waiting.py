@@ -12,6 +12,7 @@ from typing import Any
 
 from asl.errors import StatesError
 from asl.model import WaitState
+from runtime.dataflow import apply_path
 
 __all__ = ["MAX_WAIT_DAYS", "wait_deadline"]
 
@@ -47,14 +48,7 @@ def wait_deadline(
     """The epoch time the Wait state ends (``now`` or earlier: no wait)."""
     mode, value = state.mode, state.value
     if mode.endswith("Path"):
-        from asl.paths import PathNotFound
-
-        try:
-            value = value.get(data, context, variables)
-        except PathNotFound as exc:
-            raise StatesError(
-                "States.Runtime", f"Invalid path '{exc.path}' : {exc.detail}"
-            ) from exc
+        value = apply_path(value, data, context, variables)
         where = f"{state.value.text} == {_show(value)}"
         if mode == "SecondsPath":
             if not _is_int(value):
