@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     ex.add_argument("--seed", type=int, help="seed for jitter and random intrinsics")
     ex.add_argument("--quiet", action="store_true", help="no live trace")
+    ex.add_argument("--inspect", action="store_true",
+                    help="show each state's input and output in the trace")
     ex.add_argument(
         "--json",
         action="store_true",
@@ -138,7 +140,7 @@ def _run(args: argparse.Namespace, machine: Any, payload: Any, sm_name: str, moc
     if not args.quiet and not args.json:
         from runtime.trace import LiveTrace
 
-        trace = LiveTrace(machine, virtual=clock.virtual)
+        trace = LiveTrace(machine, virtual=clock.virtual, inspect=args.inspect)
         observers.append(trace.observe)
     try:
         result = run_sync(
