@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import functools
+import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,7 +130,18 @@ async def run(
         ExecutionOptions(name=name, state_machine_name=state_machine_name, seed=seed),
         tuple(observers),
     )
-    await run_execution(exe)
+    if seed is None:
+        await run_execution(exe)
+    else:
+        # Seeded runs also repeat unseeded States.MathRandom/States.UUID values. The hook is
+        # process-wide: seeded executions running side by side share one sequence.
+        from asl.intrinsics import use_random
+
+        previous = use_random(random.Random(seed))
+        try:
+            await run_execution(exe)
+        finally:
+            use_random(previous)
     return ExecutionResult(
         status=exe.status,
         output=exe.output,

@@ -118,3 +118,22 @@ def test_missing_definition_file(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+
+
+def test_seed_repeats_random_intrinsics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    machine = {
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Pass",
+                "Parameters": {"r.$": "States.MathRandom(1, 1000000)", "u.$": "States.UUID()"},
+                "End": True,
+            }
+        },
+    }
+    path = write(tmp_path, "r.json", machine)
+    outputs = [
+        run_json(capsys, ["exec", path, "--json", "--seed", seed])[1]["output"]
+        for seed in ("7", "7", "8")
+    ]
+    assert outputs[0] == outputs[1] != outputs[2]
