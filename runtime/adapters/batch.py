@@ -1,0 +1,172 @@
+"""AWS Batch optimized integration: ``arn:aws:states:::batch:submitJob[.sync]``.
+
+DG "Run AWS Batch workloads with Step Functions": "Parameters in Step Functions are
+expressed in PascalCase, even when the native service API is camelCase", so the task's
+parameters are mapped onto SubmitJob's camelCase members (by botocore's API model,
+through nested structures, lists and map values), and responses come back PascalCase.
+
+* request-response: ``{"JobArn", "JobId", "JobName", "SdkHttpMetadata",
+  "SdkResponseMetadata"}``;
+* ``.sync``: that result is the TaskSubmitted output; DescribeJobs is polled until the job
+  is SUCCEEDED (result: the job description, PascalCase) or FAILED (``States.TaskFailed``
+  with the description as cause); cancellation calls TerminateJob; Step Functions adds
+  ``MANAGED_BY_AWS=STARTED_BY_STEP_FUNCTIONS`` to the container's environment (LocalStack
+  ``state_task_service_batch.py``).
+* Errors: ``Batch.<Code>`` (``Batch.ClientException``, ``Batch.ServerException``) with
+  the standard "(Service: AWSBatch; ...)" cause.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from runtime.adapters.aws import ClientPool, service_error
+from runtime.adapters.base import AdapterRegistry, TaskCall
+from runtime.adapters.jobs import Backoff, JobSpec, aws_call, jsonable, run_job, sdk_metadata
+from runtime.errors import TaskFailure
+from runtime.events import dumps
+
+__all__ = ["BatchAdapter", "from_boto", "register", "to_boto"]
+
+ARN_PATTERN = r"^arn:[^:]+:states:::batch:submitJob(\.sync)?$"
+
+#: Why a cancelled ``.sync`` task terminates its job (TerminateJob requires a reason).
+TERMINATE_REASON = "Terminated by AWS Step Functions: the task was cancelled."
+_MANAGED = {"name": "MANAGED_BY_AWS", "value": "STARTED_BY_STEP_FUNCTIONS"}
+
+
+def batch_error(exc: BaseException) -> TaskFailure:
+    """A botocore failure named as AWS Step Functions names Batch errors."""
+    return service_error("batch", exc)
+
+
+@functools.lru_cache(maxsize=256)
+def _members(shape: Any) -> dict[str, tuple[str, Any]]:
+    """A structure's members by lowercased name: PascalCase and camelCase meet there."""
+    return {name.lower(): (name, member) for name, member in shape.members.items()}
+
+
+def to_boto(value: Any, shape: Any) -> Any:
+    """``value`` written in Step Functions' PascalCase, as boto3 arguments of ``shape``.
+
+    Unknown keys pass through unchanged (boto3's validation reports them); a non-string
+    value for a string member is sent as its JSON text, as the optimized integrations do.
+    """
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, Mapping):
+        members = _members(shape)
+        converted: dict[str, Any] = {}
+        for key, item in value.items():
+            found = members.get(key.lower())
+            if found is None:
+                converted[key] = item
+            else:
+                converted[found[0]] = to_boto(item, found[1])
+        return converted
+    if kind == "list" and isinstance(value, list):
+        return [to_boto(item, shape.member) for item in value]
+    if kind == "map" and isinstance(value, Mapping):
+        return {key: to_boto(item, shape.value) for key, item in value.items()}
+    if kind == "string" and not isinstance(value, str):
+        return dumps(value)
+    return value
+
+
+def from_boto(value: Any, shape: Any) -> Any:
+    """A boto3 response value of ``shape`` with Step Functions' PascalCase member names."""
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, Mapping):
+        members = shape.members
+        return {
+            _pascal(key): from_boto(item, members[key]) if key in members else jsonable(item)
+            for key, item in value.items()
+            if key != "ResponseMetadata"
+        }
+    if kind == "list" and isinstance(value, list):
+        return [from_boto(item, shape.member) for item in value]
+    if kind == "map" and isinstance(value, Mapping):
+        return {key: from_boto(item, shape.value) for key, item in value.items()}
+    return jsonable(value)
+
+
+def _pascal(name: str) -> str:
+    return name[:1].upper() + name[1:]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchAdapter:
+    """Runs ``batch:submitJob`` tasks (request-response and ``.sync``) through boto3."""
+
+    pool: ClientPool
+    backoff: Backoff = field(default_factory=Backoff)
+
+    def _shapes(self) -> tuple[Any, Any, Any]:
+        model = self.pool.client("batch").meta.service_model
+        submit = model.operation_model("SubmitJob")
+        describe = model.operation_model("DescribeJobs")
+        return submit.input_shape, submit.output_shape, describe.output_shape
+
+    async def invoke(self, call: TaskCall) -> Any:
+        """SubmitJob, and for ``.sync`` wait for the job; raises TaskFailure on failure.
+
+        Cancellation of a ``.sync`` task terminates the job (best effort) and re-raises.
+        """
+        if not isinstance(call.parameters, Mapping):
+            raise TaskFailure(
+                "States.Runtime", "The parameters of batch:submitJob must be an object."
+            )
+        if call.resource.pattern not in ("", ".sync"):
+            raise TaskFailure(
+                "States.Runtime",
+                f"The resource '{call.resource.arn}' is not supported by the Batch integration.",
+            )
+        input_shape, output_shape, describe_shape = self._shapes()
+        request = to_boto(call.parameters, input_shape)
+
+        def submitted(response: Mapping[str, Any]) -> dict[str, Any]:
+            result: dict[str, Any] = from_boto(response, output_shape)
+            result.update(sdk_metadata(response.get("ResponseMetadata") or {}))
+            return result
+
+        if call.resource.pattern == "":
+            response = await aws_call(self.pool, call, "batch", "submit_job", request, batch_error)
+            return submitted(response)
+        return await run_job(
+            self.pool, call, _spec(submitted, describe_shape), _managed(request), self.backoff
+        )
+
+
+def _spec(submitted: Any, describe_shape: Any) -> JobSpec:
+    def view(response: Mapping[str, Any]) -> dict[str, Any] | None:
+        jobs = from_boto(response, describe_shape).get("Jobs") or []
+        return jobs[0] if jobs else None
+
+    return JobSpec(
+        service="batch",
+        submit="submit_job",
+        describe="describe_jobs",
+        stop="terminate_job",
+        locate=lambda _request, response: {"jobs": [response["jobId"]]},
+        view=view,
+        status_field="Status",
+        succeeded=frozenset({"SUCCEEDED"}),
+        failed=frozenset({"FAILED"}),
+        error=batch_error,
+        submitted=submitted,
+        stop_args=lambda locator: {"jobId": locator["jobs"][0], "reason": TERMINATE_REASON},
+    )
+
+
+def _managed(request: dict[str, Any]) -> dict[str, Any]:
+    """The request with AWS's MANAGED_BY_AWS variable added to the container environment."""
+    overrides = dict(request.get("containerOverrides") or {})
+    overrides["environment"] = [*(overrides.get("environment") or []), dict(_MANAGED)]
+    return {**request, "containerOverrides": overrides}
+
+
+def register(registry: AdapterRegistry, pool: ClientPool, backoff: Backoff | None = None) -> None:
+    """Serve ``arn:aws:states:::batch:submitJob`` and ``...:submitJob.sync`` with boto3."""
+    registry.register(ARN_PATTERN, BatchAdapter(pool, backoff or Backoff()))

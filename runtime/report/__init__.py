@@ -1,0 +1,63 @@
+"""The HTML execution report: where a run went and how data changed, state by state.
+
+    >>> from runtime import run_sync
+    >>> from runtime.report import report_html
+    >>> machine = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
+    >>> html = report_html(run_sync(machine, {"x": 1}), machine)
+    >>> html.startswith("<!DOCTYPE html>")
+    True
+
+One file, no network: CSS, JavaScript and the SVG graph are inline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runtime.report.history import Event, load_history, parse_events
+from runtime.report.page import render_report
+
+if TYPE_CHECKING:
+    from runtime.api import ExecutionResult
+
+__all__ = ["Event", "load_history", "parse_events", "render_report", "report_html", "write_report"]
+
+
+def _events(history: Any) -> tuple[Event, ...]:
+    if isinstance(history, str | Path):
+        return load_history(history)
+    if hasattr(history, "history_json"):
+        return parse_events(history.history_json())
+    if all(isinstance(event, Event) for event in history):
+        return tuple(history)
+    return parse_events(history)
+
+
+def report_html(
+    history: ExecutionResult | Sequence[Mapping[str, Any]] | Sequence[Event] | str | Path,
+    definition: Mapping[str, Any] | None,
+    *,
+    name: str = "",
+) -> str:
+    """The report as HTML text.
+
+    ``history`` is an :class:`~runtime.api.ExecutionResult`, a list of AWS-shaped events
+    (or of parsed :class:`Event`), or the path of a history file (``{"events": [...]}``,
+    as ``asl exec --history`` writes).
+    """
+    if not name and hasattr(history, "name"):
+        name = str(history.name)
+    return render_report(_events(history), definition, name=name)
+
+
+def write_report(
+    path: str | Path,
+    history: ExecutionResult | Sequence[Mapping[str, Any]] | Sequence[Event] | str | Path,
+    definition: Mapping[str, Any] | None,
+    *,
+    name: str = "",
+) -> None:
+    """Write the report of ``history`` to ``path`` (see :func:`report_html`)."""
+    Path(path).write_text(report_html(history, definition, name=name), encoding="utf-8")

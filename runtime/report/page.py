@@ -1,0 +1,178 @@
+"""Assemble the self-contained HTML execution report (inline CSS, JS and SVG)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from html import escape
+from typing import Any
+
+from asl.graph import build_graph, render_svg
+from asl.graph.svg import STYLE as GRAPH_STYLE
+from runtime.report.assets import CSS, SCRIPT
+from runtime.report.history import Event, ExecutionSummary, summarise
+from runtime.report.visits import OUTCOMES, Lane, Visit, build_visits, state_outcomes
+
+__all__ = ["render_report"]
+
+_DETAIL_CHARS = 400
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.3f} s"
+
+
+def _stages(visit: Visit) -> list[tuple[str, Any]]:
+    stages: list[tuple[str, Any]] = [("Input", visit.input)]
+    for i, params in enumerate(visit.parameters):
+        label = "Effective input" + (f" (attempt {i + 1})" if len(visit.parameters) > 1 else "")
+        stages.append((label, params))
+    if visit.has_result:
+        stages.append(("Result", visit.result))
+    if visit.exited:
+        stages.append(("Output", visit.output))
+    if visit.assigned:
+        stages.append(("Assigned variables", visit.assigned))
+    return stages
+
+
+def _visit_doc(visit: Visit, lanes: Mapping[str, Lane]) -> dict[str, Any]:
+    return {
+        "status": visit.status,
+        "lane": lanes[visit.lane].label,
+        "duration": _duration(visit.end - visit.start),
+        "attempts": visit.attempts,
+        "stages": _stages(visit),
+        "errors": [list(e) for e in visit.errors],
+    }
+
+
+def _data(visits: Sequence[Visit], lanes: Mapping[str, Lane]) -> str:
+    states: dict[str, list[dict[str, Any]]] = {}
+    for visit in visits:
+        states.setdefault(visit.state, []).append(_visit_doc(visit, lanes))
+    failed = next((v.state for v in reversed(visits) if v.status == "failed"), None)
+    doc = {"states": states, "initial": failed}
+    # "</" would end the <script> element early: escape it inside the JSON text.
+    return _json(doc).replace("</", "<\\/")
+
+
+def _graph(definition: Mapping[str, Any], outcomes: Mapping[str, str]) -> str:
+    graph = build_graph(definition)
+    classes = {node.id: (f"st-{outcomes.get(node.name, 'not-visited')}",) for node in graph.nodes()}
+    return render_svg(graph, classes=classes, standalone=False)
+
+
+def _legend() -> str:
+    keys = [*OUTCOMES, "not-visited"]
+    items = "".join(f'<span><i class="k-{k}"></i>{k.replace("-", " ")}</span>' for k in keys)
+    return f'<div class="legend">{items}</div>'
+
+
+def _axis(events: Sequence[Event]) -> dict[int, float]:
+    """Event id → x in percent: half event order, half elapsed time.
+
+    Pure time would squeeze every instant state to one point (a virtual clock makes most
+    of them instant); pure order would hide durations. The blend keeps both readable and
+    is still monotonic in time.
+    """
+    if not events:
+        return {}
+    start, span = events[0].timestamp, events[-1].timestamp - events[0].timestamp
+    count = max(len(events) - 1, 1)
+    weight = 0.5 if span > 0 else 0.0
+    return {
+        e.id: 96 * ((1 - weight) * k / count + weight * (e.timestamp - start) / (span or 1))
+        for k, e in enumerate(events)
+    }
+
+
+def _bar(visit: Visit, axis: Mapping[int, float]) -> str:
+    left = axis.get(visit.entered_id, 0.0)
+    width = max(axis.get(visit.event_ids[-1], left) - left, 0.0) + 2
+    tip = escape(f"{visit.state}: {visit.status}, {_duration(visit.end - visit.start)}")
+    return (
+        f'<div class="bar {visit.status}" data-state="{escape(visit.state)}" title="{tip}" '
+        f'style="left:{left:.2f}%;width:{width:.2f}%">{escape(visit.state)} '
+        f"{_duration(visit.end - visit.start)}</div>"
+    )
+
+
+def _timeline(lanes: Sequence[Lane], visits: Sequence[Visit], events: Sequence[Event]) -> str:
+    axis = _axis(events)
+    rows = []
+    for lane in lanes:
+        bars = [_bar(v, axis) for v in visits if v.lane == lane.key]
+        if bars:
+            pad = f"padding-left:{lane.depth * 12}px"
+            rows.append(
+                f'<div class="lane"><div class="lane-label" style="{pad}">{escape(lane.label)}'
+                f'</div><div class="track">{"".join(bars)}</div></div>'
+            )
+    note = "bars follow event order and elapsed time; each bar shows the state's duration"
+    return f'<p class="muted">{note}</p>{"".join(rows)}'
+
+
+def _event_rows(events: Sequence[Event], visits: Sequence[Visit], start: float) -> str:
+    state_of = {eid: v.state for v in visits for eid in v.event_ids}
+    rows = []
+    for e in events:
+        detail = _json(e.details) if e.details else ""
+        short = detail if len(detail) <= _DETAIL_CHARS else detail[:_DETAIL_CHARS] + "…"
+        name = state_of.get(e.id, "")
+        attr = f' data-state="{escape(name)}"' if name else ""
+        cls = ' class="fail"' if "error" in e.details else ""
+        rows.append(
+            f"<tr{cls}{attr}><td>{e.id}</td><td>{e.previous_event_id}</td>"
+            f"<td>+{(e.timestamp - start) * 1000:.0f} ms</td><td>{escape(e.type)}</td>"
+            f"<td>{escape(name)}</td><td><pre>{escape(short)}</pre></td></tr>"
+        )
+    head = "<tr><th>id</th><th>prev</th><th>time</th><th>type</th><th>state</th><th>details</th>"
+    return f"<table><thead>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _header(summary: ExecutionSummary) -> str:
+    parts = [
+        f'<h1><span class="badge {escape(summary.status)}">{escape(summary.status)}</span>'
+        f"{escape(summary.name or 'execution')}</h1>",
+        f'<div class="muted">duration {_duration(summary.stop - summary.start)}</div>',
+    ]
+    if summary.error or summary.cause:
+        parts.append(
+            f'<div class="error"><b>{escape(str(summary.error or ""))}</b> '
+            f"{escape(str(summary.cause or ''))}</div>"
+        )
+    return f"<header>{''.join(parts)}</header>"
+
+
+def render_report(
+    events: Sequence[Event], definition: Mapping[str, Any] | None, *, name: str = ""
+) -> str:
+    """The HTML report of one execution; the graph needs the ``definition``."""
+    summary = summarise(events, name)
+    lanes, visits = build_visits(events)
+    lane_map = {lane.key: lane for lane in lanes}
+    graph = _graph(definition, state_outcomes(visits)) if definition is not None else ""
+    title = escape(f"{summary.status} · {name or 'execution'} · asl report")
+    table = _event_rows(events, visits, summary.start)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>{CSS}{GRAPH_STYLE}</style></head>
+<body>{_header(summary)}
+<main>
+<section id="graph"><h2>Graph</h2>{_legend()}{graph or '<p class="muted">No definition given.</p>'}
+</section>
+<aside id="flow"><h2>Data flow: <span id="flow-title">click a state</span></h2>
+<div id="flow-body"><p class="muted">Click a state in the graph or the timeline.</p></div></aside>
+<section id="timeline" class="wide"><h2>Timeline</h2>{_timeline(lanes, visits, events)}</section>
+<section id="events" class="wide"><h2>Events</h2>{table}</section>
+</main>
+<script type="application/json" id="asl-data">{_data(visits, lane_map)}</script>
+<script>{SCRIPT}</script>
+</body></html>
+"""

@@ -1,0 +1,55 @@
+"""The store's execution observer: records each history event as the execution writes it.
+
+The recorder needs the execution's identity (ARN, name, machine, definition, input) before
+the first event, since the ``ExecutionStarted`` event carries only the input and role. It
+learns it in one of two ways:
+
+* ``attach(execution)``, called by :func:`runtime.api.run` on every observer that has it,
+  after the :class:`runtime.execution.Execution` is built and before it runs. The store
+  row is written then, so a duplicate name fails before any state runs.
+* an :class:`ExecutionInfo` given to the constructor; the row is then written when the
+  ``ExecutionStarted`` event arrives (with that event's input and time).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runtime.events import HistoryEvent
+from runtime.store.errors import StoreError
+from runtime.store.records import ExecutionInfo, RunningExecution
+from runtime.store.sqlite import Store
+
+__all__ = ["StoreRecorder"]
+
+
+class StoreRecorder:
+    """An execution observer (``recorder(event, frame)``) that commits every event."""
+
+    __slots__ = ("_begun", "info", "store")
+
+    def __init__(self, store: Store, info: ExecutionInfo | None = None) -> None:
+        self.store = store
+        #: The execution being recorded; set by the constructor or by :meth:`attach`.
+        self.info = info
+        self._begun = False
+
+    def attach(self, execution: RunningExecution) -> None:
+        """Learn the execution's identity and store it as RUNNING, before its first event.
+
+        Raises :class:`runtime.store.errors.ExecutionAlreadyExists` for a reused name.
+        """
+        self.info = ExecutionInfo.of(execution)
+        self.store.begin_execution(self.info, execution.input, execution.start_time)
+        self._begun = True
+
+    def __call__(self, event: HistoryEvent, frame: Any = None) -> None:
+        """Commit ``event`` (called synchronously by the execution as it writes it)."""
+        info = self.info
+        if info is None:
+            raise StoreError("the store recorder got an event before the execution's identity")
+        if not self._begun:
+            details = event.details or {}
+            self.store.begin_execution(info, details.get("input", {}), event.timestamp)
+            self._begun = True
+        self.store.record(info.arn, event)
