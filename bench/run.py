@@ -124,6 +124,43 @@ def _measure_ours(
     return {"library": library, "cli_exec": cli, "startup": _startup(s, console, small)}
 
 
+def _measure_jsonata(
+    s: Settings, console: Console, loads: list[workloads.Workload], library: list[Any]
+) -> list[dict[str, Any]]:
+    """Each workload with a JSONata twin, in both languages (issue 5: JSONata within 3x)."""
+    by_name = {figure.workload: figure for figure in library}
+    out = []
+    for load in loads:
+        twin = workloads.jsonata_twin(load)
+        if twin is None or load.name not in by_name:
+            continue
+        _progress(console, f"library: {twin.name}")
+        jsonata, jsonpath = ours.measure_library(twin, s.budget_s), by_name[load.name]
+        ratio = jsonata.median_s / jsonpath.median_s if jsonpath.median_s > 0 else None
+        out.append(
+            {
+                "workload": load.name,
+                "jsonpath_ms": jsonpath.median_s * 1000,
+                "jsonata_ms": jsonata.median_s * 1000,
+                "ratio": ratio,
+                "warning": jsonata.warning,
+            }
+        )
+    return out
+
+
+def _render_jsonata(console: Console, rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        ratio = f"{row['ratio']:.2f}x" if row["ratio"] is not None else "n/a"
+        console.print(
+            f"JSONata vs JSONPath, {row['workload']}: {row['jsonata_ms']:.1f} ms vs "
+            f"{row['jsonpath_ms']:.1f} ms median per execution = {ratio} (target: within 3x)",
+            highlight=False,
+        )
+        if row["warning"]:
+            console.print(f"[yellow]warning:[/] {row['warning']}", highlight=False)
+
+
 def _startup(s: Settings, console: Console, small: Path | None) -> list[ours.StartupFigure]:
     _progress(console, "CLI start-up")
     asl = ours.asl_command()
@@ -190,6 +227,7 @@ def _render(console: Console, s: Settings, figures: dict[str, Any]) -> None:
         figures["floor"],
     )
     _warnings(console, figures)
+    _render_jsonata(console, figures.get("jsonata", []))
     report.render_startup(console, figures["startup"])
     if figures["parked"]:
         report.render_parked(console, figures["parked"])
@@ -215,6 +253,7 @@ def bench(s: Settings, console: Console) -> dict[str, Any]:
     loads += workloads.generated(s.shared, s.large)
     with tempfile.TemporaryDirectory(prefix="asl-bench-") as folder:
         figures = _measure_ours(s, console, loads, Path(folder))
+        figures["jsonata"] = _measure_jsonata(s, console, loads, figures["library"])
         figures["parked"] = _measure_parked(s, console)
         _progress(console, "plain-CPython floor (limit.py)")
         figures["floor"] = peers.run_limit(s.shared, s.floor_s) if s.floor_s > 0 else []

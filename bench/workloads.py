@@ -17,9 +17,11 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_LARGE",
+    "JSONATA_TWINS",
     "STANDARD",
     "Workload",
     "generated",
+    "jsonata_twin",
     "load_generator",
     "load_standard",
     "parse_sizes",
@@ -43,6 +45,53 @@ STANDARD = (
 DEFAULT_LARGE: dict[str, int] = {"pass_chain": 1000, "choice_loop": 5000, "map_1k": 3000}
 
 Builder = Callable[[int], tuple[dict[str, Any], Any, int]]
+
+#: JSONata versions of shared workloads, state for state (issue 5: a 1,000-item Map whose
+#: processor uses JSONata runs within 3x the JSONPath one). Same input, same transitions.
+JSONATA_TWINS: dict[str, dict[str, Any]] = {
+    "map_1k": {
+        "Comment": "map_1k in JSONata: inline Map over 1000 items, 3 Pass states per item",
+        "QueryLanguage": "JSONata",
+        "StartAt": "Fan",
+        "States": {
+            "Fan": {
+                "Type": "Map",
+                "Items": "{% $states.input.items %}",
+                "MaxConcurrency": 0,
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "A",
+                    "States": {
+                        "A": {
+                            "Type": "Pass",
+                            "Output": {
+                                "id": "{% $states.input.id %}",
+                                "sq": "{% $states.input.v + 1 %}",
+                            },
+                            "Next": "B",
+                        },
+                        "B": {
+                            "Type": "Pass",
+                            "Output": "{% $merge([$states.input, {'b': {'tag': 'b'}}]) %}",
+                            "Next": "C",
+                        },
+                        "C": {
+                            "Type": "Pass",
+                            "Output": {
+                                "id": "{% $states.input.id %}",
+                                "sum": "{% $states.input.sq + $states.input.id %}",
+                                "tag": "{% $states.input.b.tag %}",
+                            },
+                            "End": True,
+                        },
+                    },
+                },
+                "Output": "{% $merge([$states.input, {'results': $states.result}]) %}",
+                "End": True,
+            }
+        },
+    }
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +131,16 @@ def load_standard(shared: Path, names: Iterable[str] = STANDARD) -> list[Workloa
             )
         )
     return out
+
+
+def jsonata_twin(workload: Workload) -> Workload | None:
+    """The JSONata version of ``workload`` (same input and transitions), if there is one."""
+    definition = JSONATA_TWINS.get(workload.name)
+    if definition is None:
+        return None
+    return Workload(
+        f"{workload.name}_jsonata", definition, workload.input_text, workload.transitions, False
+    )
 
 
 def load_generator(shared: Path) -> ModuleType:

@@ -18,12 +18,31 @@ from asl.errors import StatesError
 from asl.model import StateMachine
 from runtime.adapters.base import AdapterRegistry
 from runtime.clock import Clock
-from runtime.events import HistoryEvent, iso_timestamp
+from runtime.events import HistoryEvent, dumps, iso_timestamp
 
-__all__ = ["MAX_HISTORY_EVENTS", "Execution", "ExecutionOptions", "Frame", "Observer"]
+__all__ = [
+    "MAX_ASSIGN_BYTES",
+    "MAX_HISTORY_EVENTS",
+    "MAX_STORED_VARIABLES_BYTES",
+    "MAX_VARIABLE_BYTES",
+    "VARIABLE_LIMIT_ERROR",
+    "Execution",
+    "ExecutionOptions",
+    "Frame",
+    "Observer",
+]
 
 #: AWS quota: an execution with more history events fails (DG service quotas).
 MAX_HISTORY_EVENTS = 25_000
+
+#: AWS quotas on workflow variables, in bytes of UTF-8 JSON (DG workflow-variables; TK
+#: "Variable Limits"): one variable, all values of one Assign, all variables stored.
+MAX_VARIABLE_BYTES = 262_144
+MAX_ASSIGN_BYTES = 262_144
+MAX_STORED_VARIABLES_BYTES = 10 * 1_048_576
+#: AWS does not publish the error of a breached variable quota; DataLimitExceeded is its
+#: error for every other size quota (terminal, like States.Runtime). Not recorded.
+VARIABLE_LIMIT_ERROR = "States.DataLimitExceeded"
 
 _CLOSING_EVENTS = frozenset(
     {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
@@ -53,7 +72,17 @@ class Frame:
     chain); ``variables`` is this scope's own variables, ``view`` what it can read.
     """
 
-    __slots__ = ("label", "map_item", "muted", "parent", "prev", "variables", "view")
+    __slots__ = (
+        "label",
+        "map_item",
+        "muted",
+        "parent",
+        "prev",
+        "sizes",
+        "stored",
+        "variables",
+        "view",
+    )
 
     def __init__(
         self,
@@ -70,6 +99,9 @@ class Frame:
         self.map_item = map_item
         self.label = label
         self.variables: dict[str, Any] = {}
+        #: Bytes of each variable of this scope, and their sum (the variable quotas).
+        self.sizes: dict[str, int] = {}
+        self.stored = 0
         self.view: MutableMapping[str, Any] = (
             self.variables if parent is None else ChainMap(self.variables, parent.view)
         )
@@ -79,8 +111,51 @@ class Frame:
         return Frame(prev, self, map_item, f"{self.label}{label}", self.muted)
 
     def assign(self, values: Mapping[str, Any]) -> None:
-        """Set variables in this scope (all values computed before any is set)."""
+        """Set variables in this scope (all values computed before any is set).
+
+        Raises StatesError when a variable quota would be exceeded. The execution-wide
+        quota counts this scope and the scopes enclosing it: a finished branch or
+        iteration's variables are gone, and concurrent siblings are not counted.
+        """
+        sizes = {name: _json_bytes(name, value) for name, value in values.items()}
+        added = sum(sizes.values())
+        if added > MAX_ASSIGN_BYTES:
+            raise _variable_limit(
+                f"The values assigned by this state total {added} bytes, exceeding the "
+                f"maximum of {MAX_ASSIGN_BYTES} bytes for one Assign."
+            )
+        stored = self.stored + added - sum(self.sizes.get(name, 0) for name in sizes)
+        total = stored + self._outer_stored()
+        if total > MAX_STORED_VARIABLES_BYTES:
+            raise _variable_limit(
+                f"The variables stored by this execution would total {total} bytes, "
+                f"exceeding the maximum of {MAX_STORED_VARIABLES_BYTES} bytes."
+            )
         self.variables.update(values)
+        self.sizes.update(sizes)
+        self.stored = stored
+
+    def _outer_stored(self) -> int:
+        total, frame = 0, self.parent
+        while frame is not None:
+            total, frame = total + frame.stored, frame.parent
+        return total
+
+
+def _json_bytes(name: str, value: Any) -> int:
+    """Size of ``value`` as UTF-8 JSON; StatesError when one variable is over its quota."""
+    text = dumps(value)
+    size = len(text) if text.isascii() else len(text.encode("utf-8"))
+    if size > MAX_VARIABLE_BYTES:
+        raise _variable_limit(
+            f"The value of the variable '{name}' is {size} bytes, exceeding the maximum of "
+            f"{MAX_VARIABLE_BYTES} bytes for one variable."
+        )
+    return size
+
+
+def _variable_limit(cause: str) -> StatesError:
+    return StatesError(VARIABLE_LIMIT_ERROR, cause)
 
 
 class Execution:

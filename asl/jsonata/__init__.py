@@ -11,6 +11,7 @@ from asl.jsonata.engine import (
     UNDEFINED,
     UNSUPPORTED,
     EvaluationError,
+    ExpressionReads,
     JsonataExpression,
     compile_expression,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "UNDEFINED",
     "UNSUPPORTED",
     "EvaluationError",
+    "ExpressionReads",
     "JsonataExpression",
     "JsonataValue",
     "QueryEvaluationError",

@@ -14,6 +14,7 @@ as a ``list``, and a function (or regex) result is reported as :data:`UNSUPPORTE
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 import jlens
@@ -26,6 +27,7 @@ __all__ = [
     "UNDEFINED",
     "UNSUPPORTED",
     "EvaluationError",
+    "ExpressionReads",
     "JsonataExpression",
     "compile_expression",
 ]
@@ -80,6 +82,25 @@ class EvaluationError(Exception):
         return f"{self.code}: {self.message}" if self.code else self.message
 
 
+#: The AWS functions, which the engine reports as bindings read (they are not variables).
+_EXTRA_NAMES: Final = frozenset(function.name for function in EXTRA_FUNCTIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class ExpressionReads:
+    """What an expression reads, found statically (for the validator, never at run time)."""
+
+    #: ``$name`` references that are neither ``$states``, built-in or AWS functions,
+    #: function parameters nor ``:=`` locals: the workflow variables it reads.
+    variables: frozenset[str]
+    #: The fields of ``$states`` it reads (``input``, ``result``...); None when it reads
+    #: ``$states`` whole (``$lookup($states, ...)``), so any field may be read.
+    states: frozenset[str] | None
+    #: True when it reads the context value at the top level: ``$``, ``$$`` or a bare
+    #: field name, which ASL gives no value (SPEC A.6; nested ``$`` in predicates is fine).
+    reads_input: bool
+
+
 def _compiled(text: str) -> Any:
     """The engine's compiled form of ``text`` with the AWS functions it names registered.
 
@@ -110,28 +131,83 @@ def compile_expression(text: str) -> JsonataExpression:
     except (jlens.JlensError, ValueError, TypeError) as exc:
         # UnicodeEncodeError (a lone surrogate) is a ValueError; the engine cannot hold it.
         raise _syntax_error(text, exc) from None
-    return JsonataExpression(text, main, probe)
+    return JsonataExpression(text, main, probe, _binding_reads(main))
+
+
+#: What an expression reads of its bindings: (name, Read) pairs, or None for "any, whole".
+BindingReads = tuple[tuple[str, Any], ...] | None
+
+
+def _binding_reads(main: Any) -> BindingReads:
+    """The bindings ``main`` reads, from the engine's static analysis, computed once.
+
+    The engine converts every binding it is given, whole, on each evaluation: handing it
+    ``$states.context`` (which holds the execution input) for ``$states.input.id`` cost
+    0.5 ms per evaluation on a 1,000-item input. Cutting the bindings down to what is read
+    gives the same result (the engine's contract for ``reads``).
+    """
+    found = main.reads()
+    if found.get("everyBinding"):
+        return None
+    # A workflow variable may shadow an AWS function of the same name: keep those names too.
+    plan: BindingReads = _plan(found["bindings"])
+    return plan
+
+
+def _plan(read: Any) -> Any:
+    """A Read as nested tuples ``((key, sub), ...)`` (True stays True): cheaper to walk."""
+    if read is True:
+        return True
+    return tuple((key, _plan(sub)) for key, sub in read.items())
+
+
+def _cut(value: Any, plan: Any) -> Any:
+    """``value`` cut down to ``plan`` (see :func:`_plan`)."""
+    if type(value) is dict:
+        return {
+            key: value[key] if sub is True else _cut(value[key], sub)
+            for key, sub in plan
+            if key in value
+        }
+    if type(value) is list:
+        return [item if plan is True else _cut(item, plan) for item in value]
+    return value
 
 
 class JsonataExpression:
     """An immutable compiled JSONata expression; ``text`` is its source."""
 
-    __slots__ = ("_main", "_probe", "text")
+    __slots__ = ("_main", "_probe", "_reads", "text")
 
     text: str
     _main: Any
     _probe: Any
+    _reads: BindingReads
 
-    def __init__(self, text: str, main: Any, probe: Any) -> None:
+    def __init__(self, text: str, main: Any, probe: Any, reads: BindingReads = None) -> None:
         object.__setattr__(self, "text", text)
         object.__setattr__(self, "_main", main)
         object.__setattr__(self, "_probe", probe)
+        object.__setattr__(self, "_reads", reads)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")
 
     def __repr__(self) -> str:
         return f"JsonataExpression({self.text!r})"
+
+    def reads(self) -> ExpressionReads:
+        """What this expression reads of ``$states``, the variables and its input."""
+        found = self._main.reads()
+        names = frozenset(found["bindings"]) - _EXTRA_NAMES - {"states"}
+        found_input = _reads_input(found)
+        if found_input and names:
+            # A call of an unknown function reads its context whole; bind every name to a
+            # function so that only a real `$`, `$$` or bare field reads the input.
+            found_input = _reads_input(self._main.reads({name: _nothing for name in names}))
+        states = found["bindings"].get("states", {})
+        fields = None if states is True else frozenset(states)
+        return ExpressionReads(names, fields, found_input)
 
     def evaluate(self, bindings: Mapping[str, Any], *, data: Any = None) -> Any:
         """Evaluate with ``bindings`` (``{"states": {...}, name: value}``).
@@ -140,7 +216,15 @@ class JsonataExpression:
         expression none (None is "no input"). Returns a JSON value, :data:`UNDEFINED` or
         :data:`UNSUPPORTED`; raises :class:`EvaluationError` when the engine fails.
         """
-        env = bindings if type(bindings) is dict else dict(bindings)
+        reads = self._reads
+        if reads is None:
+            env = bindings if type(bindings) is dict else dict(bindings)
+        else:
+            env = {
+                name: bindings[name] if read is True else _cut(bindings[name], read)
+                for name, read in reads
+                if name in bindings
+            }
         timeout = EVALUATION_TIMEOUT_SECONDS
         try:
             result = self._main.evaluate(data, env, timeout=timeout)
@@ -158,6 +242,21 @@ class JsonataExpression:
         if not boxed:
             return UNDEFINED
         return None if is_null else UNSUPPORTED
+
+
+def _reads_input(found: Any) -> bool:
+    """Whether ``reads()`` says the context value itself or one of its fields is read.
+
+    An empty read (``{}``) only needs the context to exist: an object constructor
+    ``{'a': 1}`` groups over it, which is no reference to the input.
+    """
+    read = found.get("input")
+    return read is True or bool(read)
+
+
+def _nothing(*args: Any) -> None:
+    """A stand-in function (see :meth:`JsonataExpression.reads`)."""
+    return None
 
 
 def _evaluation_error(exc: Exception) -> EvaluationError:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from asl.validate.diagnostics import Diagnostic
-from asl.validate.rules import choice, expressions, fields, handlers, structure
+from asl.validate.rules import choice, expressions, fields, handlers, structure, variables
 from asl.validate.rules.walk import Machine
 
 __all__ = ["RULES", "Rule"]
@@ -31,4 +31,8 @@ RULES: tuple[Rule, ...] = (
     expressions.check_jsonpath_fields,
     expressions.check_templates,
     expressions.check_jsonata,
+    variables.check_variable_names,
+    variables.check_variable_reads,
+    variables.check_scopes,
+    variables.check_jsonata_references,
 )
