@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import random
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ from typing import Any
 import anyio
 
 from asl.model import StateMachine
-from runtime.adapters.base import Adapter, AdapterRegistry, FunctionAdapter
+from runtime.adapters import Services
+from runtime.adapters.base import Adapter, AdapterRegistry
 from runtime.clock import Clock, VirtualClock
 from runtime.events import HistoryEvent
 from runtime.execution import Execution, ExecutionOptions, Observer
@@ -82,16 +84,52 @@ def load_machine(definition: Definition) -> StateMachine:
     return compile_definition(definition)
 
 
+def _local_functions(functions: Mapping[str, Callable[..., Any]]) -> Any:
+    """``functions=`` as local Lambda handlers, matched by function name (legacy ARN or
+    ``lambda:invoke`` FunctionName). One-argument callables get the event only."""
+    from runtime.adapters.local_lambda import LocalFunctions
+
+    local = LocalFunctions()
+    for name, fn in functions.items():
+        local.add(name, _as_handler(fn))
+    return local
+
+
+def _as_handler(fn: Callable[..., Any]) -> Callable[..., Any]:
+    try:
+        takes_context = len(inspect.signature(fn).parameters) >= 2
+    except (TypeError, ValueError):
+        takes_context = False
+    if takes_context:
+        return fn
+    if inspect.iscoroutinefunction(fn):
+
+        async def async_handler(event: Any, context: Any) -> Any:
+            return await fn(event)
+
+        return async_handler
+    return lambda event, context: fn(event)
+
+
 def _registry(
     adapters: AdapterRegistry | None,
-    functions: Mapping[str, Callable[[Any], Any]] | None,
+    services: Services | None,
+    functions: Mapping[str, Callable[..., Any]] | None,
     mocks: Adapter | None,
     mocked_states: Iterable[str],
 ) -> AdapterRegistry:
-    registry = adapters or AdapterRegistry()
-    for name, fn in (functions or {}).items():
-        # A function name matches the legacy ARN form and lambda:invoke's FunctionName.
-        registry.register(rf"(^|:){name}(:|$)", FunctionAdapter(fn))
+    if adapters is None:
+        from runtime.adapters import build_registry
+
+        if services is None:
+            services = Services.create()
+        if functions:
+            services.functions = _local_functions(functions)
+        registry = build_registry(services)
+    else:
+        registry = adapters.copy()
+        if functions:
+            _local_functions(functions).register(registry)
     if mocks is not None:
         for state in mocked_states:
             registry.register_state(state, mocks)
@@ -104,32 +142,51 @@ async def run(
     *,
     clock: Clock | None = None,
     adapters: AdapterRegistry | None = None,
-    functions: Mapping[str, Callable[[Any], Any] | Callable[[Any], Awaitable[Any]]] | None = None,
+    services: Services | None = None,
+    functions: Mapping[str, Callable[..., Any]] | None = None,
     mocks: Any = None,
     name: str = "",
     state_machine_name: str = "StateMachine",
     observers: Iterable[Observer] = (),
     seed: int | None = None,
+    account: str = "123456789012",
+    region: str = "us-east-1",
 ) -> ExecutionResult:
     """Run one execution to its end and return its result.
 
     ``input`` defaults to ``{}``. ``clock`` defaults to a :class:`VirtualClock`, so Waits and
-    retry delays take no wall time. ``functions`` maps a resource name (e.g. a Lambda
-    function name) to a Python callable that receives the task's effective input;
-    ``mocks`` is a :class:`runtime.adapters.mock_config.MockedTasks` (one MockConfigFile
-    test case). Cancelling the calling task cancels the execution.
+    retry delays take no wall time.
+
+    Tasks go to, in order of precedence: ``mocks`` (a
+    :class:`runtime.adapters.mock_config.MockedTasks`, one MockConfigFile test case);
+    ``functions``, which maps a Lambda function name to a Python callable (``fn(event)`` or
+    Lambda's ``fn(event, context)``; an exception fails the task as Lambda reports it,
+    :class:`runtime.TaskFailure` fails it with its own error and cause); then ``adapters``,
+    or when that is None a registry built from ``services`` (default: offline, with
+    callbacks and activities; see :class:`runtime.adapters.Services` for AWS).
+    Cancelling the calling task cancels the execution.
     """
     machine = load_machine(definition)
     mocked = mocks.states() if mocks is not None else ()
-    registry = _registry(adapters, functions, mocks, mocked)
+    registry = _registry(adapters, services, functions, mocks, mocked)
     exe = Execution(
         machine,
         {} if input is None else input,
         clock or VirtualClock(),
         registry,
-        ExecutionOptions(name=name, state_machine_name=state_machine_name, seed=seed),
+        ExecutionOptions(
+            name=name,
+            state_machine_name=state_machine_name,
+            seed=seed,
+            account=account,
+            region=region,
+        ),
         tuple(observers),
     )
+    for observer in exe.observers:
+        attach = getattr(observer, "attach", None)
+        if attach is not None:
+            attach(exe)  # e.g. the store's recorder learns the execution before event 1
     if seed is None:
         await run_execution(exe)
     else:

@@ -47,8 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     ex.add_argument("--seed", type=int, help="seed for jitter and random intrinsics")
     ex.add_argument("--quiet", action="store_true", help="no live trace")
-    ex.add_argument("--inspect", action="store_true",
-                    help="show each state's input and output in the trace")
+    ex.add_argument(
+        "--inspect", action="store_true", help="show each state's input and output in the trace"
+    )
     ex.add_argument(
         "--json",
         action="store_true",

@@ -114,7 +114,9 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
     credentials = _credentials(run, state)
     events = _Events(resource)
     run.emit(events.prefix + "Scheduled", events.scheduled(params, timeout, heartbeat, credentials))
-    run.emit(events.prefix + "Started", events.started())
+    activity = resource.kind == "activity"
+    if not activity:  # an activity starts when a worker takes it (ActivityStarted)
+        run.emit(events.prefix + "Started", events.started())
 
     def submitted(output: Any) -> None:
         run.emit("TaskSubmitted", events.outcome(output=output if output is not None else {}))
@@ -131,9 +133,10 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
         on_submitted=submitted,
         credentials=credentials,
         clock=exe.clock,
+        on_started=functools.partial(_activity_started, run),
     )
     try:
-        result = await _call(run, adapter, call, timeout, heartbeat)
+        result = await _call(run, adapter, call, timeout, heartbeat, not activity)
         too_big = data_limit(
             result, resource.arn if resource.kind == "function" else resource.resource_type
         )
@@ -151,6 +154,10 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
     assigned = run.assign(assign_input)
     run.exit(output, assigned)
     return state.next, output
+
+
+def _activity_started(run: StateRun, worker: str) -> None:
+    run.emit("ActivityStarted", {"workerName": worker})
 
 
 def _credentials(run: StateRun, state: TaskState) -> Any:
@@ -172,7 +179,12 @@ class _Limits:
     """
 
     def __init__(
-        self, run: StateRun, scope: anyio.CancelScope, timeout: int | None, heartbeat: int | None
+        self,
+        run: StateRun,
+        scope: anyio.CancelScope,
+        timeout: int | None,
+        heartbeat: int | None,
+        heartbeat_now: bool = True,
     ) -> None:
         self.clock = run.exe.clock
         self.scope = scope
@@ -182,8 +194,11 @@ class _Limits:
         self.timers = []
         if timeout is not None:
             self.timers.append(self.clock.call_at(now + timeout, self._timed_out))
+        # An activity's heartbeat clock starts when a worker takes the task (its first beat).
         self.beat_timer = (
-            self.clock.call_at(now + heartbeat, self._missed) if heartbeat is not None else None
+            self.clock.call_at(now + heartbeat, self._missed)
+            if heartbeat is not None and heartbeat_now
+            else None
         )
 
     def _timed_out(self) -> None:
@@ -195,9 +210,11 @@ class _Limits:
         self.scope.cancel()
 
     def beat(self) -> None:
-        if self.beat_timer is not None and self.heartbeat is not None and self.fired is None:
+        if self.heartbeat is None or self.fired is not None:
+            return
+        if self.beat_timer is not None:
             self.beat_timer.cancel()
-            self.beat_timer = self.clock.call_at(self.clock.now() + self.heartbeat, self._missed)
+        self.beat_timer = self.clock.call_at(self.clock.now() + self.heartbeat, self._missed)
 
     def cancel(self) -> None:
         for timer in self.timers:
@@ -207,12 +224,17 @@ class _Limits:
 
 
 async def _call(
-    run: StateRun, adapter: Any, call: TaskCall, timeout: int | None, heartbeat: int | None
+    run: StateRun,
+    adapter: Any,
+    call: TaskCall,
+    timeout: int | None,
+    heartbeat: int | None,
+    heartbeat_now: bool,
 ) -> Any:
     if timeout is None and heartbeat is None:
         return await adapter.invoke(call)
     with anyio.CancelScope() as scope:
-        limits = _Limits(run, scope, timeout, heartbeat)
+        limits = _Limits(run, scope, timeout, heartbeat, heartbeat_now)
         call.heartbeat = limits.beat
         try:
             return await adapter.invoke(call)

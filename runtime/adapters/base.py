@@ -97,6 +97,8 @@ class TaskCall:
     heartbeat: Callable[[], None] = field(default=lambda: None)
     #: The execution's clock: adapters wait (e.g. between polls of a job) only through it.
     clock: Clock | None = None
+    #: Called by the activity adapter when a worker takes the task (ActivityStarted).
+    on_started: Callable[[str], None] = field(default=lambda _worker: None)
 
 
 class Adapter(Protocol):
@@ -136,6 +138,13 @@ class AdapterRegistry:
     def __init__(self) -> None:
         self._patterns: list[tuple[re.Pattern[str], Adapter]] = []
         self._states: dict[str, Adapter] = {}
+
+    def copy(self) -> AdapterRegistry:
+        """A registry with the same routes; changes to the copy leave this one alone."""
+        other = AdapterRegistry()
+        other._patterns = list(self._patterns)
+        other._states = dict(self._states)
+        return other
 
     def register(self, pattern: str, adapter: Adapter) -> None:
         """Use ``adapter`` for resources whose ARN matches ``pattern`` (a regex)."""

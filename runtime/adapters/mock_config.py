@@ -140,6 +140,8 @@ class MockedTasks:
                 f"No mocked response for invocation {index} of the state "
                 f"'{call.state_name}' (mocked response '{response.name}').",
             )
+        if call.resource.kind == "activity":
+            call.on_started("mock")  # a worker took the task
         if call.resource.pattern:
             call.on_submitted(None)
         if "Throw" in answer:
