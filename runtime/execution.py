@@ -177,7 +177,8 @@ class Execution:
         self.options = options
         self.observers = observers
         self._rng: random.Random | None = None
-        self.name = options.name or self.new_uuid()
+        # Always fresh (not from the seed): a store keeps names unique, as AWS does.
+        self.name = options.name or str(uuid.uuid4())
         sm = options.state_machine_name
         prefix = f"arn:aws:states:{options.region}:{options.account}"
         self.state_machine_arn = f"{prefix}:stateMachine:{sm}"
