@@ -151,6 +151,7 @@ async def run(
     seed: int | None = None,
     account: str = "123456789012",
     region: str = "us-east-1",
+    inspect: bool = False,
 ) -> ExecutionResult:
     """Run one execution to its end and return its result.
 
@@ -164,7 +165,9 @@ async def run(
     :class:`runtime.TaskFailure` fails it with its own error and cause); then ``adapters``,
     or when that is None a registry built from ``services`` (default: offline, with
     callbacks and activities; see :class:`runtime.adapters.Services` for AWS).
-    Cancelling the calling task cancels the execution.
+    ``inspect`` records each state's data-flow stages (as AWS's TestState API names them)
+    on its StateExited event's ``inspection``. Cancelling the calling task cancels the
+    execution.
     """
     machine = load_machine(definition)
     mocked = mocks.states() if mocks is not None else ()
@@ -182,6 +185,7 @@ async def run(
             region=region,
         ),
         tuple(observers),
+        inspect=inspect,
     )
     for observer in exe.observers:
         attach = getattr(observer, "attach", None)

@@ -63,18 +63,36 @@ def jsonata_bindings(
     return bindings
 
 
-def effective_input(state: State, data: Any, context: Any, variables: Mapping[str, Any]) -> Any:
-    """The state's effective input: InputPath then Parameters (JSONPath) or Arguments."""
+def effective_input(
+    state: State,
+    data: Any,
+    context: Any,
+    variables: Mapping[str, Any],
+    stages: dict[str, Any] | None = None,
+) -> Any:
+    """The state's effective input: InputPath then Parameters (JSONPath) or Arguments.
+
+    ``stages``, when given, receives what AWS's TestState API calls ``afterInputPath``,
+    ``afterParameters`` and ``afterArguments``.
+    """
     if state.query_language == "JSONata":
         arguments = getattr(state, "arguments", None)
         if arguments is None:
             return data
-        return arguments.evaluate(jsonata_bindings(data, context, variables))
+        effective = arguments.evaluate(jsonata_bindings(data, context, variables))
+        if stages is not None:
+            stages["afterArguments"] = effective
+        return effective
     selected = apply_path(state.input_path, data, context, variables)
     parameters = getattr(state, "parameters", None)
-    if parameters is None:
-        return selected
-    return parameters.evaluate(selected, context, variables)
+    effective = (
+        selected if parameters is None else parameters.evaluate(selected, context, variables)
+    )
+    if stages is not None:
+        stages["afterInputPath"] = selected
+        if parameters is not None:
+            stages["afterParameters"] = effective
+    return effective
 
 
 def state_output(
@@ -83,12 +101,16 @@ def state_output(
     result: Any,
     context: Any,
     variables: Mapping[str, Any],
+    stages: dict[str, Any] | None = None,
 ) -> tuple[Any, Any]:
     """Return ``(output, assign_input)`` for a state that produced ``result``.
 
     ``assign_input`` is what ``$`` means to a JSONPath ``Assign`` (the effective result);
-    for JSONata it is the bindings the ``Assign`` is evaluated with.
+    for JSONata it is the bindings the ``Assign`` is evaluated with. ``stages``, when
+    given, receives ``result``, ``afterResultSelector`` and ``afterResultPath``.
     """
+    if stages is not None:
+        stages["result"] = result
     if state.query_language == "JSONata":
         bindings = jsonata_bindings(data, context, variables, result=result)
         output = state.output.evaluate(bindings) if state.output is not None else result
@@ -96,5 +118,9 @@ def state_output(
     selector = getattr(state, "result_selector", None)
     if selector is not None:
         result = selector.evaluate(result, context, variables)
+        if stages is not None:
+            stages["afterResultSelector"] = result
     combined = apply_result_path(getattr(state, "result_path", DEFAULT), data, result)
+    if stages is not None:
+        stages["afterResultPath"] = combined
     return apply_path(state.output_path, combined, context, variables), result

@@ -52,7 +52,7 @@ def details_key(event_type: str) -> str:
 class HistoryEvent:
     """One event of an execution's history."""
 
-    __slots__ = ("details", "id", "previous_event_id", "timestamp", "type")
+    __slots__ = ("details", "id", "inspection", "previous_event_id", "timestamp", "type")
 
     def __init__(
         self,
@@ -67,6 +67,10 @@ class HistoryEvent:
         self.type = type
         self.timestamp = timestamp
         self.details = details
+        #: On StateExited events of an inspected execution: the state's data-flow stages
+        #: (``input``, ``afterInputPath``, ``afterParameters``, ``result``, ...); not part of
+        #: AWS's history, never exported by :meth:`to_aws`.
+        self.inspection: Mapping[str, Any] | None = None
 
     def __repr__(self) -> str:
         return f"HistoryEvent({self.id}, {self.type!r})"

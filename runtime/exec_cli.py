@@ -272,6 +272,7 @@ def _run(
             observers=observers,
             seed=args.seed,
             region=args.region or "us-east-1",
+            inspect=args.inspect or bool(args.report),
         )
     except StoreError as exc:
         _error(str(exc))

@@ -169,8 +169,11 @@ class Execution:
         adapters: AdapterRegistry,
         options: ExecutionOptions,
         observers: tuple[Observer, ...] = (),
+        inspect: bool = False,
     ) -> None:
         self.machine = machine
+        #: Record each state's data-flow stages on its StateExited event (``inspection``).
+        self.inspect = inspect
         self.input = input
         self.clock = clock
         self.adapters = adapters

@@ -38,7 +38,7 @@ async def _parallel_attempt(run: StateRun, retry_count: int) -> tuple[str | None
     state = run.state
     assert isinstance(state, ParallelState)
     with run.evaluating:
-        effective = effective_input(state, run.data, run.ctx, run.frame.view)
+        effective = effective_input(state, run.data, run.ctx, run.frame.view, run.stages)
     started = run.emit("ParallelStateStarted")
     results: list[Any] = [None] * len(state.branches)
     jobs = [
@@ -54,7 +54,9 @@ async def _parallel_attempt(run: StateRun, retry_count: int) -> tuple[str | None
 
 def _finish(run: StateRun, state: Any, results: Any) -> tuple[str | None, Any]:
     with run.evaluating:
-        output, assign_input = state_output(state, run.data, results, run.ctx, run.frame.view)
+        output, assign_input = state_output(
+            state, run.data, results, run.ctx, run.frame.view, run.stages
+        )
         assigned = run.assign(assign_input)
     run.exit(output, assigned)
     return state.next, output

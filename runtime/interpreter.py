@@ -29,7 +29,7 @@ ONE_YEAR_SECONDS = 365 * 24 * 3600
 class StateRun:
     """One visit of one state: what every handler needs."""
 
-    __slots__ = ("ctx", "data", "entered", "entered_id", "exe", "frame", "state")
+    __slots__ = ("ctx", "data", "entered", "entered_id", "exe", "frame", "stages", "state")
 
     def __init__(self, exe: Execution, frame: Frame, state: State, data: Any) -> None:
         self.exe = exe
@@ -38,6 +38,8 @@ class StateRun:
         self.data = data
         self.entered = exe.now_iso()
         self.entered_id = 0
+        #: Data-flow stages for inspection (TestState's names), when the execution asks.
+        self.stages: dict[str, Any] | None = {"input": data} if exe.inspect else None
         self.ctx = (
             exe.context(frame, state.name, self.entered, self._retry_count())
             if state.uses_context
@@ -101,6 +103,11 @@ class StateRun:
         if assigned is not None:
             details["assignedVariables"] = assigned
         self.emit(_EXITED[self.state.type], details)
+        if self.stages is not None:
+            self.stages["output"] = output
+            if assigned is not None:
+                self.stages["variables"] = assigned
+            self.exe.history[-1].inspection = self.stages
 
 
 def _location(exc: StatesError) -> str:
@@ -209,10 +216,10 @@ async def run_pass(run: StateRun) -> tuple[str | None, Any]:
             assigned = run.assign(bindings)
         run.exit(output, assigned)
         return state.next, output
-    result = effective_input(state, data, ctx, variables)
+    result = effective_input(state, data, ctx, variables, run.stages)
     if state.result is not DEFAULT:
         result = state.result
-    output, assign_input = state_output(state, data, result, ctx, variables)
+    output, assign_input = state_output(state, data, result, ctx, variables, run.stages)
     assigned = run.assign(assign_input)
     run.exit(output, assigned)
     return state.next, output

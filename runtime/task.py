@@ -107,7 +107,7 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
     if retry_count or token is not None:
         run.ctx = exe.context(run.frame, state.name, run.entered, retry_count, token)
     with run.evaluating:
-        params = effective_input(state, run.data, run.ctx, run.frame.view)
+        params = effective_input(state, run.data, run.ctx, run.frame.view, run.stages)
     timeout = resolve_seconds(run, state.timeout_seconds, "TimeoutSeconds")
     heartbeat = resolve_seconds(run, state.heartbeat_seconds, "HeartbeatSeconds")
     adapter = exe.adapters.resolve(state.name, resource)
@@ -150,7 +150,9 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
         run.emit(events.prefix + kind, details)
         raise
     run.emit(events.prefix + "Succeeded", events.outcome(output=result))
-    output, assign_input = state_output(state, run.data, result, run.ctx, run.frame.view)
+    output, assign_input = state_output(
+        state, run.data, result, run.ctx, run.frame.view, run.stages
+    )
     assigned = run.assign(assign_input)
     run.exit(output, assigned)
     return state.next, output

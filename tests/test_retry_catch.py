@@ -200,3 +200,37 @@ def test_parallel_branch_failure_cancels_siblings() -> None:
     assert (result.status, result.error, result.cause) == ("FAILED", "B", "c")
     assert clock.now() == 0
     assert "WaitStateExited" not in result.event_types
+
+
+def test_inspection_records_testate_stages() -> None:
+    machine = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": ARN,
+                "InputPath": "$.in",
+                "Parameters": {"v.$": "$.v"},
+                "ResultSelector": {"r.$": "$.r"},
+                "ResultPath": "$.out",
+                "OutputPath": "$.out",
+                "End": True,
+            }
+        },
+    }
+    result = run_sync(
+        machine, {"in": {"v": 1}}, functions={"work": lambda e: {"r": e["v"] + 1}}, inspect=True
+    )
+    exited = next(e for e in result.history if e.type == "TaskStateExited")
+    assert exited.inspection == {
+        "input": {"in": {"v": 1}},
+        "afterInputPath": {"v": 1},
+        "afterParameters": {"v": 1},
+        "result": {"r": 2},
+        "afterResultSelector": {"r": 2},
+        "afterResultPath": {"in": {"v": 1}, "out": {"r": 2}},
+        "output": {"r": 2},
+    }
+    assert "inspection" not in str(exited.to_aws())
+    plain = run_sync(machine, {"in": {"v": 1}}, functions={"work": lambda e: {"r": e["v"] + 1}})
+    assert all(e.inspection is None for e in plain.history)
