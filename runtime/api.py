@@ -26,6 +26,7 @@ from runtime.clock import Clock, VirtualClock
 from runtime.events import HistoryEvent
 from runtime.execution import Execution, ExecutionOptions, Observer
 from runtime.interpreter import run_execution
+from runtime.replay import Replay
 
 __all__ = ["ExecutionResult", "load_machine", "run", "run_sync"]
 
@@ -152,6 +153,8 @@ async def run(
     account: str = "123456789012",
     region: str = "us-east-1",
     inspect: bool = False,
+    replay: Replay | None = None,
+    start_time: float | None = None,
 ) -> ExecutionResult:
     """Run one execution to its end and return its result.
 
@@ -165,9 +168,10 @@ async def run(
     :class:`runtime.TaskFailure` fails it with its own error and cause); then ``adapters``,
     or when that is None a registry built from ``services`` (default: offline, with
     callbacks and activities; see :class:`runtime.adapters.Services` for AWS).
-    ``inspect`` records each state's data-flow stages (as AWS's TestState API names them)
-    on its StateExited event's ``inspection``. Cancelling the calling task cancels the
-    execution.
+    ``replay`` and ``start_time`` resume an execution from its recorded history (see
+    :func:`runtime.resume.resume`). ``inspect`` records each state's data-flow stages (as
+    AWS's TestState API names them) on its StateExited event's ``inspection``.
+    Cancelling the calling task cancels the execution.
     """
     machine = load_machine(definition)
     mocked = mocks.states() if mocks is not None else ()
@@ -183,9 +187,11 @@ async def run(
             seed=seed,
             account=account,
             region=region,
+            start_time=start_time,
         ),
         tuple(observers),
         inspect=inspect,
+        replay=replay,
     )
     for observer in exe.observers:
         attach = getattr(observer, "attach", None)
@@ -213,7 +219,7 @@ async def run(
         start_time=exe.start_time,
         stop_time=exe.stop_time if exe.stop_time is not None else exe.start_time,
         transitions=exe.transitions,
-        history=tuple(exe.history),
+        history=tuple(sorted(exe.history, key=lambda e: e.id)),
     )
 
 

@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, tuple[str, bool, str]] = {
     "executions": ("runtime.store.cli", True, "list the executions in the store"),
     "history": ("runtime.store.cli", True, "print an execution's history"),
     "describe": ("runtime.store.cli", True, "describe an execution"),
+    "resume": ("runtime.resume_cli", False, "continue a RUNNING execution after a crash"),
     "worker": ("runtime.worker", False, "run a command for each task of an activity"),
 }
 

@@ -239,6 +239,44 @@ def _open_store(args: argparse.Namespace) -> Any:
         raise UsageError(str(exc)) from exc
 
 
+#: The exec options a resumed execution needs again (paths made absolute).
+RESUME_OPTIONS = (
+    "clock",
+    "mock_config",
+    "test_case",
+    "state_machine",
+    "lambdas",
+    "config",
+    "machines",
+    "offline",
+    "region",
+    "endpoints",
+    "seed",
+)
+_PATH_OPTIONS = ("mock_config", "config")
+
+
+def launch_options(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``asl resume`` must know of how this execution was started."""
+    options: dict[str, Any] = {name: getattr(args, name, None) for name in RESUME_OPTIONS}
+    for name in _PATH_OPTIONS:
+        value = options[name]
+        if value:
+            options[name] = str(Path(value).resolve())
+    options["lambdas"] = [_absolute_spec(spec) for spec in options["lambdas"] or []]
+    options["machines"] = [_absolute_spec(spec) for spec in options["machines"] or []]
+    return options
+
+
+def _absolute_spec(spec: str) -> str:
+    """NAME=TARGET with a file target made absolute (module targets are kept)."""
+    name, sep, target = spec.partition("=")
+    path, colon, rest = target.partition(":") if ".py:" in target else (target, "", "")
+    if sep and (path.endswith((".py", ".json", ".yaml", ".yml")) and Path(path).exists()):
+        return f"{name}={Path(path).resolve()}{colon}{rest}"
+    return spec
+
+
 def _run(
     args: argparse.Namespace, machine: Any, payload: Any, sm_name: str, mocks: Any, services: Any
 ) -> int:
@@ -252,7 +290,9 @@ def _run(
     except UsageError as exc:
         _error(str(exc))
         return EXIT_USAGE
-    observers: list[Any] = [StoreRecorder(store)] if store is not None else []
+    observers: list[Any] = (
+        [StoreRecorder(store, options=launch_options(args))] if store is not None else []
+    )
     trace = None
     if not args.quiet and not args.json:
         from runtime.trace import LiveTrace

@@ -19,6 +19,7 @@ from asl.model import StateMachine
 from runtime.adapters.base import AdapterRegistry
 from runtime.clock import Clock
 from runtime.events import HistoryEvent, dumps, iso_timestamp
+from runtime.replay import Replay
 
 __all__ = [
     "MAX_ASSIGN_BYTES",
@@ -63,6 +64,8 @@ class ExecutionOptions:
     role_arn: str = ""
     #: Seed for JitterStrategy FULL (and other randomness), for repeatable runs.
     seed: int | None = None
+    #: When the execution started (epoch seconds); the clock's now unless resuming.
+    start_time: float | None = None
 
 
 class Frame:
@@ -78,6 +81,7 @@ class Frame:
         "muted",
         "parent",
         "prev",
+        "prev_time",
         "sizes",
         "stored",
         "variables",
@@ -93,6 +97,8 @@ class Frame:
         muted: bool = False,
     ) -> None:
         self.prev = prev
+        #: The timestamp of event ``prev`` (0 before the first event of the execution).
+        self.prev_time: float = parent.prev_time if parent is not None else 0.0
         #: Events of a muted frame are not written (Distributed Map child executions).
         self.muted = muted
         self.parent = parent
@@ -170,6 +176,7 @@ class Execution:
         options: ExecutionOptions,
         observers: tuple[Observer, ...] = (),
         inspect: bool = False,
+        replay: Replay | None = None,
     ) -> None:
         self.machine = machine
         #: Record each state's data-flow stages on its StateExited event (``inspection``).
@@ -188,8 +195,11 @@ class Execution:
         self.arn = f"{prefix}:execution:{sm}:{self.name}"
         self.role_arn = options.role_arn or f"arn:aws:iam::{options.account}:role/StepFunctionsRole"
         self.history: list[HistoryEvent] = []
+        #: The recorded history being replayed when this execution is resumed.
+        self.replay = replay
+        self._next_id = replay.last_id + 1 if replay is not None else 1
         self.transitions = 0
-        self.start_time = clock.now()
+        self.start_time = options.start_time if options.start_time is not None else clock.now()
         self.stop_time: float | None = None
         self.status = "RUNNING"
         #: Set when the execution's time limit passed (no StateAborted events then).
@@ -213,11 +223,30 @@ class Execution:
 
     # -- history -------------------------------------------------------------------
 
-    def emit(self, frame: Frame, type: str, details: Mapping[str, Any] | None = None) -> int:
-        """Write one event in ``frame``'s chain; return its id."""
+    def emit(
+        self,
+        frame: Frame,
+        type: str,
+        details: Mapping[str, Any] | None = None,
+        inspection: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Write one event in ``frame``'s chain; return its id.
+
+        While resuming, an event the history already holds is matched, not written again
+        (see :mod:`runtime.replay`); observers hear only new events.
+        """
         if frame.muted:
             return 0
-        event_id = len(self.history) + 1
+        if self.replay is not None:
+            recorded = self.replay.match(frame.prev, type, details)
+            if recorded is not None:
+                event = HistoryEvent(
+                    recorded.id, recorded.previous_event_id, type, recorded.timestamp, details
+                )
+                self.history.append(event)
+                frame.prev, frame.prev_time = recorded.id, recorded.timestamp
+                return event.id
+        event_id = self._next_id
         if event_id >= MAX_HISTORY_EVENTS and type not in _CLOSING_EVENTS:
             # The execution fails; the closing event itself is still written.
             raise StatesError(
@@ -225,18 +254,26 @@ class Execution:
                 f"The execution reached the maximum number of history events "
                 f"({MAX_HISTORY_EVENTS}).",
             )
+        self._next_id = event_id + 1
         event = HistoryEvent(event_id, frame.prev, type, self.clock.now(), details)
+        event.inspection = inspection
         self.history.append(event)
-        frame.prev = event_id
+        frame.prev, frame.prev_time = event_id, event.timestamp
         for observer in self.observers:
             observer(event, frame)
         return event_id
 
-    # -- context object --------------------------------------------------------------
+    def replaying(self, frame: Frame) -> bool:
+        """True when ``frame``'s last event came from the recorded history (resuming)."""
+        return self.replay is not None and 0 < frame.prev <= self.replay.last_id
 
-    def now_iso(self) -> str:
-        """The clock's time as AWS prints it in the context object."""
-        return iso_timestamp(self.clock.now())
+    async def sleep_until(self, frame: Frame, deadline: float) -> None:
+        """Sleep on the clock, unless the history already records what came after."""
+        if self.replay is not None and self.replay.ahead(frame.prev):
+            return
+        await self.clock.sleep_until(deadline)
+
+    # -- context object --------------------------------------------------------------
 
     def context(
         self,
@@ -274,9 +311,14 @@ class Execution:
             return str(uuid.uuid4())
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
-    def new_token(self) -> str:
-        """A fresh task token for ``.waitForTaskToken`` tasks and activities."""
-        return self.new_uuid().replace("-", "")
+    def task_token(self, entered_id: int, attempt: int) -> str:
+        """The task token of one attempt of a task (``$$.Task.Token``).
+
+        Derived from the execution, the state visit and the attempt, so a resumed
+        execution waits on the token the service was given before the restart.
+        """
+        name = f"{self.arn}#{entered_id}#{attempt}"
+        return uuid.uuid5(uuid.NAMESPACE_URL, name).hex
 
     # -- outcome -------------------------------------------------------------------
 

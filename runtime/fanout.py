@@ -128,11 +128,16 @@ async def _fan_out(
             remaining -= 1
             if not remaining:
                 clock.join()  # the waiting parent is runnable again
-            clock.leave()
+            if remaining < tokens:
+                clock.leave()
+            # else: a job still waits for the limiter; this job's place passes to it.
 
-    # The parent hands its clock participation to its children while it waits on them;
-    # they are counted before they are scheduled, so virtual time cannot jump meanwhile.
-    for _ in jobs:
+    # The parent hands its clock participation to the jobs that can run at once while it
+    # waits on them; they are counted before they are scheduled, so virtual time cannot
+    # jump meanwhile. A job waiting for MaxConcurrency's limiter is not counted: it waits
+    # on its siblings, not on the clock, and takes over the place of one that ends.
+    tokens = min(limit, remaining) if limit > 0 else remaining
+    for _ in range(tokens):
         clock.join()
     clock.leave()
     async with anyio.create_task_group() as group:

@@ -17,6 +17,7 @@ from asl.errors import StatesError
 from asl.model import DEFAULT, Branch, ChoiceState, FailState, PassState, State, WaitState
 from runtime.dataflow import apply_path, effective_input, jsonata_bindings, state_output
 from runtime.errors import ExecutionTimedOut, FailStateReached, state_error
+from runtime.events import iso_timestamp
 from runtime.execution import Execution, Frame
 from runtime.waiting import wait_deadline
 
@@ -29,15 +30,29 @@ ONE_YEAR_SECONDS = 365 * 24 * 3600
 class StateRun:
     """One visit of one state: what every handler needs."""
 
-    __slots__ = ("ctx", "data", "entered", "entered_id", "exe", "frame", "stages", "state")
+    __slots__ = (
+        "ctx",
+        "data",
+        "entered",
+        "entered_at",
+        "entered_id",
+        "exe",
+        "frame",
+        "stages",
+        "state",
+    )
 
-    def __init__(self, exe: Execution, frame: Frame, state: State, data: Any) -> None:
+    def __init__(
+        self, exe: Execution, frame: Frame, state: State, data: Any, entered_id: int
+    ) -> None:
         self.exe = exe
         self.frame = frame
         self.state = state
         self.data = data
-        self.entered = exe.now_iso()
-        self.entered_id = 0
+        #: The StateEntered event: its id and time (epoch seconds and AWS's text).
+        self.entered_id = entered_id
+        self.entered_at = frame.prev_time
+        self.entered = iso_timestamp(self.entered_at)
         #: Data-flow stages for inspection (TestState's names), when the execution asks.
         self.stages: dict[str, Any] | None = {"input": data} if exe.inspect else None
         self.ctx = (
@@ -102,12 +117,12 @@ class StateRun:
         details: dict[str, Any] = {"name": self.state.name, "output": output}
         if assigned is not None:
             details["assignedVariables"] = assigned
-        self.emit(_EXITED[self.state.type], details)
-        if self.stages is not None:
-            self.stages["output"] = output
+        stages = self.stages
+        if stages is not None:
+            stages["output"] = output
             if assigned is not None:
-                self.stages["variables"] = assigned
-            self.exe.history[-1].inspection = self.stages
+                stages["variables"] = assigned
+        self.exe.emit(self.frame, _EXITED[self.state.type], details, stages)
 
 
 def _location(exc: StatesError) -> str:
@@ -128,8 +143,8 @@ async def run_branch(exe: Execution, branch: Branch, data: Any, frame: Frame) ->
     while name is not None:
         state = states[name]
         exe.transitions += 1
-        run = StateRun(exe, frame, state, data)
-        run.entered_id = exe.emit(frame, _ENTERED[state.type], {"name": name, "input": data})
+        entered_id = exe.emit(frame, _ENTERED[state.type], {"name": name, "input": data})
+        run = StateRun(exe, frame, state, data, entered_id)
         try:
             name, data = await HANDLERS[state.type](run)
         except StatesError as exc:
@@ -343,11 +358,11 @@ async def run_wait(run: StateRun) -> tuple[str | None, Any]:
     if state.query_language == "JSONata":
         bindings = jsonata_bindings(data, ctx, variables)
         with run.evaluating:
-            deadline = wait_deadline(state, data, ctx, variables, bindings, run.exe.clock.now())
+            deadline = wait_deadline(state, data, ctx, variables, bindings, run.entered_at)
     else:
         effective = apply_path(state.input_path, data, ctx, variables)
-        deadline = wait_deadline(state, effective, ctx, variables, None, run.exe.clock.now())
-    await run.exe.clock.sleep_until(deadline)
+        deadline = wait_deadline(state, effective, ctx, variables, None, run.entered_at)
+    await run.exe.sleep_until(run.frame, deadline)
     if bindings is not None:
         with run.evaluating:
             output = state.output.evaluate(bindings) if state.output is not None else data

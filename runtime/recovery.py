@@ -64,8 +64,8 @@ async def with_recovery(
                 delay = backoff_delay(retriers[index], counters[index], run.exe.rng)
                 counters[index] += 1
                 retry_count += 1
-                clock = run.exe.clock
-                await clock.sleep_until(clock.now() + delay)
+                # From the failure's time: a resumed execution keeps its original deadline.
+                await run.exe.sleep_until(run.frame, run.frame.prev_time + delay)
                 continue
             if failed_event is not None:
                 run.emit(failed_event)

@@ -24,6 +24,7 @@ from runtime.errors import HeartbeatTimeout, TaskFailure, data_limit
 from runtime.events import dumps
 from runtime.fields import number_field
 from runtime.recovery import with_recovery
+from runtime.replay import UNKNOWN_OUTCOME
 
 if TYPE_CHECKING:
     from runtime.interpreter import StateRun
@@ -100,7 +101,7 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
     exe = run.exe
     resource = _parse_resource(state.resource, exe.options.region)
     token = (
-        exe.new_token()
+        exe.task_token(run.entered_id, retry_count)
         if resource.pattern == ".waitForTaskToken" or (resource.kind == "activity")
         else None
     )
@@ -136,7 +137,10 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
         on_started=functools.partial(_activity_started, run),
     )
     try:
-        result = await _call(run, adapter, call, timeout, heartbeat, not activity)
+        if exe.replaying(run.frame):
+            result = await _replayed(run, adapter, call, timeout, heartbeat, not activity)
+        else:
+            result = await _call(run, adapter, call, timeout, heartbeat, not activity)
         too_big = data_limit(
             result, resource.arn if resource.kind == "function" else resource.resource_type
         )
@@ -171,6 +175,54 @@ def _credentials(run: StateRun, state: TaskState) -> Any:
         with run.evaluating:
             return spec.evaluate(jsonata_bindings(run.data, run.ctx, run.frame.view))
     return spec.evaluate(run.data, run.ctx, run.frame.view)
+
+
+async def _replayed(
+    run: StateRun,
+    adapter: Any,
+    call: TaskCall,
+    timeout: int | None,
+    heartbeat: int | None,
+    heartbeat_now: bool,
+) -> Any:
+    """A resumed task attempt: its recorded outcome, or an honest unknown (runtime.replay)."""
+    replay = run.exe.replay
+    assert replay is not None
+    for event in replay.pending(run.frame.prev):
+        if event.type == "ActivityStarted":  # a worker had taken the activity task
+            call.on_started(str(event.details.get("workerName", "")))
+            break
+    recorded = replay.outcome(run.frame.prev)
+    replayed = getattr(adapter, "replayed", None) or (lambda _call: None)
+    if recorded is None or recorded[0] != "submitted":
+        replayed(call)  # e.g. a mock counts the invocation the first run made
+    if recorded is None:
+        raise TaskFailure(*UNKNOWN_OUTCOME)
+    kind, value = recorded
+    if kind == "succeeded":
+        return value
+    if kind == "failed":
+        raise TaskFailure(*value)
+    resume = getattr(adapter, "resume", None)
+    call.on_submitted(value)  # matches the recorded TaskSubmitted
+    if resume is None:
+        replayed(call)
+        raise TaskFailure(*UNKNOWN_OUTCOME)
+    # A .sync job or a callback submitted before the restart: wait for it, never resubmit.
+    call.on_submitted = lambda _output: None
+    adapter_view = _Resuming(resume, value)
+    return await _call(run, adapter_view, call, timeout, heartbeat, heartbeat_now)
+
+
+class _Resuming:
+    """Presents ``adapter.resume(call, submitted_output)`` as an ``invoke``."""
+
+    def __init__(self, resume: Any, submitted: Any) -> None:
+        self.resume = resume
+        self.submitted = submitted
+
+    async def invoke(self, call: TaskCall) -> Any:
+        return await self.resume(call, self.submitted)
 
 
 class _Limits:

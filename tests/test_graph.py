@@ -127,7 +127,7 @@ def test_svg_is_well_formed_with_one_group_per_state(graph: Any) -> None:
     text = render_svg(graph, classes={_node(graph, "Done").id: ("st-failed",)})
     root = ET.fromstring(text.split("\n", 1)[1])
     groups = [g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("data-state")]
-    assert sorted(g.get("data-state") for g in groups) == sorted(n.name for n in graph.nodes())
+    assert sorted(str(g.get("data-state")) for g in groups) == sorted(n.name for n in graph.nodes())
     done = next(g for g in groups if g.get("data-state") == "Done")
     assert "st-failed" in (done.get("class") or "")
     assert "http" not in text.replace("http://www.w3.org/2000/svg", "")
@@ -157,6 +157,31 @@ def _definitions() -> list[tuple[str, Any]]:
             definition = json.loads(definition)
         out.append((Path(path).stem, definition))
     return out
+
+
+SAMPLES = sorted(ROOT.glob("samples/*/machine.asl.json"))
+
+
+def test_every_sample_renders_in_every_format_through_the_cli(tmp_path: Path) -> None:
+    assert SAMPLES, "samples/*/machine.asl.json not found"
+    for sample in SAMPLES:
+        for fmt in FORMATS:
+            out = tmp_path / f"{sample.parent.name}.{fmt}"
+            assert main([str(sample), "--format", fmt, "-o", str(out)]) == 0, (sample, fmt)
+            text = out.read_text()
+            assert len(text) > 50, (sample, fmt)
+            if fmt == "svg":
+                ET.fromstring(text.split("\n", 1)[1] if text.startswith("<?xml") else text)
+        names = json.loads(sample.read_text())["States"]
+        ascii_text = (tmp_path / f"{sample.parent.name}.ascii").read_text()
+        assert all(name in ascii_text for name in names), sample
+
+
+def _samples_mermaid() -> dict[str, str]:
+    return {
+        f"sample {path.parent.name}": render_mermaid(build_graph(json.loads(path.read_text())))
+        for path in SAMPLES
+    }
 
 
 @pytest.mark.skipif(not CASES, reason="no conformance cases beside the repository")
@@ -190,17 +215,20 @@ console.log(JSON.stringify(bad));
 def _mermaid_dir() -> Path | None:
     """Where ``npm install mermaid jsdom`` was run (``$ASL_MERMAID_DIR`` or ``.node/``)."""
     for candidate in (os.environ.get("ASL_MERMAID_DIR"), str(ROOT / ".node")):
-        if candidate and (Path(candidate) / "node_modules" / "mermaid").is_dir():
+        modules = Path(candidate or "") / "node_modules"
+        if candidate and (modules / "mermaid").is_dir() and (modules / "jsdom").is_dir():
             return Path(candidate)
     return None
 
 
 def _parse_with_mermaid(diagrams: dict[str, str], tmp_path: Path) -> dict[str, str]:
     directory, node = _mermaid_dir(), shutil.which("node")
-    if directory is None or node is None:
+    if node is None:
+        pytest.skip("Mermaid's parser needs Node.js: `node` is not on PATH")
+    if directory is None:
         pytest.skip(
-            "Mermaid's parser needs Node.js and `npm install --prefix .node mermaid jsdom` "
-            "(or ASL_MERMAID_DIR pointing at such a folder)"
+            "Mermaid's parser is not installed: run `npm install --prefix .node "
+            "mermaid@11.12.3 jsdom@26.1.0` (as .ci/run does) or set ASL_MERMAID_DIR"
         )
     script = tmp_path / "parse.mjs"
     script.write_text(_PARSE_JS)
@@ -233,13 +261,15 @@ def _sample() -> dict[str, str]:
 
 
 def test_mermaid_output_parses_with_mermaid(tmp_path: Path) -> None:
-    diagrams = {"MACHINE": render_mermaid(build_graph(MACHINE)), **_sample()}
+    diagrams = {"MACHINE": render_mermaid(build_graph(MACHINE)), **_samples_mermaid(), **_sample()}
     diagrams["broken (must fail)"] = "flowchart TD\n  a -->>> b[\n"
     bad = _parse_with_mermaid(diagrams, tmp_path)
     assert list(bad) == ["broken (must fail)"], bad
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+@pytest.mark.skipif(
+    shutil.which("dot") is None, reason="Graphviz `dot` is not on PATH (apt-get install graphviz)"
+)
 def test_dot_output_is_accepted_by_graphviz(graph: Any) -> None:
     run = subprocess.run(
         ["dot", "-Tsvg"], input=render_dot(graph), capture_output=True, text=True, timeout=30

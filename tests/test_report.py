@@ -158,13 +158,81 @@ def test_cli_reads_a_history_file(result: Any, tmp_path: Path) -> None:
     assert main([str(tmp_path / "absent.json"), "--html", str(out)]) == 2
 
 
+SHAPED: dict[str, Any] = {
+    "StartAt": "Shape",
+    "States": {
+        "Shape": {
+            "Type": "Task",
+            "Resource": LAMBDA + "echo",
+            "InputPath": "$.order",
+            "Parameters": {"id.$": "$.id"},
+            "ResultSelector": {"got.$": "$.id"},
+            "ResultPath": "$.echo",
+            "OutputPath": "$.echo",
+            "Assign": {"last.$": "$.got"},
+            "Next": "Fail",
+        },
+        "Fail": {"Type": "Fail", "Error": "Done.Badly", "Cause": "on purpose"},
+    },
+}
+
+#: The stages AWS's TestState API reports for ``Shape``, in its order.
+SHAPED_STAGES = [
+    ("Input", {"order": {"id": 7, "n": 1}}),
+    ("After InputPath", {"id": 7, "n": 1}),
+    ("After Parameters", {"id": 7}),
+    ("Result", {"id": 7}),
+    ("After ResultSelector", {"got": 7}),
+    # ResultPath writes into the state's raw input, not the InputPath selection.
+    ("After ResultPath", {"order": {"id": 7, "n": 1}, "echo": {"got": 7}}),
+    ("Output", {"got": 7}),
+    ("Assigned variables", {"last": 7}),
+]
+
+
+def _shaped_run(inspect: bool) -> Any:
+    return run_sync(
+        SHAPED, {"order": {"id": 7, "n": 1}}, functions={"echo": lambda p: p}, inspect=inspect
+    )
+
+
+def test_an_inspected_run_shows_teststate_stages_in_order(tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    write_report(page, _shaped_run(inspect=True), SHAPED)
+    data = _data(page.read_text())
+    (shape,) = data["states"]["Shape"]
+    assert [tuple(stage) for stage in shape["stages"]] == SHAPED_STAGES
+    assert shape["inspected"] is True
+    # The Fail state never exits: the history's input and the error are what is known.
+    (fail,) = data["states"]["Fail"]
+    assert fail["inspected"] is False and fail["stages"] == [["Input", {"got": 7}]]
+    assert data["initial"] == "Fail"
+
+
+def test_without_inspection_the_history_is_shown() -> None:
+    result = _shaped_run(inspect=False)
+    for source in (result, result.history_json()):
+        (shape,) = _data(report_html(source, SHAPED))["states"]["Shape"]
+        assert shape["inspected"] is False
+        assert [label for label, _ in shape["stages"]] == [
+            "Input",
+            "Effective input",
+            "Result",
+            "Output",
+            "Assigned variables",
+        ]
+    # An inspected run exported to AWS's shape loses its stages, as AWS's history has none.
+    (shape,) = _data(report_html(_shaped_run(True).history_json(), SHAPED))["states"]["Shape"]
+    assert shape["inspected"] is False
+
+
 def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 #: Appended to a copy of the page: clicks the state "Flaky" the way a user would.
 _CLICK = """<script>
-document.querySelector('.asl-graph [data-state="Flaky"]')
+document.querySelector('.asl-graph [data-state="%s"]')
   .dispatchEvent(new MouseEvent('click', {bubbles: true}));
 </script></body>"""
 
@@ -186,9 +254,13 @@ def _browser(binary: str, page: Path, *flags: str) -> str:
     return run.stdout
 
 
-@pytest.mark.skipif(
-    _chromium() is None, reason="Chromium is not installed (apt-get install chromium)"
+_NO_CHROMIUM = (
+    "Chromium is not on PATH: the report's browser tests need `chromium` "
+    "(apt-get install chromium; .ci/run installs it when it can)"
 )
+
+
+@pytest.mark.skipif(_chromium() is None, reason=_NO_CHROMIUM)
 def test_report_in_headless_chromium(result: Any, tmp_path: Path) -> None:
     binary = _chromium()
     assert binary is not None
@@ -199,7 +271,7 @@ def test_report_in_headless_chromium(result: Any, tmp_path: Path) -> None:
     assert 'id="flow-title">Give up<' in dom
     assert re.search(r'class="[^"]*st-failed[^"]*selected[^"]*"[^>]*data-state="Give up"', dom)
     clicked = tmp_path / "clicked.html"
-    clicked.write_text(page.read_text().replace("</body>", _CLICK))
+    clicked.write_text(page.read_text().replace("</body>", _CLICK % "Flaky"))
     dom = _browser(binary, clicked, "--dump-dom")
     assert 'id="flow-title">Flaky<' in dom
     assert "Effective input (attempt 2)" in dom and "Boom.Transient" in dom
@@ -208,3 +280,20 @@ def test_report_in_headless_chromium(result: Any, tmp_path: Path) -> None:
     shot.unlink(missing_ok=True)
     _browser(binary, clicked, f"--screenshot={shot}")
     assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.skipif(_chromium() is None, reason=_NO_CHROMIUM)
+def test_a_click_shows_the_inspected_stages_in_chromium(tmp_path: Path) -> None:
+    binary = _chromium()
+    assert binary is not None
+    page = tmp_path / "report.html"
+    write_report(page, _shaped_run(inspect=True), SHAPED)
+    panel = _browser(binary, page, "--dump-dom").split('id="flow-body"')[1].split("</aside>")[0]
+    assert "Done.Badly" in panel and "After ResultSelector" not in panel
+    clicked = tmp_path / "clicked.html"
+    clicked.write_text(page.read_text().replace("</body>", _CLICK % "Shape"))
+    panel = _browser(binary, clicked, "--dump-dom").split('id="flow-body"')[1]
+    panel = panel.split("</aside>")[0]
+    labels = re.findall(r'<div class="stage"><b>([^<]+)</b>', panel)
+    assert labels == [label for label, _ in SHAPED_STAGES]
+    assert "From the history only" not in panel

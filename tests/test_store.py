@@ -176,7 +176,7 @@ def test_migrates_an_empty_file_from_version_0(tmp_path: Path) -> None:
     path.touch()
     Store.open(path).close()
     conn = sqlite3.connect(path)
-    assert current_version(conn) == LATEST_VERSION == 2
+    assert current_version(conn) == LATEST_VERSION == 3
     assert {"executions", "events", "schema_version"} <= tables(conn)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -195,7 +195,7 @@ def test_migrates_a_version_1_store_forward_keeping_its_data(tmp_path: Path) -> 
     with Store.open(path) as store:
         assert store.get_execution("old").status == "SUCCEEDED"
     conn = sqlite3.connect(path)
-    assert current_version(conn) == 2
+    assert current_version(conn) == LATEST_VERSION
     assert "executions_by_start" in tables(conn, "index")
 
 
@@ -207,8 +207,8 @@ def test_a_failing_migration_leaves_the_old_version(
     broken = "CREATE TABLE leases (arn TEXT); SELECT * FROM no_such_table;"
     monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, broken))
     with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
-        migrate(conn, target=3)
-    assert current_version(conn) == 2
+        migrate(conn, target=LATEST_VERSION + 1)
+    assert current_version(conn) == LATEST_VERSION
     assert "leases" not in tables(conn)
 
 

@@ -245,3 +245,24 @@ def test_literal_timestamp_is_parsed_at_compile_time() -> None:
                 "States": {"W": {"Type": "Wait", "Timestamp": "2030-13-01T00:00:00Z", "End": True}},
             }
         )
+
+
+def test_map_with_max_concurrency_and_waits_advances_virtual_time() -> None:
+    machine = {
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map",
+                "MaxConcurrency": 2,
+                "ItemProcessor": {
+                    "StartAt": "W",
+                    "States": {"W": {"Type": "Wait", "Seconds": 10, "End": True}},
+                },
+                "End": True,
+            }
+        },
+    }
+    clock = VirtualClock(start=0.0)
+    result = run_sync(machine, [1, 2, 3, 4, 5], clock=clock)
+    assert result.output == [1, 2, 3, 4, 5]
+    assert clock.now() == pytest.approx(30)  # three rounds of at most two iterations

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.console import Console
 
 from runtime import run_sync
@@ -14,6 +16,8 @@ from runtime.api import load_machine
 from runtime.clock import VirtualClock
 from runtime.errors import TaskFailure
 from runtime.trace import LiveTrace, format_duration, shorten
+from runtime.trace.path import ARROW, compress_path
+from runtime.trace.stages import brief, variables_text
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
 
@@ -23,15 +27,25 @@ def traced(
     input: Any = None,
     functions: dict[str, Callable[[Any], Any]] | None = None,
     terminal: bool = False,
+    record: bool | None = None,
     **options: Any,
 ) -> str:
-    """Run ``definition`` under a trace writing to a string; return the whole output."""
+    """Run ``definition`` under a trace writing to a string; return the whole output.
+
+    ``record`` is the execution's ``inspect`` (the trace's, unless given).
+    """
+    record = bool(options.get("inspect")) if record is None else record
     machine = load_machine(definition)
     buf = io.StringIO()
     console = Console(file=buf, width=100, force_terminal=terminal)
     trace = LiveTrace(machine, virtual=True, console=console, **options)
     result = run_sync(
-        machine, input, observers=[trace.observe], clock=VirtualClock(), functions=functions
+        machine,
+        input,
+        observers=[trace.observe],
+        clock=VirtualClock(),
+        functions=functions,
+        inspect=record,
     )
     trace.close()
     trace.summary(result)
@@ -212,7 +226,7 @@ def test_the_summary_table_has_the_outcome_and_per_state_rows() -> None:
     assert "1" in line_with(out, "retries ")
     assert "2s (virtual clock)" in line_with(out, "duration")
     assert "wall time" in out
-    row = line_with(out, "│ Call")
+    row = next(line for line in out.splitlines() if line.startswith("│ Call"))
     assert row.split("│")[2].strip() == "Task"
     assert row.split("│")[3].strip() == "1"  # entered once, retried once
 
@@ -249,16 +263,6 @@ def test_the_line_budget_keeps_the_outcome() -> None:
     assert "51" in line_with(out, "│ Check")
 
 
-def test_inspect_shows_inputs_and_outputs() -> None:
-    definition = {
-        "StartAt": "P",
-        "States": {"P": {"Type": "Pass", "Result": {"b": 2}, "End": True}},
-    }
-    out = traced(definition, {"a": 1}, inspect=True)
-    assert 'in:  {"a":1}' in out
-    assert 'out: {"b":2}' in out
-
-
 def test_a_terminal_gets_colours_and_a_stopped_live_footer() -> None:
     out = traced(CATCH, functions={"boom": boom}, terminal=True, refresh_per_second=50)
     assert "\x1b[" in out  # styled
@@ -290,3 +294,160 @@ def test_shorten_keeps_one_line_within_the_width() -> None:
     assert shorten("x" * 50, 10) == "x" * 9 + "…"
     assert shorten({"k": 1}) == "{'k': 1}"
     assert shorten("short", 10) == "short"
+
+
+# -- data flow: assigned variables, --inspect stages, the path ---------------------------
+
+FLOW = {
+    "StartAt": "Prep",
+    "States": {
+        "Prep": {
+            "Type": "Pass",
+            "Parameters": {"x.$": "$.a"},
+            "ResultPath": "$.r",
+            "Assign": {"x.$": "$.x", "items": [1, 2, 3], "label": "a long label " * 5},
+            "Next": "Risky",
+        },
+        "Risky": {
+            "Type": "Task",
+            "Resource": ARN + "boom",
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Late", "Assign": {"e": 1}}],
+            "End": True,
+        },
+        "Late": {
+            "Type": "Pass",
+            "QueryLanguage": "JSONata",
+            "Output": "{% $states.input.Error %}",
+            "End": True,
+        },
+    },
+}
+
+
+def test_assigned_variables_are_on_the_state_line_in_every_run() -> None:
+    out = traced(FLOW, {"a": 1}, functions={"boom": boom})
+    line = line_with(out, "✓ Prep  Pass")
+    assert 'x=1 items=[…3] label="a long label' in line and line.endswith("…")
+    assert line_with(out, "caught Boom → Late").endswith("e=1")
+    assert "=" not in line_with(out, "✓ Late  Pass")
+    assert "│" not in out.split("Execution summary")[0]  # no stages without inspect
+
+
+def test_inspect_prints_testsate_stages_in_order() -> None:
+    out = traced(FLOW, {"a": 1}, functions={"boom": boom}, inspect=True)
+    lines = out.split("Execution summary")[0].splitlines()
+    start = lines.index(line_with(out, "✓ Prep  Pass"))
+    stages = [line.split()[1:] for line in lines[start + 1 : start + 8]]
+    assert stages == [
+        ["input", '{"a":1}'],
+        ["afterInputPath", "(unchanged)"],
+        ["afterParameters", '{"x":1}'],
+        ["result", "(unchanged)"],
+        ["afterResultPath", '{"a":1,"r":{"x":1}}'],
+        ["output", "(unchanged)"],
+        stages[6],
+    ]
+    assert stages[6][0] == "variables" and stages[6][1].startswith('{"x":1,"items":[1,2,3]')
+    assert stages[6][-1].endswith("…")  # cut to the console width
+    # A caught state's stages follow its catch line; JSONata states have no path stages.
+    caught = lines.index(line_with(out, "caught Boom → Late"))
+    assert lines[caught + 1].split()[1:] == ["input", '{"a":1,"r":{"x":1}}']
+    assert '{"Error":"Boom","Cause":"kaput\\n' in lines[caught + 3]
+    late = lines.index(line_with(out, "✓ Late  Pass"))
+    assert [line.split()[1] for line in lines[late + 1 :] if "│" in line] == ["input", "output"]
+    assert lines[-2].startswith("✓ execution SUCCEEDED")
+
+
+def test_inspect_without_recorded_stages_shows_input_and_output() -> None:
+    definition = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Result": {"b": 2}, "End": True}},
+    }
+    out = traced(definition, {"a": 1}, inspect=True, record=False)
+    assert '│ input               {"a":1}' in out
+    assert '│ output              {"b":2}' in out
+    assert "afterInputPath" not in out
+
+
+def test_inspect_stages_are_nested_in_map_iterations() -> None:
+    definition = fan()
+    definition["States"]["Fan"]["ItemProcessor"]["States"]["Work"]["Parameters"] = {"v.$": "$"}
+    out = traced(definition, [7, 8], inspect=True, map_detail=1)
+    assert '  [0]   │ afterParameters     {"v":7}' in out
+    assert "[1]" not in out  # iteration 1 is past map_detail
+    assert '│ result              [{"v":7},{"v":8}]' in out
+
+
+def test_the_summary_shows_the_path_with_loops_compressed() -> None:
+    loop = {
+        "StartAt": "Init",
+        "States": {
+            "Init": {"Type": "Pass", "Result": 0, "ResultPath": "$.i", "Next": "Check"},
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.i", "NumericGreaterThanEquals": 30, "Next": "End"}],
+                "Default": "Inc",
+            },
+            "Inc": {
+                "Type": "Pass",
+                "Parameters": {"i.$": "States.MathAdd($.i, 1)"},
+                "Next": "Check",
+            },
+            "End": {"Type": "Succeed"},
+        },
+    }
+    out = traced(loop, max_lines=5)
+    assert "Init → (Check → Inc) ×30 → Check → End" in line_with(out, "│ path")
+
+
+@pytest.mark.parametrize(
+    ("names", "text"),
+    [
+        ("", ""),
+        ("A", "A"),
+        ("AB", "A → B"),
+        ("AAAB", "A ×3 → B"),
+        ("SCTRCTRCTRD", "S → (C → T → R) ×3 → D"),
+        ("AABAABAAB", "(A ×2 → B) ×3"),
+        ("ABABA", "(A → B) ×2 → A"),
+    ],
+)
+def test_compress_path(names: str, text: str) -> None:
+    assert compress_path(list(names)) == text
+
+
+def test_a_long_path_is_cut_in_the_middle() -> None:
+    names = [f"S{i}" for i in range(100)]
+    text = compress_path(names, max_pieces=9)
+    assert text == "S0 → S1 → S2 → S3 → S4 → S5 → … 91 more … → S97 → S98 → S99"
+    assert compress_path(["x" * 80]) == "x" * 39 + "…"
+
+
+def _expand(text: str) -> list[str]:
+    """The inverse of compress_path (names without arrows, parentheses or ×)."""
+    pieces, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and text.startswith(ARROW, i):
+            pieces.append(text[start:i])
+            start = i + len(ARROW)
+    pieces.append(text[start:])
+    out: list[str] = []
+    for piece in filter(None, pieces):
+        base, _, count = piece.rpartition(" ×") if " ×" in piece else (piece, "", "1")
+        if piece.endswith(")") or not count.replace(",", "").isdigit():
+            base, count = piece, "1"
+        inner = _expand(base[1:-1]) if base.startswith("(") else [base]
+        out.extend(inner * int(count.replace(",", "")))
+    return out
+
+
+@given(st.lists(st.sampled_from(["A", "B", "C"]), max_size=60))
+def test_compression_is_faithful(names: list[str]) -> None:
+    assert _expand(compress_path(names, max_pieces=10**6)) == names
+
+
+def test_variables_are_shown_briefly() -> None:
+    assert brief([]) == "[]" and brief([1, 2]) == "[…2]" and brief({"a": 1}) == "{…1}"
+    assert brief("é" * 40).endswith("…") and len(brief("é" * 40)) == 24
+    assert variables_text({"x": 1, "ok": True, "n": None}) == "x=1 ok=true n=null"

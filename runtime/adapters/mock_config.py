@@ -129,6 +129,10 @@ class MockedTasks:
     def states(self) -> list[str]:
         return list(self.by_state)
 
+    def replayed(self, call: TaskCall) -> None:
+        """A resumed execution reused this invocation's recorded answer: count it."""
+        self.calls[call.state_name] = self.calls.get(call.state_name, 0) + 1
+
     async def invoke(self, call: TaskCall) -> Any:
         response = self.by_state[call.state_name]
         index = self.calls.get(call.state_name, 0)

@@ -12,6 +12,7 @@ One file, no network: CSS, JavaScript and the SVG graph are inline.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,10 +30,20 @@ def _events(history: Any) -> tuple[Event, ...]:
     if isinstance(history, str | Path):
         return load_history(history)
     if hasattr(history, "history_json"):
-        return parse_events(history.history_json())
+        return _with_inspection(parse_events(history.history_json()), history.history)
     if all(isinstance(event, Event) for event in history):
         return tuple(history)
     return parse_events(history)
+
+
+def _with_inspection(events: tuple[Event, ...], live: Sequence[Any]) -> tuple[Event, ...]:
+    """Carry each live event's ``inspection`` (dropped by the AWS export) to its Event."""
+    stages = {e.id: e.inspection for e in live if getattr(e, "inspection", None) is not None}
+    if not stages:
+        return events
+    return tuple(
+        dataclasses.replace(e, inspection=stages[e.id]) if e.id in stages else e for e in events
+    )
 
 
 def report_html(
@@ -45,7 +56,9 @@ def report_html(
 
     ``history`` is an :class:`~runtime.api.ExecutionResult`, a list of AWS-shaped events
     (or of parsed :class:`Event`), or the path of a history file (``{"events": [...]}``,
-    as ``asl exec --history`` writes).
+    as ``asl exec --history`` writes). A result of a run with ``inspect=True`` gives every
+    state visit the stages of AWS's TestState API; otherwise the report shows what the
+    history holds (input, each call's parameters, the result, output, variables).
     """
     if not name and hasattr(history, "name"):
         name = str(history.name)

@@ -92,6 +92,10 @@ SCRIPT = """
         'badge k-' + esc(v.status) + '" style="color:#1c2b33">' + esc(v.status) + '</span>' +
         esc(v.lane) + ' · ' + esc(v.duration) + (v.attempts > 1 ? ' · ' + v.attempts +
         ' attempts' : '') + '</div>';
+      if (!v.inspected) {
+        html += '<p class="muted note">From the history only: every TestState stage is ' +
+          'recorded for states that exit, in runs with asl exec --inspect or --report.</p>';
+      }
       v.stages.forEach(function (s) { html += stage(s[0], s[1]); });
       v.errors.forEach(function (e) {
         html += '<div class="stage error"><b>' + esc(e[0]) + '</b><pre>' + esc(e[1] || '') +

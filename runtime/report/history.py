@@ -39,6 +39,9 @@ class Event:
     details: Mapping[str, Any] = field(default_factory=dict)
     #: The event exactly as given (for the event table).
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: StateExited of an inspected run only: the state's data-flow stages, keyed by AWS
+    #: TestState's names (``input``, ``afterInputPath``, ...); never in an AWS history.
+    inspection: Mapping[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,29 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.3f} s"
 
 
+#: AWS TestState's stage keys, in the order a state applies them, with their labels.
+TESTSTATE_STAGES = (
+    ("input", "Input"),
+    ("afterInputPath", "After InputPath"),
+    ("afterParameters", "After Parameters"),
+    ("afterArguments", "After Arguments"),
+    ("result", "Result"),
+    ("afterResultSelector", "After ResultSelector"),
+    ("afterResultPath", "After ResultPath"),
+    ("output", "Output"),
+    ("variables", "Assigned variables"),
+)
+
+
 def _stages(visit: Visit) -> list[tuple[str, Any]]:
+    """The visit's data flow: TestState's stages when recorded, else what the history has."""
+    if visit.inspection is not None:
+        inspection = visit.inspection
+        return [(label, inspection[key]) for key, label in TESTSTATE_STAGES if key in inspection]
+    return _history_stages(visit)
+
+
+def _history_stages(visit: Visit) -> list[tuple[str, Any]]:
     stages: list[tuple[str, Any]] = [("Input", visit.input)]
     for i, params in enumerate(visit.parameters):
         label = "Effective input" + (f" (attempt {i + 1})" if len(visit.parameters) > 1 else "")
@@ -47,6 +69,7 @@ def _visit_doc(visit: Visit, lanes: Mapping[str, Lane]) -> dict[str, Any]:
         "duration": _duration(visit.end - visit.start),
         "attempts": visit.attempts,
         "stages": _stages(visit),
+        "inspected": visit.inspection is not None,
         "errors": [list(e) for e in visit.errors],
     }
 

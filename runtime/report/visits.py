@@ -8,7 +8,7 @@ iteration. AWS links every event to the previous event of its own thread
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +65,8 @@ class Visit:
     recovered: bool = False
     event_ids: list[int] = field(default_factory=list)
     status: str = "succeeded"
+    #: The data-flow stages of an inspected run (TestState's keys), else None.
+    inspection: Mapping[str, Any] | None = None
 
     @property
     def attempts(self) -> int:
@@ -134,6 +136,7 @@ class _Walker:
         if event.type.endswith("StateExited"):
             visit.exited, visit.output = True, details.get("output")
             visit.assigned = dict(details.get("assignedVariables") or {})
+            visit.inspection = event.inspection
             del self.open[visit.lane]
         elif event.type in _SCHEDULED:
             visit.parameters.append(details.get("parameters", details.get("input")))

@@ -13,6 +13,9 @@ learns it in one of two ways:
 
 from __future__ import annotations
 
+import os
+import signal
+from collections.abc import Mapping
 from typing import Any
 
 from runtime.events import HistoryEvent
@@ -20,28 +23,46 @@ from runtime.store.errors import StoreError
 from runtime.store.records import ExecutionInfo, RunningExecution
 from runtime.store.sqlite import Store
 
-__all__ = ["StoreRecorder"]
+#: Environment variable naming the event id after which a crash test kills the process.
+KILL_AFTER_EVENT_VAR = "ASL_FAULT_KILL_AFTER_EVENT"
+
+__all__ = ["KILL_AFTER_EVENT_VAR", "StoreRecorder"]
 
 
 class StoreRecorder:
     """An execution observer (``recorder(event, frame)``) that commits every event."""
 
-    __slots__ = ("_begun", "info", "store")
+    __slots__ = ("_begun", "_kill_after", "info", "options", "store")
 
-    def __init__(self, store: Store, info: ExecutionInfo | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        info: ExecutionInfo | None = None,
+        *,
+        options: Mapping[str, Any] | None = None,
+        resuming: bool = False,
+    ) -> None:
         self.store = store
         #: The execution being recorded; set by the constructor or by :meth:`attach`.
         self.info = info
-        self._begun = False
+        #: How the execution was started, kept for ``asl resume``.
+        self.options = dict(options or {})
+        #: A resumed execution is already stored: only its new events are recorded.
+        self._begun = resuming
+        #: Fault injection for crash tests: SIGKILL this process once the event with
+        #: this id is committed (``ASL_FAULT_KILL_AFTER_EVENT``; unset in normal use).
+        kill = os.environ.get(KILL_AFTER_EVENT_VAR, "")
+        self._kill_after = int(kill) if kill.isdigit() else 0
 
     def attach(self, execution: RunningExecution) -> None:
         """Learn the execution's identity and store it as RUNNING, before its first event.
 
         Raises :class:`runtime.store.errors.ExecutionAlreadyExists` for a reused name.
         """
-        self.info = ExecutionInfo.of(execution)
-        self.store.begin_execution(self.info, execution.input, execution.start_time)
-        self._begun = True
+        self.info = ExecutionInfo.of(execution, self.options)
+        if not self._begun:
+            self.store.begin_execution(self.info, execution.input, execution.start_time)
+            self._begun = True
 
     def __call__(self, event: HistoryEvent, frame: Any = None) -> None:
         """Commit ``event`` (called synchronously by the execution as it writes it)."""
@@ -53,3 +74,5 @@ class StoreRecorder:
             self.store.begin_execution(info, details.get("input", {}), event.timestamp)
             self._begun = True
         self.store.record(info.arn, event)
+        if self._kill_after and event.id >= self._kill_after:
+            os.kill(os.getpid(), signal.SIGKILL)

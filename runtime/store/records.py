@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from runtime.events import iso_timestamp
@@ -62,9 +62,13 @@ class ExecutionInfo:
     definition: Mapping[str, Any]
     #: How many times the execution was redriven (0 for a first run).
     redrive_count: int = 0
+    #: How it was started (clock, mocks, local functions...), for ``asl resume``.
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, execution: RunningExecution) -> ExecutionInfo:
+    def of(
+        cls, execution: RunningExecution, options: Mapping[str, Any] | None = None
+    ) -> ExecutionInfo:
         """The identity of a :class:`runtime.execution.Execution` about to run."""
         return cls(
             arn=execution.arn,
@@ -72,6 +76,7 @@ class ExecutionInfo:
             state_machine_arn=execution.state_machine_arn,
             state_machine_name=execution.options.state_machine_name,
             definition=execution.machine.definition,
+            options=dict(options or {}),
         )
 
 

@@ -63,8 +63,14 @@ CREATE INDEX executions_by_status ON executions (status, start_time);
 CREATE INDEX executions_by_name ON executions (name);
 """
 
+_V3_LAUNCH_OPTIONS = """
+-- How the execution was started (clock, mocks, local functions...), as JSON, so that
+-- `asl resume` continues it with the same task routing.
+ALTER TABLE executions ADD COLUMN options TEXT;
+"""
+
 #: SQL scripts; ``MIGRATIONS[n]`` migrates version ``n`` to ``n + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1_TABLES, _V2_AUDIT_INDEXES)
+MIGRATIONS: tuple[str, ...] = (_V1_TABLES, _V2_AUDIT_INDEXES, _V3_LAUNCH_OPTIONS)
 
 #: The version this code writes and reads.
 LATEST_VERSION = len(MIGRATIONS)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.events import HistoryEvent, details_key, dumps, iso_timestamp
+from runtime.replay import RecordedEvent
 from runtime.store.errors import (
     AmbiguousExecution,
     ExecutionAlreadyExists,
@@ -154,13 +155,14 @@ class Store:
             dumps(input),
             start_time,
             info.redrive_count,
+            dumps(info.options),
         )
         try:
             with self._write() as conn:
                 conn.execute(
                     "INSERT INTO executions (arn, name, state_machine_name, "
-                    "state_machine_arn, definition, input, status, start_time, redrive_count)"
-                    " VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?)",
+                    "state_machine_arn, definition, input, status, start_time, redrive_count,"
+                    " options) VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?)",
                     row,
                 )
         except StoreError as exc:
@@ -242,6 +244,25 @@ class Store:
                 more = ", ..." if len(rows) > 5 else ""
                 raise AmbiguousExecution(f"'{ref}' matches several executions: {names}{more}")
         raise ExecutionNotFound(f"no execution matches '{ref}' in {self.path}")
+
+    def launch_options(self, execution_arn: str) -> dict[str, Any]:
+        """How the execution was started (see ``ExecutionInfo.options``); {} if unknown."""
+        rows = self._read("SELECT options FROM executions WHERE arn = ?", (execution_arn,))
+        text = rows[0][0] if rows else None
+        value = json.loads(text) if text else {}
+        return value if isinstance(value, dict) else {}
+
+    def recorded(self, execution_arn: str) -> list[RecordedEvent]:
+        """The execution's events with exact timestamps, for resuming it."""
+        rows = self._read(
+            "SELECT id, previous_event_id, type, timestamp, details FROM events "
+            "WHERE execution_arn = ? ORDER BY id",
+            (execution_arn,),
+        )
+        return [
+            RecordedEvent(int(i), int(prev), str(kind), float(ts), json.loads(d) if d else {})
+            for i, prev, kind, ts, d in rows
+        ]
 
     def history(self, execution_arn: str, reverse: bool = False) -> list[dict[str, Any]]:
         """The execution's events as ``GetExecutionHistory`` returns its ``events``."""

@@ -35,6 +35,7 @@ STYLES: dict[str, Style | None] = {
     "label": Style.parse("blue"),
     "dim": Style.parse("dim"),
     "wait": Style.parse("blue"),
+    "var": Style.parse("cyan"),
 }
 
 _SPACES = re.compile(r"\s+")

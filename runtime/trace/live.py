@@ -18,6 +18,10 @@ What a line says, by event (AWS event names, SPEC.md C):
 * Parallel branches and Map iterations are indented by nesting depth and prefixed with
   their frame label; only the first ``map_detail`` iterations of a Map are shown, the
   others are counted on the Map's exit line.
+
+A state that assigns variables shows them, shortened, on its line (``x=1 items=[…3]``).
+With ``inspect``, each state's data-flow stages (AWS TestState's names) follow its line;
+the summary ends with the path taken through the top-level states.
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ from rich.console import Console
 from rich.text import Text
 
 from runtime.clock import RealClock
-from runtime.events import dumps
-from runtime.trace.format import Line, format_duration, shorten
+from runtime.trace.format import Line, format_duration
+from runtime.trace.lines import catch_line, caught_error, exit_line
 from runtime.trace.output import Output, error_pieces, footer_text
+from runtime.trace.path import compress_path
 from runtime.trace.scopes import ATTEMPT_STARTS, BLOCKING, ENDS, FAILURES, Scope, Visit
+from runtime.trace.stages import io_lines, stage_lines, variables_text
 from runtime.trace.stats import TraceStats, summary_table
 
 __all__ = ["LiveTrace"]
@@ -41,10 +47,11 @@ __all__ = ["LiveTrace"]
 class LiveTrace:
     """Prints an execution's progress on stderr; ``observe`` is the execution observer.
 
-    ``console`` defaults to ``Console(stderr=True)``; ``inspect`` adds each state's input
-    and output (shortened); ``map_detail`` is how many iterations of each Map are shown;
-    after ``max_lines`` lines only the outcome and the summary are printed; ``wall`` reads
-    wall-clock seconds (for the wall time and the flush throttle).
+    ``console`` defaults to ``Console(stderr=True)``; ``inspect`` adds each state's
+    data-flow stages from its StateExited event's ``inspection`` (run the execution with
+    ``inspect=True``; without it, input and output only); ``map_detail`` is how many
+    iterations of each Map are shown; after ``max_lines`` lines only the outcome and the
+    summary are printed; ``wall`` reads wall-clock seconds (wall time, flush throttle).
     """
 
     def __init__(
@@ -75,6 +82,11 @@ class LiveTrace:
         self._last_error: tuple[str, str | None] = ("", None)
         self._retriers: dict[str, bool] = {}
         self._handlers: dict[str, Callable[[Any, Scope], None]] = {}
+        #: Top-level states entered, in order (the summary's path).
+        self.path: list[str] = []
+        #: With ``inspect``: exits whose stages are shown at the next event (the
+        #: interpreter attaches ``inspection`` just after the observers saw the event).
+        self._deferred: list[tuple[Scope, Any, Any]] = []
         self._live_footer = self.console.is_terminal and not self.console.is_dumb_terminal
         self.out = Output(self.console, max_lines, self._wall, self.footer, refresh_per_second)
 
@@ -92,6 +104,8 @@ class LiveTrace:
             scope = self._new_scope(label)
         stats = self.stats
         stats.events += 1
+        if self._deferred:
+            self._show_deferred()
         handler(event, scope)
         # Reading the wall clock costs more than the rest: look every 16 events, or now
         # when a real wait may follow.
@@ -156,15 +170,15 @@ class LiveTrace:
             self._show_catch(scope, name)
         row = self.stats.state(name, kind)
         row.entered += 1
-        scope.visit = Visit(name, kind, event.timestamp, row)
+        visit = scope.visit = Visit(name, kind, event.timestamp, row)
+        if not scope.depth:
+            self.path.append(name)
         if self._live_footer:
             self._active[scope.label] = (name, kind, self._wall())
         if kind == "Fail":
             self._entered_fail(scope, name)
         if self.inspect:
-            self.out.line(
-                scope, ("  in:  ", "dim"), (shorten(dumps(details.get("input")), 90), "dim")
-            )
+            visit.input = details.get("input")
 
     def _entered_fail(self, scope: Scope, name: str) -> None:
         state = self._state(name)
@@ -180,18 +194,12 @@ class LiveTrace:
 
     def _show_catch(self, scope: Scope, target: str) -> None:
         assert scope.pending is not None
-        state, error, seconds = scope.pending
+        state, error, seconds, variables = scope.pending
         scope.pending = None
-        self.out.line(
-            scope,
-            ("⤷ ", "catch"),
-            (state, "name"),
-            ("  caught ", "catch"),
-            (shorten(error, 60), "error"),
-            (" → ", "catch"),
-            (target, "name"),
-            (f"  {format_duration(seconds)}", "dim"),
-        )
+        self.out.line(scope, *catch_line(state, error, seconds, target, variables))
+        if scope.staged is not None:
+            (exited, input), scope.staged = scope.staged, None
+            self._show_stages(scope, exited, input)
 
     def _exited(self, event: Any, scope: Scope) -> None:
         details = event.details
@@ -208,30 +216,38 @@ class LiveTrace:
             self._active.pop(scope.label, None)
             if visit.type in ("Map", "Parallel"):
                 self._forget_children(scope.label)
+        assigned = details.get("assignedVariables")
+        variables = variables_text(assigned) if assigned else ""
         if visit.failed:
             row.caught += 1
             self.stats.caught += 1
-            scope.pending = (visit.name, _caught_error(details.get("output"), visit), seconds)
+            error = caught_error(details.get("output"), visit)
+            scope.pending = (visit.name, error, seconds, variables)
+            if self.inspect:
+                scope.staged = (event, visit.input)
         elif self.out.shown(scope):
-            self.out.line(scope, *self._exit_line(visit, seconds))
-        if self.inspect:
-            out = shorten(dumps(details.get("output")), 90)
-            self.out.line(scope, ("  out: ", "dim"), (out, "dim"))
+            self.out.line(scope, *exit_line(visit, seconds, self.virtual, variables))
+            if self.inspect:
+                self._deferred.append((scope, event, visit.input))
 
-    def _exit_line(self, visit: Visit, seconds: float) -> Line:
-        line: Line = (("✓ ", "ok"), (visit.name, "name"), (f"  {visit.type}  ", "dim"))
-        if visit.type == "Wait":
-            virtual = " (virtual)" if self.virtual else ""
-            return (*line, (f"waited {format_duration(seconds)}{virtual}", "wait"))
-        line = (*line, (format_duration(seconds), ""))
-        if visit.attempt > 1:
-            line = (*line, (f"  after {visit.attempt} attempts", "retry"))
-        shown_ok, shown_failed = visit.hidden
-        if shown_ok or shown_failed:
-            more = f"  (+{shown_ok + shown_failed} more iterations"
-            more += f", {shown_failed} failed)" if shown_failed else ")"
-            line = (*line, (more, "dim"))
-        return line
+    def _show_deferred(self) -> None:
+        deferred, self._deferred = self._deferred, []
+        for scope, event, input in deferred:
+            self._show_stages(scope, event, input)
+
+    def _show_stages(self, scope: Scope, event: Any, input: Any) -> None:
+        """The stages of the visit ``event`` closed (input and output when not recorded)."""
+        if not self.out.shown(scope):
+            return
+        # What Output.line puts before a nested line: indentation, the label and a space.
+        room = self.out.width - (2 * scope.depth + len(scope.label) + 1 if scope.depth else 0)
+        inspection = event.inspection
+        if inspection is None:
+            lines = io_lines(input, event.details.get("output"), room)
+        else:
+            lines = stage_lines(inspection, room)
+        for line in lines:
+            self.out.line(scope, *line)
 
     def _attempt(self, event: Any, scope: Scope) -> None:
         visit = scope.visit
@@ -367,6 +383,7 @@ class LiveTrace:
         """Print what is buffered and stop the live footer. Safe to call twice."""
         if self._wall_end is None:
             self._wall_end = self._wall()
+        self._show_deferred()
         self.out.close()
 
     def summary(self, result: Any) -> None:
@@ -374,7 +391,8 @@ class LiveTrace:
         self.close()
         assert self._wall_end is not None
         wall = self._wall_end - self._wall_start
-        self.console.print(summary_table(result, self.stats, wall, self.virtual))
+        path = compress_path(self.path)
+        self.console.print(summary_table(result, self.stats, wall, self.virtual, path))
 
     def footer(self) -> Text:
         """The live footer (called from rich's refresh thread)."""
@@ -384,10 +402,3 @@ class LiveTrace:
 
 def _ignore(event: Any, scope: Scope) -> None:
     return None
-
-
-def _caught_error(output: Any, visit: Visit) -> str:
-    """The caught error's name: the Error Output's, else the last failure's."""
-    if isinstance(output, dict) and isinstance(output.get("Error"), str):
-        return str(output["Error"])
-    return visit.error or "an error"

@@ -6,6 +6,8 @@ by its label (``[1]``, ``[1][3]``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from runtime.trace.stats import StateStats
 
 __all__ = ["ATTEMPT_STARTS", "BLOCKING", "ENDS", "FAILURES", "Scope", "Visit"]
@@ -71,6 +73,7 @@ class Visit:
         "failed",
         "failed_at",
         "hidden",
+        "input",
         "name",
         "row",
         "type",
@@ -88,12 +91,14 @@ class Visit:
         self.error: str | None = None
         #: Map only: iterations not shown in detail, [succeeded, failed].
         self.hidden = [0, 0]
+        #: The state's input (kept with ``inspect`` only, for the input/output fallback).
+        self.input: Any = None
 
 
 class Scope:
     """A frame as the trace sees it: its label, nesting and current visit."""
 
-    __slots__ = ("depth", "hidden", "index", "label", "parent", "pending", "visit")
+    __slots__ = ("depth", "hidden", "index", "label", "parent", "pending", "staged", "visit")
 
     def __init__(self, label: str, parent: Scope | None) -> None:
         self.label = label
@@ -102,5 +107,9 @@ class Scope:
         self.index = int(label[label.rfind("[") + 1 : -1]) if label else 0
         self.hidden = False
         self.visit: Visit | None = None
-        #: A Catch seen at the last exit: (state, error, duration), shown with the next state.
-        self.pending: tuple[str, str, float] | None = None
+        #: A Catch seen at the last exit: (state, error, duration, assigned variables text),
+        #: shown when the next state of this frame is entered.
+        self.pending: tuple[str, str, float, str] | None = None
+        #: With ``inspect``: the caught visit's StateExited event and input, whose stages
+        #: are shown after the catch line.
+        self.staged: tuple[Any, Any] | None = None

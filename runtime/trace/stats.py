@@ -56,12 +56,17 @@ class TraceStats:
         return found
 
 
-def summary_table(result: Any, stats: TraceStats, wall_seconds: float, virtual: bool) -> Group:
-    """The end-of-run summary: the outcome, then one row per state."""
-    return Group(Text(""), _outcome(result, stats, wall_seconds, virtual), _per_state(stats))
+def summary_table(
+    result: Any, stats: TraceStats, wall_seconds: float, virtual: bool, path: str = ""
+) -> Group:
+    """The end-of-run summary: the outcome (with the ``path`` taken), then one row per state."""
+    outcome = _outcome(result, stats, wall_seconds, virtual, path)
+    return Group(Text(""), outcome, _per_state(stats))
 
 
-def _outcome(result: Any, stats: TraceStats, wall_seconds: float, virtual: bool) -> Table:
+def _outcome(
+    result: Any, stats: TraceStats, wall_seconds: float, virtual: bool, path: str
+) -> Table:
     table = Table(title="Execution summary", show_header=False, title_justify="left")
     table.add_column("what", style="dim")
     table.add_column("value")
@@ -78,6 +83,8 @@ def _outcome(result: Any, stats: TraceStats, wall_seconds: float, virtual: bool)
     table.add_row("retries", f"{stats.retries:,}")
     table.add_row("caught errors", f"{stats.caught:,}")
     table.add_row("history events", f"{len(result.history):,}")
+    if path:
+        table.add_row("path", path)
     return table
 
 

@@ -1,0 +1,87 @@
+"""Continue a RUNNING execution from the store after its process died (issue 6).
+
+    >>> # result = anyio.run(resume, store, "my-execution")          # doctest: +SKIP
+
+The recorded history is replayed (see :mod:`runtime.replay`): nothing already done is
+done again, pending Waits and retry delays keep their original deadlines, a task that was
+in flight is retried under its Retry policy, and new events are committed to the store
+as they are written. Task routing (mocks, local functions, AWS) is taken from the
+options the execution was started with, unless the caller passes its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from asl.errors import ASLError
+from runtime.api import ExecutionResult, run
+from runtime.clock import Clock, RealClock, VirtualClock
+from runtime.execution import Observer
+from runtime.replay import Replay
+
+__all__ = ["NotResumable", "parse_execution_arn", "resume"]
+
+
+class NotResumable(ASLError):
+    """Raised when the execution asked for is not RUNNING (nothing to resume)."""
+
+
+def parse_execution_arn(arn: str) -> dict[str, str]:
+    """``arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME`` split into its parts."""
+    parts = arn.split(":")
+    if len(parts) < 8 or parts[5] != "execution":
+        raise NotResumable(f"not an execution ARN: {arn}")
+    return {
+        "region": parts[3],
+        "account": parts[4],
+        "machine": parts[6],
+        "name": ":".join(parts[7:]),
+    }
+
+
+async def resume(
+    store: Any,
+    ref: str,
+    *,
+    clock: Clock | None = None,
+    services: Any = None,
+    mocks: Any = None,
+    observers: Iterable[Observer] = (),
+    seed: int | None = None,
+    inspect: bool = False,
+) -> ExecutionResult:
+    """Resume the RUNNING execution ``ref`` (ARN, name or unique prefix) of ``store``.
+
+    ``clock`` defaults to the kind the execution ran on (a virtual clock resumes at the
+    time of its last recorded event). Raises :class:`NotResumable`, or
+    :class:`runtime.replay.ReplayDivergence` when the history does not replay.
+    """
+    from runtime.store import StoreRecorder
+
+    record = store.get_execution(ref)
+    if record.status != "RUNNING":
+        raise NotResumable(f"execution {record.name} is {record.status}: only RUNNING ones resume")
+    events = store.recorded(record.arn)
+    options = store.launch_options(record.arn)
+    where = parse_execution_arn(record.arn)
+    if clock is None:
+        last = max((e.timestamp for e in events), default=record.start_time)
+        clock = VirtualClock(start=last) if options.get("clock") == "virtual" else RealClock()
+    recorder = StoreRecorder(store, options=options, resuming=True)
+    return await run(
+        record.definition,
+        record.input,
+        clock=clock,
+        services=services,
+        mocks=mocks,
+        name=where["name"],
+        state_machine_name=where["machine"],
+        observers=(recorder, *observers),
+        seed=seed if seed is not None else options.get("seed"),
+        account=where["account"],
+        region=where["region"],
+        inspect=inspect,
+        replay=Replay(events),
+        start_time=record.start_time,
+    )
