@@ -21,6 +21,8 @@ SUBCOMMANDS: dict[str, tuple[str, bool, str]] = {
     "history": ("runtime.store.cli", True, "print an execution's history"),
     "describe": ("runtime.store.cli", True, "describe an execution"),
     "resume": ("runtime.resume_cli", False, "continue a RUNNING execution after a crash"),
+    "start": ("runtime.serve", False, "store a new execution for asl serve to run"),
+    "serve": ("runtime.serve", False, "run the store's executions, surviving restarts"),
     "worker": ("runtime.worker", False, "run a command for each task of an activity"),
 }
 
@@ -49,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"asl: unknown command {args[0]!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     module, with_name, _ = entry
-    command = importlib.import_module(module).main
+    loaded = importlib.import_module(module)
+    command = getattr(loaded, f"{args[0]}_main", None) or loaded.main
     try:
         return int(command(args if with_name else args[1:]))
     except KeyboardInterrupt:

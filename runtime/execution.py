@@ -204,6 +204,9 @@ class Execution:
         self.status = "RUNNING"
         #: Set when the execution's time limit passed (no StateAborted events then).
         self.timed_out = False
+        #: Set when the runner stops without ending the execution (``asl serve`` shutting
+        #: down): it stays RUNNING for a later resume, so nothing is marked aborted.
+        self.detaching = False
         #: The event loop's cancellation exception class (set when the run starts).
         self.cancelled: type[BaseException] = BaseException
         self.output: Any = None

@@ -154,7 +154,7 @@ async def run_branch(exe: Execution, branch: Branch, data: Any, frame: Frame) ->
             raise err from exc
         except cancelled:
             # A sibling failed or the execution ended: AWS marks the running state aborted.
-            if state.type in _ABORTABLE and not exe.timed_out:
+            if state.type in _ABORTABLE and not (exe.timed_out or exe.detaching):
                 exe.emit(frame, state.type + "StateAborted")
             raise
     return data

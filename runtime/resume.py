@@ -50,6 +50,7 @@ async def resume(
     observers: Iterable[Observer] = (),
     seed: int | None = None,
     inspect: bool = False,
+    lease: Any = None,
 ) -> ExecutionResult:
     """Resume the RUNNING execution ``ref`` (ARN, name or unique prefix) of ``store``.
 
@@ -68,7 +69,7 @@ async def resume(
     if clock is None:
         last = max((e.timestamp for e in events), default=record.start_time)
         clock = VirtualClock(start=last) if options.get("clock") == "virtual" else RealClock()
-    recorder = StoreRecorder(store, options=options, resuming=True)
+    recorder = StoreRecorder(store, options=options, resuming=True, lease=lease)
     return await run(
         record.definition,
         record.input,

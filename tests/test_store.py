@@ -176,7 +176,7 @@ def test_migrates_an_empty_file_from_version_0(tmp_path: Path) -> None:
     path.touch()
     Store.open(path).close()
     conn = sqlite3.connect(path)
-    assert current_version(conn) == LATEST_VERSION == 3
+    assert current_version(conn) == LATEST_VERSION == 4
     assert {"executions", "events", "schema_version"} <= tables(conn)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -204,12 +204,12 @@ def test_a_failing_migration_leaves_the_old_version(
 ) -> None:
     conn = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
     migrate(conn)
-    broken = "CREATE TABLE leases (arn TEXT); SELECT * FROM no_such_table;"
+    broken = "CREATE TABLE later_feature (arn TEXT); SELECT * FROM no_such_table;"
     monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, broken))
     with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
         migrate(conn, target=LATEST_VERSION + 1)
     assert current_version(conn) == LATEST_VERSION
-    assert "leases" not in tables(conn)
+    assert "later_feature" not in tables(conn)
 
 
 def test_a_newer_store_is_refused(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from runtime.events import HistoryEvent
 from runtime.store.errors import StoreError
+from runtime.store.lease import Lease
 from runtime.store.records import ExecutionInfo, RunningExecution
 from runtime.store.sqlite import Store
 
@@ -29,10 +30,15 @@ KILL_AFTER_EVENT_VAR = "ASL_FAULT_KILL_AFTER_EVENT"
 __all__ = ["KILL_AFTER_EVENT_VAR", "StoreRecorder"]
 
 
+_CLOSING = frozenset(
+    {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
+)
+
+
 class StoreRecorder:
     """An execution observer (``recorder(event, frame)``) that commits every event."""
 
-    __slots__ = ("_begun", "_kill_after", "info", "options", "store")
+    __slots__ = ("_begun", "_kill_after", "_lease", "info", "options", "store")
 
     def __init__(
         self,
@@ -41,6 +47,7 @@ class StoreRecorder:
         *,
         options: Mapping[str, Any] | None = None,
         resuming: bool = False,
+        lease: Lease | None = None,
     ) -> None:
         self.store = store
         #: The execution being recorded; set by the constructor or by :meth:`attach`.
@@ -53,6 +60,8 @@ class StoreRecorder:
         #: this id is committed (``ASL_FAULT_KILL_AFTER_EVENT``; unset in normal use).
         kill = os.environ.get(KILL_AFTER_EVENT_VAR, "")
         self._kill_after = int(kill) if kill.isdigit() else 0
+        #: This process's claim on the execution while it runs it (see runtime.store.lease).
+        self._lease = lease if lease is not None else Lease(store)
 
     def attach(self, execution: RunningExecution) -> None:
         """Learn the execution's identity and store it as RUNNING, before its first event.
@@ -63,6 +72,7 @@ class StoreRecorder:
         if not self._begun:
             self.store.begin_execution(self.info, execution.input, execution.start_time)
             self._begun = True
+        self._lease.hold(self.info.arn)
 
     def __call__(self, event: HistoryEvent, frame: Any = None) -> None:
         """Commit ``event`` (called synchronously by the execution as it writes it)."""
@@ -76,3 +86,5 @@ class StoreRecorder:
         self.store.record(info.arn, event)
         if self._kill_after and event.id >= self._kill_after:
             os.kill(os.getpid(), signal.SIGKILL)
+        if event.type in _CLOSING:
+            self._lease.release()

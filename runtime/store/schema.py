@@ -69,8 +69,18 @@ _V3_LAUNCH_OPTIONS = """
 ALTER TABLE executions ADD COLUMN options TEXT;
 """
 
+_V4_LEASES = """
+-- Which process runs a RUNNING execution, until when. A process renews its leases while
+-- it runs them; once a lease expires (the process died), `asl serve` may take over.
+CREATE TABLE leases (
+    execution_arn TEXT PRIMARY KEY REFERENCES executions (arn) ON DELETE CASCADE,
+    owner         TEXT NOT NULL,
+    expires_at    REAL NOT NULL            -- seconds since the Unix epoch
+);
+"""
+
 #: SQL scripts; ``MIGRATIONS[n]`` migrates version ``n`` to ``n + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1_TABLES, _V2_AUDIT_INDEXES, _V3_LAUNCH_OPTIONS)
+MIGRATIONS: tuple[str, ...] = (_V1_TABLES, _V2_AUDIT_INDEXES, _V3_LAUNCH_OPTIONS, _V4_LEASES)
 
 #: The version this code writes and reads.
 LATEST_VERSION = len(MIGRATIONS)

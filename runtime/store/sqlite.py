@@ -207,6 +207,62 @@ class Store:
 
     # -- reading ---------------------------------------------------------------------
 
+    # -- leases (who runs a RUNNING execution) -----------------------------------------
+
+    def acquire_lease(
+        self,
+        execution_arn: str,
+        owner: str,
+        now: float,
+        seconds: float,
+        replace: str | None = None,
+    ) -> bool:
+        """Take (or renew) the lease of a RUNNING execution unless another owner holds a
+        live one (``replace`` names an owner known to be dead, whose lease may be taken).
+        Atomic across processes: two callers never both get it."""
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT owner, expires_at FROM leases WHERE execution_arn = ?", (execution_arn,)
+            ).fetchone()
+            if row is not None and row[0] not in (owner, replace) and row[1] > now:
+                return False
+            running = conn.execute(
+                "SELECT 1 FROM executions WHERE arn = ? AND status = 'RUNNING'",
+                (execution_arn,),
+            ).fetchone()
+            if running is None:
+                return False
+            conn.execute(
+                "INSERT OR REPLACE INTO leases (execution_arn, owner, expires_at) VALUES (?, ?, ?)",
+                (execution_arn, owner, now + seconds),
+            )
+            return True
+
+    def lease_owner(self, execution_arn: str, now: float) -> str | None:
+        """Who holds a live lease on the execution, if anyone."""
+        rows = self._read(
+            "SELECT owner FROM leases WHERE execution_arn = ? AND expires_at > ?",
+            (execution_arn, now),
+        )
+        return str(rows[0][0]) if rows else None
+
+    def release_lease(self, execution_arn: str, owner: str) -> None:
+        """Give up a lease (the execution ended, or its runner stops)."""
+        with self._write() as conn:
+            conn.execute(
+                "DELETE FROM leases WHERE execution_arn = ? AND owner = ?", (execution_arn, owner)
+            )
+
+    def claimable(self, now: float, limit: int = 100) -> list[tuple[str, str | None]]:
+        """RUNNING executions, oldest first, with the owner of their live lease (or None)."""
+        rows = self._read(
+            "SELECT e.arn, CASE WHEN l.expires_at > ? THEN l.owner END FROM executions e "
+            "LEFT JOIN leases l ON l.execution_arn = e.arn WHERE e.status = 'RUNNING' "
+            "ORDER BY e.start_time LIMIT ?",
+            (now, limit),
+        )
+        return [(str(arn), None if owner is None else str(owner)) for arn, owner in rows]
+
     def list_executions(
         self,
         state_machine: str | None = None,

@@ -1,0 +1,155 @@
+"""``asl start`` / ``asl serve``: durable timers, restarts and leases (issue 6).
+
+Real processes on the real clock, bounded in time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from runtime.store import Store
+
+ASL = [sys.executable, "-m", "runtime.cli"]
+WAIT_5 = {
+    "StartAt": "Before",
+    "States": {
+        "Before": {"Type": "Pass", "Result": {"n": 1}, "Next": "Nap"},
+        "Nap": {"Type": "Wait", "Seconds": 5, "Next": "After"},
+        "After": {"Type": "Pass", "End": True},
+    },
+}
+
+
+def env(store: Path) -> dict[str, str]:
+    return dict(os.environ, ASL_STORE=str(store))
+
+
+def start(tmp_path: Path, store: Path, name: str, machine: dict[str, Any]) -> None:
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(machine))
+    done = subprocess.run(
+        [*ASL, "start", str(path), "--name", name, "--clock", "real", "--offline"],
+        env=env(store),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def serve(store: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*ASL, "serve", "--lease-seconds", "2", "--poll-seconds", "0.2", *extra],
+        env=env(store),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def history(store: Path, name: str) -> list[dict[str, Any]]:
+    with Store.open(store) as db:
+        return db.history(db.get_execution(name).arn)
+
+
+def wait_for(predicate: Any, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+def seconds_of(event: dict[str, Any]) -> float:
+    return datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00")).timestamp()
+
+
+def test_a_wait_survives_serve_being_killed_and_finishes_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    store = tmp_path / "store.db"
+    start(tmp_path, store, "nap", WAIT_5)
+    first = serve(store)
+    try:
+        wait_for(lambda: any(e["type"] == "WaitStateEntered" for e in history(store, "nap")), 20)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=10)
+    assert history(store, "nap")[-1]["type"] == "WaitStateEntered"
+    second = serve(store, "--once")
+    _out, err = second.communicate(timeout=30)
+    assert second.returncode == 0, err
+    events = history(store, "nap")
+    types = [e["type"] for e in events]
+    assert types == [
+        "ExecutionStarted",
+        "PassStateEntered",
+        "PassStateExited",
+        "WaitStateEntered",
+        "WaitStateExited",
+        "PassStateEntered",
+        "PassStateExited",
+        "ExecutionSucceeded",
+    ]
+    assert [e["id"] for e in events] == list(range(1, 9))
+    waited = seconds_of(events[4]) - seconds_of(events[3])
+    assert 5.0 <= waited < 9.0  # the original deadline, not a new 5 s after the restart
+
+
+def test_two_servers_never_run_the_same_execution_twice(tmp_path: Path) -> None:
+    store = tmp_path / "store.db"
+    machine = {
+        "StartAt": "Nap",
+        "States": {"Nap": {"Type": "Wait", "Seconds": 1, "End": True}},
+    }
+    names = [f"job{i}" for i in range(6)]
+    for name in names:
+        start(tmp_path, store, name, machine)
+    servers = [serve(store, "--once") for _ in range(2)]
+    for server in servers:
+        server.communicate(timeout=60)
+        assert server.returncode == 0
+    for name in names:
+        types = [e["type"] for e in history(store, name)]
+        assert types == [
+            "ExecutionStarted",
+            "WaitStateEntered",
+            "WaitStateExited",
+            "ExecutionSucceeded",
+        ]
+    with Store.open(store) as db:
+        assert {s.status for s in db.list_executions()} == {"SUCCEEDED"}
+
+
+def test_serve_stops_cleanly_on_sigterm_and_leaves_the_execution_running(
+    tmp_path: Path,
+) -> None:
+    store = tmp_path / "store.db"
+    start(
+        tmp_path,
+        store,
+        "long",
+        {
+            "StartAt": "Nap",
+            "States": {"Nap": {"Type": "Wait", "Seconds": 600, "End": True}},
+        },
+    )
+    server = serve(store)
+    wait_for(lambda: any(e["type"] == "WaitStateEntered" for e in history(store, "long")), 20)
+    server.send_signal(signal.SIGTERM)
+    server.communicate(timeout=30)
+    assert server.returncode == 0
+    # No WaitStateAborted: the execution is still RUNNING and resumes later.
+    assert [e["type"] for e in history(store, "long")] == ["ExecutionStarted", "WaitStateEntered"]
+    with Store.open(store) as db:
+        assert db.get_execution("long").status == "RUNNING"
