@@ -137,16 +137,6 @@ def _read_input(args: argparse.Namespace) -> Any:
     return json.loads(text) if text.strip() else {}
 
 
-def _pairs(specs: list[str], flag: str) -> dict[str, str]:
-    pairs = {}
-    for spec in specs:
-        name, sep, value = spec.partition("=")
-        if not sep or not name or not value:
-            raise UsageError(f"{flag} takes NAME=VALUE, got {spec!r}")
-        pairs[name] = value
-    return pairs
-
-
 def _prepare(args: argparse.Namespace) -> tuple[Any, Any, str, Any, Any]:
     from asl.errors import ASLError, DefinitionError, SourceError
     from asl.source import load_file
@@ -178,45 +168,15 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, Any, str, Any, Any]:
 
 
 def _mocks(args: argparse.Namespace, sm_name: str) -> Any:
-    if not args.mock_config:
-        return None
-    if not args.test_case:
-        raise UsageError("--mock-config needs --test-case")
-    from runtime.adapters.mock_config import MockConfig
+    from runtime.launch import mocks_from
 
-    config = MockConfig.load(args.mock_config)
-    wanted = args.state_machine or sm_name
-    if wanted not in config.test_cases and not args.state_machine and len(config.test_cases) == 1:
-        wanted = next(iter(config.test_cases))
-    return config.test_case(args.test_case, wanted)
+    return mocks_from(vars(args), sm_name)
 
 
 def _services(args: argparse.Namespace) -> Any:
-    from runtime.adapters import Services
-    from runtime.adapters.aws import AwsSettings
+    from runtime.launch import services_from
 
-    endpoints = {}
-    for spec in args.endpoints:
-        service, sep, url = spec.partition("=")
-        if sep and "://" not in service:
-            endpoints[service] = url
-        else:
-            endpoints["*"] = spec
-    functions = None
-    if args.lambdas or args.config:
-        from runtime.adapters.local_lambda import LocalFunctions
-
-        functions = LocalFunctions.from_options(args.config, args.lambdas)
-        functions.load_all()
-    machines = {name: Path(path) for name, path in _pairs(args.machines, "--machine").items()}
-    return Services.create(
-        aws=not args.offline,
-        settings=AwsSettings(region=args.region, endpoints=endpoints),
-        functions=functions,
-        machines=machines,
-        region=args.region or "us-east-1",
-        callbacks=_callbacks(args),
-    )
+    return services_from(vars(args), callbacks=_callbacks(args))
 
 
 def _callbacks(args: argparse.Namespace) -> Any:

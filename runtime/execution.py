@@ -195,6 +195,8 @@ class Execution:
         self.arn = f"{prefix}:execution:{sm}:{self.name}"
         self.role_arn = options.role_arn or f"arn:aws:iam::{options.account}:role/StepFunctionsRole"
         self.history: list[HistoryEvent] = []
+        #: Aborted events noted while cancellation unwinds (see :meth:`defer_abort`).
+        self.aborts: list[tuple[Frame, str, Mapping[str, Any] | None]] = []
         #: The recorded history being replayed when this execution is resumed.
         self.replay = replay
         self._next_id = replay.last_id + 1 if replay is not None else 1
@@ -265,6 +267,18 @@ class Execution:
         for observer in self.observers:
             observer(event, frame)
         return event_id
+
+    def defer_abort(
+        self, frame: Frame, type: str, details: Mapping[str, Any] | None = None
+    ) -> None:
+        """Note an aborted state or iteration, written if a sibling's failure caused it."""
+        self.aborts.append((frame, type, details))
+
+    def flush_aborts(self) -> None:
+        """Write the aborted events noted while a failing fan-out cancelled its siblings."""
+        aborts, self.aborts = self.aborts, []
+        for frame, type, details in aborts:
+            self.emit(frame, type, details)
 
     def replaying(self, frame: Frame) -> bool:
         """True when ``frame``'s last event came from the recorded history (resuming)."""

@@ -143,6 +143,7 @@ async def _fan_out(
     async with anyio.create_task_group() as group:
         for frame, branch, data, index in jobs:
             group.start_soon(one, frame, branch, data, index)
+    exe.flush_aborts()  # the siblings a failure cancelled, now marked aborted
     return failure
 
 
@@ -318,7 +319,8 @@ class _MapHooks(Hooks):
         self._emit("Succeeded", index, frame)
 
     def aborted(self, index: int, frame: Frame) -> None:
-        self._emit("Aborted", index, frame)
+        if not self.quiet:
+            self.exe.defer_abort(frame, "MapIterationAborted", {"name": self.name, "index": index})
 
     def failed(self, index: int, frame: Frame, exc: StatesError) -> bool:
         self.failures += 1

@@ -153,9 +153,10 @@ async def run_branch(exe: Execution, branch: Branch, data: Any, frame: Frame) ->
                 raise
             raise err from exc
         except cancelled:
-            # A sibling failed or the execution ended: AWS marks the running state aborted.
-            if state.type in _ABORTABLE and not (exe.timed_out or exe.detaching):
-                exe.emit(frame, state.type + "StateAborted")
+            # A sibling failed: AWS marks the running state aborted. Written only by the
+            # fan-out that absorbs the failure (not on a timeout, Ctrl-C or detach).
+            if state.type in _ABORTABLE:
+                exe.defer_abort(frame, state.type + "StateAborted")
             raise
     return data
 

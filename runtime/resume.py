@@ -51,11 +51,15 @@ async def resume(
     seed: int | None = None,
     inspect: bool = False,
     lease: Any = None,
+    callbacks: Any = None,
+    activities: Any = None,
 ) -> ExecutionResult:
     """Resume the RUNNING execution ``ref`` (ARN, name or unique prefix) of ``store``.
 
     ``clock`` defaults to the kind the execution ran on (a virtual clock resumes at the
-    time of its last recorded event). Raises :class:`NotResumable`, or
+    time of its last recorded event). ``services`` and ``mocks`` default to those of the
+    launch options the execution was started with (sharing ``callbacks`` and
+    ``activities`` when given). Raises :class:`NotResumable`, or
     :class:`runtime.replay.ReplayDivergence` when the history does not replay.
     """
     from runtime.store import StoreRecorder
@@ -66,6 +70,11 @@ async def resume(
     events = store.recorded(record.arn)
     options = store.launch_options(record.arn)
     where = parse_execution_arn(record.arn)
+    if services is None and mocks is None:
+        from runtime.launch import mocks_from, services_from
+
+        mocks = mocks_from(options, record.state_machine_name)
+        services = services_from(options, callbacks=callbacks, activities=activities)
     if clock is None:
         last = max((e.timestamp for e in events), default=record.start_time)
         clock = VirtualClock(start=last) if options.get("clock") == "virtual" else RealClock()

@@ -52,7 +52,7 @@ def main(argv: list[str]) -> int:
         options = store.launch_options(record.arn)
         launch = _namespace(options, args)
         mocks = exec_cli._mocks(launch, record.state_machine_name)
-        services = exec_cli._services(launch)
+        services = exec_cli._services(launch)  # the stored options, with --clock applied
         clock: Any = None
         if args.clock == "real":
             clock = RealClock()

@@ -32,9 +32,15 @@ async def serve(
     max_running: int = 1000,
     once: bool = False,
     stop: anyio.Event | None = None,
+    callbacks: Any = None,
+    activities: Any = None,
 ) -> int:
     """Run claimable executions until ``stop`` is set (or, with ``once``, until none is
-    left). Returns how many executions ended while serving."""
+    left). Returns how many executions ended while serving.
+
+    Each execution routes its tasks by the options it was started with; ``callbacks``
+    and ``activities`` are shared by all of them (e.g. behind one local endpoint).
+    """
     from runtime.resume import resume
     from runtime.store.lease import Lease, LeaseLost, dead_here, new_owner
 
@@ -47,7 +53,14 @@ async def serve(
     async def run_one(arn: str, lease: Lease, holder: _Holder) -> None:
         nonlocal ended
         try:
-            await resume(store, arn, observers=(holder,), lease=lease)
+            await resume(
+                store,
+                arn,
+                observers=(holder,),
+                lease=lease,
+                callbacks=callbacks,
+                activities=activities,
+            )
             ended += 1
         except Exception as exc:  # keep serving the others; say what happened
             print(f"asl serve: {arn}: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -141,8 +154,14 @@ def start_main(argv: list[str]) -> int:
     )
     path = resolve_store_path(args.store, False)
     assert path is not None
-    with Store.open(path) as store:
-        store.begin_execution(info, payload, RealClock().now())
+    from runtime.store import StoreError
+
+    try:
+        with Store.open(path) as store:
+            store.begin_execution(info, payload, RealClock().now())
+    except StoreError as exc:
+        exec_cli._error(str(exc))
+        return exec_cli.EXIT_FAILED
     print(arn)
     return exec_cli.EXIT_OK
 
@@ -166,9 +185,29 @@ def serve_main(argv: list[str]) -> int:
         "--max-running", type=int, default=1000, help="executions run at once at most"
     )
     parser.add_argument("--once", action="store_true", help="exit when no execution is left to run")
+    parser.add_argument(
+        "--endpoint-port",
+        type=int,
+        metavar="PORT",
+        help="accept SendTaskSuccess/Failure/Heartbeat and GetActivityTask on 127.0.0.1:PORT "
+        "(0 picks a free port)",
+    )
     args = parser.parse_args(argv)
     path = resolve_store_path(args.store, False)
     assert path is not None
+
+    from runtime.adapters.activity import Activities
+    from runtime.callbacks import CallbackRegistry
+
+    callbacks = CallbackRegistry(external=args.endpoint_port is not None)
+    activities = Activities(callbacks)
+    endpoint = None
+    if args.endpoint_port is not None:
+        from runtime.endpoint import LocalEndpoint
+
+        endpoint = LocalEndpoint(callbacks, activities, port=args.endpoint_port)
+        endpoint.start()
+        print(f"Step Functions endpoint: {endpoint.url}", file=sys.stderr)
 
     async def main() -> int:
         stop = anyio.Event()
@@ -189,10 +228,16 @@ def serve_main(argv: list[str]) -> int:
                     max_running=args.max_running,
                     once=args.once,
                     stop=stop,
+                    callbacks=callbacks,
+                    activities=activities,
                 )
                 group.cancel_scope.cancel()
         return ended
 
-    ended = anyio.run(main)
+    try:
+        ended = anyio.run(main)
+    finally:
+        if endpoint is not None:
+            endpoint.stop()
     print(f"asl serve: {ended} execution(s) ended", file=sys.stderr)
     return 0

@@ -17,6 +17,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -167,3 +168,58 @@ def test_a_task_in_flight_at_a_crash_is_retried_and_the_history_says_so(tmp_path
     assert [e["id"] for e in history] == list(range(1, len(history) + 1))
     assert state_level(history) == state_level(expected)
     assert check_retried_attempts(history) == 1
+
+
+def test_ctrl_c_leaves_a_resumable_execution(tmp_path: Path) -> None:
+    machine = tmp_path / "nap.json"
+    machine.write_text(
+        json.dumps(
+            {
+                "StartAt": "P",
+                "States": {
+                    "P": {
+                        "Type": "Parallel",
+                        "Branches": [
+                            {
+                                "StartAt": "W",
+                                "States": {"W": {"Type": "Wait", "Seconds": 2, "End": True}},
+                            },
+                            {"StartAt": "X", "States": {"X": {"Type": "Pass", "End": True}}},
+                        ],
+                        "End": True,
+                    }
+                },
+            }
+        )
+    )
+    store_path = tmp_path / "s.db"
+    env = dict(os.environ, ASL_STORE=str(store_path))
+    running = subprocess.Popen(
+        [*ASL, "exec", str(machine), "--name", "nap", "--quiet"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = 100
+    while deadline:
+        deadline -= 1
+        if store_path.exists():
+            with Store.open(store_path) as store:
+                try:
+                    events = store.history(store.get_execution("nap").arn)
+                except Exception:
+                    events = []
+            if any(e["type"] == "WaitStateEntered" for e in events):
+                break
+        time.sleep(0.05)
+    running.send_signal(signal.SIGINT)
+    running.communicate(timeout=30)
+    with Store.open(store_path) as store:
+        record = store.get_execution("nap")
+        types = [e["type"] for e in store.history(record.arn)]
+    assert record.status == "RUNNING"
+    assert not any(t.endswith("Aborted") for t in types), types
+    resumed = asl(["resume", "nap", "--json"], store_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["status"] == "SUCCEEDED"

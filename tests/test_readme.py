@@ -45,6 +45,25 @@ def test_quick_start_is_two_commands_at_the_top() -> None:
     assert text.index("## Quick start") < text.index("## Command line")
 
 
+def test_every_command_has_a_section() -> None:
+    from runtime.cli import SUBCOMMANDS
+
+    headings = [line for line in README.read_text("utf-8").splitlines() if line.startswith("### ")]
+    missing = [name for name in SUBCOMMANDS if not any(f"`asl {name}" in h for h in headings)]
+    assert not missing, f"commands without a README section: {missing}"
+
+
+def test_every_sample_is_in_the_samples_table() -> None:
+    samples = sorted(
+        p.name
+        for p in (README.parent / "samples").iterdir()
+        if p.is_dir() and not p.name.startswith((".", "_"))
+    )
+    rows = [line for line in README.read_text("utf-8").splitlines() if line.startswith("| `")]
+    missing = [name for name in samples if not any(row.startswith(f"| `{name}`") for row in rows)]
+    assert len(samples) >= 5 and not missing, f"samples missing from the README: {missing}"
+
+
 @pytest.mark.parametrize("source", blocks("python"), ids=example_ids())
 def test_python_example_runs(source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

@@ -153,3 +153,56 @@ def test_serve_stops_cleanly_on_sigterm_and_leaves_the_execution_running(
     assert [e["type"] for e in history(store, "long")] == ["ExecutionStarted", "WaitStateEntered"]
     with Store.open(store) as db:
         assert db.get_execution("long").status == "RUNNING"
+
+
+def test_serve_routes_tasks_as_the_execution_was_started(tmp_path: Path) -> None:
+    store = tmp_path / "store.db"
+    machine = tmp_path / "orders.json"
+    machine.write_text(
+        json.dumps(
+            {
+                "StartAt": "Notify",
+                "States": {
+                    "Notify": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::sns:publish",
+                        "End": True,
+                    }
+                },
+            }
+        )
+    )
+    mocks = tmp_path / "mocks.json"
+    mocks.write_text(
+        json.dumps(
+            {
+                "StateMachines": {"orders": {"TestCases": {"Ok": {"Notify": "Sent"}}}},
+                "MockedResponses": {"Sent": {"0": {"Return": {"MessageId": "m-7"}}}},
+            }
+        )
+    )
+    started = subprocess.run(
+        [
+            *ASL,
+            "start",
+            str(machine),
+            "--name",
+            "routed",
+            "--mock-config",
+            str(mocks),
+            "--test-case",
+            "Ok",
+            "--offline",
+        ],
+        env=env(store),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert started.returncode == 0, started.stderr
+    server = serve(store, "--once")
+    server.communicate(timeout=60)
+    with Store.open(store) as db:
+        record = db.get_execution("routed")
+        assert (record.status, record.output) == ("SUCCEEDED", {"MessageId": "m-7"})

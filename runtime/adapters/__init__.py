@@ -8,7 +8,8 @@ for an ARN pattern wins):
 2. with AWS enabled, the boto3 adapters: aws-sdk, Lambda, SageMaker, SNS, Batch, SQS,
    DynamoDB, EventBridge, and the ``.waitForTaskToken`` variant of each service that
    offers one (submit through boto3, then wait for the token);
-3. nested executions of locally known state machines (``states:startExecution``);
+3. nested executions (``states:startExecution``): locally known state machines run here,
+   the others on AWS when it is enabled;
 4. local Python Lambda handlers, which take over the function names they know and fall
    back to the boto3 Lambda adapter for the others.
 
@@ -81,7 +82,7 @@ def build_registry(services: Services) -> AdapterRegistry:
     lambda_fallback = None
     if services.pool is not None:
         lambda_fallback = _register_aws(registry, services)
-    nested.register(registry, services.machines)
+    nested.register(registry, services.machines, services.pool)
     if services.functions is not None and len(services.functions):
         from runtime.adapters.lambda_ import INVOKE_TOKEN_ARN
 

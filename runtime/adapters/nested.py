@@ -14,12 +14,20 @@ and adapters (DG "Start workflow executions from a task state"):
 * an unknown state machine fails with ``StepFunctions.StateMachineDoesNotExistException``
   (``task_service_sfn.start_execution_no_such_arn``).
 
+With AWS enabled (a :class:`~runtime.adapters.aws.ClientPool`), a state machine that is not
+known locally runs remotely: :class:`RemoteExecutions` calls StartExecution through boto3
+and, for ``.sync``/``.sync:2``, polls DescribeExecution on the execution's clock; the
+results and failures have the same shapes as the local ones, API errors are AWS's
+(``StepFunctions.<Code>Exception`` with the SDK v1 cause), and cancelling the task calls
+StopExecution best effort.
+
 ``.waitForTaskToken`` is left to the callback helper: :meth:`NestedExecutions.submit`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import Callable, Mapping
@@ -29,13 +37,15 @@ from typing import Any
 import anyio
 
 from asl.model import StateMachine
+from runtime.adapters.aws import ClientPool, service_error
 from runtime.adapters.base import AdapterRegistry, TaskCall
+from runtime.adapters.jobs import Backoff, clock_of, jsonable, sdk_metadata
 from runtime.adapters.simple import sdk_http_metadata
 from runtime.clock import Clock, RealClock
 from runtime.errors import TaskFailure
 from runtime.events import dumps
 
-__all__ = ["ChildExecution", "NestedExecutions", "register"]
+__all__ = ["ChildExecution", "NestedExecutions", "RemoteExecutions", "register"]
 
 #: A resolver: state machine ARN → its definition (anything ``runtime.api.run`` takes).
 Resolver = Callable[[str], Any]
@@ -111,6 +121,10 @@ def _sfn_error(code: str, message: str) -> TaskFailure:
     )
 
 
+def _params(call: TaskCall) -> Mapping[str, Any]:
+    return call.parameters if isinstance(call.parameters, Mapping) else {}
+
+
 def _child_input(params: Mapping[str, Any]) -> Any:
     """The child's input: ``Input`` as JSON text or a JSON value; absent or null is ``{}``."""
     given = params.get("Input")
@@ -132,17 +146,19 @@ class NestedExecutions:
     ``machines`` maps a state machine ARN, or just its name (the last ARN part), to a
     definition (dict, JSON/YAML text, path or compiled machine); a callable resolver
     ``arn -> definition or None`` works too. ``registry`` gives the children the parent's
-    adapters.
+    adapters. ``remote`` (AWS enabled) starts the state machines not known locally.
     """
 
     def __init__(
         self,
         machines: Mapping[str, Any] | Resolver,
         registry: AdapterRegistry,
+        remote: RemoteExecutions | None = None,
     ) -> None:
         self._resolver = machines if callable(machines) else self._lookup(dict(machines))
         self._compiled: dict[str, StateMachine] = {}
         self.registry = registry
+        self.remote = remote
         #: Every child started, by execution ARN.
         self.executions: dict[str, ChildExecution] = {}
         self._background: set[asyncio.Task[None]] = set()
@@ -176,6 +192,9 @@ class NestedExecutions:
         pattern = call.resource.pattern
         if pattern not in (".sync", ".sync:2"):
             return await self.submit(call)
+        remote = self._remote_for(call)
+        if remote is not None:
+            return await remote.run(call, parsed=pattern == ".sync:2")
         clock = call.clock or RealClock()
         machine, child = self._start(call, clock)
         call.on_submitted(self._start_result(child, clock))
@@ -193,6 +212,9 @@ class NestedExecutions:
 
     async def submit(self, call: TaskCall) -> Any:
         """Start the child in the background and return StartExecution's result."""
+        remote = self._remote_for(call)
+        if remote is not None:
+            return await remote.start(call)
         clock = call.clock or RealClock()
         machine, child = self._start(call, clock)
         task = asyncio.get_running_loop().create_task(self._run(machine, child, clock))
@@ -205,8 +227,15 @@ class NestedExecutions:
         while self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 
+    def _remote_for(self, call: TaskCall) -> RemoteExecutions | None:
+        """The remote starter when AWS is enabled and the state machine is not local."""
+        if self.remote is None:
+            return None
+        sm_arn = str(_params(call).get("StateMachineArn", ""))
+        return self.remote if self.machine(sm_arn) is None else None
+
     def _start(self, call: TaskCall, clock: Clock) -> tuple[StateMachine, ChildExecution]:
-        params = call.parameters if isinstance(call.parameters, Mapping) else {}
+        params = _params(call)
         sm_arn = str(params.get("StateMachineArn", ""))
         machine = self.machine(sm_arn)
         if machine is None:
@@ -252,14 +281,134 @@ class NestedExecutions:
         child.done.set()
 
 
+#: Polling a remote child: AWS itself learns of the child's end from an event, so start
+#: short (children often last seconds) and back off to stay under DescribeExecution's quota.
+REMOTE_BACKOFF = Backoff(initial=1.0, maximum=30.0)
+#: DescribeExecution statuses of a child that has not ended yet.
+_NOT_ENDED = frozenset({"RUNNING", "PENDING_REDRIVE"})
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteExecutions:
+    """Children started on AWS Step Functions through boto3 (state machines not local)."""
+
+    pool: ClientPool
+    #: Delays between two DescribeExecution calls of a ``.sync`` wait.
+    backoff: Backoff = REMOTE_BACKOFF
+
+    async def start(self, call: TaskCall) -> dict[str, Any]:
+        """StartExecution; its result as the optimized integration returns it."""
+        return _start_result(await self._start(call))
+
+    async def run(self, call: TaskCall, parsed: bool) -> dict[str, Any]:
+        """Start the child, wait for its end, return its DescribeExecution.
+
+        Raises TaskFailure: AWS's error for a failed API call, ``States.TaskFailed`` with
+        the description (JSON) as cause for a child that did not succeed. Cancellation:
+        StopExecution (errors ignored), then re-raise.
+        """
+        started = await self._start(call)
+        call.on_submitted(_start_result(started))
+        arn = str(started["executionArn"])
+        try:
+            final = await self._wait(call, arn)
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True), contextlib.suppress(TaskFailure):
+                await self._call(call, "stop_execution", {"executionArn": arn}, arn)
+            raise
+        described = _described(final, parsed)
+        if final.get("status") != "SUCCEEDED":
+            raise TaskFailure("States.TaskFailed", json.dumps(described))
+        return described
+
+    async def _start(self, call: TaskCall) -> dict[str, Any]:
+        request = _start_request(_params(call))
+        return await self._call(call, "start_execution", request, request["stateMachineArn"])
+
+    async def _wait(self, call: TaskCall, arn: str) -> dict[str, Any]:
+        clock = clock_of(call)
+        request = {"executionArn": arn}
+        for delay in self.backoff.delays():
+            await clock.sleep_until(clock.now() + delay)
+            described = await self._call(call, "describe_execution", request, arn)
+            if described.get("status") not in _NOT_ENDED:
+                return described
+        raise AssertionError("unreachable: backoff delays never end")  # pragma: no cover
+
+    async def _call(
+        self, call: TaskCall, method: str, params: Mapping[str, Any], arn: str
+    ) -> dict[str, Any]:
+        """One Step Functions API call in the region of ``arn`` (the task's by default)."""
+        parts = arn.split(":")
+        region = parts[3] if len(parts) > 3 and parts[3] else call.resource.region
+        try:
+            result: dict[str, Any] = await self.pool.call(
+                clock_of(call), "stepfunctions", method, params, region
+            )
+        except Exception as exc:  # botocore's tree and parameter validation alike
+            raise service_error("stepfunctions", exc) from None
+        return result
+
+
+def _start_request(params: Mapping[str, Any]) -> dict[str, Any]:
+    """StartExecution's request: Input text passes as given (the service validates it)."""
+    given = params.get("Input")
+    text = "{}" if given is None else given if isinstance(given, str) else dumps(given)
+    request = {"stateMachineArn": str(params.get("StateMachineArn", "")), "input": text}
+    for key, field_name in (("Name", "name"), ("TraceHeader", "traceHeader")):
+        if params.get(key) is not None:
+            request[field_name] = str(params[key])
+    return request
+
+
+def _start_result(response: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "ExecutionArn": response["executionArn"],
+        **sdk_metadata(response.get("ResponseMetadata") or {}),
+        "StartDate": jsonable(response["startDate"]),
+    }
+
+
+def _described(response: Mapping[str, Any], parsed: bool) -> dict[str, Any]:
+    """boto3's DescribeExecution as the integration returns it: the Java SDK v1's field
+    names (capitalised, in alphabetical order), dates in epoch milliseconds, and for
+    ``.sync:2`` Input/Output parsed (recorded ``base_callbacks.sfn_start_execution_sync``).
+    """
+    out = {
+        _pascal(key): _capitalised(jsonable(value))
+        for key, value in sorted(response.items(), key=lambda item: item[0].lower())
+        if key != "ResponseMetadata" and value is not None
+    }
+    if parsed:
+        for key in ("Input", "Output"):
+            if isinstance(out.get(key), str):
+                out[key] = json.loads(out[key])
+    return out
+
+
+def _pascal(name: str) -> str:
+    return name[:1].upper() + name[1:]
+
+
+def _capitalised(value: Any) -> Any:
+    """Nested structures (``inputDetails``) get the SDK v1's capitalised names too."""
+    if isinstance(value, dict):
+        return {_pascal(key): _capitalised(item) for key, item in value.items()}
+    return value
+
+
 def register(
     registry: AdapterRegistry,
     machines: Mapping[str, Any] | Resolver,
+    pool: ClientPool | None = None,
+    backoff: Backoff | None = None,
 ) -> NestedExecutions:
     """Route ``states:startExecution`` (request-response, ``.sync``, ``.sync:2``) to
-    children run in this runtime. ``.waitForTaskToken`` is the callback helper's, through
+    children run in this runtime, or through ``pool`` on AWS for the state machines not
+    known locally. ``.waitForTaskToken`` is the callback helper's, through
     :meth:`NestedExecutions.submit`.
     """
-    nested = NestedExecutions(machines, registry)
+    remote = None if pool is None else RemoteExecutions(pool, backoff or REMOTE_BACKOFF)
+    nested = NestedExecutions(machines, registry, remote)
     registry.register(r"^arn:[^:]+:states:::states:startExecution(\.sync(:2)?)?$", nested)
     return nested
