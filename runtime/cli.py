@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, tuple[str, bool, str]] = {
     "describe": ("runtime.store.cli", True, "describe an execution"),
     "resume": ("runtime.resume_cli", False, "continue a RUNNING execution after a crash"),
     "start": ("runtime.serve", False, "store a new execution for asl serve to run"),
+    "stop": ("runtime.stop_cli", False, "abort a RUNNING execution (StopExecution)"),
     "serve": ("runtime.serve", False, "run the store's executions, surviving restarts"),
     "worker": ("runtime.worker", False, "run a command for each task of an activity"),
 }

@@ -206,6 +206,10 @@ class Execution:
         self.status = "RUNNING"
         #: Set when the execution's time limit passed (no StateAborted events then).
         self.timed_out = False
+        #: StopExecution's (error, cause) once :meth:`abort` was called.
+        self.abort_request: tuple[str | None, str | None] | None = None
+        #: The cancel scope of the running execution (set by the interpreter).
+        self.stop_scope: Any = None
         #: Set when the runner stops without ending the execution (``asl serve`` shutting
         #: down): it stays RUNNING for a later resume, so nothing is marked aborted.
         self.detaching = False
@@ -267,6 +271,14 @@ class Execution:
         for observer in self.observers:
             observer(event, frame)
         return event_id
+
+    def abort(self, error: str | None = None, cause: str | None = None) -> None:
+        """Stop the execution as StopExecution does: it ends ABORTED (ExecutionAborted);
+        running tasks are cancelled, so ``.sync`` jobs are stopped best effort."""
+        if self.abort_request is None and self.status == "RUNNING":
+            self.abort_request = (error, cause)
+            if self.stop_scope is not None:
+                self.stop_scope.cancel()
 
     def defer_abort(
         self, frame: Frame, type: str, details: Mapping[str, Any] | None = None

@@ -192,6 +192,7 @@ async def run_execution(exe: Execution) -> None:
                 scope.cancel()
 
             timer = exe.clock.call_at(deadline, on_timeout)
+            exe.stop_scope = scope
             try:
                 output = await run_branch(exe, exe.machine.root, exe.input, root)
             except StatesError as exc:
@@ -201,6 +202,14 @@ async def run_execution(exe: Execution) -> None:
                 timer.cancel()
     finally:
         exe.clock.leave()
+        exe.stop_scope = None
+    if exe.abort_request is not None:
+        error, cause = exe.abort_request
+        exe.flush_aborts()  # the states the stop interrupted
+        details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
+        exe.emit(root, "ExecutionAborted", details)
+        exe.finish("ABORTED", error=error, cause=cause)
+        return
     if timed_out:
         err = ExecutionTimedOut("States.Timeout", None)
         exe.emit(root, "ExecutionTimedOut", {"error": err.error})

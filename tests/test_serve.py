@@ -206,3 +206,64 @@ def test_serve_routes_tasks_as_the_execution_was_started(tmp_path: Path) -> None
     with Store.open(store) as db:
         record = db.get_execution("routed")
         assert (record.status, record.output) == ("SUCCEEDED", {"MessageId": "m-7"})
+
+
+def test_asl_stop_aborts_an_execution_another_process_runs(tmp_path: Path) -> None:
+    store = tmp_path / "store.db"
+    start(
+        tmp_path,
+        store,
+        "long",
+        {
+            "StartAt": "Nap",
+            "States": {"Nap": {"Type": "Wait", "Seconds": 600, "End": True}},
+        },
+    )
+    server = serve(store)
+    try:
+        wait_for(lambda: any(e["type"] == "WaitStateEntered" for e in history(store, "long")), 20)
+        stopped = subprocess.run(
+            [*ASL, "stop", "long", "--error", "Operator.Stop", "--cause", "maintenance"],
+            env=env(store),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert stopped.returncode == 0, stopped.stderr
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    events = history(store, "long")
+    assert [e["type"] for e in events][-2:] == ["WaitStateAborted", "ExecutionAborted"]
+    assert events[-1]["executionAbortedEventDetails"] == {
+        "error": "Operator.Stop",
+        "cause": "maintenance",
+    }
+    with Store.open(store) as db:
+        assert db.get_execution("long").status == "ABORTED"
+
+
+def test_asl_stop_aborts_an_orphaned_execution_itself(tmp_path: Path) -> None:
+    store = tmp_path / "store.db"
+    start(tmp_path, store, "orphan", WAIT_5)
+    stopped = subprocess.run(
+        [*ASL, "stop", "orphan"],
+        env=env(store),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert stopped.returncode == 0, stopped.stderr
+    assert [e["type"] for e in history(store, "orphan")] == ["ExecutionAborted"]
+    again = subprocess.run(
+        [*ASL, "stop", "orphan"],
+        env=env(store),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert again.returncode == 1
+    assert "not RUNNING" in again.stderr

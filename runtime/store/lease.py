@@ -13,6 +13,7 @@ import asyncio
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from runtime.clock import RealClock
@@ -23,8 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_LEASE_SECONDS", "Lease", "LeaseLost", "dead_here", "new_owner"]
 
-#: How long a lease lasts without renewal.
-DEFAULT_LEASE_SECONDS = 30.0
+#: How long a lease lasts without renewal (``ASL_LEASE_SECONDS`` overrides it). A stop
+#: request is noticed when the lease is renewed, every third of it.
+DEFAULT_LEASE_SECONDS = float(os.environ.get("ASL_LEASE_SECONDS", "") or 30.0)
 
 
 class LeaseLost(StoreError):
@@ -63,6 +65,8 @@ class Lease:
         self.arn: str | None = None
         self._clock = RealClock()
         self._renewer: asyncio.Task[None] | None = None
+        #: Called with (error, cause) when ``asl stop`` asks to abort the execution.
+        self.on_stop: Callable[[str | None, str | None], None] | None = None
 
     def hold(self, arn: str) -> None:
         """Take the lease of ``arn`` and keep renewing it. Raises :class:`LeaseLost`.
@@ -91,6 +95,9 @@ class Lease:
         while True:
             await self._clock.sleep_until(self._clock.now() + self.seconds / 3)
             self.store.acquire_lease(arn, self.owner, self._clock.now(), self.seconds)
+            request = self.store.stop_request(arn)
+            if request is not None and self.on_stop is not None:
+                self.on_stop(*request)
 
     def release(self) -> None:
         """Stop renewing and give the lease up."""

@@ -72,6 +72,7 @@ class StoreRecorder:
         if not self._begun:
             self.store.begin_execution(self.info, execution.input, execution.start_time)
             self._begun = True
+        self._lease.on_stop = getattr(execution, "abort", None)
         self._lease.hold(self.info.arn)
 
     def __call__(self, event: HistoryEvent, frame: Any = None) -> None:

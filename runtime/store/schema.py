@@ -79,8 +79,25 @@ CREATE TABLE leases (
 );
 """
 
+_V5_STOP_REQUESTS = """
+-- `asl stop` on an execution another process runs: the runner reads the request when it
+-- renews its lease and aborts the execution with this error and cause.
+CREATE TABLE stop_requests (
+    execution_arn TEXT PRIMARY KEY REFERENCES executions (arn) ON DELETE CASCADE,
+    error         TEXT,
+    cause         TEXT,
+    requested_at  REAL NOT NULL
+);
+"""
+
 #: SQL scripts; ``MIGRATIONS[n]`` migrates version ``n`` to ``n + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1_TABLES, _V2_AUDIT_INDEXES, _V3_LAUNCH_OPTIONS, _V4_LEASES)
+MIGRATIONS: tuple[str, ...] = (
+    _V1_TABLES,
+    _V2_AUDIT_INDEXES,
+    _V3_LAUNCH_OPTIONS,
+    _V4_LEASES,
+    _V5_STOP_REQUESTS,
+)
 
 #: The version this code writes and reads.
 LATEST_VERSION = len(MIGRATIONS)

@@ -246,6 +246,24 @@ class Store:
         )
         return str(rows[0][0]) if rows else None
 
+    def request_stop(
+        self, execution_arn: str, error: str | None, cause: str | None, now: float
+    ) -> None:
+        """Ask whoever runs the execution to abort it (see ``stop_request``)."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO stop_requests (execution_arn, error, cause, "
+                "requested_at) VALUES (?, ?, ?, ?)",
+                (execution_arn, error, cause, now),
+            )
+
+    def stop_request(self, execution_arn: str) -> tuple[str | None, str | None] | None:
+        """The (error, cause) of a pending stop request, if any."""
+        rows = self._read(
+            "SELECT error, cause FROM stop_requests WHERE execution_arn = ?", (execution_arn,)
+        )
+        return (rows[0][0], rows[0][1]) if rows else None
+
     def release_lease(self, execution_arn: str, owner: str) -> None:
         """Give up a lease (the execution ended, or its runner stops)."""
         with self._write() as conn:
