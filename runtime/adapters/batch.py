@@ -18,16 +18,16 @@ through nested structures, lists and map values), and responses come back Pascal
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from runtime.adapters import shapes
 from runtime.adapters.aws import ClientPool, service_error
 from runtime.adapters.base import AdapterRegistry, TaskCall
 from runtime.adapters.jobs import Backoff, JobSpec, aws_call, jsonable, run_job, sdk_metadata
+from runtime.adapters.shapes import to_boto
 from runtime.errors import TaskFailure
-from runtime.events import dumps
 
 __all__ = ["BatchAdapter", "from_boto", "register", "to_boto"]
 
@@ -43,57 +43,9 @@ def batch_error(exc: BaseException) -> TaskFailure:
     return service_error("batch", exc)
 
 
-@functools.lru_cache(maxsize=256)
-def _members(shape: Any) -> dict[str, tuple[str, Any]]:
-    """A structure's members by lowercased name: PascalCase and camelCase meet there."""
-    return {name.lower(): (name, member) for name, member in shape.members.items()}
-
-
-def to_boto(value: Any, shape: Any) -> Any:
-    """``value`` written in Step Functions' PascalCase, as boto3 arguments of ``shape``.
-
-    Unknown keys pass through unchanged (boto3's validation reports them); a non-string
-    value for a string member is sent as its JSON text, as the optimized integrations do.
-    """
-    kind = shape.type_name
-    if kind == "structure" and isinstance(value, Mapping):
-        members = _members(shape)
-        converted: dict[str, Any] = {}
-        for key, item in value.items():
-            found = members.get(key.lower())
-            if found is None:
-                converted[key] = item
-            else:
-                converted[found[0]] = to_boto(item, found[1])
-        return converted
-    if kind == "list" and isinstance(value, list):
-        return [to_boto(item, shape.member) for item in value]
-    if kind == "map" and isinstance(value, Mapping):
-        return {key: to_boto(item, shape.value) for key, item in value.items()}
-    if kind == "string" and not isinstance(value, str):
-        return dumps(value)
-    return value
-
-
 def from_boto(value: Any, shape: Any) -> Any:
     """A boto3 response value of ``shape`` with Step Functions' PascalCase member names."""
-    kind = shape.type_name
-    if kind == "structure" and isinstance(value, Mapping):
-        members = shape.members
-        return {
-            _pascal(key): from_boto(item, members[key]) if key in members else jsonable(item)
-            for key, item in value.items()
-            if key != "ResponseMetadata"
-        }
-    if kind == "list" and isinstance(value, list):
-        return [from_boto(item, shape.member) for item in value]
-    if kind == "map" and isinstance(value, Mapping):
-        return {key: from_boto(item, shape.value) for key, item in value.items()}
-    return jsonable(value)
-
-
-def _pascal(name: str) -> str:
-    return name[:1].upper() + name[1:]
+    return shapes.from_boto(value, shape, jsonable)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,11 +25,12 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
+from runtime.adapters import shapes
 from runtime.adapters.aws import ClientPool
 from runtime.adapters.base import AdapterRegistry, TaskCall
+from runtime.adapters.shapes import to_boto
 from runtime.clock import Clock, RealClock
 from runtime.errors import TaskFailure
-from runtime.events import dumps
 
 __all__ = [
     "AwsSdkAdapter",
@@ -146,32 +147,6 @@ def _unknown(sdk_service: str, action: str, why: str) -> TaskFailure:
 # -- parameters: state's JSON → boto3 keyword arguments --------------------------------
 
 
-def to_boto(value: Any, shape: Any) -> Any:
-    """Map ASL parameters onto a botocore input shape.
-
-    Member names match case-insensitively (AWS takes ``StateMachineArn`` for the API's
-    ``stateMachineArn``); a JSON value given for a string or blob member is serialised as
-    compact JSON, as AWS does (recorded ``s3_put_object.*``: Body ``false`` is stored as
-    the 5 bytes ``false``; ``sfn_start_execution_implicit_json_serialisation``).
-    """
-    kind = getattr(shape, "type_name", None)
-    if kind == "structure" and isinstance(value, Mapping):
-        members = shape.members
-        lowered = {name.lower(): name for name in members}
-        out = {}
-        for key, item in value.items():
-            name = key if key in members else lowered.get(key.lower(), key)
-            out[name] = to_boto(item, members[name]) if name in members else item
-        return out
-    if kind == "list" and isinstance(value, list):
-        return [to_boto(item, shape.member) for item in value]
-    if kind == "map" and isinstance(value, Mapping):
-        return {key: to_boto(item, shape.value) for key, item in value.items()}
-    if kind in ("string", "blob") and value is not None and not isinstance(value, str | bytes):
-        return dumps(value)
-    return value
-
-
 # -- results: boto3 response → the JSON AWS returns -----------------------------------
 
 
@@ -186,24 +161,8 @@ def instant(value: datetime) -> str:
 
 
 def from_boto(value: Any, shape: Any) -> Any:
-    """A boto3 value as AWS returns it: PascalCase members, text bodies, ISO timestamps.
-
-    Only structure member names are recased; map keys (DynamoDB attribute names, S3
-    metadata) are data and stay as they are.
-    """
-    kind = getattr(shape, "type_name", None)
-    if kind == "structure" and isinstance(value, Mapping):
-        members = shape.members
-        return {
-            key[:1].upper() + key[1:]: from_boto(item, members.get(key))
-            for key, item in value.items()
-            if key != "ResponseMetadata"
-        }
-    if kind == "list" and isinstance(value, list):
-        return [from_boto(item, shape.member) for item in value]
-    if kind == "map" and isinstance(value, Mapping):
-        return {key: from_boto(item, shape.value) for key, item in value.items()}
-    return _scalar(value)
+    """A boto3 value as AWS returns it: PascalCase members, text bodies, ISO timestamps."""
+    return shapes.from_boto(value, shape, _scalar)
 
 
 def _scalar(value: Any) -> Any:

@@ -286,8 +286,9 @@ def _static_result(value: Any, where: str) -> Iterator[Diagnostic]:
 
 # --- JSONata -------------------------------------------------------------------------------
 
-#: Fields of a JSONata state whose string values are never expressions.
-_NOT_EXPRESSIONS = frozenset(
+#: Fields of a JSONata state whose values are never expressions (nested states are visited
+#: on their own; Catch and Choices rule by rule).
+NOT_EXPRESSIONS = frozenset(
     {
         "Type",
         "Comment",
@@ -322,7 +323,7 @@ def _jsonata_values(value: Any, where: str) -> Iterator[tuple[str, str]]:
 
 def _jsonata_fields(state: StateRef) -> Iterator[tuple[str, Any]]:
     for key, value in state.body.items():
-        if key not in _NOT_EXPRESSIONS:
+        if key not in NOT_EXPRESSIONS:
             yield state.at(key), value
     for field, keys in (
         ("Catch", ("Output", "Assign")),

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asl.errors import ExpressionSyntaxError
+from asl.validate.rules.expressions import NOT_EXPRESSIONS as _NOT_EXPRESSIONS
 from asl.validate.rules.walk import StateRef, pointer_join
 
 __all__ = ["JsonataSite", "Read", "jsonata_sites", "reads"]
@@ -51,26 +52,6 @@ _TEMPLATES: tuple[tuple[str, ...], ...] = (
     ("Assign",),
     ("ItemReader", "Parameters"),
     ("ResultWriter", "Parameters"),
-)
-#: Fields of a JSONata state whose values are never expressions (nested states are
-#: separate StateRefs; Catch and Choices are visited rule by rule).
-_NOT_EXPRESSIONS = frozenset(
-    {
-        "Type",
-        "Comment",
-        "QueryLanguage",
-        "Resource",
-        "Next",
-        "End",
-        "Default",
-        "Label",
-        "Branches",
-        "ItemProcessor",
-        "Iterator",
-        "Retry",
-        "Choices",
-        "Catch",
-    }
 )
 #: States whose result ``$states.result`` names in their top-level Output/Assign (SPEC A.6).
 _RESULT_STATES = frozenset({"Task", "Map", "Parallel"})
