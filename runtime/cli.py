@@ -25,6 +25,9 @@ SUBCOMMANDS: dict[str, tuple[str, bool, str]] = {
     "stop": ("runtime.stop_cli", False, "abort a RUNNING execution (StopExecution)"),
     "serve": ("runtime.serve", False, "run the store's executions, surviving restarts"),
     "worker": ("runtime.worker", False, "run a command for each task of an activity"),
+    "send-task-success": ("runtime.task_cli", False, "answer a callback task with its output"),
+    "send-task-failure": ("runtime.task_cli", False, "fail a callback task"),
+    "send-task-heartbeat": ("runtime.task_cli", False, "report progress of a callback task"),
 }
 
 
@@ -53,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     module, with_name, _ = entry
     loaded = importlib.import_module(module)
-    command = getattr(loaded, f"{args[0]}_main", None) or loaded.main
+    command = getattr(loaded, f"{args[0].replace('-', '_')}_main", None) or loaded.main
     try:
         return int(command(args if with_name else args[1:]))
     except KeyboardInterrupt:

@@ -180,3 +180,28 @@ def test_unknown_operations_and_bodies_are_refused(endpoint: LocalEndpoint) -> N
 def test_the_endpoint_binds_loopback_only(endpoint: LocalEndpoint) -> None:
     assert endpoint.url.startswith("http://127.0.0.1:")
     assert endpoint.callbacks.external is True
+
+
+def test_the_cli_answers_callbacks_through_the_endpoint(endpoint: LocalEndpoint) -> None:
+    from runtime.cli import main as asl
+
+    codes: list[int] = []
+
+    def answer(token: str) -> None:
+        codes.append(asl(["send-task-heartbeat", token, "--endpoint", endpoint.url]))
+        codes.append(
+            asl(["send-task-success", token, '{"via": "cli"}', "--endpoint", endpoint.url])
+        )
+
+    result = run_with_client(endpoint, CALLBACK, answer)
+    assert codes == [0, 0]
+    assert (result.status, result.output) == ("SUCCEEDED", {"via": "cli"})
+
+
+def test_the_cli_reports_an_unknown_token_in_one_line(
+    endpoint: LocalEndpoint, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from runtime.cli import main as asl
+
+    assert asl(["send-task-failure", "nope", "--error", "E", "--endpoint", endpoint.url]) == 1
+    assert "InvalidToken" in capsys.readouterr().err
