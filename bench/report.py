@@ -1,7 +1,7 @@
 """Render the figures as tables (rich) and write them as JSON.
 
-Only presentation lives here: the numbers come from :mod:`bench.ours`, :mod:`bench.parked`
-and :mod:`bench.peers`.
+Only presentation lives here: the numbers come from :mod:`bench.ours`, :mod:`bench.parked`,
+:mod:`bench.serve_load` and :mod:`bench.peers`.
 """
 
 from __future__ import annotations
@@ -18,12 +18,14 @@ from rich.table import Table
 from bench.ours import CliFigure, LibraryFigure, StartupFigure
 from bench.parked import ParkedFigure
 from bench.peers import FloorFigure, PeerFigure
+from bench.serve_load import WORK_TRANSITIONS, ServeLoadFigure
 
 __all__ = [
     "fmt_rate",
     "ratio",
     "render_floor",
     "render_parked",
+    "render_serve_load",
     "render_startup",
     "render_throughput",
     "to_jsonable",
@@ -130,6 +132,48 @@ def render_parked(console: Console, figures: Sequence[ParkedFigure]) -> None:
     console.print(
         "  start s: wall time to start them all until all are waiting; finish s: after the "
         "sampler leaves, the clock jumps one day and every execution ends.",
+        style="dim",
+    )
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:,.1f}"
+
+
+def render_serve_load(console: Console, figures: Sequence[ServeLoadFigure]) -> None:
+    """One ``asl serve`` process: executions parked in a real-clock Wait, others running."""
+    table = Table(title="asl serve: parked and running executions", title_justify="left")
+    parked = ("measure", "parked", "park s", "started/s", "parked MiB", "bytes/parked")
+    working = ("HWM MiB", "idle CPU", "running", "work s", "trans./s", "events/s", "in flight")
+    for header in (*parked, *working, "statuses"):
+        table.add_column(header, justify="right")
+    for fig in figures:
+        worked = fig.running > 0
+        table.add_row(
+            "RSS delta" if fig.mode == "rss" else "tracemalloc",
+            f"{fig.parked:,}",
+            f"{fig.park_s:.2f}",
+            fmt_rate(fig.started_per_s),
+            _mib(fig.parked_bytes),
+            f"{fig.bytes_per_parked:,.0f}",
+            _mib(fig.hwm_end_bytes),
+            f"{fig.idle_cpu:.0%}" if fig.idle_s > 0 else "—",
+            f"{fig.running:,}",
+            f"{fig.work_s:.2f}" if worked else "—",
+            fmt_rate(fig.transitions_per_s if worked else None),
+            fmt_rate(fig.events_per_s if worked else None),
+            f"{fig.peak_in_flight:,}" if worked else "—",
+            ", ".join(f"{k} {v}" for k, v in sorted(fig.statuses.items())),
+        )
+    console.print(table)
+    console.print(
+        "  runtime.serve in a fresh process on a store file: executions stored RUNNING "
+        "unrun (as `asl start`), then served with max_running = all and a "
+        f"{figures[0].poll_s:g} s poll. park s: until every one recorded WaitStateEntered "
+        "(1-hour real-clock Wait); idle CPU: CPU/wall while all are parked; then the "
+        f"working ones ({WORK_TRANSITIONS} transitions each, every event committed) are "
+        "stored; work s: until all succeeded; in flight: most started and not yet ended at "
+        "once. After stop the parked ones stay RUNNING.",
         style="dim",
     )
 

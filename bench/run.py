@@ -2,10 +2,11 @@
 """``make bench``: print asl-runtime's figures beside LocalStack's and moto's interpreters.
 
 Figures, never assertions: transitions/s through the library and through ``asl exec``, CLI
-start-up, memory of 10,000 executions parked in a Wait, the peers' transitions/s on the same
+start-up, memory of 10,000 executions parked in a Wait, one ``asl serve`` holding 10,000
+parked and 1,000 running executions of a store, the peers' transitions/s on the same
 workloads in the same run, and the plain-CPython floor. Writes bench/results/latest.json.
 
-    python bench/run.py --shared ../shared            # the default run (about 3 minutes)
+    python bench/run.py --shared ../shared            # the default run (about 5 minutes)
     python bench/run.py --no-peers --large none       # ours only, six workloads
     python bench/run.py --profile pass_chain,choice_loop,map_1k
 """
@@ -13,6 +14,7 @@ workloads in the same run, and the plain-CPython floor. Writes bench/results/lat
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from rich.console import Console  # noqa: E402
 
-from bench import ours, parked, peers, report, workloads  # noqa: E402
+from bench import ours, parked, peers, report, serve_load, workloads  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -45,6 +47,9 @@ class Settings:
     startup_runs: int
     parked: int
     parked_tracemalloc: bool
+    serve_parked: int
+    serve_running: int
+    serve_idle_s: float
     floor_s: float
     peer_names: tuple[str, ...]
     peers_large: bool
@@ -65,7 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cli-runs", type=int, default=3, help="asl exec runs per shared workload")
     p.add_argument("--startup-runs", type=int, default=5)
     p.add_argument("--parked", type=int, default=10_000, help="parked executions (0: skip)")
-    p.add_argument("--no-tracemalloc", action="store_true", help="parked: RSS only")
+    p.add_argument("--no-tracemalloc", action="store_true", help="parked, serve: RSS only")
+    p.add_argument(
+        "--serve-parked", type=int, default=10_000, help="asl serve: parked executions (0: skip)"
+    )
+    p.add_argument("--serve-running", type=int, default=1_000, help="asl serve: working executions")
     p.add_argument("--floor-seconds", type=float, default=0.3, help="limit.py budget (0: skip)")
     p.add_argument("--peers", dest="peers", action="store_true", default=None)
     p.add_argument("--no-peers", dest="peers", action="store_false")
@@ -98,6 +107,9 @@ def _settings(args: argparse.Namespace, console: Console) -> Settings:
         startup_runs=1 if quick else args.startup_runs,
         parked=min(args.parked, 200) if quick else args.parked,
         parked_tracemalloc=not (quick or args.no_tracemalloc),
+        serve_parked=min(args.serve_parked, 20) if quick else args.serve_parked,
+        serve_running=min(args.serve_running, 5) if quick else args.serve_running,
+        serve_idle_s=0.0 if quick else serve_load.IDLE_SECONDS,
         floor_s=0.0 if quick else args.floor_seconds,
         peer_names=tuple(n for n in args.peer_list.split(",") if n) if want_peers else (),
         peers_large=args.peers_large,
@@ -187,6 +199,23 @@ def _measure_parked(s: Settings, console: Console) -> list[parked.ParkedFigure]:
     return figures
 
 
+def _measure_serve(s: Settings, console: Console) -> list[serve_load.ServeLoadFigure]:
+    """One ``asl serve`` on a store file: RSS and throughput, then tracemalloc parked only."""
+    if s.serve_parked <= 0:
+        return []
+    runs = [("rss", s.serve_running, s.serve_idle_s)]
+    if s.parked_tracemalloc:
+        runs.append(("tracemalloc", 0, 0.0))  # memory only: tracing slows everything
+    figures = []
+    for mode, running, idle_s in runs:
+        _progress(console, f"asl serve: {s.serve_parked:,} parked + {running:,} running ({mode})")
+        try:
+            figures.append(serve_load.measure_serve_load(s.serve_parked, running, mode, idle_s))
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            console.print(f"[yellow]warning: asl serve ({mode}): {exc}[/]", highlight=False)
+    return figures
+
+
 def _measure_peers(
     s: Settings, console: Console, loads: list[workloads.Workload], tmp: Path
 ) -> dict[tuple[str, str], peers.PeerFigure]:
@@ -231,6 +260,8 @@ def _render(console: Console, s: Settings, figures: dict[str, Any]) -> None:
     report.render_startup(console, figures["startup"])
     if figures["parked"]:
         report.render_parked(console, figures["parked"])
+    if figures["serve"]:
+        report.render_serve_load(console, figures["serve"])
     if figures["floor"]:
         report.render_floor(console, figures["floor"])
 
@@ -255,6 +286,7 @@ def bench(s: Settings, console: Console) -> dict[str, Any]:
         figures = _measure_ours(s, console, loads, Path(folder))
         figures["jsonata"] = _measure_jsonata(s, console, loads, figures["library"])
         figures["parked"] = _measure_parked(s, console)
+        figures["serve"] = _measure_serve(s, console)
         _progress(console, "plain-CPython floor (limit.py)")
         figures["floor"] = peers.run_limit(s.shared, s.floor_s) if s.floor_s > 0 else []
         figures["peers"] = _measure_peers(s, console, loads, Path(folder))

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["HistoryEvent", "details_key", "dumps", "iso_timestamp"]
+__all__ = ["HistoryEvent", "details_key", "dumps", "export_details", "iso_timestamp"]
 
 #: Detail fields that hold JSON documents, serialised as strings in AWS's shape, with the
 #: name of the ``...Details`` sibling AWS writes next to them.
@@ -86,6 +86,11 @@ class HistoryEvent:
         if self.details is not None:
             out[details_key(self.type)] = _export_details(self.details)
         return out
+
+
+def export_details(details: Mapping[str, Any]) -> dict[str, Any]:
+    """An event's details as AWS exports them (JSON documents as strings)."""
+    return _export_details(details)
 
 
 def _export_details(details: Mapping[str, Any]) -> dict[str, Any]:

@@ -143,6 +143,10 @@ async def run_branch(exe: Execution, branch: Branch, data: Any, frame: Frame) ->
     while name is not None:
         state = states[name]
         exe.transitions += 1
+        if not exe.transitions & 255:
+            # A long run of states that never wait must not hold the event loop: other
+            # executions, lease renewals and the trace get their turn.
+            await anyio.lowlevel.checkpoint()
         entered_id = exe.emit(frame, _ENTERED[state.type], {"name": name, "input": data})
         run = StateRun(exe, frame, state, data, entered_id)
         try:

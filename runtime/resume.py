@@ -11,11 +11,14 @@ options the execution was started with, unless the caller passes its own.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterable
 from typing import Any
 
 from asl.errors import ASLError
-from runtime.api import ExecutionResult, run
+from asl.model import StateMachine
+from runtime.api import ExecutionResult, load_machine, run
 from runtime.clock import Clock, RealClock, VirtualClock
 from runtime.execution import Observer
 from runtime.replay import Replay
@@ -38,6 +41,12 @@ def parse_execution_arn(arn: str) -> dict[str, str]:
         "machine": parts[6],
         "name": ":".join(parts[7:]),
     }
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(definition_json: str) -> StateMachine:
+    """Validate and compile each stored definition once (asl serve resumes many)."""
+    return load_machine(json.loads(definition_json))
 
 
 async def resume(
@@ -80,7 +89,7 @@ async def resume(
         clock = VirtualClock(start=last) if options.get("clock") == "virtual" else RealClock()
     recorder = StoreRecorder(store, options=options, resuming=True, lease=lease)
     return await run(
-        record.definition,
+        _compiled(record.definition_json),
         record.input,
         clock=clock,
         services=services,

@@ -7,11 +7,14 @@ never against a threshold.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 from rich.console import Console
 
@@ -19,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT))
 
-from bench import ours, parked, peers, report, workloads  # noqa: E402
+from bench import ours, parked, peers, report, serve_load, workloads  # noqa: E402
 from bench.run import main as bench_main  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
@@ -72,6 +75,29 @@ def test_parked_executions_wait_then_finish_after_one_virtual_day() -> None:
     assert fig.hwm_rss_bytes > 0
 
 
+def test_serve_load_parks_then_runs_and_leaves_the_parked_running(tmp_path: Path) -> None:
+    fig = anyio.run(functools.partial(serve_load.load, 20, 5, idle_s=0.0, folder=tmp_path))
+    assert fig.statuses == {"RUNNING": 20, "SUCCEEDED": 5}
+    assert fig.ended == 5
+    assert fig.transitions == 5 * serve_load.WORK_TRANSITIONS == 250
+    assert 1 <= fig.peak_in_flight <= 5
+    assert fig.started_per_s > 0 and fig.transitions_per_s > 0 and fig.events_per_s > 0
+    assert fig.rss_bytes > 0 and fig.hwm_end_bytes >= fig.hwm_parked_bytes
+    assert list(tmp_path.iterdir()) == []  # the temporary store is gone
+
+
+def test_serve_load_figure_renders() -> None:
+    fig = serve_load.ServeLoadFigure(**{**_SERVE_FIGURE, "transitions_per_s": 12345.0})
+    console = Console(file=io.StringIO(), width=250)
+    report.render_serve_load(console, [fig])
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "12,345" in text and "RUNNING 20, SUCCEEDED 5" in text
+
+
+_SERVE_FIGURE: dict[str, Any] = dict.fromkeys(serve_load.ServeLoadFigure.__slots__, 1)
+_SERVE_FIGURE.update(mode="rss", statuses={"RUNNING": 20, "SUCCEEDED": 5}, poll_s=0.05)
+
+
 def test_peer_driver_crash_becomes_an_error_figure(tmp_path: Path) -> None:
     # Our venv has no localstack: the driver fails to import, and the harness reports it.
     (tiny,) = workloads.generated(SHARED, {"pass_chain": 3})
@@ -93,9 +119,11 @@ def test_quick_run_prints_tables_and_writes_json(
 ) -> None:
     out = tmp_path / "latest.json"
     argv = ["--shared", str(SHARED), "--quick", "--no-peers", "--workloads", "pass_chain"]
-    assert bench_main([*argv, "--parked", "20", "--out", str(out)]) == 0
+    sizes = ["--parked", "20", "--serve-parked", "20", "--serve-running", "5"]
+    assert bench_main([*argv, *sizes, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "State transitions per second" in printed and "pass_chain" in printed
+    assert "asl serve: parked and running executions" in printed
     doc = json.loads(out.read_text())
     (lib,) = doc["library"]
     assert lib["workload"] == "pass_chain" and lib["transitions"] == 200
@@ -103,6 +131,8 @@ def test_quick_run_prints_tables_and_writes_json(
     assert doc["cli_exec"]["pass_chain"]["median_s"] > 0
     assert [s["command"] for s in doc["startup"]][1] == "asl --help"
     assert doc["parked"][0]["statuses"] == {"SUCCEEDED": 20}
+    (serve,) = doc["serve"]
+    assert serve["statuses"] == {"RUNNING": 20, "SUCCEEDED": 5} and serve["transitions"] == 250
     assert doc["peers"] == []
 
 

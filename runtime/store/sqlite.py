@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from runtime.events import HistoryEvent, details_key, dumps, iso_timestamp
+from runtime.events import HistoryEvent, details_key, dumps, export_details, iso_timestamp
 from runtime.replay import RecordedEvent
 from runtime.store.errors import (
     AmbiguousExecution,
@@ -172,7 +172,7 @@ class Store:
 
     def record(self, execution_arn: str, event: HistoryEvent) -> None:
         """Commit one history event; a closing event also sets the execution's outcome."""
-        exported = event.to_aws().get(details_key(event.type))
+        exported = None if event.details is None else export_details(event.details)
         row = (
             execution_arn,
             event.id,
