@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -211,3 +212,50 @@ def test_a_missing_store_is_an_error_and_is_not_created(
     code, _, err = run_cli(capsys, "executions", "--store", str(missing))
     assert code == 1 and f"no store at {missing}" in err
     assert not missing.exists()
+
+
+def test_asl_history_prints_what_the_history_file_of_the_run_holds(tmp_path: Path) -> None:
+    """Issue 6: `asl history` on a finished execution equals the run's --history file."""
+    import subprocess
+    import sys
+
+    samples = Path(__file__).resolve().parents[1] / "samples" / "order_pipeline"
+    env = dict(os.environ, ASL_STORE=str(tmp_path / "store.db"))
+    history_file = tmp_path / "run.json"
+    asl = [sys.executable, "-m", "runtime.cli"]
+    ran = subprocess.run(
+        [
+            *asl,
+            "exec",
+            str(samples / "machine.asl.json"),
+            "--input",
+            str(samples / "input.json"),
+            "--mock-config",
+            str(samples / "MockConfigFile.json"),
+            "--test-case",
+            "HappyPath",
+            "--clock",
+            "virtual",
+            "--quiet",
+            "--name",
+            "audited",
+            "--history",
+            str(history_file),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    printed = subprocess.run(
+        [*asl, "history", "audited", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert json.loads(printed.stdout) == json.loads(history_file.read_text())
