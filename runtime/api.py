@@ -112,6 +112,15 @@ def _as_handler(fn: Callable[..., Any]) -> Callable[..., Any]:
     return lambda event, context: fn(event)
 
 
+@functools.lru_cache(maxsize=1)
+def _default_registry() -> AdapterRegistry:
+    """The offline registry of runs given no adapters, services or functions: built once
+    per process (its callback registry and activity queues are shared by those runs)."""
+    from runtime.adapters import build_registry
+
+    return build_registry(Services.create())
+
+
 def _registry(
     adapters: AdapterRegistry | None,
     services: Services | None,
@@ -122,11 +131,14 @@ def _registry(
     if adapters is None:
         from runtime.adapters import build_registry
 
-        if services is None:
-            services = Services.create()
-        if functions:
-            services.functions = _local_functions(functions)
-        registry = build_registry(services)
+        if services is None and not functions:
+            registry = _default_registry().copy()
+        else:
+            if services is None:
+                services = Services.create()
+            if functions:
+                services.functions = _local_functions(functions)
+            registry = build_registry(services)
     else:
         registry = adapters.copy()
         if functions:

@@ -61,6 +61,7 @@ class HistoryEvent:
         type: str,
         timestamp: float,
         details: Mapping[str, Any] | None,
+        inspection: Mapping[str, Any] | None = None,
     ) -> None:
         self.id = id
         self.previous_event_id = previous_event_id
@@ -70,7 +71,7 @@ class HistoryEvent:
         #: On StateExited events of an inspected execution: the state's data-flow stages
         #: (``input``, ``afterInputPath``, ``afterParameters``, ``result``, ...); not part of
         #: AWS's history, never exported by :meth:`to_aws`.
-        self.inspection: Mapping[str, Any] | None = None
+        self.inspection = inspection
 
     def __repr__(self) -> str:
         return f"HistoryEvent({self.id}, {self.type!r})"

@@ -76,6 +76,7 @@ class Frame:
     """
 
     __slots__ = (
+        "_own_view",
         "label",
         "map_item",
         "muted",
@@ -108,9 +109,10 @@ class Frame:
         #: Bytes of each variable of this scope, and their sum (the variable quotas).
         self.sizes: dict[str, int] = {}
         self.stored = 0
-        self.view: MutableMapping[str, Any] = (
-            self.variables if parent is None else ChainMap(self.variables, parent.view)
-        )
+        # An inner scope reads its parent's variables through the parent's own view until it
+        # assigns one itself (then a ChainMap keeps its assignments to itself).
+        self.view: MutableMapping[str, Any] = self.variables if parent is None else parent.view
+        self._own_view = False
 
     def child(self, prev: int, label: str, map_item: Mapping[str, Any] | None = None) -> Frame:
         """A nested scope (branch or iteration) whose events follow event ``prev``."""
@@ -140,6 +142,9 @@ class Frame:
         self.variables.update(values)
         self.sizes.update(sizes)
         self.stored = stored
+        if self.parent is not None and self.view is not self.variables and not self._own_view:
+            self.view = ChainMap(self.variables, self.parent.view)
+            self._own_view = True
 
     def _outer_stored(self) -> int:
         total, frame = 0, self.parent
@@ -195,6 +200,7 @@ class Execution:
         self.arn = f"{prefix}:execution:{sm}:{self.name}"
         self.role_arn = options.role_arn or f"arn:aws:iam::{options.account}:role/StepFunctionsRole"
         self.history: list[HistoryEvent] = []
+        self._now = clock.now
         #: Aborted events noted while cancellation unwinds (see :meth:`defer_abort`).
         self.aborts: list[tuple[Frame, str, Mapping[str, Any] | None]] = []
         #: The recorded history being replayed when this execution is resumed.
@@ -264,8 +270,7 @@ class Execution:
                 f"({MAX_HISTORY_EVENTS}).",
             )
         self._next_id = event_id + 1
-        event = HistoryEvent(event_id, frame.prev, type, self.clock.now(), details)
-        event.inspection = inspection
+        event = HistoryEvent(event_id, frame.prev, type, self._now(), details, inspection)
         self.history.append(event)
         frame.prev, frame.prev_time = event_id, event.timestamp
         for observer in self.observers:

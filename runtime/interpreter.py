@@ -150,7 +150,7 @@ async def run_branch(exe: Execution, branch: Branch, data: Any, frame: Frame) ->
         entered_id = exe.emit(frame, _ENTERED[state.type], {"name": name, "input": data})
         run = StateRun(exe, frame, state, data, entered_id)
         try:
-            name, data = await HANDLERS[state.type](run)
+            name, data = await (_PLAIN.get(state.type) or _handler(state.type))(run)
         except StatesError as exc:
             err = state_error(exc, state.name, run.entered_id)
             if err is exc:
@@ -411,3 +411,11 @@ class _LazyHandlers(dict[str, Handler]):
 
 
 HANDLERS: dict[str, Handler] = _LazyHandlers()
+_PLAIN: dict[str, Handler] = {}
+
+
+def _handler(kind: str) -> Handler:
+    """The handler of a state type (a plain-dict lookup once the table is loaded)."""
+    if not _PLAIN:
+        _PLAIN.update(_handlers())
+    return _PLAIN[kind]
