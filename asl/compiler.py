@@ -213,6 +213,10 @@ class _Compiler:
             value = self.seconds(raw, field_name, ql)
             if value is not None:
                 extra[attr] = value
+        for unsupported in ("ItemReader", "ItemBatcher", "ResultWriter"):
+            if unsupported in raw:
+                # Valid ASL that this runtime cannot run yet: refuse rather than ignore it.
+                raise _unsupported(f"{self.where}/{unsupported}", unsupported)
         extra["item_reader"] = raw.get("ItemReader")
         extra["item_batcher"] = raw.get("ItemBatcher")
         extra["result_writer"] = raw.get("ResultWriter")
@@ -358,6 +362,22 @@ def _may_block(state: m.State) -> bool:
     if isinstance(state, m.MapState):
         return bool(state.retry) or state.processor.may_block
     return False
+
+
+def _unsupported(where: str, field: str) -> DefinitionError:
+    from asl.validate.diagnostics import Diagnostic
+
+    return DefinitionError(
+        [
+            Diagnostic(
+                severity="ERROR",
+                code="UNSUPPORTED_FEATURE",
+                message=f"Distributed Map {field} is valid ASL but not supported by this "
+                "runtime yet; the state machine cannot run here.",
+                location=where,
+            )
+        ]
+    )
 
 
 def _located(where: str, exc: ExpressionSyntaxError) -> DefinitionError:
