@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ParkedFigure", "measure_parked", "park"]
+__all__ = ["ParkedFigure", "measure_parked", "memory", "park", "proc_status"]
 
 ROOT = Path(__file__).resolve().parent.parent
 _EPOCH = 1_767_225_600.0
@@ -63,7 +63,7 @@ class ParkedFigure:
     statuses: dict[str, int]
 
 
-def _proc_status(field: str) -> int:
+def proc_status(field: str) -> int:
     """A ``/proc/self/status`` size field in bytes (Linux), 0 elsewhere."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -74,11 +74,12 @@ def _proc_status(field: str) -> int:
     return 0
 
 
-def _memory(mode: str) -> int:
+def memory(mode: str) -> int:
+    """Bytes in use: traced by tracemalloc, or the process RSS."""
     gc.collect()
     if mode == "tracemalloc":
-        return tracemalloc.get_traced_memory()[0]
-    return _proc_status("VmRSS")
+        return tracemalloc.get_tracedmemory()[0]
+    return proc_status("VmRSS")
 
 
 async def _all_parked(count: int, entered: list[int], tasks: list[asyncio.Task[Any]]) -> None:
@@ -106,7 +107,7 @@ async def park(count: int, mode: str = "rss") -> ParkedFigure:
 
     if mode == "tracemalloc":
         tracemalloc.start()
-    before = _memory(mode)
+    before = memory(mode)
     clock.join()  # the sampler: awake, so the clock cannot jump while we look
     start = time.perf_counter()
     tasks = [
@@ -115,8 +116,8 @@ async def park(count: int, mode: str = "rss") -> ParkedFigure:
     ]
     await _all_parked(count, entered, tasks)
     start_s = time.perf_counter() - start
-    parked = _memory(mode) - before
-    peak = tracemalloc.get_traced_memory()[1] if mode == "tracemalloc" else 0
+    parked = memory(mode) - before
+    peak = tracemalloc.get_tracedmemory()[1] if mode == "tracemalloc" else 0
     clock.leave()
     start = time.perf_counter()
     results = await asyncio.gather(*tasks)
@@ -126,7 +127,7 @@ async def park(count: int, mode: str = "rss") -> ParkedFigure:
         parked_bytes=parked,
         bytes_per_execution=parked / count if count else 0.0,
         peak_bytes=peak,
-        hwm_rss_bytes=_proc_status("VmHWM"),
+        hwm_rss_bytes=proc_status("VmHWM"),
         start_s=start_s,
         finish_s=time.perf_counter() - start,
         virtual_elapsed_s=clock.now() - _EPOCH,

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import functools
-import gc
 import io
 import json
 import pstats
@@ -40,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+
+from bench.parked import memory, proc_status
 
 __all__ = ["PARK", "WORK", "WORK_TRANSITIONS", "ServeLoadFigure", "load", "measure_serve_load"]
 
@@ -125,24 +126,6 @@ class ServeLoadFigure:
     ended: int
     #: serve's poll interval.
     poll_s: float
-
-
-def _proc_status(field: str) -> int:
-    """A ``/proc/self/status`` size field in bytes (Linux), 0 elsewhere."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-def _memory(mode: str) -> int:
-    gc.collect()
-    if mode == "tracemalloc":
-        return tracemalloc.get_traced_memory()[0]
-    return _proc_status("VmRSS")
 
 
 class _Counts:
@@ -263,7 +246,7 @@ async def _serve_phases(
     """Serve; park everything, sample, sit idle, run the working ones, stop."""
     from runtime.serve import serve
 
-    before = _memory(mode)
+    before = memory(mode)
     stop = anyio.Event()
 
     async def serving() -> None:
@@ -295,11 +278,11 @@ async def _idle(figures: dict[str, Any], seconds: float) -> None:
 
 
 def _sample_parked(figures: dict[str, Any], mode: str, before: int) -> None:
-    figures["parked_bytes"] = _memory(mode) - before
-    traced = tracemalloc.get_traced_memory() if mode == "tracemalloc" else (0, 0)
+    figures["parked_bytes"] = memory(mode) - before
+    traced = tracemalloc.get_tracedmemory() if mode == "tracemalloc" else (0, 0)
     figures["traced_bytes"], figures["traced_peak_bytes"] = traced
-    figures["rss_bytes"] = _proc_status("VmRSS")
-    figures["hwm_parked_bytes"] = _proc_status("VmHWM")
+    figures["rss_bytes"] = proc_status("VmRSS")
+    figures["hwm_parked_bytes"] = proc_status("VmHWM")
 
 
 def _per(count: float, seconds: float) -> float:
@@ -316,7 +299,7 @@ def _figure(
         mode=mode,
         started_per_s=_per(parked, figures["park_s"]),
         bytes_per_parked=figures["parked_bytes"] / parked if parked else 0.0,
-        hwm_end_bytes=_proc_status("VmHWM"),
+        hwm_end_bytes=proc_status("VmHWM"),
         work_s=work_s,
         transitions_per_s=_per(counts.entered, work_s),
         work_started_per_s=_per(running, work_s),
