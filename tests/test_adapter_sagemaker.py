@@ -251,3 +251,63 @@ def test_every_sync_job_names_real_boto3_calls(pool: ClientPool, action: str) ->
     assert spec.status_field in shape.members
     name_field = spec.status_field.removesuffix("Status") + "Name"
     assert spec.locate({name_field: "x"}, {}) == {name_field: "x"}
+
+
+def test_a_sync_job_submitted_before_a_crash_is_polled_again_not_resubmitted(
+    pool: ClientPool, tmp_path: Any
+) -> None:
+    """Issue 6: a resumed execution polls its .sync job again, it never creates it twice."""
+    import anyio
+
+    from runtime import run
+    from runtime.replay import Replay
+    from runtime.store import Store, StoreRecorder
+
+    class Crash(Exception):
+        """The process "dies" while the job runs."""
+
+    creates: list[str] = []
+    client = pool.client("sagemaker", "us-east-1")
+    client.meta.events.register(
+        "before-call.sagemaker.CreateTrainingJob", lambda **_: creates.append("create")
+    )
+    hold_in_progress(pool)
+    definition = machine("arn:aws:states:::sagemaker:createTrainingJob.sync")
+    definition["States"]["Task"]["Parameters"] = TRAINING
+
+    def crash_after_submit(event: Any, frame: Any) -> None:
+        if event.type == "TaskSubmitted":
+            raise Crash
+
+    with Store.open(tmp_path / "s.db") as store:
+        first = StoreRecorder(store)
+        with pytest.raises((Crash, BaseExceptionGroup)):
+            run_sync(
+                definition,
+                adapters=registry(pool),
+                clock=VirtualClock(start=START),
+                observers=[first, crash_after_submit],
+                name="train",
+            )
+        first._lease.release()
+        set_status("Completed")  # the job finished while nothing ran
+        record = store.get_execution("train")
+
+        async def resumed() -> Any:
+            return await run(
+                definition,
+                adapters=registry(pool),
+                clock=VirtualClock(start=START),
+                name="train",
+                observers=[StoreRecorder(store, resuming=True)],
+                replay=Replay(store.recorded(record.arn)),
+                start_time=record.start_time,
+            )
+
+        result = anyio.run(resumed)
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output["TrainingJobStatus"] == "Completed"
+    assert creates == ["create"]
+    types = [e.type for e in result.history]
+    assert types.count("TaskSubmitted") == 1
+    assert types[-3:] == ["TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -392,3 +393,71 @@ def test_activity_management_api() -> None:
         activities.create("bad name")
     with pytest.raises(InvalidArn):
         activities.describe("arn:aws:states:us-east-1:1:stateMachine:x")
+
+
+def test_a_callback_submitted_before_a_crash_waits_for_the_same_token(tmp_path: Any) -> None:
+    """Issue 6: the resumed task waits on the token the service was given, not a new one."""
+    from runtime import RealClock, run
+    from runtime.adapters import Services, build_registry
+    from runtime.callbacks import CallbackRegistry
+    from runtime.replay import Replay
+    from runtime.store import Store, StoreRecorder
+
+    machine = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"MessageBody": {"token.$": "$$.Task.Token"}},
+                "TimeoutSeconds": 30,
+                "End": True,
+            }
+        },
+    }
+
+    class Crash(Exception):
+        """The process "dies" after the message carrying the token was sent."""
+
+    def crash_after_submit(event: Any, frame: Any) -> None:
+        if event.type == "TaskSubmitted":
+            raise Crash
+
+    with Store.open(tmp_path / "s.db") as store:
+        first = StoreRecorder(store)
+        with pytest.raises((Crash, BaseExceptionGroup)):
+            anyio.run(
+                lambda: run(
+                    machine, name="ask", clock=RealClock(), observers=[first, crash_after_submit]
+                )
+            )
+        first._lease.release()
+        sent = store.recorded(store.get_execution("ask").arn)
+        scheduled = next(e for e in sent if e.type == "TaskScheduled")
+        token = json.loads(scheduled.details["parameters"])["MessageBody"]["token"]
+        callbacks = CallbackRegistry()
+        registry = build_registry(Services.create(callbacks=callbacks))
+        record = store.get_execution("ask")
+
+        async def resumed() -> Any:
+            async with anyio.create_task_group() as group:
+
+                async def answer() -> None:
+                    while token not in callbacks.pending():
+                        await anyio.sleep(0.01)
+                    callbacks.send_task_success(token, '{"answer": 42}')
+
+                group.start_soon(answer)
+                return await run(
+                    machine,
+                    adapters=registry,
+                    clock=RealClock(),
+                    name="ask",
+                    observers=[StoreRecorder(store, resuming=True)],
+                    replay=Replay(store.recorded(record.arn)),
+                    start_time=record.start_time,
+                )
+
+        result = anyio.run(resumed)
+    assert (result.status, result.output) == ("SUCCEEDED", {"answer": 42})
+    assert [e.type for e in result.history].count("TaskSubmitted") == 1

@@ -62,6 +62,18 @@ class WaitForToken:
             call.on_submitted(response)
             return await pending.wait(call.clock)
 
+    async def resume(self, call: TaskCall, submitted: Any) -> Any:
+        """A callback submitted before a restart (runtime.replay): wait for its token again.
+
+        The token derives from the execution, state visit and attempt, so it is the one the
+        service was given; the request is not sent twice.
+        """
+        token = call.task_token
+        if token is None:
+            raise TaskFailure("States.Runtime", "The task has no task token to wait for.")
+        with self.callbacks.expect(token, heartbeat=lambda: call.heartbeat()) as pending:
+            return await pending.wait(call.clock)
+
 
 def register(registry: AdapterRegistry, callbacks: CallbackRegistry) -> None:
     """Answer every ``.waitForTaskToken`` resource by opening its token (no service call).

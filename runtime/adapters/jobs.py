@@ -38,6 +38,7 @@ __all__ = [
     "aws_call",
     "clock_of",
     "jsonable",
+    "resume_job",
     "run_job",
     "sdk_metadata",
     "sdk_result",
@@ -178,6 +179,29 @@ async def run_job(
     """
     response = await aws_call(pool, call, spec.service, spec.submit, request, spec.error)
     call.on_submitted(spec.submitted(response))
+    locator = spec.locate(request, response)
+    try:
+        return await _poll(pool, call, spec, locator, backoff)
+    except anyio.get_cancelled_exc_class():
+        with anyio.CancelScope(shield=True):
+            await _stop(pool, call, spec, locator)
+        raise
+
+
+async def resume_job(
+    pool: ClientPool,
+    call: TaskCall,
+    spec: JobSpec,
+    request: Mapping[str, Any],
+    submitted: Any,
+    backoff: Backoff,
+) -> dict[str, Any]:
+    """Wait for a job submitted before the runtime restarted: poll it, never resubmit.
+
+    ``submitted`` is the recorded TaskSubmitted output; the job is found from the request
+    (and that output) as :func:`run_job` finds it. Cancellation stops the job, as there.
+    """
+    response = submitted if isinstance(submitted, Mapping) else {}
     locator = spec.locate(request, response)
     try:
         return await _poll(pool, call, spec, locator, backoff)

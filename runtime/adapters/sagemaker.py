@@ -26,8 +26,17 @@ from typing import Any
 
 from runtime.adapters.aws import ClientPool, service_error
 from runtime.adapters.base import AdapterRegistry, TaskCall
-from runtime.adapters.jobs import Backoff, JobSpec, aws_call, jsonable, run_job, sdk_result
+from runtime.adapters.jobs import (
+    Backoff,
+    JobSpec,
+    aws_call,
+    jsonable,
+    resume_job,
+    run_job,
+    sdk_result,
+)
 from runtime.errors import TaskFailure
+from runtime.replay import UNKNOWN_OUTCOME
 
 __all__ = ["JOBS", "REQUEST_RESPONSE", "SageMakerAdapter", "register", "sagemaker_error"]
 
@@ -121,6 +130,16 @@ class SageMakerAdapter:
             + ", ".join(sorted(JOBS))
             + ").",
         )
+
+    async def resume(self, call: TaskCall, submitted: Any) -> Any:
+        """A ``.sync`` job submitted before a restart (runtime.replay): poll it again.
+
+        The job is found by the name in the task's parameters; it is never created twice.
+        """
+        spec = JOBS.get(call.resource.action)
+        if spec is None or call.resource.pattern != ".sync":
+            raise TaskFailure(*UNKNOWN_OUTCOME)
+        return await resume_job(self.pool, call, spec, _parameters(call), submitted, self.backoff)
 
 
 def _parameters(call: TaskCall) -> dict[str, Any]:
