@@ -175,3 +175,58 @@ def test_case_mapping_both_ways(pool: ClientPool) -> None:
     out = model.operation_model("DescribeJobs").output_shape
     response = {"jobs": [{"jobId": "1", "parameters": {"lower": "x"}}], "ResponseMetadata": {}}
     assert from_boto(response, out) == {"Jobs": [{"JobId": "1", "Parameters": {"lower": "x"}}]}
+
+
+def test_a_sync_job_submitted_before_a_crash_is_polled_again_not_resubmitted(
+    pool: ClientPool, tmp_path: Any
+) -> None:
+    """Issue 6: a resumed execution polls its Batch job by the recorded JobId."""
+    import anyio
+
+    from runtime import run as run_async
+    from runtime.replay import Replay
+    from runtime.store import Store, StoreRecorder
+
+    class Crash(Exception):
+        """The process "dies" while the job runs."""
+
+    def crash_after_submit(event: Any, frame: Any) -> None:
+        if event.type == "TaskSubmitted":
+            raise Crash
+
+    hold_running(pool)
+    adapters = AdapterRegistry()
+    register(adapters, pool, Backoff(initial=5, maximum=60))
+    definition = machine(SUBMIT + ".sync")
+    with Store.open(tmp_path / "s.db") as store:
+        first = StoreRecorder(store)
+        with pytest.raises((Crash, BaseExceptionGroup)):
+            run_sync(
+                definition,
+                PARAMS,
+                adapters=adapters,
+                clock=VirtualClock(START),
+                observers=[first, crash_after_submit],
+                name="batch",
+            )
+        first._lease.release()
+        set_status("SUCCEEDED")
+        record = store.get_execution("batch")
+
+        async def resumed() -> Any:
+            return await run_async(
+                definition,
+                PARAMS,
+                adapters=adapters,
+                clock=VirtualClock(START),
+                name="batch",
+                observers=[StoreRecorder(store, resuming=True)],
+                replay=Replay(store.recorded(record.arn)),
+                start_time=record.start_time,
+            )
+
+        result = anyio.run(resumed)
+    assert result.status == "SUCCEEDED", result.cause
+    assert len(jobs()) == 1  # submitted once
+    assert result.output["Status"] == "SUCCEEDED"
+    assert [e.type for e in result.history].count("TaskSubmitted") == 1

@@ -25,9 +25,18 @@ from typing import Any
 from runtime.adapters import shapes
 from runtime.adapters.aws import ClientPool, service_error
 from runtime.adapters.base import AdapterRegistry, TaskCall
-from runtime.adapters.jobs import Backoff, JobSpec, aws_call, jsonable, run_job, sdk_metadata
+from runtime.adapters.jobs import (
+    Backoff,
+    JobSpec,
+    aws_call,
+    jsonable,
+    resume_job,
+    run_job,
+    sdk_metadata,
+)
 from runtime.adapters.shapes import to_boto
 from runtime.errors import TaskFailure
+from runtime.replay import UNKNOWN_OUTCOME
 
 __all__ = ["BatchAdapter", "from_boto", "register", "to_boto"]
 
@@ -89,6 +98,16 @@ class BatchAdapter:
         return await run_job(
             self.pool, call, _spec(submitted, describe_shape), _managed(request), self.backoff
         )
+
+    async def resume(self, call: TaskCall, submitted: Any) -> Any:
+        """A ``.sync`` job submitted before a restart (runtime.replay): poll it again by
+        the JobId recorded in TaskSubmitted; it is never submitted twice."""
+        job_id = submitted.get("JobId") if isinstance(submitted, Mapping) else None
+        if call.resource.pattern != ".sync" or not isinstance(job_id, str):
+            raise TaskFailure(*UNKNOWN_OUTCOME)
+        describe_shape = self._shapes()[2]
+        spec = _spec(lambda response: dict(response), describe_shape)
+        return await resume_job(self.pool, call, spec, {}, {"jobId": job_id}, self.backoff)
 
 
 def _spec(submitted: Any, describe_shape: Any) -> JobSpec:
