@@ -167,6 +167,7 @@ async def run(
     inspect: bool = False,
     replay: Replay | None = None,
     start_time: float | None = None,
+    redrive_count: int = 0,
 ) -> ExecutionResult:
     """Run one execution to its end and return its result.
 
@@ -200,6 +201,7 @@ async def run(
             account=account,
             region=region,
             start_time=start_time,
+            redrive_count=redrive_count,
         ),
         tuple(observers),
         inspect=inspect,

@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, tuple[str, bool, str]] = {
     "history": ("runtime.store.cli", True, "print an execution's history"),
     "describe": ("runtime.store.cli", True, "describe an execution"),
     "resume": ("runtime.resume_cli", False, "continue a RUNNING execution after a crash"),
+    "redrive": ("runtime.resume_cli", False, "rerun a failed execution from its failed state"),
     "start": ("runtime.serve", False, "store a new execution for asl serve to run"),
     "stop": ("runtime.stop_cli", False, "abort a RUNNING execution (StopExecution)"),
     "serve": ("runtime.serve", False, "run the store's executions, surviving restarts"),

@@ -66,6 +66,8 @@ class ExecutionOptions:
     seed: int | None = None
     #: When the execution started (epoch seconds); the clock's now unless resuming.
     start_time: float | None = None
+    #: How many times the execution was redriven (``$$.Execution.RedriveCount``).
+    redrive_count: int = 0
 
 
 class Frame:
@@ -230,8 +232,10 @@ class Execution:
             "StartTime": iso_timestamp(self.start_time),
             "Name": self.name,
             "RoleArn": self.role_arn,
-            "RedriveCount": 0,
+            "RedriveCount": options.redrive_count,
         }
+        if options.redrive_count:
+            self._ctx_execution["RedriveTime"] = iso_timestamp(clock.now())
         self._ctx_machine = {"Id": self.state_machine_arn, "Name": sm}
         #: Given to states that never read the context object (see State.uses_context).
         self.base_context = {"Execution": self._ctx_execution, "StateMachine": self._ctx_machine}

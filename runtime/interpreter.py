@@ -175,6 +175,10 @@ async def run_execution(exe: Execution) -> None:
     """Run ``exe`` to its end; the outcome is in ``exe.status`` and friends."""
     root = Frame()
     exe.cancelled = anyio.get_cancelled_exc_class()
+    if exe.options.redrive_count and exe.replay is not None:
+        # RedriveExecution: the history goes on after its closing event.
+        redriven = Frame(prev=exe.replay.last_id)
+        exe.emit(redriven, "ExecutionRedriven", {"redriveCount": exe.options.redrive_count})
     exe.emit(
         root,
         "ExecutionStarted",

@@ -33,7 +33,7 @@ from typing import Any
 
 from asl.errors import ASLError
 
-__all__ = ["UNKNOWN_OUTCOME", "RecordedEvent", "Replay", "ReplayDivergence"]
+__all__ = ["UNKNOWN_OUTCOME", "RecordedEvent", "Replay", "ReplayDivergence", "unsuccessful"]
 
 #: Error of a task attempt that was in flight when the runtime stopped.
 UNKNOWN_OUTCOME = (
@@ -83,12 +83,15 @@ def _json(text: Any) -> Any:
 class Replay:
     """The recorded events of one execution, consumed as the interpreter re-runs it."""
 
-    def __init__(self, events: Iterable[RecordedEvent]) -> None:
+    def __init__(self, events: Iterable[RecordedEvent], hidden: Iterable[int] = ()) -> None:
         self._after: dict[int, list[RecordedEvent]] = defaultdict(list)
+        skip = set(hidden)
         last = 0
         for event in sorted(events, key=lambda e: e.id):
-            self._after[event.previous_event_id].append(event)
             last = max(last, event.id)
+            if event.id not in skip:
+                self._after[event.previous_event_id].append(event)
+        #: The highest recorded id (hidden events included): new events continue after it.
         self.last_id = last
         self._used: set[int] = set()
         #: Events matched so far (re-used, not written again).
@@ -143,6 +146,50 @@ def _sibling_threads(pending: list[RecordedEvent]) -> bool:
     return all(
         e.type.endswith("StateEntered") or e.type.startswith("MapIteration") for e in pending
     )
+
+
+_CLOSING = ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
+
+
+def unsuccessful(events: Iterable[RecordedEvent]) -> set[int]:
+    """Ids of what a redrive runs again: every state visit with no StateExited (the state
+    that failed, and the Parallel/Map states around it), everything that followed from it,
+    and the closing events (AWS RedriveExecution: "restarts ... from the unsuccessful step").
+
+    A visit's events form one ``previousEventId`` chain from its StateEntered to its
+    StateExited (retries and Map/Parallel Started/Succeeded included), so the visits that
+    ended are found by walking back from each StateExited.
+    """
+    events = list(events)
+    by_id = {e.id: e for e in events}
+    children: dict[int, list[int]] = defaultdict(list)
+    for event in events:
+        children[event.previous_event_id].append(event.id)
+    finished: set[int] = set()
+    for event in events:
+        if not event.type.endswith("StateExited"):
+            continue
+        name, prev = event.details.get("name"), event.previous_event_id
+        while prev in by_id:
+            before = by_id[prev]
+            if before.type.endswith("StateEntered") and before.details.get("name") == name:
+                finished.add(before.id)
+                break
+            prev = before.previous_event_id
+    starts = [
+        e.id
+        for e in events
+        if (e.type.endswith("StateEntered") and e.id not in finished)
+        or e.type in _CLOSING
+        or e.type == "ExecutionRedriven"
+    ]
+    hidden: set[int] = set()
+    while starts:
+        current = starts.pop()
+        if current not in hidden:
+            hidden.add(current)
+            starts.extend(children.get(current, ()))
+    return hidden
 
 
 def recorded_events(items: Iterable[Mapping[str, Any]]) -> list[RecordedEvent]:

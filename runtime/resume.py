@@ -21,9 +21,12 @@ from asl.model import StateMachine
 from runtime.api import ExecutionResult, load_machine, run
 from runtime.clock import Clock, RealClock, VirtualClock
 from runtime.execution import Observer
-from runtime.replay import Replay
+from runtime.replay import Replay, unsuccessful
 
-__all__ = ["NotResumable", "parse_execution_arn", "resume"]
+__all__ = ["NotResumable", "parse_execution_arn", "redrive", "resume"]
+
+#: RedriveExecution's window: executions that stopped within this many days.
+REDRIVE_DAYS = 14
 
 
 class NotResumable(ASLError):
@@ -62,6 +65,7 @@ async def resume(
     lease: Any = None,
     callbacks: Any = None,
     activities: Any = None,
+    redriving: bool = False,
 ) -> ExecutionResult:
     """Resume the RUNNING execution ``ref`` (ARN, name or unique prefix) of ``store``.
 
@@ -74,7 +78,11 @@ async def resume(
     from runtime.store import StoreRecorder
 
     record = store.get_execution(ref)
-    if record.status != "RUNNING":
+    redrive_count = 0
+    if redriving:
+        redrive_count = _begin_redrive(store, record)
+        record = store.get_execution(record.arn)
+    elif record.status != "RUNNING":
         raise NotResumable(f"execution {record.name} is {record.status}: only RUNNING ones resume")
     events = store.recorded(record.arn)
     options = store.launch_options(record.arn)
@@ -101,6 +109,37 @@ async def resume(
         account=where["account"],
         region=where["region"],
         inspect=inspect,
-        replay=Replay(events),
+        replay=Replay(events, unsuccessful(events) if redriving else ()),
         start_time=record.start_time,
+        redrive_count=redrive_count or record.redrive_count,
     )
+
+
+def _begin_redrive(store: Any, record: Any) -> int:
+    """RedriveExecution's checks (status, 14 days), then the store marks it RUNNING."""
+    from runtime.clock import RealClock
+
+    if record.status not in ("FAILED", "ABORTED", "TIMED_OUT"):
+        raise NotResumable(
+            f"execution {record.name} is {record.status}: only FAILED, ABORTED or TIMED_OUT "
+            "executions can be redriven"
+        )
+    stopped = record.stop_time if record.stop_time is not None else record.start_time
+    if RealClock().now() - stopped > REDRIVE_DAYS * 86400:
+        raise NotResumable(
+            f"execution {record.name} stopped more than {REDRIVE_DAYS} days ago: it can no "
+            "longer be redriven"
+        )
+    return int(store.begin_redrive(record.arn))
+
+
+async def redrive(store: Any, ref: str, **options: Any) -> ExecutionResult:
+    """RedriveExecution: run a FAILED, ABORTED or TIMED_OUT execution again from its
+    unsuccessful states, reusing the results of the states that succeeded.
+
+    Its history goes on: ``ExecutionRedriven`` then the re-run states; the redrive count is
+    in ``$$.Execution.RedriveCount``. Options are those of :func:`resume`. An Inline Map or
+    Parallel state that failed runs all its branches or iterations again (AWS re-runs only
+    the unsuccessful ones).
+    """
+    return await resume(store, ref, redriving=True, **options)

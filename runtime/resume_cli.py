@@ -15,7 +15,9 @@ __all__ = ["main"]
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="asl resume", description="Continue a RUNNING execution from its history."
+        prog="asl resume|redrive",
+        description="Continue a RUNNING execution from its history (resume), or run a FAILED, "
+        "ABORTED or TIMED_OUT one again from its unsuccessful states (redrive).",
     )
     parser.add_argument("execution", help="an ARN, a name or a unique prefix")
     parser.add_argument("--store", metavar="PATH", help="the execution store")
@@ -29,7 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str]) -> int:
+def redrive_main(argv: list[str]) -> int:
+    """``asl redrive EXECUTION``: RedriveExecution (see :func:`runtime.resume.redrive`)."""
+    return main(argv, redriving=True)
+
+
+def main(argv: list[str], redriving: bool = False) -> int:
     """Resume the execution named in ``argv``; return the exit code."""
     import anyio
 
@@ -69,6 +76,7 @@ def main(argv: list[str]) -> int:
                     services=services,
                     mocks=mocks,
                     observers=observers,
+                    redriving=redriving,
                 )
             )
         finally:

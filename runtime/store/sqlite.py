@@ -246,6 +246,24 @@ class Store:
         )
         return str(rows[0][0]) if rows else None
 
+    def begin_redrive(self, execution_arn: str) -> int:
+        """Mark a FAILED, ABORTED or TIMED_OUT execution RUNNING again for a redrive;
+        return its new redrive count."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, "
+                "cause = NULL, stop_time = NULL, redrive_count = redrive_count + 1 "
+                "WHERE arn = ? AND status IN ('FAILED', 'ABORTED', 'TIMED_OUT')",
+                (execution_arn,),
+            )
+            row = conn.execute(
+                "SELECT status, redrive_count FROM executions WHERE arn = ?", (execution_arn,)
+            ).fetchone()
+            conn.execute("DELETE FROM stop_requests WHERE execution_arn = ?", (execution_arn,))
+        if row is None or row[0] != "RUNNING":
+            raise StoreError(f"the execution {execution_arn} cannot be redriven")
+        return int(row[1])
+
     def request_stop(
         self, execution_arn: str, error: str | None, cause: str | None, now: float
     ) -> None:
