@@ -149,6 +149,8 @@ def _sibling_threads(pending: list[RecordedEvent]) -> bool:
 
 
 _CLOSING = ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
+#: Events a redrive never replays: earlier redrives, and iterations' failures (re-run).
+_REDRIVE_HIDDEN = ("ExecutionRedriven", "MapIterationFailed", "MapIterationAborted")
 
 
 def unsuccessful(events: Iterable[RecordedEvent]) -> set[int]:
@@ -176,13 +178,15 @@ def unsuccessful(events: Iterable[RecordedEvent]) -> set[int]:
                 finished.add(before.id)
                 break
             prev = before.previous_event_id
-    starts = [
-        e.id
-        for e in events
-        if (e.type.endswith("StateEntered") and e.id not in finished)
-        or e.type in _CLOSING
-        or e.type == "ExecutionRedriven"
-    ]
+    starts: list[int] = []
+    for event in events:
+        if event.type in _CLOSING or event.type in _REDRIVE_HIDDEN:
+            starts.append(event.id)
+        elif event.type.endswith("StateEntered") and event.id not in finished:
+            outcome = _fan_out_outcome(event, children, by_id)
+            # A Parallel/Map run once: keep its branches (the ones that succeeded replay,
+            # the failed ones re-run), hide only its failure. Retried ones re-run whole.
+            starts.extend(outcome if outcome is not None else [event.id])
     hidden: set[int] = set()
     while starts:
         current = starts.pop()
@@ -190,6 +194,23 @@ def unsuccessful(events: Iterable[RecordedEvent]) -> set[int]:
             hidden.add(current)
             starts.extend(children.get(current, ()))
     return hidden
+
+
+def _fan_out_outcome(
+    entered: RecordedEvent, children: Mapping[int, list[int]], by_id: Mapping[int, RecordedEvent]
+) -> list[int] | None:
+    """For an unfinished Parallel/Map visit started once, the ids of its own outcome
+    events (``...StateFailed`` and what followed); None to re-run the visit whole."""
+    if entered.type not in ("ParallelStateEntered", "MapStateEntered"):
+        return None
+    started = [by_id[i] for i in children.get(entered.id, ()) if by_id[i].type.endswith("Started")]
+    if len(started) != 1:
+        return None
+    after = [by_id[i] for i in children.get(started[0].id, ())]
+    if any(e.type == started[0].type for e in after):  # retried: several attempts
+        return None
+    own = ("StateFailed", "StateSucceeded", "StateAborted", "StateExited", "MapRunFailed")
+    return [e.id for e in after if e.type.endswith(own) or e.type in _CLOSING]
 
 
 def recorded_events(items: Iterable[Mapping[str, Any]]) -> list[RecordedEvent]:

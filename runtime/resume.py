@@ -139,7 +139,7 @@ async def redrive(store: Any, ref: str, **options: Any) -> ExecutionResult:
 
     Its history goes on: ``ExecutionRedriven`` then the re-run states; the redrive count is
     in ``$$.Execution.RedriveCount``. Options are those of :func:`resume`. An Inline Map or
-    Parallel state that failed runs all its branches or iterations again (AWS re-runs only
-    the unsuccessful ones).
+    Parallel state that failed re-runs only its unsuccessful branches or iterations, as AWS
+    does, unless it had been retried (then it re-runs whole).
     """
     return await resume(store, ref, redriving=True, **options)

@@ -134,3 +134,115 @@ def test_asl_redrive_command(tmp_path: Path) -> None:
     doc = json.loads(again.stdout)
     assert (doc["status"], doc["error"]) == ("FAILED", "Always")
     assert doc["events"][-3:] == ["ExecutionRedriven", "FailStateEntered", "ExecutionFailed"]
+
+
+def test_a_failed_parallel_reruns_only_its_failed_branch(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def flaky(event: Any, context: Any) -> Any:
+        calls.append("flaky")
+        if calls.count("flaky") == 1:
+            raise TaskFailure("Work.Broken", "first time")
+        return "fixed"
+
+    def steady(event: Any, context: Any) -> Any:
+        calls.append("steady")
+        return "steady"
+
+    def branch(state: str, function: str) -> dict[str, Any]:
+        resource = f"arn:aws:lambda:us-east-1:123456789012:function:{function}"
+        return {
+            "StartAt": state,
+            "States": {state: {"Type": "Task", "Resource": resource, "End": True}},
+        }
+
+    machine = {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "End": True,
+                "Branches": [branch("Steady", "steady"), branch("Flaky", "flaky")],
+            },
+        },
+    }
+    functions = LocalFunctions()
+    functions.add("flaky", flaky)
+    functions.add("steady", steady)
+
+    with Store.open(tmp_path / "s.db") as store:
+        first = anyio.run(
+            lambda: run(
+                machine,
+                services=Services.create(functions=functions),
+                clock=VirtualClock(),
+                name="par",
+                observers=[StoreRecorder(store)],
+            )
+        )
+        assert first.status == "FAILED"
+        steady_calls = calls.count("steady")
+        result = anyio.run(
+            lambda: redrive(
+                store, "par", services=Services.create(functions=functions), clock=VirtualClock()
+            )
+        )
+        types = [e["type"] for e in store.history(result.arn)]
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output == ["steady", "fixed"]
+    assert calls.count("steady") == steady_calls  # the branch that succeeded is not re-run
+    assert types.count("ParallelStateEntered") == 1
+    assert types[-3:] == ["ParallelStateSucceeded", "ParallelStateExited", "ExecutionSucceeded"]
+
+
+def test_a_failed_map_reruns_only_its_unsuccessful_iterations(tmp_path: Path) -> None:
+    seen: list[int] = []
+
+    def item(event: Any, context: Any) -> Any:
+        seen.append(event)
+        if event == 2 and seen.count(2) == 1:
+            raise TaskFailure("Item.Broken", "first time")
+        return event * 10
+
+    machine = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "MaxConcurrency": 1,
+                "ItemProcessor": {
+                    "StartAt": "Do",
+                    "States": {
+                        "Do": {
+                            "Type": "Task",
+                            "End": True,
+                            "Resource": "arn:aws:lambda:us-east-1:1:function:item",
+                        }
+                    },
+                },
+                "End": True,
+            }
+        },
+    }
+    functions = LocalFunctions()
+    functions.add("item", item)
+    with Store.open(tmp_path / "s.db") as store:
+        first = anyio.run(
+            lambda: run(
+                machine,
+                [1, 2, 3],
+                services=Services.create(functions=functions),
+                clock=VirtualClock(),
+                name="map",
+                observers=[StoreRecorder(store)],
+            )
+        )
+        assert first.status == "FAILED"
+        result = anyio.run(
+            lambda: redrive(
+                store, "map", services=Services.create(functions=functions), clock=VirtualClock()
+            )
+        )
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output == [10, 20, 30]
+    assert seen == [1, 2, 2, 3]  # item 1 is not run again
