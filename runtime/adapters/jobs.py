@@ -179,13 +179,7 @@ async def run_job(
     """
     response = await aws_call(pool, call, spec.service, spec.submit, request, spec.error)
     call.on_submitted(spec.submitted(response))
-    locator = spec.locate(request, response)
-    try:
-        return await _poll(pool, call, spec, locator, backoff)
-    except anyio.get_cancelled_exc_class():
-        with anyio.CancelScope(shield=True):
-            await _stop(pool, call, spec, locator)
-        raise
+    return await _await_job(pool, call, spec, spec.locate(request, response), backoff)
 
 
 async def resume_job(
@@ -202,7 +196,17 @@ async def resume_job(
     (and that output) as :func:`run_job` finds it. Cancellation stops the job, as there.
     """
     response = submitted if isinstance(submitted, Mapping) else {}
-    locator = spec.locate(request, response)
+    return await _await_job(pool, call, spec, spec.locate(request, response), backoff)
+
+
+async def _await_job(
+    pool: ClientPool,
+    call: TaskCall,
+    spec: JobSpec,
+    locator: dict[str, Any],
+    backoff: Backoff,
+) -> dict[str, Any]:
+    """Poll the job to its end; on cancellation stop it (best effort) and re-raise."""
     try:
         return await _poll(pool, call, spec, locator, backoff)
     except anyio.get_cancelled_exc_class():
