@@ -212,15 +212,10 @@ class Execution:
         self.start_time = options.start_time if options.start_time is not None else clock.now()
         self.stop_time: float | None = None
         self.status = "RUNNING"
-        #: Set when the execution's time limit passed (no StateAborted events then).
-        self.timed_out = False
         #: StopExecution's (error, cause) once :meth:`abort` was called.
         self.abort_request: tuple[str | None, str | None] | None = None
         #: The cancel scope of the running execution (set by the interpreter).
         self.stop_scope: Any = None
-        #: Set when the runner stops without ending the execution (``asl serve`` shutting
-        #: down): it stays RUNNING for a later resume, so nothing is marked aborted.
-        self.detaching = False
         #: The event loop's cancellation exception class (set when the run starts).
         self.cancelled: type[BaseException] = BaseException
         self.output: Any = None
@@ -342,12 +337,6 @@ class Execution:
         if self._rng is None:
             self._rng = random.Random(self.options.seed)
         return self._rng
-
-    def new_uuid(self) -> str:
-        """A version-4 UUID, repeatable when the execution has a seed."""
-        if self.options.seed is None:
-            return str(uuid.uuid4())
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def task_token(self, entered_id: int, attempt: int) -> str:
         """The task token of one attempt of a task (``$$.Task.Token``).

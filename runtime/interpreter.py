@@ -150,7 +150,7 @@ async def run_branch(exe: Execution, branch: Branch, data: Any, frame: Frame) ->
         entered_id = exe.emit(frame, _ENTERED[state.type], {"name": name, "input": data})
         run = StateRun(exe, frame, state, data, entered_id)
         try:
-            name, data = await (_PLAIN.get(state.type) or _handler(state.type))(run)
+            name, data = await (HANDLERS.get(state.type) or _handler(state.type))(run)
         except StatesError as exc:
             err = state_error(exc, state.name, run.entered_id)
             if err is exc:
@@ -196,7 +196,7 @@ async def run_execution(exe: Execution) -> None:
 
             def on_timeout() -> None:
                 nonlocal timed_out
-                timed_out = exe.timed_out = True
+                timed_out = True
                 scope.cancel()
 
             timer = exe.clock.call_at(deadline, on_timeout)
@@ -408,18 +408,12 @@ def _handlers() -> dict[str, Handler]:
     }
 
 
-class _LazyHandlers(dict[str, Handler]):
-    def __missing__(self, key: str) -> Handler:
-        self.update(_handlers())
-        return dict.__getitem__(self, key)
-
-
-HANDLERS: dict[str, Handler] = _LazyHandlers()
-_PLAIN: dict[str, Handler] = {}
+#: Handlers by state Type, filled on first use (the Task/Parallel/Map modules import this one).
+HANDLERS: dict[str, Handler] = {}
 
 
 def _handler(kind: str) -> Handler:
-    """The handler of a state type (a plain-dict lookup once the table is loaded)."""
-    if not _PLAIN:
-        _PLAIN.update(_handlers())
-    return _PLAIN[kind]
+    """The handler of a state type, loading the table the first time."""
+    if not HANDLERS:
+        HANDLERS.update(_handlers())
+    return HANDLERS[kind]

@@ -50,13 +50,12 @@ async def serve(
     ended = 0
     stop = stop or anyio.Event()
 
-    async def run_one(arn: str, lease: Lease, holder: _Holder) -> None:
+    async def run_one(arn: str, lease: Lease) -> None:
         nonlocal ended
         try:
             await resume(
                 store,
                 arn,
-                observers=(holder,),
                 lease=lease,
                 callbacks=callbacks,
                 activities=activities,
@@ -82,14 +81,13 @@ async def serve(
                     lease.hold(arn)
                 except LeaseLost:
                     continue
-                running[arn] = holder = _Holder()
-                group.start_soon(run_one, arn, lease, holder)
+                running[arn] = lease
+                group.start_soon(run_one, arn, lease)
             if once and not running and not candidates:
                 break
             await _pause(clock, stop, poll_seconds)
-        for holder in running.values():
-            if holder.execution is not None:
-                holder.execution.detaching = True  # stays RUNNING: nothing is aborted
+        # Cancelled executions stay RUNNING (aborted events are written only when a
+        # sibling's failure cancels a state), for the next serve to resume.
         group.cancel_scope.cancel()
     return ended
 
@@ -108,19 +106,6 @@ async def _pause(clock: RealClock, stop: anyio.Event, seconds: float) -> None:
 
         group.start_soon(sleep)
         group.start_soon(stopped)
-
-
-class _Holder:
-    """An observer that only remembers the execution it is attached to."""
-
-    def __init__(self) -> None:
-        self.execution: Any = None
-
-    def attach(self, execution: Any) -> None:
-        self.execution = execution
-
-    def __call__(self, event: Any, frame: Any) -> None:
-        return None
 
 
 # -- command line -------------------------------------------------------------------------
