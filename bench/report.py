@@ -167,7 +167,7 @@ def render_serve_load(console: Console, figures: Sequence[ServeLoadFigure]) -> N
         )
     console.print(table)
     console.print(
-        "  runtime.serve in a fresh process on a store file: executions stored RUNNING "
+        "  runtime.durable.serve in a fresh process on a store file: executions stored RUNNING "
         "unrun (as `asl start`), then served with max_running = all and a "
         f"{figures[0].poll_s:g} s poll. park s: until every one recorded WaitStateEntered "
         "(1-hour real-clock Wait); idle CPU: CPU/wall while all are parked; then the "

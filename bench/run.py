@@ -139,7 +139,7 @@ def _measure_ours(
 def _measure_jsonata(
     s: Settings, console: Console, loads: list[workloads.Workload], library: list[Any]
 ) -> list[dict[str, Any]]:
-    """Each workload with a JSONata twin, in both languages (issue 5: JSONata within 3x)."""
+    """Each workload with a JSONata twin, in both languages (the goal: JSONata within 3x)."""
     by_name = {figure.workload: figure for figure in library}
     out = []
     for load in loads:

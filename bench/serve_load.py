@@ -2,13 +2,13 @@
 
 Run in a fresh process (``python -m bench.serve_load --parked 10000 --running 1000``) with a
 temporary store file; :func:`measure_serve_load` does that and reads the one JSON line it
-prints. The figure answers issue 6, item 6: one ``asl serve`` process holds 10,000
-executions parked in Waits and 1,000 running at once.
+prints. The figure says whether one ``asl serve`` process holds 10,000 executions parked in
+Waits and 1,000 running at once.
 
 1. ``parked`` executions of :data:`PARK` (a one-hour Wait on the real clock) are stored
    RUNNING without running, as ``asl start`` does (``Store.begin_execution`` with the
    launch options ``{"clock": "real", "offline": true}``).
-2. :func:`runtime.serve.serve` runs in-process (``max_running`` = all of them, a short
+2. :func:`runtime.durable.serve.serve` runs in-process (``max_running`` = all of them, a short
    poll) and takes them all; we wait until every one has recorded ``WaitStateEntered``
    and sample memory with all of them parked.
 3. ``running`` executions of :data:`WORK` (a Choice/Pass loop, 50 transitions, no Wait)
@@ -16,7 +16,7 @@ executions parked in Waits and 1,000 running at once.
    them at once, the store committing every event. We time them until all succeeded.
 4. ``stop`` is set: serve detaches, and the parked executions stay RUNNING in the store.
 
-Events are counted by a :class:`~runtime.store.Store` subclass whose ``record`` notes
+Events are counted by a :class:`~runtime.durable.store.Store` subclass whose ``record`` notes
 the time of each event it commits (the cost is a counter and a clock read per event).
 """
 
@@ -163,7 +163,7 @@ class _Counts:
 
 def _counting_store(path: Path, counts: _Counts) -> Any:
     """A store whose ``record`` tells ``counts`` about each event after committing it."""
-    from runtime.store import Store
+    from runtime.durable.store import Store
 
     class _CountingStore(Store):
         __slots__ = ()
@@ -177,7 +177,7 @@ def _counting_store(path: Path, counts: _Counts) -> Any:
 
 def _store_unrun(store: Any, machine_name: str, definition: Any, count: int) -> None:
     """Store ``count`` RUNNING executions of ``definition`` without running them."""
-    from runtime.store import ExecutionInfo
+    from runtime.durable.store import ExecutionInfo
 
     now = time.time()
     for k in range(count):
@@ -244,7 +244,7 @@ async def _serve_phases(
     idle_s: float,
 ) -> None:
     """Serve; park everything, sample, sit idle, run the working ones, stop."""
-    from runtime.serve import serve
+    from runtime.durable.serve import serve
 
     before = memory(mode)
     stop = anyio.Event()

@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     from runtime.adapters.base import Adapter, AdapterRegistry, FunctionAdapter, TaskCall
     from runtime.adapters.mock_config import MockConfig, MockConfigError, MockedTasks
     from runtime.api import ExecutionResult, load_machine, run, run_sync
-    from runtime.clock import Clock, RealClock, VirtualClock
-    from runtime.errors import TaskFailure
-    from runtime.events import HistoryEvent
+    from runtime.engine.clock import Clock, RealClock, VirtualClock
+    from runtime.engine.errors import TaskFailure
+    from runtime.engine.events import HistoryEvent
 
 __all__ = [
     "Adapter",
@@ -52,11 +52,11 @@ _HOMES = {
     "load_machine": "runtime.api",
     "run": "runtime.api",
     "run_sync": "runtime.api",
-    "Clock": "runtime.clock",
-    "RealClock": "runtime.clock",
-    "VirtualClock": "runtime.clock",
-    "TaskFailure": "runtime.errors",
-    "HistoryEvent": "runtime.events",
+    "Clock": "runtime.engine.clock",
+    "RealClock": "runtime.engine.clock",
+    "VirtualClock": "runtime.engine.clock",
+    "TaskFailure": "runtime.engine.errors",
+    "HistoryEvent": "runtime.engine.events",
 }
 
 

@@ -22,11 +22,11 @@ import anyio
 from asl.model import StateMachine
 from runtime.adapters import Services
 from runtime.adapters.base import Adapter, AdapterRegistry
-from runtime.clock import Clock, VirtualClock
-from runtime.events import HistoryEvent
-from runtime.execution import Execution, ExecutionOptions, Observer
-from runtime.interpreter import run_execution
-from runtime.replay import Replay
+from runtime.engine.clock import Clock, VirtualClock
+from runtime.engine.events import HistoryEvent
+from runtime.engine.execution import Execution, ExecutionOptions, Observer
+from runtime.engine.interpreter import run_execution
+from runtime.engine.replay import Replay
 
 __all__ = ["ExecutionResult", "load_machine", "run", "run_sync"]
 
@@ -182,7 +182,7 @@ async def run(
     or when that is None a registry built from ``services`` (default: offline, with
     callbacks and activities; see :class:`runtime.adapters.Services` for AWS).
     ``replay`` and ``start_time`` resume an execution from its recorded history (see
-    :func:`runtime.resume.resume`). ``inspect`` records each state's data-flow stages (as
+    :func:`runtime.durable.resume.resume`). ``inspect`` records each state's data-flow stages (as
     AWS's TestState API names them) on its StateExited event's ``inspection``.
     Cancelling the calling task cancels the execution.
     """

@@ -180,12 +180,12 @@ def test_case_mapping_both_ways(pool: ClientPool) -> None:
 def test_a_sync_job_submitted_before_a_crash_is_polled_again_not_resubmitted(
     pool: ClientPool, tmp_path: Any
 ) -> None:
-    """Issue 6: a resumed execution polls its Batch job by the recorded JobId."""
+    """A resumed execution polls its Batch job by the recorded JobId."""
     import anyio
 
     from runtime import run as run_async
-    from runtime.replay import Replay
-    from runtime.store import Store, StoreRecorder
+    from runtime.durable.store import Store, StoreRecorder
+    from runtime.engine.replay import Replay
 
     class Crash(Exception):
         """The process "dies" while the job runs."""

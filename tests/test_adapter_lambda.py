@@ -31,9 +31,9 @@ from runtime.adapters.lambda_ import (
     parse_function_name,
     register,
 )
-from runtime.callbacks import CallbackRegistry
-from runtime.clock import VirtualClock
-from runtime.errors import TaskFailure
+from runtime.callbacks.registry import CallbackRegistry
+from runtime.engine.clock import VirtualClock
+from runtime.engine.errors import TaskFailure
 
 ACCOUNT = "123456789012"
 INVOKE = "arn:aws:states:::lambda:invoke"

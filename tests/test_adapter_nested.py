@@ -18,7 +18,7 @@ from runtime.adapters import Services, build_registry, nested
 from runtime.adapters.aws import AwsSettings, ClientPool
 from runtime.adapters.base import AdapterRegistry, FunctionAdapter
 from runtime.adapters.jobs import Backoff
-from runtime.clock import VirtualClock
+from runtime.engine.clock import VirtualClock
 
 START = 1_700_000_000.0
 SM = "arn:aws:states:us-east-1:111111111111:stateMachine:"

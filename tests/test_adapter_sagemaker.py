@@ -256,12 +256,12 @@ def test_every_sync_job_names_real_boto3_calls(pool: ClientPool, action: str) ->
 def test_a_sync_job_submitted_before_a_crash_is_polled_again_not_resubmitted(
     pool: ClientPool, tmp_path: Any
 ) -> None:
-    """Issue 6: a resumed execution polls its .sync job again, it never creates it twice."""
+    """A resumed execution polls its .sync job again, it never creates it twice."""
     import anyio
 
     from runtime import run
-    from runtime.replay import Replay
-    from runtime.store import Store, StoreRecorder
+    from runtime.durable.store import Store, StoreRecorder
+    from runtime.engine.replay import Replay
 
     class Crash(Exception):
         """The process "dies" while the job runs."""

@@ -13,7 +13,7 @@ import pytest
 from runtime import TaskFailure, VirtualClock, run, run_sync
 from runtime.adapters import activity, callback
 from runtime.adapters.base import AdapterRegistry, FunctionAdapter
-from runtime.callbacks import (
+from runtime.callbacks.registry import (
     ActivityDoesNotExist,
     CallbackRegistry,
     InvalidArn,
@@ -25,7 +25,7 @@ from runtime.callbacks import (
     TaskTimedOut,
     ValidationException,
 )
-from runtime.clock import RealClock
+from runtime.engine.clock import RealClock
 
 CALLBACK_ARN = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
 ACTIVITY_ARN = "arn:aws:states:us-east-1:111111111111:activity:resize"
@@ -396,12 +396,12 @@ def test_activity_management_api() -> None:
 
 
 def test_a_callback_submitted_before_a_crash_waits_for_the_same_token(tmp_path: Any) -> None:
-    """Issue 6: the resumed task waits on the token the service was given, not a new one."""
+    """The resumed task waits on the token the service was given, not a new one."""
     from runtime import RealClock, run
     from runtime.adapters import Services, build_registry
-    from runtime.callbacks import CallbackRegistry
-    from runtime.replay import Replay
-    from runtime.store import Store, StoreRecorder
+    from runtime.callbacks.registry import CallbackRegistry
+    from runtime.durable.store import Store, StoreRecorder
+    from runtime.engine.replay import Replay
 
     machine = {
         "StartAt": "Ask",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from runtime.clock import RealClock, VirtualClock
+from runtime.engine.clock import RealClock, VirtualClock
 
 
 def test_sleep_jumps_to_the_deadline_at_once() -> None:

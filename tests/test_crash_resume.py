@@ -1,4 +1,4 @@
-"""Durable executions: SIGKILL the runtime at random points, resume, compare (issue 6).
+"""Durable executions: SIGKILL the runtime at random points, resume, compare.
 
 The workflow has Waits, retries, a Parallel and a Map. ``asl exec`` records into the
 store; the fault-injection variable ``ASL_FAULT_KILL_AFTER_EVENT`` makes the process
@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from runtime.replay import UNKNOWN_OUTCOME
-from runtime.store import Store
+from runtime.durable.store import Store
+from runtime.engine.replay import UNKNOWN_OUTCOME
 
 DATA = Path(__file__).with_name("data") / "crash"
 ASL = [sys.executable, "-m", "runtime.cli"]

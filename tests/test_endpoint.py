@@ -17,9 +17,9 @@ from runtime import run
 from runtime.adapters import activity
 from runtime.adapters.base import AdapterRegistry, TaskCall
 from runtime.adapters.callback import CALLBACK_PATTERN, WaitForToken
-from runtime.callbacks import CallbackRegistry
-from runtime.clock import RealClock
-from runtime.endpoint import LocalEndpoint
+from runtime.callbacks.registry import CallbackRegistry
+from runtime.engine.clock import RealClock
+from runtime.server.endpoint import LocalEndpoint
 
 CALLBACK = {
     "StartAt": "Ask",

@@ -17,9 +17,9 @@ from runtime.adapters.base import AdapterRegistry, FunctionAdapter, TaskCall
 from runtime.adapters.callback import WaitForToken
 from runtime.adapters.lambda_ import INVOKE_TOKEN_ARN
 from runtime.adapters.local_lambda import LambdaContext, LocalFunctionError, LocalFunctions
-from runtime.callbacks import CallbackRegistry
-from runtime.clock import VirtualClock
-from runtime.errors import TaskFailure
+from runtime.callbacks.registry import CallbackRegistry
+from runtime.engine.clock import VirtualClock
+from runtime.engine.errors import TaskFailure
 
 INVOKE = "arn:aws:states:::lambda:invoke"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:"

@@ -15,8 +15,8 @@ import pytest
 from runtime import TaskFailure, VirtualClock, run
 from runtime.adapters import Services
 from runtime.adapters.local_lambda import LocalFunctions
-from runtime.resume import NotResumable, redrive
-from runtime.store import Store, StoreRecorder
+from runtime.durable.resume import NotResumable, redrive
+from runtime.durable.store import Store, StoreRecorder
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:work"
 MACHINE = {

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from runtime import TaskFailure, run_sync
+from runtime.cli.report import main
 from runtime.report import load_history, report_html, write_report
-from runtime.report.cli import main
 from runtime.report.visits import build_visits, state_outcomes
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

@@ -1,4 +1,4 @@
-"""``asl start`` / ``asl serve``: durable timers, restarts and leases (issue 6).
+"""``asl start`` / ``asl serve``: durable timers, restarts and leases.
 
 Real processes on the real clock, bounded in time.
 """
@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from runtime.store import Store
+from runtime.durable.store import Store
 
 ASL = [sys.executable, "-m", "runtime.cli"]
 WAIT_5 = {

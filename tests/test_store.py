@@ -17,11 +17,7 @@ import pytest
 from runtime import run_sync
 from runtime.adapters.base import AdapterRegistry
 from runtime.api import load_machine
-from runtime.clock import VirtualClock
-from runtime.events import HistoryEvent
-from runtime.execution import Execution, ExecutionOptions
-from runtime.interpreter import run_execution
-from runtime.store import (
+from runtime.durable.store import (
     AmbiguousExecution,
     ExecutionAlreadyExists,
     ExecutionInfo,
@@ -34,7 +30,11 @@ from runtime.store import (
     resolve_store_path,
     schema,
 )
-from runtime.store.schema import LATEST_VERSION, current_version, migrate, split_statements
+from runtime.durable.store.schema import LATEST_VERSION, current_version, migrate, split_statements
+from runtime.engine.clock import VirtualClock
+from runtime.engine.events import HistoryEvent
+from runtime.engine.execution import Execution, ExecutionOptions
+from runtime.engine.interpreter import run_execution
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFIX = "arn:aws:states:us-east-1:123456789012"
@@ -249,7 +249,7 @@ def test_split_statements_respects_strings_and_comments() -> None:
 CHILD = """
 import sys
 from runtime import run_sync
-from runtime.store import ExecutionInfo, Store, StoreRecorder
+from runtime.durable.store import ExecutionInfo, Store, StoreRecorder
 machine = {"StartAt": "Loop", "States": {
     "Loop": {"Type": "Pass", "Next": "Nap"},
     "Nap": {"Type": "Wait", "Seconds": 1, "Next": "Again"},

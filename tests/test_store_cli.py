@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from runtime import run_sync
-from runtime.errors import TaskFailure
-from runtime.store import ExecutionInfo, Store, StoreRecorder
-from runtime.store.cli import main
+from runtime.cli.store import main
+from runtime.durable.store import ExecutionInfo, Store, StoreRecorder
+from runtime.engine.errors import TaskFailure
 
 PREFIX = "arn:aws:states:us-east-1:123456789012"
 WORKFLOW = {
@@ -88,7 +88,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
 
 
 def test_history_json_is_the_run_history(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # Issue 6, done-when 3: `asl history` prints what `asl exec --history` wrote.
+    # `asl history` prints what `asl exec --history` wrote.
     result = record(db, WORKFLOW, "wf", functions={"work": flaky()})
     assert result.succeeded and "MapIterationSucceeded" in result.event_types
     code, out, _ = run_cli(capsys, "history", "wf", "--json", "--store", str(db))
@@ -215,7 +215,7 @@ def test_a_missing_store_is_an_error_and_is_not_created(
 
 
 def test_asl_history_prints_what_the_history_file_of_the_run_holds(tmp_path: Path) -> None:
-    """Issue 6: `asl history` on a finished execution equals the run's --history file."""
+    """`asl history` on a finished execution equals the run's --history file."""
     import subprocess
     import sys
 

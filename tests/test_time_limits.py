@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from runtime import RealClock, TaskFailure, VirtualClock, run_sync
-from runtime.clock import Clock
+from runtime.engine.clock import Clock
 
 DAY = 86400.0
 

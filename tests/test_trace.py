@@ -13,8 +13,8 @@ from rich.console import Console
 
 from runtime import run_sync
 from runtime.api import load_machine
-from runtime.clock import VirtualClock
-from runtime.errors import TaskFailure
+from runtime.engine.clock import VirtualClock
+from runtime.engine.errors import TaskFailure
 from runtime.trace import LiveTrace, format_duration, shorten
 from runtime.trace.path import ARROW, compress_path
 from runtime.trace.stages import brief, variables_text

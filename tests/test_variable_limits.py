@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from runtime import run_sync
-from runtime.execution import (
+from runtime.engine.execution import (
     MAX_ASSIGN_BYTES,
     MAX_STORED_VARIABLES_BYTES,
     MAX_VARIABLE_BYTES,

@@ -12,10 +12,11 @@ import pytest
 from runtime import run
 from runtime.adapters import activity
 from runtime.adapters.base import AdapterRegistry
-from runtime.callbacks import CallbackRegistry
-from runtime.clock import RealClock
-from runtime.endpoint import LocalEndpoint
-from runtime.worker import LocalSource, main, run_command, run_worker
+from runtime.callbacks.registry import CallbackRegistry
+from runtime.callbacks.worker import LocalSource, run_command, run_worker
+from runtime.cli.worker import main
+from runtime.engine.clock import RealClock
+from runtime.server.endpoint import LocalEndpoint
 
 DOUBLE = "import json, sys; d = json.load(sys.stdin); print(json.dumps({'y': d['x'] * 2}))"
 

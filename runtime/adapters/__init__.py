@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from runtime.adapters.activity import Activities
     from runtime.adapters.aws import ClientPool
     from runtime.adapters.local_lambda import LocalFunctions
-    from runtime.callbacks import CallbackRegistry
+    from runtime.callbacks.registry import CallbackRegistry
 
 __all__ = ["Services", "build_registry"]
 
@@ -59,7 +59,7 @@ class Services:
     ) -> Services:
         """Services with fresh callback and activity registries (and a pool if ``aws``)."""
         from runtime.adapters.activity import Activities
-        from runtime.callbacks import CallbackRegistry
+        from runtime.callbacks.registry import CallbackRegistry
 
         callbacks = options.pop("callbacks", None) or CallbackRegistry()
         if aws and options.get("pool") is None:

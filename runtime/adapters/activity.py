@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from runtime.adapters.base import AdapterRegistry, TaskCall
-from runtime.callbacks import (
+from runtime.callbacks.registry import (
     ActivityDoesNotExist,
     CallbackRegistry,
     InvalidArn,
@@ -33,9 +33,9 @@ from runtime.callbacks import (
     StepFunctionsApiError,
     run_in_loop,
 )
-from runtime.clock import RealClock
-from runtime.errors import TaskFailure
-from runtime.events import dumps
+from runtime.engine.clock import RealClock
+from runtime.engine.errors import TaskFailure
+from runtime.engine.events import dumps
 
 __all__ = [
     "ACTIVITY_PATTERN",

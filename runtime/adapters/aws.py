@@ -22,8 +22,8 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from runtime.clock import Clock
-from runtime.errors import TaskFailure
+from runtime.engine.clock import Clock
+from runtime.engine.errors import TaskFailure
 
 __all__ = ["AwsSettings", "ClientPool", "service_error"]
 

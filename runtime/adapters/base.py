@@ -1,7 +1,7 @@
 """The task adapter interface and the registry that routes a Resource ARN to an adapter.
 
 An adapter is one async method, :meth:`Adapter.invoke`; it returns the task's raw result
-(before ResultSelector/ResultPath) or raises :class:`~runtime.errors.TaskFailure` with the
+(before ResultSelector/ResultPath) or raises :class:`~runtime.engine.errors.TaskFailure` with the
 service's error name and cause. Vendor exception types never leave an adapter.
 """
 
@@ -10,14 +10,19 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from runtime.clock import Clock
-from runtime.errors import TaskFailure
+from runtime.engine.clock import Clock
+from runtime.engine.errors import TaskFailure
+
+if TYPE_CHECKING:
+    from asl.model import StateMachine
 
 __all__ = [
     "Adapter",
     "AdapterRegistry",
+    "ChildOutcome",
+    "ChildRunner",
     "FunctionAdapter",
     "Resource",
     "TaskCall",
@@ -99,6 +104,39 @@ class TaskCall:
     clock: Clock | None = None
     #: Called by the activity adapter when a worker takes the task (ActivityStarted).
     on_started: Callable[[str], None] = field(default=lambda _worker: None)
+    #: Runs a child execution in the engine running this task (nested executions).
+    run_child: ChildRunner | None = None
+
+
+class ChildOutcome(Protocol):
+    """How a child execution ended, as a :data:`ChildRunner` reports it."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def output(self) -> Any: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def cause(self) -> str | None: ...
+    @property
+    def stop_time(self) -> float: ...
+
+
+class ChildRunner(Protocol):
+    """What the engine offers adapters that start executions of their own: run
+    ``machine`` to its end on ``clock``, routing its tasks through ``adapters``."""
+
+    async def __call__(
+        self,
+        machine: StateMachine,
+        input: Any,
+        *,
+        clock: Clock,
+        adapters: AdapterRegistry,
+        name: str,
+        state_machine_name: str,
+    ) -> ChildOutcome: ...
 
 
 class Adapter(Protocol):

@@ -35,8 +35,8 @@ from runtime.adapters.jobs import (
     sdk_metadata,
 )
 from runtime.adapters.shapes import to_boto
-from runtime.errors import TaskFailure
-from runtime.replay import UNKNOWN_OUTCOME
+from runtime.engine.errors import TaskFailure
+from runtime.engine.replay import UNKNOWN_OUTCOME
 
 __all__ = ["BatchAdapter", "from_boto", "register", "to_boto"]
 
@@ -100,7 +100,7 @@ class BatchAdapter:
         )
 
     async def resume(self, call: TaskCall, submitted: Any) -> Any:
-        """A ``.sync`` job submitted before a restart (runtime.replay): poll it again by
+        """A ``.sync`` job submitted before a restart (runtime.engine.replay): poll it again by
         the JobId recorded in TaskSubmitted; it is never submitted twice."""
         job_id = submitted.get("JobId") if isinstance(submitted, Mapping) else None
         if call.resource.pattern != ".sync" or not isinstance(job_id, str):

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from runtime.adapters.base import AdapterRegistry, TaskCall
-from runtime.callbacks import CallbackRegistry
-from runtime.errors import TaskFailure
+from runtime.callbacks.registry import CallbackRegistry
+from runtime.engine.errors import TaskFailure
 
 __all__ = ["CALLBACK_PATTERN", "Submit", "WaitForToken", "register"]
 
@@ -63,7 +63,7 @@ class WaitForToken:
             return await pending.wait(call.clock)
 
     async def resume(self, call: TaskCall, submitted: Any) -> Any:
-        """A callback submitted before a restart (runtime.replay): wait for its token again.
+        """A callback submitted before a restart (runtime.engine.replay): wait for its token again.
 
         The token derives from the execution, state visit and attempt, so it is the one the
         service was given; the request is not sent twice.

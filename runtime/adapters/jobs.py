@@ -27,9 +27,9 @@ import anyio
 
 from runtime.adapters.aws import ClientPool
 from runtime.adapters.base import TaskCall
-from runtime.clock import Clock, RealClock
-from runtime.errors import TaskFailure
-from runtime.events import dumps
+from runtime.engine.clock import Clock, RealClock
+from runtime.engine.errors import TaskFailure
+from runtime.engine.events import dumps
 
 __all__ = [
     "Backoff",

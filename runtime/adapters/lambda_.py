@@ -25,9 +25,9 @@ import anyio.to_thread
 
 from runtime.adapters.aws import ClientPool, service_error
 from runtime.adapters.base import AdapterRegistry, TaskCall
-from runtime.clock import Clock, RealClock
-from runtime.errors import TaskFailure
-from runtime.events import dumps
+from runtime.engine.clock import Clock, RealClock
+from runtime.engine.errors import TaskFailure
+from runtime.engine.events import dumps
 
 __all__ = [
     "INVOKE_ARN",

@@ -19,7 +19,7 @@ from typing import Any
 
 from asl.errors import ASLError
 from runtime.adapters.base import TaskCall
-from runtime.errors import TaskFailure
+from runtime.engine.errors import TaskFailure
 
 __all__ = ["MockConfig", "MockConfigError", "MockedResponse", "MockedTasks"]
 

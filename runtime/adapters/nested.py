@@ -41,9 +41,9 @@ from runtime.adapters.aws import ClientPool, service_error
 from runtime.adapters.base import AdapterRegistry, TaskCall
 from runtime.adapters.jobs import Backoff, clock_of, jsonable, sdk_metadata
 from runtime.adapters.simple import sdk_http_metadata
-from runtime.clock import Clock, RealClock
-from runtime.errors import TaskFailure
-from runtime.events import dumps
+from runtime.engine.clock import Clock, RealClock
+from runtime.engine.errors import TaskFailure
+from runtime.engine.events import dumps
 
 __all__ = ["ChildExecution", "NestedExecutions", "RemoteExecutions", "register"]
 
@@ -177,9 +177,7 @@ class NestedExecutions:
             definition = self._resolver(arn)
             if definition is None:
                 return None
-            from runtime.api import load_machine
-
-            compiled = self._compiled[arn] = load_machine(definition)
+            compiled = self._compiled[arn] = _compile(definition)
         return compiled
 
     # -- the adapter ---------------------------------------------------------------------
@@ -202,7 +200,7 @@ class NestedExecutions:
         # (the child's run joins the clock itself before its first await).
         clock.leave()
         try:
-            await self._run(machine, child, clock)
+            await self._run(call, machine, child, clock)
         finally:
             clock.join()
         described = child.describe(parsed=pattern == ".sync:2")
@@ -217,7 +215,7 @@ class NestedExecutions:
             return await remote.start(call)
         clock = call.clock or RealClock()
         machine, child = self._start(call, clock)
-        task = asyncio.get_running_loop().create_task(self._run(machine, child, clock))
+        task = asyncio.get_running_loop().create_task(self._run(call, machine, child, clock))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return self._start_result(child, clock)
@@ -235,6 +233,10 @@ class NestedExecutions:
         return self.remote if self.machine(sm_arn) is None else None
 
     def _start(self, call: TaskCall, clock: Clock) -> tuple[StateMachine, ChildExecution]:
+        if call.run_child is None:
+            raise TaskFailure(
+                "States.Runtime", "No engine is attached to this task to run a child execution."
+            )
         params = _params(call)
         sm_arn = str(params.get("StateMachineArn", ""))
         machine = self.machine(sm_arn)
@@ -259,12 +261,13 @@ class NestedExecutions:
             "StartDate": _millis(child.start),
         }
 
-    async def _run(self, machine: StateMachine, child: ChildExecution, clock: Clock) -> None:
-        from runtime.api import run
-
+    async def _run(
+        self, call: TaskCall, machine: StateMachine, child: ChildExecution, clock: Clock
+    ) -> None:
+        assert call.run_child is not None  # checked by _start
         cancelled = anyio.get_cancelled_exc_class()
         try:
-            result = await run(
+            result = await call.run_child(
                 machine,
                 child.input,
                 clock=clock,
@@ -412,3 +415,19 @@ def register(
     nested = NestedExecutions(machines, registry, remote)
     registry.register(r"^arn:[^:]+:states:::states:startExecution(\.sync(:2)?)?$", nested)
     return nested
+
+
+def _compile(definition: Any) -> StateMachine:
+    """A child's definition (a compiled machine, a dict, JSON/YAML text or a file path)."""
+    if isinstance(definition, StateMachine):
+        return definition
+    from pathlib import Path
+
+    from asl import compile_definition
+    from asl.source import load_definition, load_file
+
+    if isinstance(definition, Path):
+        definition = load_file(definition).value
+    elif isinstance(definition, str):
+        definition = load_definition(definition).value
+    return compile_definition(definition)

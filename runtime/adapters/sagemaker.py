@@ -35,8 +35,8 @@ from runtime.adapters.jobs import (
     run_job,
     sdk_result,
 )
-from runtime.errors import TaskFailure
-from runtime.replay import UNKNOWN_OUTCOME
+from runtime.engine.errors import TaskFailure
+from runtime.engine.replay import UNKNOWN_OUTCOME
 
 __all__ = ["JOBS", "REQUEST_RESPONSE", "SageMakerAdapter", "register", "sagemaker_error"]
 
@@ -132,7 +132,7 @@ class SageMakerAdapter:
         )
 
     async def resume(self, call: TaskCall, submitted: Any) -> Any:
-        """A ``.sync`` job submitted before a restart (runtime.replay): poll it again.
+        """A ``.sync`` job submitted before a restart (runtime.engine.replay): poll it again.
 
         The job is found by the name in the task's parameters; it is never created twice.
         """

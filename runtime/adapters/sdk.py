@@ -29,8 +29,8 @@ from runtime.adapters import shapes
 from runtime.adapters.aws import ClientPool
 from runtime.adapters.base import AdapterRegistry, TaskCall
 from runtime.adapters.shapes import to_boto
-from runtime.clock import Clock, RealClock
-from runtime.errors import TaskFailure
+from runtime.engine.clock import Clock, RealClock
+from runtime.engine.errors import TaskFailure
 
 __all__ = [
     "AwsSdkAdapter",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from runtime.events import dumps
+from runtime.engine.events import dumps
 
 __all__ = ["from_boto", "to_boto"]
 

@@ -26,9 +26,9 @@ from typing import Any
 
 from runtime.adapters.aws import ClientPool, service_error
 from runtime.adapters.base import AdapterRegistry, TaskCall
-from runtime.clock import Clock, RealClock
-from runtime.errors import TaskFailure
-from runtime.events import dumps
+from runtime.engine.clock import Clock, RealClock
+from runtime.engine.errors import TaskFailure
+from runtime.engine.events import dumps
 
 __all__ = ["OptimizedAdapter", "dynamodb_validation", "register", "sdk_http_metadata"]
 

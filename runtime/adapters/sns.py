@@ -28,8 +28,8 @@ from typing import Any
 from runtime.adapters.aws import ClientPool, service_error
 from runtime.adapters.base import AdapterRegistry, TaskCall
 from runtime.adapters.jobs import aws_call, sdk_result
-from runtime.errors import TaskFailure
-from runtime.events import dumps
+from runtime.engine.errors import TaskFailure
+from runtime.engine.events import dumps
 
 __all__ = ["SnsPublish", "publish_request", "register", "sns_error"]
 

@@ -32,7 +32,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from runtime.clock import RealClock
+from runtime.engine.clock import RealClock
 from runtime.trace.format import Line, format_duration
 from runtime.trace.lines import catch_line, caught_error, exit_line
 from runtime.trace.output import Output, error_pieces, footer_text

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from runtime.events import dumps
+from runtime.engine.events import dumps
 from runtime.trace.format import Line, shorten
 
 __all__ = ["STAGE_ORDER", "brief", "io_lines", "stage_lines", "variables_text"]

@@ -1,0 +1,64 @@
+"""The ``asl`` command: a dispatcher to one module per subcommand.
+
+Each subcommand's module is imported only when it runs, so ``asl validate`` starts fast
+(no anyio, boto3 or rich unless printing needs them).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+__all__ = ["SUBCOMMANDS", "main"]
+
+#: subcommand -> (module with ``main(argv) -> int``, passes the subcommand name, summary)
+SUBCOMMANDS: dict[str, tuple[str, bool, str]] = {
+    "exec": ("runtime.cli.exec", False, "run a state machine, with a live trace"),
+    "validate": ("asl.validate.cli", False, "check definitions as AWS would"),
+    "graph": ("asl.graph.cli", False, "draw a definition (mermaid, dot, svg, ascii)"),
+    "report": ("runtime.cli.report", False, "an offline HTML report of an execution history"),
+    "executions": ("runtime.cli.store", True, "list the executions in the store"),
+    "history": ("runtime.cli.store", True, "print an execution's history"),
+    "describe": ("runtime.cli.store", True, "describe an execution"),
+    "resume": ("runtime.cli.resume", False, "continue a RUNNING execution after a crash"),
+    "redrive": ("runtime.cli.resume", False, "rerun a failed execution from its failed state"),
+    "start": ("runtime.cli.serve", False, "store a new execution for asl serve to run"),
+    "stop": ("runtime.cli.stop", False, "abort a RUNNING execution (StopExecution)"),
+    "serve": ("runtime.cli.serve", False, "run the store's executions, surviving restarts"),
+    "worker": ("runtime.cli.worker", False, "run a command for each task of an activity"),
+    "send-task-success": ("runtime.cli.task", False, "answer a callback task with its output"),
+    "send-task-failure": ("runtime.cli.task", False, "fail a callback task"),
+    "send-task-heartbeat": ("runtime.cli.task", False, "report progress of a callback task"),
+}
+
+
+def _usage() -> str:
+    lines = [
+        "usage: asl COMMAND [ARGS...]",
+        "",
+        "Run, test and debug AWS Step Functions state machines locally.",
+        "",
+        "commands:",
+    ]
+    lines += [f"  {name:<11} {summary}" for name, (_, _, summary) in SUBCOMMANDS.items()]
+    lines += ["", "asl COMMAND --help shows a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``asl`` console script."""
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help"):
+        print(_usage())
+        return 0 if args else 2
+    entry = SUBCOMMANDS.get(args[0])
+    if entry is None:
+        print(f"asl: unknown command {args[0]!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module, with_name, _ = entry
+    loaded = importlib.import_module(module)
+    command = getattr(loaded, f"{args[0].replace('-', '_')}_main", None) or loaded.main
+    try:
+        return int(command(args if with_name else args[1:]))
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,328 @@
+"""``asl exec``: run one execution with a live trace.
+
+The ``--json`` contract is the one ``../shared/conformance/run.py`` reads: exactly one
+JSON document on stdout, ``{"status", "output", "error", "cause", "events"}``. User
+mistakes print one red line and exit 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    ex = argparse.ArgumentParser(prog="asl exec", description="Run one execution.")
+    ex.add_argument("definition", help="the state machine definition (JSON or YAML)")
+    src = ex.add_mutually_exclusive_group()
+    src.add_argument("--input", metavar="FILE", help="execution input file, or - for stdin")
+    src.add_argument("--input-json", metavar="TEXT", help="execution input as JSON text")
+    ex.add_argument(
+        "--clock",
+        choices=("real", "virtual"),
+        default="real",
+        help="real time, or virtual time that skips waits (default: real)",
+    )
+    ex.add_argument("--name", default="", help="execution name")
+    ex.add_argument("--history", metavar="FILE", help="write the AWS-shaped history here")
+    ex.add_argument("--report", metavar="OUT", help="write an offline HTML report here")
+    ex.add_argument("--mock-config", metavar="FILE", help="a Step Functions Local MockConfigFile")
+    ex.add_argument("--test-case", metavar="NAME", help="the test case of the mock config")
+    ex.add_argument(
+        "--state-machine",
+        metavar="NAME",
+        help="state machine name in the mock config (default: the file's stem)",
+    )
+    tasks = ex.add_argument_group("tasks")
+    tasks.add_argument(
+        "--lambda",
+        dest="lambdas",
+        metavar="NAME=TARGET",
+        action="append",
+        default=[],
+        help="run Lambda NAME locally: module:function or path/file.py:handler (repeatable)",
+    )
+    tasks.add_argument(
+        "--config",
+        metavar="FILE",
+        help="project config (TOML) with a [lambda] table of NAME = TARGET",
+    )
+    tasks.add_argument(
+        "--machine",
+        dest="machines",
+        metavar="NAME=FILE",
+        action="append",
+        default=[],
+        help="a state machine that states:startExecution may run (repeatable)",
+    )
+    tasks.add_argument(
+        "--offline",
+        action="store_true",
+        help="never call AWS: tasks need a mock or a local function",
+    )
+    tasks.add_argument("--region", help="AWS region for service calls")
+    tasks.add_argument(
+        "--endpoint-url",
+        dest="endpoints",
+        metavar="[SERVICE=]URL",
+        action="append",
+        default=[],
+        help="endpoint for one boto3 service, or all (LocalStack, moto server)",
+    )
+    tasks.add_argument(
+        "--endpoint-port",
+        type=int,
+        metavar="PORT",
+        help="serve SendTaskSuccess/Failure/Heartbeat and GetActivityTask on "
+        "127.0.0.1:PORT (0 picks a free port)",
+    )
+    store = ex.add_mutually_exclusive_group()
+    store.add_argument(
+        "--store",
+        metavar="PATH",
+        help="execution store (default: $ASL_STORE, else $XDG_STATE_HOME/asl-runtime/store.db)",
+    )
+    store.add_argument("--no-store", action="store_true", help="do not record this execution")
+    ex.add_argument("--seed", type=int, help="seed for jitter and random intrinsics")
+    ex.add_argument("--quiet", action="store_true", help="no live trace")
+    ex.add_argument(
+        "--inspect", action="store_true", help="show each state's input and output in the trace"
+    )
+    ex.add_argument(
+        "--json",
+        action="store_true",
+        help='print one JSON document: {"status","output","error","cause","events"}',
+    )
+    return ex
+
+
+def _error(message: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True, soft_wrap=True).print(
+        f"[bold red]error:[/] {message}", highlight=False, markup=True
+    )
+
+
+class UsageError(Exception):
+    """A mistake in the command line or its files: one red line, exit 2."""
+
+
+def main(argv: list[str]) -> int:
+    """Run ``asl exec`` with ``argv`` (without the subcommand); return the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        prepared = _prepare(args)
+    except UsageError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    return _run(args, *prepared)
+
+
+def _read_input(args: argparse.Namespace) -> Any:
+    if args.input_json is not None:
+        return json.loads(args.input_json)
+    if args.input is None:
+        return {}
+    text = sys.stdin.read() if args.input == "-" else Path(args.input).read_text("utf-8")
+    return json.loads(text) if text.strip() else {}
+
+
+def _prepare(args: argparse.Namespace) -> tuple[Any, Any, str, Any, Any]:
+    from asl.errors import ASLError, DefinitionError, SourceError
+    from asl.source import load_file
+
+    try:
+        definition = load_file(args.definition).value
+    except SourceError as exc:
+        raise UsageError(str(exc)) from exc
+    try:
+        payload = _read_input(args)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the input: {exc}") from exc
+    from runtime.api import load_machine
+
+    try:
+        machine = load_machine(definition)
+    except DefinitionError as exc:
+        lines = [
+            f"{args.definition}: {d.location}: {d.message} [{d.code}]" for d in exc.diagnostics
+        ]
+        raise UsageError("\n".join(lines)) from exc
+    sm_name = args.state_machine or Path(args.definition).stem.split(".")[0]
+    try:
+        mocks = _mocks(args, sm_name)
+        services = _services(args)
+    except ASLError as exc:
+        raise UsageError(str(exc)) from exc
+    return machine, payload, sm_name, mocks, services
+
+
+def _mocks(args: argparse.Namespace, sm_name: str) -> Any:
+    from runtime.durable.launch import mocks_from
+
+    return mocks_from(vars(args), sm_name)
+
+
+def _services(args: argparse.Namespace) -> Any:
+    from runtime.durable.launch import services_from
+
+    return services_from(vars(args), callbacks=_callbacks(args))
+
+
+def _callbacks(args: argparse.Namespace) -> Any:
+    from runtime.callbacks.registry import CallbackRegistry
+
+    # Answers come from outside the process when the endpoint runs: virtual time must
+    # then wait for them instead of jumping to a timeout.
+    return CallbackRegistry(external=args.endpoint_port is not None)
+
+
+def _open_store(args: argparse.Namespace) -> Any:
+    from runtime.durable.store import Store, StoreError, resolve_store_path
+
+    path = resolve_store_path(args.store, args.no_store)
+    if path is None:
+        return None
+    try:
+        return Store.open(path)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+#: The exec options a resumed execution needs again (paths made absolute).
+RESUME_OPTIONS = (
+    "clock",
+    "mock_config",
+    "test_case",
+    "state_machine",
+    "lambdas",
+    "config",
+    "machines",
+    "offline",
+    "region",
+    "endpoints",
+    "seed",
+)
+_PATH_OPTIONS = ("mock_config", "config")
+
+
+def launch_options(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``asl resume`` must know of how this execution was started."""
+    options: dict[str, Any] = {name: getattr(args, name, None) for name in RESUME_OPTIONS}
+    for name in _PATH_OPTIONS:
+        value = options[name]
+        if value:
+            options[name] = str(Path(value).resolve())
+    options["lambdas"] = [_absolute_spec(spec) for spec in options["lambdas"] or []]
+    options["machines"] = [_absolute_spec(spec) for spec in options["machines"] or []]
+    return options
+
+
+def _absolute_spec(spec: str) -> str:
+    """NAME=TARGET with a file target made absolute (module targets are kept)."""
+    name, sep, target = spec.partition("=")
+    path, colon, rest = target.partition(":") if ".py:" in target else (target, "", "")
+    if sep and (path.endswith((".py", ".json", ".yaml", ".yml")) and Path(path).exists()):
+        return f"{name}={Path(path).resolve()}{colon}{rest}"
+    return spec
+
+
+def _run(
+    args: argparse.Namespace, machine: Any, payload: Any, sm_name: str, mocks: Any, services: Any
+) -> int:
+    from runtime.api import run_sync
+    from runtime.durable.store import StoreError, StoreRecorder
+    from runtime.engine.clock import RealClock, VirtualClock
+
+    clock = VirtualClock() if args.clock == "virtual" else RealClock()
+    try:
+        store = _open_store(args)
+    except UsageError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    observers: list[Any] = (
+        [StoreRecorder(store, options=launch_options(args))] if store is not None else []
+    )
+    trace = None
+    if not args.quiet and not args.json:
+        from runtime.trace import LiveTrace
+
+        trace = LiveTrace(machine, virtual=clock.virtual, inspect=args.inspect)
+        observers.append(trace.observe)
+    endpoint = _endpoint(args, services)
+    try:
+        result = run_sync(
+            machine,
+            payload,
+            clock=clock,
+            mocks=mocks,
+            services=services,
+            name=args.name,
+            state_machine_name=sm_name,
+            observers=observers,
+            seed=args.seed,
+            region=args.region or "us-east-1",
+            inspect=args.inspect or bool(args.report),
+        )
+    except StoreError as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+    finally:
+        if trace is not None:
+            trace.close()
+        if endpoint is not None:
+            endpoint.stop()
+        if store is not None:
+            store.close()
+    if trace is not None:
+        trace.summary(result)
+    _write_files(args, machine, result)
+    return _print_outcome(args, result)
+
+
+def _endpoint(args: argparse.Namespace, services: Any) -> Any:
+    if args.endpoint_port is None:
+        return None
+    from runtime.server.endpoint import LocalEndpoint
+
+    endpoint = LocalEndpoint(services.callbacks, services.activities, port=args.endpoint_port)
+    endpoint.start()
+    print(f"Step Functions endpoint: {endpoint.url}", file=sys.stderr)
+    return endpoint
+
+
+def _write_files(args: argparse.Namespace, machine: Any, result: Any) -> None:
+    if args.history:
+        Path(args.history).write_text(json.dumps({"events": result.history_json()}, indent=2))
+    if args.report:
+        from runtime.report import write_report
+
+        write_report(args.report, result, machine.definition)
+
+
+def _print_outcome(args: argparse.Namespace, result: Any) -> int:
+    if args.json:
+        doc = {
+            "status": result.status,
+            "output": result.output,
+            "error": result.error,
+            "cause": result.cause,
+            "events": result.event_types,
+        }
+        sys.stdout.write(json.dumps(doc) + "\n")
+    elif result.succeeded:
+        sys.stdout.write(json.dumps(result.output, indent=2) + "\n")
+    else:
+        detail = ": ".join(str(part) for part in (result.error, result.cause) if part)
+        _error(f"{result.status}: {detail}" if detail else result.status)
+    return EXIT_OK if result.succeeded else EXIT_FAILED

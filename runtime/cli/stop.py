@@ -1,0 +1,105 @@
+"""``asl stop EXECUTION``: abort a RUNNING execution, as StopExecution does.
+
+If a process runs it (``asl exec``, ``asl resume``, ``asl serve`` holding its lease), the
+stop is requested through the store and that process aborts it when it next renews the
+lease: running tasks are cancelled (``.sync`` jobs stopped best effort) and the history
+ends with ExecutionAborted. If nobody runs it (its runner died), ``asl stop`` writes the
+ExecutionAborted event itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runtime.durable.store import Store
+    from runtime.engine.clock import RealClock
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="asl stop", description=__doc__.splitlines()[0])
+    parser.add_argument("execution", help="an ARN, a name or a unique prefix")
+    parser.add_argument("--error", help="the error code of the abort")
+    parser.add_argument("--cause", help="a longer explanation")
+    parser.add_argument("--store", metavar="PATH", help="the execution store")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="wait this long for the runner to abort it (default: the lease length)",
+    )
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """Stop the execution named in ``argv``; return the exit code."""
+    from runtime.cli.exec import _error
+    from runtime.durable.store import Store, StoreError, resolve_store_path
+    from runtime.durable.store.lease import DEFAULT_LEASE_SECONDS, Lease, LeaseLost, dead_here
+    from runtime.engine.clock import RealClock
+    from runtime.engine.events import HistoryEvent
+
+    args = _parser().parse_args(argv)
+    path = resolve_store_path(args.store)
+    assert path is not None
+    clock = RealClock()
+    try:
+        with Store.open(path, create=False) as store:
+            record = store.get_execution(args.execution)
+            if record.status != "RUNNING":
+                _error(f"execution {record.name} is {record.status}, not RUNNING")
+                return 1
+            holder = store.lease_owner(record.arn, clock.now())
+            if holder is not None and not dead_here(holder):
+                store.request_stop(record.arn, args.error, args.cause, clock.now())
+                return _await_abort(store, record.arn, clock, args.wait or DEFAULT_LEASE_SECONDS)
+            lease = Lease(store)
+            try:
+                lease.hold(record.arn)
+            except LeaseLost as exc:
+                _error(str(exc))
+                return 1
+            try:
+                last = max((e.id for e in store.recorded(record.arn)), default=0)
+                details = {k: v for k, v in (("error", args.error), ("cause", args.cause)) if v}
+                event = HistoryEvent(last + 1, last, "ExecutionAborted", clock.now(), details)
+                store.record(record.arn, event)
+            finally:
+                lease.release()
+    except StoreError as exc:
+        _error(str(exc))
+        return 1
+    print(f"{record.name}: ABORTED")
+    return 0
+
+
+def _await_abort(store: Store, arn: str, clock: RealClock, seconds: float) -> int:
+    """Poll the store until the runner has aborted the execution."""
+    import anyio
+
+    from runtime.cli.exec import _error
+
+    async def poll() -> str:
+        deadline = clock.now() + seconds
+        while clock.now() < deadline:
+            status = store.get_execution(arn).status
+            if status != "RUNNING":
+                return status
+            await clock.sleep_until(clock.now() + 0.2)
+        return "RUNNING"
+
+    status = anyio.run(poll)
+    if status == "RUNNING":
+        _error(f"stop requested; the process running {arn} has not aborted it yet")
+        return 1
+    print(f"{arn}: {status}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,290 @@
+"""The audit commands: ``asl executions``, ``asl history EXECUTION``, ``asl describe EXECUTION``.
+
+They read the store that ``asl exec`` writes (see :mod:`runtime.durable.store.sqlite` for where it
+lives). ``EXECUTION`` is an ARN, a name, or a unique prefix of either. ``--json`` prints
+the shapes of AWS's ``ListExecutions``, ``GetExecutionHistory`` and ``DescribeExecution``
+(times as RFC 3339 text, as the AWS CLI prints them). Mistakes print one red line:
+exit 2 for a usage error, 1 for a missing store or execution; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, NoReturn
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from runtime.durable.store.errors import StoreError
+from runtime.durable.store.records import ExecutionRecord, ExecutionSummary
+from runtime.durable.store.sqlite import ENV_VAR, Store, resolve_store_path
+from runtime.engine.events import iso_timestamp
+from runtime.trace.format import format_duration, shorten
+
+__all__ = ["COMMANDS", "main"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+_STATUS_STYLE = {
+    "SUCCEEDED": "green",
+    "FAILED": "bold red",
+    "TIMED_OUT": "red",
+    "ABORTED": "yellow",
+    "RUNNING": "blue",
+}
+
+
+def _error(message: str) -> None:
+    Console(stderr=True, soft_wrap=True).print(
+        f"[bold red]error:[/] {escape(message)}", highlight=False
+    )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one red line (exit 2), not usage text."""
+
+    def error(self, message: str) -> NoReturn:
+        _error(f"{self.prog}: {message}")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _iso_time(text: str) -> float:
+    """An ISO 8601 date or time as epoch seconds; without an offset, local time."""
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="asl", description="Audit the executions in the store.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--store", metavar="PATH", help=f"the store file (default: ${ENV_VAR} or ~/.local/state)"
+    )
+    common.add_argument("--json", action="store_true", help="print AWS's API shape as JSON")
+    ls = sub.add_parser("executions", parents=[common], help="list executions, newest first")
+    ls.add_argument("--state-machine", metavar="NAME", help="a state machine name or ARN")
+    ls.add_argument("--status", type=str.upper, choices=STATUSES)
+    ls.add_argument("--since", type=_iso_time, metavar="TIME", help="started at or after")
+    ls.add_argument("--until", type=_iso_time, metavar="TIME", help="started before")
+    ls.add_argument("--limit", type=int, default=100, help="at most N (0: all; default 100)")
+    hist = sub.add_parser("history", parents=[common], help="an execution's history events")
+    hist.add_argument("execution", help="an ARN, a name or a unique prefix")
+    hist.add_argument("--reverse", action="store_true", help="newest event first")
+    desc = sub.add_parser("describe", parents=[common], help="an execution's status and data")
+    desc.add_argument("execution", help="an ARN, a name or a unique prefix")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """Run ``executions``, ``history`` or ``describe`` (``argv[0]``); return the exit code."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    path = resolve_store_path(args.store)
+    assert path is not None  # read commands have no --no-store
+    try:
+        with Store.open(path, create=False) as store:
+            return COMMANDS[args.command](store, args)
+    except StoreError as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+
+
+# -- commands ----------------------------------------------------------------------------
+
+
+def _executions(store: Store, args: argparse.Namespace) -> int:
+    rows = store.list_executions(
+        state_machine=args.state_machine,
+        status=args.status,
+        since=args.since,
+        until=args.until,
+        limit=args.limit or None,
+    )
+    if args.json:
+        _print_json({"executions": [row.to_aws() for row in rows]})
+    else:
+        _console().print(_executions_table(rows) if rows else "[dim]no executions[/]")
+    return EXIT_OK
+
+
+def _history(store: Store, args: argparse.Namespace) -> int:
+    record = store.get_execution(args.execution)
+    events = store.history(record.arn, reverse=args.reverse)
+    if args.json:
+        _print_json({"events": events})
+    else:
+        _console().print(_history_table(record, events))
+    return EXIT_OK
+
+
+def _describe(store: Store, args: argparse.Namespace) -> int:
+    record = store.get_execution(args.execution)
+    if args.json:
+        _print_json(record.to_describe())
+    else:
+        _console().print(_describe_grid(record))
+    return EXIT_OK
+
+
+#: The subcommands by name: ``(store, parsed arguments) -> exit code``.
+COMMANDS: dict[str, Callable[[Store, argparse.Namespace], int]] = {
+    "executions": _executions,
+    "history": _history,
+    "describe": _describe,
+}
+
+
+# -- rendering ---------------------------------------------------------------------------
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _print_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+
+def _status(status: str) -> str:
+    style = _STATUS_STYLE.get(status, "")
+    return f"[{style}]{status}[/]" if style else status
+
+
+def _duration(row: ExecutionSummary) -> str:
+    duration = row.duration
+    return "running" if duration is None else format_duration(duration)
+
+
+def _executions_table(rows: list[ExecutionSummary]) -> Table:
+    table = Table("Name", "State machine", "Status", "Started", "Duration")
+    for row in rows:
+        started = iso_timestamp(row.start_time)
+        name, machine = _escape(row.name), _escape(row.state_machine_name)
+        table.add_row(name, machine, _status(row.status), started, _duration(row))
+    return table
+
+
+def _history_table(record: ExecutionRecord, events: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"{_escape(record.name)} ({record.status})", caption="times in UTC")
+    table.add_column("Id", justify="right", no_wrap=True)
+    table.add_column("Time", no_wrap=True)
+    table.add_column("Type", no_wrap=True)
+    table.add_column("State")
+    table.add_column("Details", overflow="fold")
+    states = _state_names(events)
+    for event, time in zip(events, _times(events), strict=True):
+        details = event.get(_details_member(event))
+        table.add_row(
+            str(event["id"]),
+            time,
+            _event_type(event["type"]),
+            _escape(states.get(event["id"], "")),
+            _short_details(details),
+        )
+    return table
+
+
+def _times(events: list[dict[str, Any]]) -> list[str]:
+    """``HH:MM:SS.mmm``, with the date on the first row and wherever the date changes."""
+    out: list[str] = []
+    last_date = ""
+    for event in events:
+        stamp = str(event["timestamp"])
+        date, time = stamp[:10], stamp[11:].removesuffix("Z")
+        out.append(time if date == last_date else f"{date} {time}")
+        last_date = date
+    return out
+
+
+def _describe_grid(record: ExecutionRecord) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    rows: list[tuple[str, str | None]] = [
+        ("Execution", record.arn),
+        ("State machine", record.state_machine_arn),
+        ("Status", _status(record.status)),
+        ("Started", iso_timestamp(record.start_time)),
+        ("Stopped", None if record.stop_time is None else iso_timestamp(record.stop_time)),
+        ("Duration", _duration(record)),
+        ("Redrives", str(record.redrive_count) if record.redrive_count else None),
+        ("Error", record.error),
+        ("Cause", record.cause),
+        ("Input", json.dumps(record.input, indent=2, ensure_ascii=False)),
+        ("Output", None if record.output_json is None else _pretty(record.output_json)),
+    ]
+    for key, value in rows:
+        if value is not None:
+            grid.add_row(key, value if key == "Status" else _escape(value))
+    return grid
+
+
+# -- event helpers -----------------------------------------------------------------------
+
+_ERROR_STYLE_TYPES = ("Failed", "TimedOut", "Aborted")
+
+
+def _details_member(event: dict[str, Any]) -> str:
+    return next((key for key in event if key.endswith("EventDetails")), "")
+
+
+def _event_type(event_type: str) -> str:
+    if event_type.endswith(_ERROR_STYLE_TYPES):
+        return f"[red]{event_type}[/]"
+    if event_type.endswith("Succeeded"):
+        return f"[green]{event_type}[/]"
+    return event_type
+
+
+def _state_names(events: list[dict[str, Any]]) -> dict[int, str]:
+    """Each event's state: named on Entered/Exited events, else inherited along the
+    ``previousEventId`` chain (a TaskScheduled belongs to the Task entered before it)."""
+    names: dict[int, str] = {}
+    for event in sorted(events, key=lambda item: int(item["id"])):
+        kind = str(event["type"])
+        if kind.startswith("Execution"):
+            continue
+        details = event.get(_details_member(event)) or {}
+        if kind.endswith(("StateEntered", "StateExited")):
+            names[event["id"]] = str(details.get("name", ""))
+        else:
+            names[event["id"]] = names.get(event["previousEventId"], "")
+    return names
+
+
+def _short_details(details: dict[str, Any] | None, width: int = 60) -> str:
+    """The most telling detail of an event: an error, a resource, an output or an input."""
+    if not details:
+        return ""
+    if "error" in details or "cause" in details:
+        text = ": ".join(str(details[k]) for k in ("error", "cause") if details.get(k))
+    elif "resource" in details:
+        text = f"{details.get('resourceType', '')}:{details['resource']}".lstrip(":")
+    elif "output" in details:
+        text = str(details["output"])
+    elif "input" in details:
+        text = str(details["input"])
+    else:
+        return ""
+    return _escape(shorten(text, width))
+
+
+def _pretty(text: str) -> str:
+    return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+
+
+def _escape(text: str) -> str:
+    return escape(text)

@@ -1,0 +1,104 @@
+"""The serve loop: executions that outlive the process running them.
+
+:func:`serve` is a long-lived runner: it takes the lease
+of every RUNNING execution of the store that nobody runs (new ones, and those whose
+runner died), resumes it from its history (:mod:`runtime.durable.resume`) and keeps the lease
+renewed while it runs. Waits and retry delays end at their recorded deadlines, so killing
+and restarting ``asl serve`` loses nothing; several ``asl serve`` processes on one store
+never run the same execution at once (:mod:`runtime.durable.store.lease`).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import anyio
+
+from runtime.engine.clock import RealClock
+
+__all__ = ["serve"]
+
+
+async def serve(
+    store: Any,
+    *,
+    lease_seconds: float = 30.0,
+    poll_seconds: float = 1.0,
+    max_running: int = 1000,
+    once: bool = False,
+    stop: anyio.Event | None = None,
+    callbacks: Any = None,
+    activities: Any = None,
+) -> int:
+    """Run claimable executions until ``stop`` is set (or, with ``once``, until none is
+    left). Returns how many executions ended while serving.
+
+    Each execution routes its tasks by the options it was started with; ``callbacks``
+    and ``activities`` are shared by all of them (e.g. behind one local endpoint).
+    """
+    from runtime.durable.resume import resume
+    from runtime.durable.store.lease import Lease, LeaseLost, dead_here, new_owner
+
+    owner = new_owner()
+    clock = RealClock()
+    running: dict[str, Any] = {}
+    ended = 0
+    stop = stop or anyio.Event()
+
+    async def run_one(arn: str, lease: Lease) -> None:
+        nonlocal ended
+        try:
+            await resume(
+                store,
+                arn,
+                lease=lease,
+                callbacks=callbacks,
+                activities=activities,
+            )
+            ended += 1
+        except Exception as exc:  # keep serving the others; say what happened
+            print(f"asl serve: {arn}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        finally:
+            lease.release()
+            running.pop(arn, None)
+
+    async with anyio.create_task_group() as group:
+        while not stop.is_set():
+            free = max(0, max_running - len(running))
+            candidates = [
+                arn
+                for arn, holder in store.claimable(clock.now(), limit=free + len(running))
+                if arn not in running and (holder is None or dead_here(holder))
+            ][:free]
+            for arn in candidates:
+                lease = Lease(store, owner, lease_seconds)
+                try:
+                    lease.hold(arn)
+                except LeaseLost:
+                    continue
+                running[arn] = lease
+                group.start_soon(run_one, arn, lease)
+            if once and not running and not candidates:
+                break
+            await _pause(clock, stop, poll_seconds)
+        # Cancelled executions stay RUNNING (aborted events are written only when a
+        # sibling's failure cancels a state), for the next serve to resume.
+        group.cancel_scope.cancel()
+    return ended
+
+
+async def _pause(clock: RealClock, stop: anyio.Event, seconds: float) -> None:
+    """Wait ``seconds`` on the clock, or less if ``stop`` is set meanwhile."""
+    async with anyio.create_task_group() as group:
+
+        async def sleep() -> None:
+            await clock.sleep_until(clock.now() + seconds)
+            group.cancel_scope.cancel()
+
+        async def stopped() -> None:
+            await stop.wait()
+            group.cancel_scope.cancel()
+
+        group.start_soon(sleep)
+        group.start_soon(stopped)

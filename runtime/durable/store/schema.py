@@ -1,0 +1,172 @@
+"""The store's schema: a version number and the forward migrations that reach it.
+
+``MIGRATIONS[n]`` takes a store from version ``n`` to ``n + 1``; version 0 is an empty
+file. Each migration runs inside one ``BEGIN IMMEDIATE`` transaction together with the
+update of ``schema_version``, so a crash leaves the store at the old version or the new
+one, never half-way, and two processes opening a fresh store at once do not both apply
+it (the second one waits for the write lock, then sees the new version).
+
+Versions never change once released: a later feature adds a migration.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+from runtime.durable.store.errors import SchemaTooNew
+
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "current_version", "migrate", "split_statements"]
+
+_V1_TABLES = """
+-- One row per execution; the history in ``events`` is the source of truth and the
+-- status columns mirror its closing event.
+CREATE TABLE executions (
+    arn                TEXT PRIMARY KEY,
+    name               TEXT NOT NULL,
+    state_machine_name TEXT NOT NULL,
+    state_machine_arn  TEXT NOT NULL,
+    definition         TEXT NOT NULL,          -- JSON document
+    input              TEXT NOT NULL,          -- JSON document
+    status             TEXT NOT NULL CHECK (status IN
+        ('RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE')),
+    output             TEXT,                   -- JSON document, SUCCEEDED only
+    error              TEXT,
+    cause              TEXT,
+    start_time         REAL NOT NULL,          -- seconds since the Unix epoch
+    stop_time          REAL,
+    redrive_count      INTEGER NOT NULL DEFAULT 0
+);
+-- One row per history event, numbered as AWS numbers them (id, previousEventId).
+CREATE TABLE events (
+    execution_arn     TEXT NOT NULL REFERENCES executions (arn) ON DELETE CASCADE,
+    id                INTEGER NOT NULL,
+    previous_event_id INTEGER NOT NULL,
+    type              TEXT NOT NULL,
+    timestamp         REAL NOT NULL,           -- seconds since the Unix epoch
+    details           TEXT,                    -- JSON: the <type>EventDetails member, as
+                                               -- GetExecutionHistory exports it
+    PRIMARY KEY (execution_arn, id)
+) WITHOUT ROWID;
+"""
+
+_V2_AUDIT_INDEXES = """
+-- What `asl executions` filters on; newest first.
+CREATE INDEX executions_by_start ON executions (start_time);
+CREATE INDEX executions_by_machine ON executions (state_machine_name, start_time);
+CREATE INDEX executions_by_status ON executions (status, start_time);
+CREATE INDEX executions_by_name ON executions (name);
+"""
+
+_V3_LAUNCH_OPTIONS = """
+-- How the execution was started (clock, mocks, local functions...), as JSON, so that
+-- `asl resume` continues it with the same task routing.
+ALTER TABLE executions ADD COLUMN options TEXT;
+"""
+
+_V4_LEASES = """
+-- Which process runs a RUNNING execution, until when. A process renews its leases while
+-- it runs them; once a lease expires (the process died), `asl serve` may take over.
+CREATE TABLE leases (
+    execution_arn TEXT PRIMARY KEY REFERENCES executions (arn) ON DELETE CASCADE,
+    owner         TEXT NOT NULL,
+    expires_at    REAL NOT NULL            -- seconds since the Unix epoch
+);
+"""
+
+_V5_STOP_REQUESTS = """
+-- `asl stop` on an execution another process runs: the runner reads the request when it
+-- renews its lease and aborts the execution with this error and cause.
+CREATE TABLE stop_requests (
+    execution_arn TEXT PRIMARY KEY REFERENCES executions (arn) ON DELETE CASCADE,
+    error         TEXT,
+    cause         TEXT,
+    requested_at  REAL NOT NULL
+);
+"""
+
+#: SQL scripts; ``MIGRATIONS[n]`` migrates version ``n`` to ``n + 1``.
+MIGRATIONS: tuple[str, ...] = (
+    _V1_TABLES,
+    _V2_AUDIT_INDEXES,
+    _V3_LAUNCH_OPTIONS,
+    _V4_LEASES,
+    _V5_STOP_REQUESTS,
+)
+
+#: The version this code writes and reads.
+LATEST_VERSION = len(MIGRATIONS)
+
+
+def split_statements(script: str) -> Iterator[str]:
+    """The statements of ``script``, one by one.
+
+    ``Connection.executescript`` would be simpler but it commits any open transaction
+    first, which would split a migration from its version update.
+    ``sqlite3.complete_statement`` keeps a ``;`` inside a string or a trigger body from
+    ending a statement early.
+    """
+    pending = ""
+    for chunk in script.split(";"):
+        pending += chunk + ";"
+        if sqlite3.complete_statement(pending):
+            if _has_code(pending):
+                yield pending.strip()
+            pending = ""
+    if _has_code(pending.removesuffix(";")):
+        yield pending.strip()
+
+
+def _has_code(text: str) -> bool:
+    return any(line.split("--", 1)[0].strip(" ;\t") for line in text.splitlines())
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """The schema version of the open store; 0 for an empty file."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if exists is None:
+        return 0
+    row = conn.execute("SELECT version FROM schema_version").fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def migrate(
+    conn: sqlite3.Connection, target: int = LATEST_VERSION, *, location: str = "store"
+) -> int:
+    """Apply the pending migrations up to ``target``, one transaction each; return the version.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``): transactions are
+    explicit here. Raises :class:`SchemaTooNew` when the store is ahead of this code.
+    """
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = current_version(conn)
+            if version > LATEST_VERSION:
+                raise SchemaTooNew(
+                    f"{location} has schema version {version}; this asl-runtime reads up to "
+                    f"version {LATEST_VERSION} (upgrade asl-runtime)"
+                )
+            if version >= target:
+                conn.execute("COMMIT")
+                return version
+            _apply(conn, version)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def _apply(conn: sqlite3.Connection, version: int) -> None:
+    """Run migration ``version`` → ``version + 1`` in the caller's transaction."""
+    if version == 0:
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        conn.execute(
+            "INSERT INTO schema_version (version) SELECT 0 WHERE NOT EXISTS "
+            "(SELECT 1 FROM schema_version)"
+        )
+    for statement in split_statements(MIGRATIONS[version]):
+        conn.execute(statement)
+    conn.execute("UPDATE schema_version SET version = ?", (version + 1,))

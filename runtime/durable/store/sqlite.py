@@ -1,0 +1,425 @@
+"""The embedded execution store: SQLite through the standard library, in WAL mode.
+
+Where it lives (first match wins): ``--store PATH``, the ``ASL_STORE`` environment
+variable, ``$XDG_STATE_HOME/asl-runtime/store.db``, ``~/.local/state/asl-runtime/store.db``.
+
+Durability: every history event is committed on its own as it is written, in WAL mode
+with ``synchronous=NORMAL``. A commit then appends to the write-ahead log without an
+fsync (the log is synced at checkpoints), which costs about 20 µs an event (30,000
+events in 0.7 s on a laptop-class disk) instead of one fsync each under ``FULL``. A
+committed event survives the process being killed at any instant (SIGKILL, a crash, an
+OOM kill); only a power loss or an OS crash can drop the last commits, and never
+corrupts the file. This is the trade-off the SQLite documentation recommends for WAL.
+
+Concurrency: several processes may share one store. Writes take the lock up front
+(``BEGIN IMMEDIATE``) and every connection waits up to :data:`BUSY_TIMEOUT_MS` for a
+lock instead of failing at once; WAL lets readers (``asl history``) run during writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from runtime.durable.store.errors import (
+    AmbiguousExecution,
+    ExecutionAlreadyExists,
+    ExecutionNotFound,
+    StoreError,
+)
+from runtime.durable.store.records import (
+    CLOSING_STATUS,
+    ExecutionInfo,
+    ExecutionRecord,
+    ExecutionSummary,
+)
+from runtime.durable.store.schema import migrate
+from runtime.engine.events import HistoryEvent, details_key, dumps, export_details, iso_timestamp
+from runtime.engine.replay import RecordedEvent
+
+__all__ = ["BUSY_TIMEOUT_MS", "ENV_VAR", "Store", "default_store_path", "resolve_store_path"]
+
+#: The environment variable naming the store file.
+ENV_VAR = "ASL_STORE"
+#: How long a connection waits for another process's lock before failing.
+BUSY_TIMEOUT_MS = 10_000
+
+_SUMMARY_COLUMNS = (
+    "arn, name, state_machine_name, state_machine_arn, status, start_time, stop_time, "
+    "redrive_count, error, cause"
+)
+_RECORD_COLUMNS = f"{_SUMMARY_COLUMNS}, definition, input, output"
+_INSERT_EVENT = (
+    "INSERT INTO events (execution_arn, id, previous_event_id, type, timestamp, details) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+_FINISH = (
+    "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_time = ? "
+    "WHERE arn = ?"
+)
+
+
+def default_store_path(env: Mapping[str, str] | None = None) -> Path:
+    """The store file used when no ``--store`` is given (see the module docstring)."""
+    env = os.environ if env is None else env
+    if env.get(ENV_VAR):
+        return Path(env[ENV_VAR]).expanduser()
+    state_home = env.get("XDG_STATE_HOME")
+    base = Path(state_home) if state_home else Path.home() / ".local" / "state"
+    return base / "asl-runtime" / "store.db"
+
+
+def resolve_store_path(
+    option: str | None, no_store: bool = False, env: Mapping[str, str] | None = None
+) -> Path | None:
+    """The store for a command: ``--store`` wins, then the default; None with ``--no-store``."""
+    if no_store:
+        return None
+    return Path(option).expanduser() if option else default_store_path(env)
+
+
+class Store:
+    """An open store; one connection, used from one thread. Close it (or use ``with``)."""
+
+    __slots__ = ("_conn", "path")
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self._conn = conn
+        #: The file this store reads and writes (``:memory:`` for an in-memory store).
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, create: bool = True) -> Store:
+        """Open (and create, unless ``create`` is false) the store at ``path``; migrate it.
+
+        Raises :class:`StoreError` when the file cannot be opened or is not a store, and
+        :class:`runtime.durable.store.errors.SchemaTooNew` when a newer asl-runtime wrote it.
+        """
+        where = os.fspath(path)
+        if where != ":memory:":
+            if not create and not Path(where).is_file():
+                raise StoreError(f"no store at {where}")
+            Path(where).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(where, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the store {where}: {exc}") from exc
+        try:
+            _configure(conn)
+            migrate(conn, location=where)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StoreError(f"cannot open the store {where}: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, where)
+
+    def close(self) -> None:
+        """Close the connection; committed data is already on disk."""
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; the lock is taken at BEGIN so it cannot deadlock later."""
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to the store {self.path}: {exc}") from exc
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"cannot write to the store {self.path}: {exc}") from exc
+            raise
+
+    # -- writing ---------------------------------------------------------------------
+
+    def begin_execution(self, info: ExecutionInfo, input: Any, start_time: float) -> None:
+        """Store a new RUNNING execution. Raises :class:`ExecutionAlreadyExists`."""
+        row = (
+            info.arn,
+            info.name,
+            info.state_machine_name,
+            info.state_machine_arn,
+            dumps(info.definition),
+            dumps(input),
+            start_time,
+            info.redrive_count,
+            dumps(info.options),
+        )
+        try:
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT INTO executions (arn, name, state_machine_name, "
+                    "state_machine_arn, definition, input, status, start_time, redrive_count,"
+                    " options) VALUES (?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?)",
+                    row,
+                )
+        except StoreError as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise ExecutionAlreadyExists(f"Execution Already Exists: '{info.arn}'") from None
+            raise
+
+    def record(self, execution_arn: str, event: HistoryEvent) -> None:
+        """Commit one history event; a closing event also sets the execution's outcome."""
+        exported = None if event.details is None else export_details(event.details)
+        row = (
+            execution_arn,
+            event.id,
+            event.previous_event_id,
+            event.type,
+            event.timestamp,
+            None if exported is None else dumps(exported),
+        )
+        status = CLOSING_STATUS.get(event.type)
+        with self._write() as conn:
+            conn.execute(_INSERT_EVENT, row)
+            if status is not None:
+                details = event.details or {}
+                output = dumps(details["output"]) if "output" in details else None
+                outcome = (status, output, details.get("error"), details.get("cause"))
+                conn.execute(_FINISH, (*outcome, event.timestamp, execution_arn))
+
+    def finish_execution(
+        self,
+        execution_arn: str,
+        status: str,
+        stop_time: float,
+        *,
+        output: Any = None,
+        error: str | None = None,
+        cause: str | None = None,
+    ) -> None:
+        """Set an execution's outcome without an event (recording the closing event does it)."""
+        text = None if output is None and status != "SUCCEEDED" else dumps(output)
+        with self._write() as conn:
+            conn.execute(_FINISH, (status, text, error, cause, stop_time, execution_arn))
+
+    # -- reading ---------------------------------------------------------------------
+
+    # -- leases (who runs a RUNNING execution) -----------------------------------------
+
+    def acquire_lease(
+        self,
+        execution_arn: str,
+        owner: str,
+        now: float,
+        seconds: float,
+        replace: str | None = None,
+    ) -> bool:
+        """Take (or renew) the lease of a RUNNING execution unless another owner holds a
+        live one (``replace`` names an owner known to be dead, whose lease may be taken).
+        Atomic across processes: two callers never both get it."""
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT owner, expires_at FROM leases WHERE execution_arn = ?", (execution_arn,)
+            ).fetchone()
+            if row is not None and row[0] not in (owner, replace) and row[1] > now:
+                return False
+            running = conn.execute(
+                "SELECT 1 FROM executions WHERE arn = ? AND status = 'RUNNING'",
+                (execution_arn,),
+            ).fetchone()
+            if running is None:
+                return False
+            conn.execute(
+                "INSERT OR REPLACE INTO leases (execution_arn, owner, expires_at) VALUES (?, ?, ?)",
+                (execution_arn, owner, now + seconds),
+            )
+            return True
+
+    def lease_owner(self, execution_arn: str, now: float) -> str | None:
+        """Who holds a live lease on the execution, if anyone."""
+        rows = self._read(
+            "SELECT owner FROM leases WHERE execution_arn = ? AND expires_at > ?",
+            (execution_arn, now),
+        )
+        return str(rows[0][0]) if rows else None
+
+    def begin_redrive(self, execution_arn: str) -> int:
+        """Mark a FAILED, ABORTED or TIMED_OUT execution RUNNING again for a redrive;
+        return its new redrive count."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, "
+                "cause = NULL, stop_time = NULL, redrive_count = redrive_count + 1 "
+                "WHERE arn = ? AND status IN ('FAILED', 'ABORTED', 'TIMED_OUT')",
+                (execution_arn,),
+            )
+            row = conn.execute(
+                "SELECT status, redrive_count FROM executions WHERE arn = ?", (execution_arn,)
+            ).fetchone()
+            conn.execute("DELETE FROM stop_requests WHERE execution_arn = ?", (execution_arn,))
+        if row is None or row[0] != "RUNNING":
+            raise StoreError(f"the execution {execution_arn} cannot be redriven")
+        return int(row[1])
+
+    def request_stop(
+        self, execution_arn: str, error: str | None, cause: str | None, now: float
+    ) -> None:
+        """Ask whoever runs the execution to abort it (see ``stop_request``)."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO stop_requests (execution_arn, error, cause, "
+                "requested_at) VALUES (?, ?, ?, ?)",
+                (execution_arn, error, cause, now),
+            )
+
+    def stop_request(self, execution_arn: str) -> tuple[str | None, str | None] | None:
+        """The (error, cause) of a pending stop request, if any."""
+        rows = self._read(
+            "SELECT error, cause FROM stop_requests WHERE execution_arn = ?", (execution_arn,)
+        )
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def release_lease(self, execution_arn: str, owner: str) -> None:
+        """Give up a lease (the execution ended, or its runner stops)."""
+        with self._write() as conn:
+            conn.execute(
+                "DELETE FROM leases WHERE execution_arn = ? AND owner = ?", (execution_arn, owner)
+            )
+
+    def claimable(self, now: float, limit: int = 100) -> list[tuple[str, str | None]]:
+        """RUNNING executions, oldest first, with the owner of their live lease (or None)."""
+        rows = self._read(
+            "SELECT e.arn, CASE WHEN l.expires_at > ? THEN l.owner END FROM executions e "
+            "LEFT JOIN leases l ON l.execution_arn = e.arn WHERE e.status = 'RUNNING' "
+            "ORDER BY e.start_time LIMIT ?",
+            (now, limit),
+        )
+        return [(str(arn), None if owner is None else str(owner)) for arn, owner in rows]
+
+    def list_executions(
+        self,
+        state_machine: str | None = None,
+        status: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int | None = 100,
+    ) -> list[ExecutionSummary]:
+        """Executions, newest first; ``state_machine`` is a name or an ARN; times filter
+        the start time (``since`` inclusive, ``until`` exclusive); ``limit`` None is all."""
+        where, params = _filters(state_machine, status, since, until)
+        sql = f"SELECT {_SUMMARY_COLUMNS} FROM executions{where} ORDER BY start_time DESC, arn"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [ExecutionSummary(*row) for row in self._read(sql, params)]
+
+    def get_execution(self, ref: str) -> ExecutionRecord:
+        """The execution whose ARN or name is ``ref``, or whose name or ARN starts with it.
+
+        Raises :class:`ExecutionNotFound` or :class:`AmbiguousExecution`.
+        """
+        select = f"SELECT {_RECORD_COLUMNS} FROM executions WHERE "
+        pattern = _like_prefix(ref)
+        for where, params in (
+            ("arn = ?", (ref,)),
+            ("name = ?", (ref,)),
+            ("name LIKE ? ESCAPE '\\' OR arn LIKE ? ESCAPE '\\'", (pattern, pattern)),
+        ):
+            rows = self._read(f"{select}{where} ORDER BY start_time DESC LIMIT 6", params)
+            if len(rows) == 1:
+                return ExecutionRecord(*rows[0])
+            if rows:
+                names = ", ".join(str(row[0]) for row in rows[:5])
+                more = ", ..." if len(rows) > 5 else ""
+                raise AmbiguousExecution(f"'{ref}' matches several executions: {names}{more}")
+        raise ExecutionNotFound(f"no execution matches '{ref}' in {self.path}")
+
+    def launch_options(self, execution_arn: str) -> dict[str, Any]:
+        """How the execution was started (see ``ExecutionInfo.options``); {} if unknown."""
+        rows = self._read("SELECT options FROM executions WHERE arn = ?", (execution_arn,))
+        text = rows[0][0] if rows else None
+        value = json.loads(text) if text else {}
+        return value if isinstance(value, dict) else {}
+
+    def recorded(self, execution_arn: str) -> list[RecordedEvent]:
+        """The execution's events with exact timestamps, for resuming it."""
+        rows = self._read(
+            "SELECT id, previous_event_id, type, timestamp, details FROM events "
+            "WHERE execution_arn = ? ORDER BY id",
+            (execution_arn,),
+        )
+        return [
+            RecordedEvent(int(i), int(prev), str(kind), float(ts), json.loads(d) if d else {})
+            for i, prev, kind, ts, d in rows
+        ]
+
+    def history(self, execution_arn: str, reverse: bool = False) -> list[dict[str, Any]]:
+        """The execution's events as ``GetExecutionHistory`` returns its ``events``."""
+        order = "DESC" if reverse else "ASC"
+        rows = self._read(
+            "SELECT id, previous_event_id, type, timestamp, details FROM events "
+            f"WHERE execution_arn = ? ORDER BY id {order}",
+            (execution_arn,),
+        )
+        return [_event_item(*row) for row in rows]
+
+    def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the store {self.path}: {exc}") from exc
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _filters(
+    state_machine: str | None, status: str | None, since: float | None, until: float | None
+) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if state_machine is not None:
+        column = "state_machine_arn" if state_machine.startswith("arn:") else "state_machine_name"
+        clauses.append(f"{column} = ?")
+        params.append(state_machine)
+    if status is not None:
+        clauses.append("status = ?")
+        params.append(status)
+    if since is not None:
+        clauses.append("start_time >= ?")
+        params.append(since)
+    if until is not None:
+        clauses.append("start_time < ?")
+        params.append(until)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def _event_item(
+    id: int, prev: int, type: str, timestamp: float, details: str | None
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "timestamp": iso_timestamp(timestamp),
+        "type": type,
+        "id": id,
+        "previousEventId": prev,
+    }
+    if details is not None:
+        item[details_key(type)] = json.loads(details)
+    return item

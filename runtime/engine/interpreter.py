@@ -1,0 +1,142 @@
+"""Running one execution: the handler table by state type and :func:`run_execution`.
+
+Each handler takes a :class:`~runtime.engine.scope.StateRun` and returns ``(next state
+name or None, output)``. Errors are :class:`~asl.errors.StatesError`; those the engine
+itself raises get AWS's "An error occurred while executing the state ..." prefix at the
+scope loop (:func:`runtime.engine.scope.run_branch`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+
+from asl.errors import StatesError
+from asl.model import StateMachine
+from runtime.adapters.base import AdapterRegistry
+from runtime.engine.clock import Clock
+from runtime.engine.errors import ExecutionTimedOut
+from runtime.engine.execution import Execution, ExecutionOptions, Frame
+from runtime.engine.fanout import run_map, run_parallel
+from runtime.engine.scope import Handler, run_branch
+from runtime.engine.states import run_choice, run_fail, run_pass, run_succeed, run_wait
+from runtime.engine.task import run_task
+
+__all__ = ["HANDLERS", "ONE_YEAR_SECONDS", "ChildResult", "run_child", "run_execution"]
+
+#: A year of 365 days: AWS's maximum duration of a Standard execution (DG quotas).
+ONE_YEAR_SECONDS = 365 * 24 * 3600
+
+#: The handler of each state type; the execution carries it to every scope loop.
+HANDLERS: dict[str, Handler] = {
+    "Pass": run_pass,
+    "Succeed": run_succeed,
+    "Fail": run_fail,
+    "Choice": run_choice,
+    "Wait": run_wait,
+    "Task": run_task,
+    "Parallel": run_parallel,
+    "Map": run_map,
+}
+
+
+async def run_execution(exe: Execution) -> None:
+    """Run ``exe`` to its end; the outcome is in ``exe.status`` and friends."""
+    root = Frame()
+    exe.cancelled = anyio.get_cancelled_exc_class()
+    exe.handlers = HANDLERS
+    exe.run_child = run_child
+    if exe.options.redrive_count and exe.replay is not None:
+        # RedriveExecution: the history goes on after its closing event.
+        redriven = Frame(prev=exe.replay.last_id)
+        exe.emit(redriven, "ExecutionRedriven", {"redriveCount": exe.options.redrive_count})
+    exe.emit(
+        root,
+        "ExecutionStarted",
+        {"input": exe.input, "roleArn": exe.role_arn},
+    )
+    limit = ONE_YEAR_SECONDS
+    if exe.machine.timeout_seconds is not None:
+        limit = min(limit, exe.machine.timeout_seconds)
+    deadline = exe.start_time + limit
+    timed_out = False
+    output: Any = None
+    exe.clock.join()
+    try:
+        with anyio.CancelScope() as scope:
+
+            def on_timeout() -> None:
+                nonlocal timed_out
+                timed_out = True
+                scope.cancel()
+
+            timer = exe.clock.call_at(deadline, on_timeout)
+            exe.stop_scope = scope
+            try:
+                output = await run_branch(exe, exe.machine.root, exe.input, root)
+            except StatesError as exc:
+                _fail(exe, root, exc)
+                return
+            finally:
+                timer.cancel()
+    finally:
+        exe.clock.leave()
+        exe.stop_scope = None
+    if exe.abort_request is not None:
+        error, cause = exe.abort_request
+        exe.flush_aborts()  # the states the stop interrupted
+        details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
+        exe.emit(root, "ExecutionAborted", details)
+        exe.finish("ABORTED", error=error, cause=cause)
+        return
+    if timed_out:
+        err = ExecutionTimedOut("States.Timeout", None)
+        exe.emit(root, "ExecutionTimedOut", {"error": err.error})
+        exe.finish("TIMED_OUT", error=err.error, cause=err.cause)
+        return
+    exe.emit(root, "ExecutionSucceeded", {"output": output})
+    exe.finish("SUCCEEDED", output=output)
+
+
+def _fail(exe: Execution, frame: Frame, exc: StatesError) -> None:
+    details: dict[str, Any] = {"error": exc.error}
+    if exc.cause is not None:
+        details["cause"] = exc.cause
+    exe.emit(frame, "ExecutionFailed", details)
+    exe.finish("FAILED", error=exc.error, cause=exc.cause)
+
+
+@dataclass(frozen=True, slots=True)
+class ChildResult:
+    """How a child execution started by a task ended."""
+
+    status: str
+    output: Any
+    error: str | None
+    cause: str | None
+    stop_time: float
+
+
+async def run_child(
+    machine: StateMachine,
+    input: Any,
+    *,
+    clock: Clock,
+    adapters: AdapterRegistry,
+    name: str,
+    state_machine_name: str,
+) -> ChildResult:
+    """Run a child execution to its end (the engine's
+    :class:`~runtime.adapters.base.ChildRunner`, given to every task it calls)."""
+    exe = Execution(
+        machine,
+        input,
+        clock,
+        adapters,
+        ExecutionOptions(name=name, state_machine_name=state_machine_name),
+    )
+    await run_execution(exe)
+    stop = exe.stop_time if exe.stop_time is not None else exe.start_time
+    return ChildResult(exe.status, exe.output, exe.error, exe.cause, stop)

@@ -1,0 +1,168 @@
+"""One scope's walk: a visit of one state (:class:`StateRun`) and the loop from a
+scope's StartAt to its end (:func:`run_branch`).
+
+The handler of each state type comes from the table the execution carries
+(``exe.handlers``, filled by :func:`runtime.engine.interpreter.run_execution`), so the
+Parallel and Map handlers can run their branches through this module without any module
+importing the interpreter back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import anyio
+
+from asl.errors import StatesError
+from asl.model import Branch, State
+from runtime.engine.errors import state_error
+from runtime.engine.events import iso_timestamp
+from runtime.engine.execution import Execution, Frame
+
+__all__ = ["Handler", "StateRun", "run_branch"]
+
+
+class StateRun:
+    """One visit of one state: what every handler needs."""
+
+    __slots__ = (
+        "ctx",
+        "data",
+        "entered",
+        "entered_at",
+        "entered_id",
+        "exe",
+        "frame",
+        "stages",
+        "state",
+    )
+
+    def __init__(
+        self, exe: Execution, frame: Frame, state: State, data: Any, entered_id: int
+    ) -> None:
+        self.exe = exe
+        self.frame = frame
+        self.state = state
+        self.data = data
+        #: The StateEntered event: its id and time (epoch seconds and AWS's text).
+        self.entered_id = entered_id
+        self.entered_at = frame.prev_time
+        self.entered = iso_timestamp(self.entered_at)
+        #: Data-flow stages for inspection (TestState's names), when the execution asks.
+        self.stages: dict[str, Any] | None = {"input": data} if exe.inspect else None
+        self.ctx = (
+            exe.context(frame, state.name, self.entered, self._retry_count())
+            if state.uses_context
+            else exe.base_context
+        )
+
+    def _retry_count(self) -> int | None:
+        return 0 if self.state.type in ("Task", "Parallel", "Map") else None
+
+    @property
+    def variables(self) -> Mapping[str, Any]:
+        return self.frame.view
+
+    def emit(self, type: str, details: Mapping[str, Any] | None = None) -> int:
+        return self.exe.emit(self.frame, type, details)
+
+    @property
+    def evaluating(self) -> StateRun:
+        """``with run.evaluating:`` records a JSONata failure as AWS does.
+
+        AWS writes EvaluationFailed (with the prefixed cause) before the failure events.
+        The run object is its own context manager, so entering costs no allocation.
+        """
+        return self
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        if not isinstance(exc, StatesError) or exc.error != "States.QueryEvaluationError":
+            return
+        err = state_error(exc, self.state.name, self.entered_id)
+        if err is exc:
+            return
+        self.emit(
+            "EvaluationFailed",
+            {
+                "error": err.error,
+                "cause": err.cause,
+                "location": _location(exc),
+                "state": self.state.name,
+            },
+        )
+        raise err from exc
+
+    def assign(self, assign_input: Any, assign: Any = None) -> dict[str, Any] | None:
+        """Evaluate ``Assign`` (the state's, or a rule's/catcher's) and set the variables."""
+        assign = self.state.assign if assign is None else assign
+        if assign is None:
+            return None
+        with self.evaluating:
+            if self.state.query_language == "JSONata":
+                values = assign.evaluate(assign_input)
+            else:
+                values = assign.evaluate(assign_input, self.ctx, self.frame.view)
+        self.frame.assign(values)
+        return dict(values)
+
+    def exit(self, output: Any, assigned: Mapping[str, Any] | None = None) -> None:
+        details: dict[str, Any] = {"name": self.state.name, "output": output}
+        if assigned is not None:
+            details["assignedVariables"] = assigned
+        stages = self.stages
+        if stages is not None:
+            stages["output"] = output
+            if assigned is not None:
+                stages["variables"] = assigned
+        self.exe.emit(self.frame, _EXITED[self.state.type], details, stages)
+
+
+def _location(exc: StatesError) -> str:
+    return str(getattr(exc, "location", "") or "")
+
+
+Handler = Callable[[StateRun], Awaitable[tuple[str | None, Any]]]
+
+
+# -- the scope loop -----------------------------------------------------------------
+
+
+async def run_branch(exe: Execution, branch: Branch, data: Any, frame: Frame) -> Any:
+    """Run a scope from its StartAt to a terminal state; return its output."""
+    states = branch.states
+    name: str | None = branch.start_at
+    cancelled = exe.cancelled
+    handlers = exe.handlers
+    while name is not None:
+        state = states[name]
+        exe.transitions += 1
+        if not exe.transitions & 255:
+            # A long run of states that never wait must not hold the event loop: other
+            # executions, lease renewals and the trace get their turn.
+            await anyio.lowlevel.checkpoint()
+        entered_id = exe.emit(frame, _ENTERED[state.type], {"name": name, "input": data})
+        run = StateRun(exe, frame, state, data, entered_id)
+        try:
+            name, data = await handlers[state.type](run)
+        except StatesError as exc:
+            err = state_error(exc, state.name, run.entered_id)
+            if err is exc:
+                raise
+            raise err from exc
+        except cancelled:
+            # A sibling failed: AWS marks the running state aborted. Written only by the
+            # fan-out that absorbs the failure (not on a timeout, Ctrl-C or detach).
+            if state.type in _ABORTABLE:
+                exe.defer_abort(frame, state.type + "StateAborted")
+            raise
+    return data
+
+
+_ABORTABLE = frozenset({"Task", "Wait", "Map", "Parallel"})
+_TYPES = ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
+_ENTERED = {t: t + "StateEntered" for t in _TYPES}
+_EXITED = {t: t + "StateExited" for t in _TYPES}

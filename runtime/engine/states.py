@@ -1,0 +1,170 @@
+"""The handlers of the states that need no service and no fan-out: Pass, Succeed, Fail,
+Choice and Wait. Each takes a :class:`~runtime.engine.scope.StateRun` and returns
+``(next state name or None, output)``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asl.errors import StatesError
+from asl.model import DEFAULT, ChoiceState, FailState, PassState, WaitState
+from runtime.engine.dataflow import apply_path, effective_input, jsonata_bindings, state_output
+from runtime.engine.errors import FailStateReached
+from runtime.engine.scope import StateRun
+from runtime.engine.waiting import wait_deadline
+
+__all__ = ["run_choice", "run_fail", "run_pass", "run_succeed", "run_wait"]
+
+
+async def run_pass(run: StateRun) -> tuple[str | None, Any]:
+    state = run.state
+    assert isinstance(state, PassState)
+    data, ctx, variables = run.data, run.ctx, run.frame.view
+    if state.query_language == "JSONata":
+        with run.evaluating:
+            bindings = jsonata_bindings(data, ctx, variables)
+            output = state.output.evaluate(bindings) if state.output is not None else data
+            assigned = run.assign(bindings)
+        run.exit(output, assigned)
+        return state.next, output
+    result = effective_input(state, data, ctx, variables, run.stages)
+    if state.result is not DEFAULT:
+        result = state.result
+    output, assign_input = state_output(state, data, result, ctx, variables, run.stages)
+    assigned = run.assign(assign_input)
+    run.exit(output, assigned)
+    return state.next, output
+
+
+async def run_succeed(run: StateRun) -> tuple[str | None, Any]:
+    state, data = run.state, run.data
+    if state.query_language == "JSONata":
+        with run.evaluating:
+            bindings = jsonata_bindings(data, run.ctx, run.frame.view)
+            output = state.output.evaluate(bindings) if state.output is not None else data
+    else:
+        selected = apply_path(state.input_path, data, run.ctx, run.frame.view)
+        output = apply_path(state.output_path, selected, run.ctx, run.frame.view)
+    run.exit(output)
+    return None, output
+
+
+async def run_fail(run: StateRun) -> tuple[str | None, Any]:
+    state = run.state
+    assert isinstance(state, FailState)
+    error, cause = state.error, state.cause
+    if state.query_language == "JSONata":
+        bindings = jsonata_bindings(run.data, run.ctx, run.frame.view)
+        with run.evaluating:
+            if error is not None and not isinstance(error, str):
+                error = error.evaluate(bindings)
+            if cause is not None and not isinstance(cause, str):
+                cause = cause.evaluate(bindings)
+    else:
+        if state.error_is_path:
+            error = _fail_field(run, error, "ErrorPath")
+        if state.cause_is_path:
+            cause = _fail_field(run, cause, "CausePath")
+    raise FailStateReached(error, cause)
+
+
+def _fail_field(run: StateRun, compiled: Any, field: str) -> Any:
+    from asl.paths import PathNotFound
+
+    try:
+        return compiled.evaluate(run.data, run.ctx, run.frame.view)
+    except PathNotFound as exc:
+        raise StatesError(
+            "States.Runtime",
+            f"The JSONPath '{exc.path}' specified for the field '{field}' could not be found "
+            f"in the input '{_dumps(run.data)}'",
+        ) from exc
+
+
+def _dumps(value: Any) -> str:
+    from runtime.engine.events import dumps
+
+    return dumps(value)
+
+
+async def run_choice(run: StateRun) -> tuple[str | None, Any]:
+    state = run.state
+    assert isinstance(state, ChoiceState)
+    data, ctx, variables = run.data, run.ctx, run.frame.view
+    if state.query_language == "JSONata":
+        return _choice_jsonata(run, state)
+    effective = apply_path(state.input_path, data, ctx, variables)
+    from asl.paths import PathNotFound
+
+    for rule in state.choices:
+        try:
+            matched = rule.condition.evaluate(effective, ctx, variables)
+        except PathNotFound as exc:
+            raise StatesError(
+                "States.Runtime", f"Invalid path '{exc.path}' : {exc.detail}"
+            ) from exc
+        if matched:
+            output = apply_path(state.output_path, effective, ctx, variables)
+            assigned = run.assign(effective, rule.assign) if rule.assign is not None else (None)
+            run.exit(output, assigned)
+            return rule.next, output
+    return _choice_default(
+        run, state, apply_path(state.output_path, effective, ctx, variables), effective
+    )
+
+
+def _choice_jsonata(run: StateRun, state: ChoiceState) -> tuple[str | None, Any]:
+    bindings = jsonata_bindings(run.data, run.ctx, run.frame.view)
+    with run.evaluating:
+        for rule in state.choices:
+            cond = rule.condition
+            value = cond if isinstance(cond, bool) else cond.evaluate(bindings)
+            if not isinstance(value, bool):
+                raise StatesError(
+                    "States.QueryEvaluationError",
+                    "The Condition field evaluated to a non-boolean value.",
+                )
+            if value:
+                output = rule.output.evaluate(bindings) if rule.output is not None else run.data
+                assigned = run.assign(bindings, rule.assign) if rule.assign is not None else None
+                run.exit(output, assigned)
+                return rule.next, output
+        output = state.output.evaluate(bindings) if state.output is not None else run.data
+    return _choice_default(run, state, output, bindings)
+
+
+def _choice_default(
+    run: StateRun, state: ChoiceState, output: Any, assign_input: Any
+) -> tuple[str | None, Any]:
+    if state.default is None:
+        raise StatesError(
+            "States.NoChoiceMatched",
+            "No Choice rule matched and there is no Default rule.",
+        )
+    assigned = run.assign(assign_input)
+    run.exit(output, assigned)
+    return state.default, output
+
+
+async def run_wait(run: StateRun) -> tuple[str | None, Any]:
+    state = run.state
+    assert isinstance(state, WaitState)
+    data, ctx, variables = run.data, run.ctx, run.frame.view
+    bindings = None
+    if state.query_language == "JSONata":
+        bindings = jsonata_bindings(data, ctx, variables)
+        with run.evaluating:
+            deadline = wait_deadline(state, data, ctx, variables, bindings, run.entered_at)
+    else:
+        effective = apply_path(state.input_path, data, ctx, variables)
+        deadline = wait_deadline(state, effective, ctx, variables, None, run.entered_at)
+    await run.exe.sleep_until(run.frame, deadline)
+    if bindings is not None:
+        with run.evaluating:
+            output = state.output.evaluate(bindings) if state.output is not None else data
+            assigned = run.assign(bindings)
+    else:
+        output = apply_path(state.output_path, effective, ctx, variables)
+        assigned = run.assign(effective)
+    run.exit(output, assigned)
+    return state.next, output

@@ -1,0 +1,1 @@
+"""HTTP servers: the local Step Functions endpoint for callbacks and activities."""

@@ -1,0 +1,1 @@
+"""Testing support: the pytest plugin (``asl_run`` and ``asl_clock`` fixtures)."""
