@@ -12,6 +12,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from asl.commandline import CommandParser
 from asl.errors import SourceError
 from asl.graph import FORMATS, build_graph, render
 from asl.source import load_file
@@ -23,9 +24,7 @@ EXIT_USAGE = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="asl graph", description="Draw a state machine definition."
-    )
+    parser = CommandParser(prog="asl graph", description="Draw a state machine definition.")
     parser.add_argument("definition", help="the state machine definition (JSON or YAML)")
     parser.add_argument(
         "--format",

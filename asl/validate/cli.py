@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
+from asl.commandline import CommandParser
 from asl.errors import SourceError
 from asl.source import Document, load_definition
 from asl.validate import validate_document
@@ -36,7 +37,7 @@ class _Report:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="asl validate",
         description="Validate Amazon States Language definitions (JSON or YAML) the way "
         "AWS ValidateStateMachineDefinition does.",

@@ -37,7 +37,6 @@ Virtual time (see :mod:`runtime.engine.clock`). A callback wait waits on the out
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -50,6 +49,7 @@ import anyio
 from asl.errors import ASLError
 from runtime.engine.clock import Clock
 from runtime.engine.errors import TaskFailure
+from runtime.engine.events import loads
 
 __all__ = [
     "ActivityDoesNotExist",
@@ -316,7 +316,7 @@ class CallbackRegistry:
         if len(output.encode("utf-8")) > MAX_OUTPUT_BYTES:
             raise _too_long("output", MAX_OUTPUT_BYTES)
         try:
-            value = json.loads(output)
+            value = loads(output)
         except (ValueError, TypeError) as exc:
             raise InvalidOutput("Invalid Output: 'The output is not valid JSON.'") from exc
         self._answer(token, ("success", value, None))

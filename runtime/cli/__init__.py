@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 import sys
 
+from asl.errors import ASLError
+
 __all__ = ["SUBCOMMANDS", "main"]
 
 #: subcommand -> (module with ``main(argv) -> int``, passes the subcommand name, summary)
@@ -29,6 +31,20 @@ SUBCOMMANDS: dict[str, tuple[str, bool, str]] = {
     "send-task-success": ("runtime.cli.task", False, "answer a callback task with its output"),
     "send-task-failure": ("runtime.cli.task", False, "fail a callback task"),
     "send-task-heartbeat": ("runtime.cli.task", False, "report progress of a callback task"),
+}
+
+
+#: Words people try for a command, and the command they mean.
+_ALIASES = {
+    "run": "exec",
+    "execute": "exec",
+    "list": "executions",
+    "ls": "executions",
+    "show": "describe",
+    "logs": "history",
+    "check": "validate",
+    "lint": "validate",
+    "draw": "graph",
 }
 
 
@@ -53,7 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if args else 2
     entry = SUBCOMMANDS.get(args[0])
     if entry is None:
-        print(f"asl: unknown command {args[0]!r}\n\n{_usage()}", file=sys.stderr)
+        from asl.commandline import did_you_mean, error_line
+
+        close = _ALIASES.get(args[0]) or did_you_mean(args[0], SUBCOMMANDS)
+        hint = f" (did you mean {close!r}?)" if close else ""
+        error_line(f"asl: unknown command {args[0]!r}{hint}; `asl --help` lists the commands")
         return 2
     module, with_name, _ = entry
     loaded = importlib.import_module(module)
@@ -62,3 +82,33 @@ def main(argv: list[str] | None = None) -> int:
         return int(command(args if with_name else args[1:]))
     except KeyboardInterrupt:
         return 130
+    except SystemExit as exc:  # a usage mistake or --help, from the command's parser
+        return exc.code if isinstance(exc.code, int) else 2
+    except BrokenPipeError:
+        # The reader went away (``asl history X | head``): nothing more to say to it.
+        _silence_stdout()
+        return 141
+    except (ASLError, OSError) as exc:
+        # What a command did not turn into its own message still gets one line.
+        from asl.commandline import error_line
+
+        error_line(f"asl {args[0]}: {_describe(exc)}")
+        return 2
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror}"
+    return str(exc) or type(exc).__name__
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's flush at exit does not fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

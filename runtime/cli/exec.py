@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from asl.commandline import CommandParser
 
 __all__ = ["main"]
 
@@ -21,7 +24,7 @@ EXIT_USAGE = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    ex = argparse.ArgumentParser(prog="asl exec", description="Run one execution.")
+    ex = CommandParser(prog="asl exec", description="Run one execution.")
     ex.add_argument("definition", help="the state machine definition (JSON or YAML)")
     src = ex.add_mutually_exclusive_group()
     src.add_argument("--input", metavar="FILE", help="execution input file, or - for stdin")
@@ -129,12 +132,31 @@ def main(argv: list[str]) -> int:
 
 
 def _read_input(args: argparse.Namespace) -> Any:
+    from runtime.engine.events import loads
+
     if args.input_json is not None:
-        return json.loads(args.input_json)
+        return loads(args.input_json)
     if args.input is None:
         return {}
     text = sys.stdin.read() if args.input == "-" else Path(args.input).read_text("utf-8")
-    return json.loads(text) if text.strip() else {}
+    return loads(text) if text.strip() else {}
+
+
+def _check_writable(args: argparse.Namespace) -> None:
+    """Refuse an output file that cannot be written before anything runs."""
+    for flag, name in (("--history", "history"), ("--report", "report")):
+        target = getattr(args, name, None)
+        if not target:
+            continue
+        folder = Path(target).resolve().parent
+        if Path(target).is_dir():
+            raise UsageError(f"cannot write {flag} {target}: it is a folder")
+        if not folder.is_dir():
+            raise UsageError(f"cannot write {flag} {target}: no folder {folder}")
+        if not os.access(folder, os.W_OK) or (
+            Path(target).exists() and not os.access(target, os.W_OK)
+        ):
+            raise UsageError(f"cannot write {flag} {target}: permission denied")
 
 
 def _prepare(args: argparse.Namespace) -> tuple[Any, Any, str, Any, Any]:
@@ -149,6 +171,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, Any, str, Any, Any]:
         payload = _read_input(args)
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read the input: {exc}") from exc
+    _check_writable(args)
     from runtime.api import load_machine
 
     try:
@@ -241,6 +264,7 @@ def _run(
     args: argparse.Namespace, machine: Any, payload: Any, sm_name: str, mocks: Any, services: Any
 ) -> int:
     from runtime.api import run_sync
+    from runtime.cli.streams import handler_output_to_stderr
     from runtime.durable.store import StoreError, StoreRecorder
     from runtime.engine.clock import RealClock, VirtualClock
 
@@ -261,19 +285,20 @@ def _run(
         observers.append(trace.observe)
     endpoint = _endpoint(args, services)
     try:
-        result = run_sync(
-            machine,
-            payload,
-            clock=clock,
-            mocks=mocks,
-            services=services,
-            name=args.name,
-            state_machine_name=sm_name,
-            observers=observers,
-            seed=args.seed,
-            region=args.region or "us-east-1",
-            inspect=args.inspect or bool(args.report),
-        )
+        with handler_output_to_stderr():
+            result = run_sync(
+                machine,
+                payload,
+                clock=clock,
+                mocks=mocks,
+                services=services,
+                name=args.name,
+                state_machine_name=sm_name,
+                observers=observers,
+                seed=args.seed,
+                region=args.region or "us-east-1",
+                inspect=args.inspect or bool(args.report),
+            )
     except StoreError as exc:
         _error(str(exc))
         return EXIT_FAILED
@@ -286,8 +311,9 @@ def _run(
             store.close()
     if trace is not None:
         trace.summary(result)
-    _write_files(args, machine, result)
-    return _print_outcome(args, result)
+    written = _write_files(args, machine, result)
+    code = _print_outcome(args, result)
+    return code if written else EXIT_USAGE
 
 
 def _endpoint(args: argparse.Namespace, services: Any) -> Any:
@@ -301,7 +327,17 @@ def _endpoint(args: argparse.Namespace, services: Any) -> Any:
     return endpoint
 
 
-def _write_files(args: argparse.Namespace, machine: Any, result: Any) -> None:
+def _write_files(args: argparse.Namespace, machine: Any, result: Any) -> bool:
+    """Write --history and --report; False (after one line) when one cannot be written."""
+    try:
+        _write_outputs(args, machine, result)
+    except OSError as exc:
+        _error(f"cannot write {exc.filename or 'an output file'}: {exc.strerror or exc}")
+        return False
+    return True
+
+
+def _write_outputs(args: argparse.Namespace, machine: Any, result: Any) -> None:
     if args.history:
         Path(args.history).write_text(json.dumps({"events": result.history_json()}, indent=2))
     if args.report:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from asl.commandline import CommandParser
 from asl.errors import SourceError
 from asl.source import load_file
 from runtime.report import load_history, render_report
@@ -24,7 +25,7 @@ EXIT_USAGE = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="asl report", description="Write the HTML report of an execution history."
     )
     parser.add_argument("history", help="history JSON file (as asl exec --history writes)")

@@ -10,11 +10,13 @@ import argparse
 import sys
 from typing import Any
 
+from asl.commandline import CommandParser
+
 __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="asl resume|redrive",
         description="Continue a RUNNING execution from its history (resume), or run a FAILED, "
         "ABORTED or TIMED_OUT one again from its unsuccessful states (redrive).",
@@ -42,6 +44,7 @@ def main(argv: list[str], redriving: bool = False) -> int:
 
     from asl.errors import ASLError
     from runtime.cli import exec as exec_cli
+    from runtime.cli.streams import handler_output_to_stderr
     from runtime.durable.resume import resume
     from runtime.durable.store import Store, StoreError, resolve_store_path
     from runtime.engine.clock import RealClock, VirtualClock
@@ -68,17 +71,18 @@ def main(argv: list[str], redriving: bool = False) -> int:
             clock = VirtualClock(start=last)
         observers, trace = _trace(args, record)
         try:
-            result = anyio.run(
-                lambda: resume(
-                    store,
-                    record.arn,
-                    clock=clock,
-                    services=services,
-                    mocks=mocks,
-                    observers=observers,
-                    redriving=redriving,
+            with handler_output_to_stderr():
+                result = anyio.run(
+                    lambda: resume(
+                        store,
+                        record.arn,
+                        clock=clock,
+                        services=services,
+                        mocks=mocks,
+                        observers=observers,
+                        redriving=redriving,
+                    )
                 )
-            )
         finally:
             if trace is not None:
                 trace.close()

@@ -7,13 +7,13 @@ task options) without running it. ``asl serve`` runs the store's executions
 
 from __future__ import annotations
 
-import argparse
 import signal
 import sys
 import uuid
 
 import anyio
 
+from asl.commandline import CommandParser
 from runtime.durable.serve import serve
 from runtime.engine.clock import RealClock
 
@@ -64,7 +64,7 @@ def serve_main(argv: list[str]) -> int:
     """``asl serve``: run the store's executions until interrupted."""
     from runtime.durable.store import Store, resolve_store_path
 
-    parser = argparse.ArgumentParser(prog="asl serve", description=__doc__.splitlines()[0])
+    parser = CommandParser(prog="asl serve", description=__doc__.splitlines()[0])
     parser.add_argument("--store", metavar="PATH", help="the execution store")
     parser.add_argument(
         "--lease-seconds",

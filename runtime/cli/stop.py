@@ -13,6 +13,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from asl.commandline import CommandParser
+
 if TYPE_CHECKING:
     from runtime.durable.store import Store
     from runtime.engine.clock import RealClock
@@ -21,7 +23,7 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="asl stop", description=__doc__.splitlines()[0])
+    parser = CommandParser(prog="asl stop", description=__doc__.splitlines()[0])
     parser.add_argument("execution", help="an ARN, a name or a unique prefix")
     parser.add_argument("--error", help="the error code of the abort")
     parser.add_argument("--cause", help="a longer explanation")

@@ -14,12 +14,13 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from asl.commandline import CommandParser
 from runtime.durable.store.errors import StoreError
 from runtime.durable.store.records import ExecutionRecord, ExecutionSummary
 from runtime.durable.store.sqlite import ENV_VAR, Store, resolve_store_path
@@ -48,14 +49,6 @@ def _error(message: str) -> None:
     )
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is one red line (exit 2), not usage text."""
-
-    def error(self, message: str) -> NoReturn:
-        _error(f"{self.prog}: {message}")
-        raise SystemExit(EXIT_USAGE)
-
-
 def _iso_time(text: str) -> float:
     """An ISO 8601 date or time as epoch seconds; without an offset, local time."""
     try:
@@ -65,9 +58,9 @@ def _iso_time(text: str) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="asl", description="Audit the executions in the store.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    common = _Parser(add_help=False)
+    parser = CommandParser(prog="asl", description="Audit the executions in the store.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=CommandParser)
+    common = CommandParser(add_help=False)
     common.add_argument(
         "--store", metavar="PATH", help=f"the store file (default: ${ENV_VAR} or ~/.local/state)"
     )

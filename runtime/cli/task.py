@@ -10,13 +10,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from asl.commandline import CommandParser
+
 __all__ = ["main", "send_task_failure_main", "send_task_heartbeat_main", "send_task_success_main"]
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:8083"
 
 
 def _parser(command: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"asl {command}", description=__doc__.splitlines()[0])
+    parser = CommandParser(prog=f"asl {command}", description=__doc__.splitlines()[0])
     parser.add_argument("token", help="the task token ($$.Task.Token)")
     if command == "send-task-success":
         parser.add_argument("output", help="the task's output, JSON text")

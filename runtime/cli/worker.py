@@ -12,9 +12,15 @@ import sys
 import urllib.parse
 from typing import Any
 
+from asl.commandline import CommandParser
 from runtime.adapters.activity import LONG_POLL_SECONDS, activity_name
 from runtime.callbacks.registry import StepFunctionsApiError
-from runtime.callbacks.worker import is_api_error, run_worker
+from runtime.callbacks.worker import (
+    DEFAULT_ENVIRONMENT,
+    command_environment,
+    is_api_error,
+    run_worker,
+)
 
 __all__ = ["main"]
 
@@ -25,7 +31,7 @@ DEFAULT_ENDPOINT = "http://127.0.0.1:8083"
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="asl worker",
         description="Work the tasks of an activity by running COMMAND for each one.",
         usage="asl worker --activity NAME [options] -- COMMAND [ARGS...]",
@@ -55,7 +61,22 @@ def _parser() -> argparse.ArgumentParser:
         default=5.0,
         help="send SendTaskHeartbeat every SECONDS while the command runs (0: never)",
     )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME[=VALUE]",
+        help="pass NAME from this environment to the command, or set it to VALUE "
+        f"(repeatable); by default the command gets only {', '.join(DEFAULT_ENVIRONMENT)} "
+        "and LC_*",
+    )
     return parser
+
+
+def _to_stderr(chunk: bytes) -> None:
+    """The command's standard error, as it comes, on the worker's."""
+    sys.stderr.buffer.write(chunk)
+    sys.stderr.buffer.flush()
 
 
 class _Boto3Source:
@@ -133,6 +154,8 @@ def main(argv: list[str]) -> int:
             max_tasks=args.max_tasks,
             heartbeat_seconds=args.heartbeat,
             report=lambda line: print(f"asl worker: {line}", file=sys.stderr),
+            env=command_environment(args.env),
+            stderr_sink=_to_stderr,
         )
     except KeyboardInterrupt:
         return 130

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +29,27 @@ _DATA_FIELDS = {
 def dumps(value: Any) -> str:
     """Compact JSON as AWS prints it in histories and causes."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def loads(text: str | bytes) -> Any:
+    """JSON text from outside an execution (an input, a task's answer), read strictly:
+    ``NaN``, ``Infinity`` and numbers too large for a double are refused with
+    :class:`ValueError`, as they are not JSON and could never be written back as JSON."""
+    try:
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise ValueError("the JSON text is nested too deeply") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (math.inf, -math.inf):
+        raise ValueError(f"the number {text} is too large")
+    return value
 
 
 @functools.lru_cache(maxsize=256)

@@ -8,8 +8,11 @@ be); an exception becomes a function error ``{"errorMessage", "errorType", "requ
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import inspect
 import json
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -77,10 +80,26 @@ def _exception_body(exc: BaseException, request_id: str) -> bytes:
 
 def _marshal(result: Any, request_id: str) -> tuple[bytes, bool]:
     try:
-        return json.dumps(result, default=_json_default).encode("utf-8"), False
+        # NaN and Infinity are not JSON: Step Functions could never read such a payload.
+        text = json.dumps(result, default=_json_default, allow_nan=False)
+        return text.encode("utf-8"), False
     except (TypeError, ValueError) as exc:
         message = f"Unable to marshal response: {exc}"
         return error_body("Runtime.MarshalError", message, request_id, []), True
+
+
+def _exit_body(exc: SystemExit, request_id: str) -> bytes:
+    # Lambda's runtime process ends with the handler; the service reports it this way.
+    code = exc.code
+    status = 0 if code is None else code if isinstance(code, int) else 1
+    reason = (
+        "Runtime exited without providing a reason"
+        if status == 0
+        else f"Runtime exited with error: exit status {status}"
+    )
+    # The service writes this error, not the runtime: no requestId or stackTrace fields.
+    message = f"RequestId: {request_id} Error: {reason}"
+    return json.dumps({"errorMessage": message, "errorType": "Runtime.ExitError"}).encode()
 
 
 def _call_sync(handler: Handler, event: Any, context: LambdaContext) -> tuple[bytes, bool]:
@@ -88,6 +107,8 @@ def _call_sync(handler: Handler, event: Any, context: LambdaContext) -> tuple[by
         result = handler(event, context)
     except TaskFailure:
         raise  # the handler names its own error and cause (library use, not Lambda's)
+    except SystemExit as exc:
+        return _exit_body(exc, context.aws_request_id), True
     except Exception as exc:
         return _exception_body(exc, context.aws_request_id), True
     return _marshal(result, context.aws_request_id)
@@ -98,6 +119,8 @@ async def _call_async(handler: Handler, event: Any, context: LambdaContext) -> t
         result = await handler(event, context)
     except TaskFailure:
         raise  # the handler names its own error and cause (library use, not Lambda's)
+    except SystemExit as exc:
+        return _exit_body(exc, context.aws_request_id), True
     except Exception as exc:
         return _exception_body(exc, context.aws_request_id), True
     return _marshal(result, context.aws_request_id)
@@ -107,12 +130,43 @@ async def run_handler(handler: Handler, event: Any, context: LambdaContext) -> t
     """(response body, is a function error).
 
     Coroutine handlers run on the event loop and may wait on the execution clock
-    themselves; a plain function runs in a worker thread, and the clock does not move
-    while it does.
+    themselves; a plain function runs in a daemon thread of its own, and the clock does
+    not move while it does. A handler still running when its task is cancelled (timed
+    out, execution stopped) is abandoned, as Lambda abandons a timed-out invocation: its
+    thread never keeps the process alive once the execution has ended.
     """
     if inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(type(handler).__call__):
         return await _call_async(handler, event, context)
-    with context.clock.busy():
-        return await anyio.to_thread.run_sync(
-            _call_sync, handler, event, context, abandon_on_cancel=True
-        )
+    async with anyio.to_thread.current_default_thread_limiter():
+        with context.clock.busy():
+            return await _in_daemon_thread(handler, event, context)
+
+
+async def _in_daemon_thread(
+    handler: Handler, event: Any, context: LambdaContext
+) -> tuple[bytes, bool]:
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[tuple[bytes, bool]] = loop.create_future()
+
+    def settle(result: tuple[bytes, bool] | None, error: BaseException | None) -> None:
+        if answer.done():
+            return
+        if error is not None:
+            answer.set_exception(error)
+        else:
+            assert result is not None
+            answer.set_result(result)
+
+    def work() -> None:
+        result: tuple[bytes, bool] | None = None
+        error: BaseException | None = None
+        try:
+            result = _call_sync(handler, event, context)
+        except BaseException as exc:  # TaskFailure, or what the loop must re-raise
+            error = exc
+        # A closed event loop raises RuntimeError: nobody waits for this answer any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=work, name=f"lambda:{context.function_name}", daemon=True).start()
+    return await answer

@@ -104,7 +104,7 @@ class Store:
         if where != ":memory:":
             if not create and not Path(where).is_file():
                 raise StoreError(f"no store at {where}")
-            Path(where).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(where))
         try:
             conn = sqlite3.connect(where, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         except sqlite3.Error as exc:
@@ -423,3 +423,14 @@ def _event_item(
     if details is not None:
         item[details_key(type)] = json.loads(details)
     return item
+
+
+def _create_private(path: Path) -> None:
+    """Create the store file readable by its owner only (it holds execution inputs and
+    outputs); SQLite gives its -wal and -shm files the same mode. New folders are the
+    owner's only too. An existing file keeps the mode its owner chose."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
+    except OSError as exc:
+        raise StoreError(f"cannot open the store {path}: {exc.strerror or exc}") from exc
