@@ -24,7 +24,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
@@ -138,6 +139,12 @@ class FiringTimes:
             except (CroniterError, ValueError, OverflowError):
                 return None
             if expr.last_weekday and wall.date() != _last_weekday(wall):
+                # Jump to the month's last weekday instead of walking every time between.
+                walker = croniter(
+                    expr.croniter_fields,
+                    _toward_last_weekday(wall, forward),
+                    second_at_beginning=True,
+                )
                 continue
             found = _to_utc(wall, tz)
             if found is None:
@@ -157,10 +164,24 @@ def _to_utc(wall: datetime, tz: ZoneInfo) -> int | None:
     return int(aware.timestamp())
 
 
-def _last_weekday(day: datetime) -> object:
+def _last_weekday(day: datetime) -> date:
     """The month's last Monday-to-Friday date (``LW``)."""
     following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
     last = following - timedelta(days=1)
     while last.weekday() >= 5:
         last -= timedelta(days=1)
     return last.date()
+
+
+def _toward_last_weekday(wall: datetime, forward: bool) -> datetime:
+    """Where to walk on from ``wall``, a time not on its month's last weekday: the start
+    (forward) or the end (backward) of the nearest last weekday on that side."""
+    target = _last_weekday(wall)
+    if forward and wall.date() > target:  # past it: next month's
+        target = _last_weekday((wall.replace(day=28) + timedelta(days=4)).replace(day=1))
+    if not forward and wall.date() < target:  # before it: the previous month's
+        target = _last_weekday(wall.replace(day=1) - timedelta(days=1))
+    midnight = datetime.combine(target, dt_time.min)
+    if forward:
+        return midnight - timedelta(seconds=1)
+    return midnight + timedelta(days=1)
