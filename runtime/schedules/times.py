@@ -130,8 +130,10 @@ class FiringTimes:
         and are on the asked side of ``instant`` (a repeated hour is walked once)."""
         tz = zone(self.timezone)
         local = datetime.fromtimestamp(instant, tz).replace(tzinfo=None)
-        # Start an hour wide of the instant: in a repeated hour the wall time is ambiguous.
-        local += timedelta(hours=-1 if forward else 1)
+        if not forward:
+            # In a repeated hour, a time of the first pass may have a later wall time than
+            # the instant (of the second pass) and still come before it: look from an hour on.
+            local += timedelta(hours=1)
         walker = croniter(expr.croniter_fields, local, second_at_beginning=True)
         for _ in range(_MAX_CANDIDATES):
             try:
