@@ -214,3 +214,44 @@ def test_names_are_unique_and_unknown_ones_are_errors(machine: Path) -> None:
         delete_schedule(store, "nope")
     with pytest.raises(ResourceNotFoundException):
         set_state(store, "nope", "DISABLED", T0)
+
+
+def test_two_serve_loops_fire_and_run_each_missed_time_once(machine: Path, tmp_path: Path) -> None:
+    from runtime.durable.serve import serve
+    from runtime.engine.clock import RealClock
+
+    path = tmp_path / "store.db"
+    now = RealClock().now()
+    with Store.open(path) as store:  # created ten minutes ago; nothing served since
+        create_schedule(store, make(machine, start_date=int(now) - 590), now - 600)
+
+    async def both() -> None:
+        async with anyio.create_task_group() as group:
+            for _ in range(2):
+                group.start_soon(one_loop)
+
+    async def one_loop() -> None:
+        with Store.open(path) as store:
+            await serve(store, once=True, poll_seconds=0.01, catch_up="all")
+
+    anyio.run(both)
+    with Store.open(path) as store:
+        executions = store.list_executions(limit=None)
+        firings = store.schedule_firings("every-minute")
+    assert len(executions) == len(firings) == 10  # 590 s ago to 50 s ago, each once
+    assert {e.status for e in executions} == {"SUCCEEDED"}
+    assert len({e.name for e in executions}) == 10
+
+
+def test_serve_skips_missed_times_by_default(machine: Path, tmp_path: Path) -> None:
+    from runtime.durable.serve import serve
+    from runtime.engine.clock import RealClock
+
+    path = tmp_path / "store.db"
+    now = RealClock().now()
+    with Store.open(path) as store:
+        create_schedule(store, make(machine, start_date=int(now) - 590), now - 600)
+        anyio.run(lambda: serve(store, once=True, poll_seconds=0.01))
+        # only the time within AWS's 60-second precision of the start (50 s ago) runs
+        [execution] = store.list_executions(limit=None)
+        assert execution.status == "SUCCEEDED"
