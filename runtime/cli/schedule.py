@@ -215,7 +215,8 @@ def _target(args: argparse.Namespace, base: Any) -> Any:
         ),
     )
     if args.dead_letter is not None:
-        target = replace(target, dead_letter=str(Path(args.dead_letter).resolve()) or None)
+        letters = str(Path(args.dead_letter).resolve()) if args.dead_letter else None
+        target = replace(target, dead_letter=letters)
     return target
 
 

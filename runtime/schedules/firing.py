@@ -20,6 +20,7 @@ DEAD_LETTERED, and a JSON line goes to the ``DeadLetterConfig`` file when there 
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,18 +176,25 @@ def _dead_letter(schedule: Schedule, scheduled: int, attempt: int, error: str, n
         out.write(json.dumps(line) + "\n")
 
 
+@functools.lru_cache(maxsize=64)
+def _machine(path: str, mtime_ns: int, size: int) -> Any:
+    """The definition file compiled, once per version of the file (serve fires often)."""
+    from asl.source import load_file
+    from runtime.api import load_machine
+
+    return load_machine(load_file(path).value)
+
+
 def target_execution(
     schedule: Schedule, scheduled: int, attempt: int, now: float
 ) -> StartedExecution:
     """The execution this attempt starts; raises :class:`TargetError`."""
     from asl.errors import ASLError
-    from asl.source import load_file
-    from runtime.api import load_machine
 
     target = schedule.target
     try:
-        definition = load_file(target.definition_file).value
-        machine = load_machine(definition)
+        stat = Path(target.definition_file).stat()
+        machine = _machine(target.definition_file, stat.st_mtime_ns, stat.st_size)
     except (ASLError, OSError) as exc:
         raise TargetError(f"cannot start {target.definition_file}: {exc}") from None
     text = schedule.input_for(scheduled, attempt)
