@@ -80,6 +80,13 @@ def serve_main(argv: list[str]) -> int:
     )
     parser.add_argument("--once", action="store_true", help="exit when no execution is left to run")
     parser.add_argument(
+        "--catch-up",
+        choices=("none", "last", "all"),
+        default="none",
+        help="schedule firings missed while nothing was serving: skip them (as AWS), run "
+        "the last one, or run them all",
+    )
+    parser.add_argument(
         "--endpoint-port",
         type=int,
         metavar="PORT",
@@ -124,6 +131,7 @@ def serve_main(argv: list[str]) -> int:
                     stop=stop,
                     callbacks=callbacks,
                     activities=activities,
+                    catch_up=args.catch_up,
                 )
                 group.cancel_scope.cancel()
         return ended

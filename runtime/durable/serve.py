@@ -6,6 +6,9 @@ runner died), resumes it from its history (:mod:`runtime.durable.resume`) and ke
 renewed while it runs. Waits and retry delays end at their recorded deadlines, so killing
 and restarting ``asl serve`` loses nothing; several ``asl serve`` processes on one store
 never run the same execution at once (:mod:`runtime.durable.store.lease`).
+
+Each poll first fires the store's schedules that are due (:mod:`runtime.schedules.firing`):
+a firing stores a new execution, which the same poll then runs.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ async def serve(
     stop: anyio.Event | None = None,
     callbacks: Any = None,
     activities: Any = None,
+    catch_up: str = "none",
 ) -> int:
     """Run claimable executions until ``stop`` is set (or, with ``once``, until none is
     left). Returns how many executions ended while serving.
@@ -45,6 +49,7 @@ async def serve(
     running: dict[str, Any] = {}
     ended = 0
     stop = stop or anyio.Event()
+    serving_since = clock.now()
 
     async def run_one(arn: str, lease: Lease) -> None:
         nonlocal ended
@@ -65,6 +70,7 @@ async def serve(
 
     async with anyio.create_task_group() as group:
         while not stop.is_set():
+            _fire_schedules(store, clock.now(), serving_since, catch_up)
             free = max(0, max_running - len(running))
             candidates = [
                 arn
@@ -86,6 +92,23 @@ async def serve(
         # sibling's failure cancels a state), for the next serve to resume.
         group.cancel_scope.cancel()
     return ended
+
+
+def _fire_schedules(store: Any, now: float, serving_since: float, catch_up: str) -> None:
+    """Start the executions of the schedule firings that are due."""
+    from runtime.schedules.firing import fire_due
+
+    try:
+        made = fire_due(store, now, serving_since=serving_since, catch_up=catch_up)
+    except Exception as exc:  # keep serving executions; say what happened
+        print(f"asl serve: schedules: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return
+    for firing in made:
+        if firing.status != "STARTED":
+            print(
+                f"asl serve: schedule {firing.schedule}: {firing.status}: {firing.error}",
+                file=sys.stderr,
+            )
 
 
 async def _pause(clock: RealClock, stop: anyio.Event, seconds: float) -> None:

@@ -38,6 +38,7 @@ from runtime.durable.store.records import (
     ExecutionRecord,
     ExecutionSummary,
 )
+from runtime.durable.store.schedules import ScheduleTables
 from runtime.durable.store.schema import migrate
 from runtime.engine.events import HistoryEvent, details_key, dumps, export_details, iso_timestamp
 from runtime.engine.replay import RecordedEvent
@@ -83,8 +84,10 @@ def resolve_store_path(
     return Path(option).expanduser() if option else default_store_path(env)
 
 
-class Store:
-    """An open store; one connection, used from one thread. Close it (or use ``with``)."""
+class Store(ScheduleTables):
+    """An open store; one connection, used from one thread. Close it (or use ``with``).
+
+    The schedule methods come from :class:`ScheduleTables`."""
 
     __slots__ = ("_conn", "path")
 
