@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from asl.commandline import CommandParser
 from runtime.engine.clock import RealClock
 
 __all__ = ["TEST_MODE_ENV", "main"]
@@ -26,7 +27,7 @@ _SUMMARY_KEYS = ("Arn", "CreationDate", "GroupName", "LastModificationDate", "Na
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="asl schedule", description=__doc__.splitlines()[0])
+    parser = CommandParser(prog="asl schedule", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     create = commands.add_parser("create", help="CreateSchedule")
     create.add_argument("--name", required=True, help="the schedule name")
