@@ -503,3 +503,61 @@ def test_a_bare_definition_does_not_import_the_template_parsers(tmp_path: Path) 
         [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
     )
     assert result.stdout.splitlines()[-1] == "[]"
+
+
+# --- more shapes: Terraform heredocs, CDK output folders, asl start -------------------------
+
+
+def test_an_indented_terraform_heredoc_and_its_escapes(tmp_path: Path) -> None:
+    path = tmp_path / "main.tf"
+    path.write_text(
+        'resource "aws_sfn_state_machine" "indented" {\n'
+        "  definition = <<-EOT\n"
+        "    {\n"
+        '      "StartAt": "A",\n'
+        '      "States": {"A": {"Type": "Pass", "Result": "$${literal}", "End": true}}\n'
+        "    }\n"
+        "  EOT\n"
+        "}\n"
+    )
+    assert read_definition(path).document.value["States"]["A"]["Result"] == "${literal}"
+
+
+def test_a_terraform_function_it_cannot_evaluate_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "main.tf"
+    path.write_text(
+        'resource "aws_sfn_state_machine" "merged" {\n'
+        '  definition = jsonencode(merge({StartAt = "A"}, {States = {A = {Type = "Succeed"}}}))\n'
+        "}\n"
+    )
+    with pytest.raises(TemplateError, match=r"main.tf:1:1: .*merged: cannot evaluate '\$\{merge"):
+        read_definition(path)
+
+
+def test_a_cdk_output_folder_is_searched_stack_by_stack(capsys: pytest.CaptureFixture[str]) -> None:
+    folder = DATA / "cdk.out"
+    only = read_definition(folder, resource="CounterStateMachineA1A2A3A4")
+    assert only.resource == "CounterStateMachineA1A2A3A4"
+    assert only.document.source.endswith("SdkStack.template.json#CounterStateMachineA1A2A3A4")
+    qualified = read_definition(folder, resource="JobPollerStack/StateMachine2E01A3A5")
+    assert qualified.document.value["StartAt"] == "Submit Job"
+    assert validate_main([str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "5 state machines (JobPollerStack/StateMachine2E01A3A5" in err
+    assert "SdkStack/CounterStateMachineA1A2A3A4): choose one with --resource" in err
+    with pytest.raises(TemplateError, match="'Nope' names no state machine"):
+        read_definition(folder, resource="Nope")
+
+
+def test_asl_start_stores_the_definition_resolved_from_a_template(tmp_path: Path) -> None:
+    from runtime.cli.serve import start_main
+    from runtime.durable.store import Store
+
+    store = tmp_path / "store.db"
+    argv = [str(DATA / TF), "--resource", "from_local", "--sub", "environment=ci"]
+    assert start_main([*argv, "--store", str(store), "--name", "one"]) == 0
+    with Store.open(store) as db:
+        record = db.get_execution("one")
+    assert record.state_machine_name == "from_local"
+    tags = record.definition["States"]["Tag"]["Result"]
+    assert tags == {"environment": "ci", "region": "us-east-1"}

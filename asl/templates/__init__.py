@@ -103,6 +103,8 @@ def read_definition(
     the template holds no usable state machine.
     """
     name = os.fspath(path)
+    if data is None and os.path.isdir(name):
+        return _from_cdk_out(name, resource, subs)
     text = _text(name, data)
     kind = template_kind(name, text)
     values = dict(subs) if isinstance(subs, Mapping) else parse_subs(subs)
@@ -121,6 +123,33 @@ def read_definition(
     chosen, definition = machine(text, ctx, resource, base_dir)
     document = _document(definition, f"{name}#{chosen}")
     return TemplateDefinition(document, chosen, tuple(ctx.placeholders.values()), tuple(ctx.notes))
+
+
+def _from_cdk_out(
+    folder: str, resource: str | None, subs: Mapping[str, str] | Iterable[str]
+) -> TemplateDefinition:
+    """A CDK output folder: the state machine among all its ``*.template.json`` stacks.
+
+    ``resource`` is a logical id, or ``Stack/LogicalId`` when two stacks share an id.
+    """
+    from asl.templates.cloudformation import read_template
+
+    machines: dict[str, Path] = {}
+    for stack in sorted(Path(folder).glob("*.template.json")):
+        template = read_template(_text(str(stack), None), Context(str(stack)), json_text=True)
+        stem = stack.name.removesuffix(".template.json")
+        machines.update((f"{stem}/{machine}", stack) for machine in template.state_machines())
+    ctx = Context(folder)
+    if resource is None:
+        chosen = _choose(ctx, list(machines), None, "state machine in its *.template.json")
+    else:
+        matches = [name for name in machines if resource in (name, name.partition("/")[2])]
+        if len(matches) != 1:
+            listed = ", ".join(matches if matches else machines) or "none"
+            found = "is in several stacks" if matches else "names no state machine"
+            ctx.error(f"{resource!r} {found} (state machines: {listed})")
+        chosen = matches[0]
+    return read_definition(machines[chosen], resource=chosen.partition("/")[2], subs=subs)
 
 
 def _text(name: str, data: bytes | None) -> str:

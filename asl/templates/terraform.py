@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NoReturn
@@ -26,6 +27,7 @@ __all__ = ["TerraformFile", "read_terraform"]
 RESOURCE_TYPE = "aws_sfn_state_machine"
 #: ``${...}`` not preceded by ``$`` (``$${`` is HCL's escape for a literal ``${``).
 _INTERPOLATION = re.compile(r"(?<!\$)\$\{([^{}]*)\}")
+_HEREDOC = re.compile(r"^<<(-?)(\w+)\n(.*?)\n?[ \t]*\2$", re.DOTALL)
 _CALL = re.compile(r"^\$\{\s*(jsonencode|templatefile|file)\((.*)\)\s*\}$", re.DOTALL)
 _DATA = {
     "data.aws_region.current.name": "AWS::Region",
@@ -74,6 +76,7 @@ class TerraformFile:
     def _expression(self, name: str, value: Any) -> Any:
         if not isinstance(value, str):
             return self._interpolate_all(name, value)
+        value = _heredoc(value)
         call = _CALL.match(value.strip())
         if call is None:
             whole = _INTERPOLATION.fullmatch(value.strip())
@@ -128,7 +131,7 @@ class TerraformFile:
             value = variables[key]
             return value if isinstance(value, str) else json.dumps(value)
 
-        return _INTERPOLATION.sub(replace, text).replace("$${", "${")
+        return self._unescape(name, _INTERPOLATION.sub(replace, text))
 
     def _interpolate_all(self, name: str, value: Any) -> Any:
         if isinstance(value, dict):
@@ -136,6 +139,7 @@ class TerraformFile:
         if isinstance(value, list):
             return [self._interpolate_all(name, v) for v in value]
         if isinstance(value, str):
+            value = _heredoc(value)
             whole = _INTERPOLATION.fullmatch(value)
             if whole is not None:  # "${expr}" alone is expr's value, of its own type
                 return self._value(name, whole.group(1).strip())
@@ -146,7 +150,15 @@ class TerraformFile:
         def replace(match: re.Match[str]) -> str:
             return self._reference(name, match.group(1).strip())
 
-        return _INTERPOLATION.sub(replace, text).replace("$${", "${")
+        return self._unescape(name, _INTERPOLATION.sub(replace, text))
+
+    def _unescape(self, name: str, text: str) -> str:
+        """Refuse an expression left unevaluated; turn ``$${`` into ``${``."""
+        left = re.search(r"(?<!\$)\$\{", text)
+        if left is not None:
+            shown = text[left.start() : left.start() + 60].splitlines()[0]
+            self.fail(name, f"cannot evaluate {shown!r} offline")
+        return text.replace("$${", "${")
 
     def _reference(self, name: str, reference: str) -> str:
         value = self._value(name, reference)
@@ -194,9 +206,18 @@ def _options() -> Any:
     return SerializationOptions(
         with_comments=False,
         explicit_blocks=False,
-        preserve_heredocs=False,
+        preserve_heredocs=True,  # its unquoting of <<- heredocs escapes their quotes
         strip_string_quotes=True,
     )
+
+
+def _heredoc(text: str) -> str:
+    """The body of a heredoc as written (``<<-`` removes the common indentation)."""
+    match = _HEREDOC.match(text)
+    if match is None:
+        return text
+    indented, _, body = match.groups()
+    return textwrap.dedent(body) if indented else body
 
 
 def _blocks(data: Mapping[str, Any], kind: str) -> dict[str, dict[str, Any]]:

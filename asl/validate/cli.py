@@ -84,12 +84,14 @@ def main(argv: list[str]) -> int:
     return status
 
 
-def _read(name: str) -> bytes:
+def _read(name: str) -> bytes | None:
+    if os.path.isdir(name):
+        return None  # a CDK output folder: the template reader looks inside
     with open(name, "rb") as handle:
         return handle.read()
 
 
-def _check(data: bytes, source: str, args: argparse.Namespace) -> _Report:
+def _check(data: bytes | None, source: str, args: argparse.Namespace) -> _Report:
     as_yaml = args.yaml or source.lower().endswith((".yaml", ".yml"))
     try:
         read = read_definition(
