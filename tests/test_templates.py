@@ -371,6 +371,12 @@ def test_a_missing_definition_substitution_is_reported_not_invented(tmp_path: Pa
     assert "no substitution for ${Unknown}" in note and "--sub Unknown=VALUE" in note
 
 
+def test_a_sub_that_nothing_uses_is_reported() -> None:
+    read = read_definition(DATA / CFN, resource="ChildStateMachine", subs=["Stagee=prod"])
+    assert read.notes == ("--sub Stagee=... was not used by this state machine",)
+    assert read_definition(DATA / CFN, resource="ChildStateMachine").notes == ()
+
+
 def test_conditions_pick_the_definition() -> None:
     prod = read_definition(DATA / CFN, resource="ConditionalStateMachine", subs=["Stage=prod"])
     assert list(prod.document.value["States"]) == ["Real"]

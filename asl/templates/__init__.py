@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from asl.errors import SourceError
 from asl.source import Document, load_definition
-from asl.templates.context import Context, TemplateError, parse_subs
+from asl.templates.context import Context, Subs, TemplateError, parse_subs
 from asl.templates.placeholders import Placeholder
 
 __all__ = [
@@ -117,11 +117,12 @@ def read_definition(
         if format is None and name.lower().endswith((".yaml", ".yml")):
             format = "yaml"
         return TemplateDefinition(load_definition(text, source=name, format=format))
-    ctx = Context(name, values)
+    ctx = Context(name, Subs(values))
     base_dir = Path(name).resolve().parent
     machine = _from_terraform if kind == "terraform" else _from_cloudformation
     chosen, definition = machine(text, ctx, resource, base_dir)
     document = _document(definition, f"{name}#{chosen}")
+    ctx.unused_subs()
     return TemplateDefinition(document, chosen, tuple(ctx.placeholders.values()), tuple(ctx.notes))
 
 

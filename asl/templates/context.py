@@ -4,14 +4,14 @@ of invented values, and ``${name}`` substitution as Step Functions applies it.""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NoReturn
 
 from asl.errors import SourceError
 from asl.templates.placeholders import DEFAULT_ACCOUNT, DEFAULT_REGION, Placeholder
 
-__all__ = ["Context", "TemplateError", "parse_subs", "substitute"]
+__all__ = ["Context", "Subs", "TemplateError", "parse_subs", "substitute"]
 
 
 class TemplateError(SourceError):
@@ -29,6 +29,28 @@ def parse_subs(items: Iterable[str]) -> dict[str, str]:
     return subs
 
 
+class Subs(Mapping[str, str]):
+    """The ``--sub`` values, remembering which were read (an unused one is likely a typo)."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = dict(values)
+        self.used: set[str] = set()
+
+    def __getitem__(self, key: str) -> str:
+        value = self._values[key]
+        self.used.add(key)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def unused(self) -> list[str]:
+        return [key for key in self._values if key not in self.used]
+
+
 @dataclass(slots=True)
 class Context:
     """One template read: the user's ``--sub`` values and what had to be made up."""
@@ -36,7 +58,7 @@ class Context:
     #: The template path, as shown in messages.
     source: str
     #: ``--sub`` values: they win over parameters, substitutions and stand-ins alike.
-    subs: Mapping[str, str] = field(default_factory=dict)
+    subs: Subs = field(default_factory=lambda: Subs({}))
     #: Invented values in the order they were first needed (one entry per reference).
     placeholders: dict[str, Placeholder] = field(default_factory=dict)
     #: Other things the user should know (a substitution with no value...).
@@ -58,6 +80,11 @@ class Context:
     def error(self, message: str, line: int | None = None, column: int | None = None) -> NoReturn:
         """Raise a :class:`TemplateError` about this template."""
         raise TemplateError(message, line=line, column=column, source=self.source)
+
+    def unused_subs(self) -> None:
+        """Note each ``--sub`` that nothing in this state machine asked for."""
+        for key in self.subs.unused():
+            self.note(f"--sub {key}=... was not used by this state machine")
 
     def note(self, message: str) -> None:
         if message not in self.notes:
