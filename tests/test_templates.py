@@ -567,3 +567,22 @@ def test_asl_start_stores_the_definition_resolved_from_a_template(tmp_path: Path
     assert record.state_machine_name == "from_local"
     tags = record.definition["States"]["Tag"]["Result"]
     assert tags == {"environment": "ci", "region": "us-east-1"}
+
+
+def test_diagnostics_point_at_the_lines_the_user_wrote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    machines = tmp_path / "statemachine"
+    machines.mkdir()
+    for source in (DATA / "sam" / "statemachine").iterdir():
+        text = source.read_text().replace('"Next": "Record Transaction"', '"Next": "Record"')
+        (machines / source.name).write_text(text)
+    template = tmp_path / "template.yaml"
+    template.write_text((DATA / SAM).read_text().replace("Next: Store", "Next: Stor"))
+    assert validate_main([str(template), "--resource", "ProcessingStateMachine"]) == 1
+    out = capsys.readouterr().out
+    assert f"{template}:72:13: error MISSING_TRANSITION_TARGET at /States/Validate/Next" in out
+    assert "   72 |             Next: Stor" in out
+    assert validate_main([str(template), "--resource", "StockTradingStateMachine"]) == 1
+    out = capsys.readouterr().out
+    assert f"{machines / 'stock_trader.asl.json'}:40:7: error MISSING_TRANSITION_TARGET" in out

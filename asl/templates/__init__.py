@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from asl.errors import SourceError
-from asl.source import Document, load_definition
+from asl.source import Document, escape_pointer, load_definition
 from asl.templates.context import Context, Subs, TemplateError, parse_subs
 from asl.templates.placeholders import Placeholder
 
@@ -60,7 +60,7 @@ class TemplateDefinition:
         """The lines a command prints on stderr about this definition."""
         if self.resource is None:
             return []
-        where = f"{self.document.source}"
+        where = f"{self.document.source.partition('#')[0]}#{self.resource}"
         lines = [f"{where}: placeholder {p.describe()}" for p in self.placeholders]
         return lines + [f"{where}: note: {note}" for note in self.notes]
 
@@ -120,10 +120,10 @@ def read_definition(
     ctx = Context(name, Subs(values))
     base_dir = Path(name).resolve().parent
     machine = _from_terraform if kind == "terraform" else _from_cloudformation
-    chosen, definition = machine(text, ctx, resource, base_dir)
-    document = _document(definition, f"{name}#{chosen}")
+    chosen, document = machine(text, ctx, resource, base_dir)
     ctx.unused_subs()
-    return TemplateDefinition(document, chosen, tuple(ctx.placeholders.values()), tuple(ctx.notes))
+    placeholders = tuple(ctx.placeholders.values())
+    return TemplateDefinition(document, chosen, placeholders, tuple(ctx.notes))
 
 
 def _from_cdk_out(
@@ -183,23 +183,35 @@ def _choose(ctx: Context, available: list[str], resource: str | None, what: str)
 
 def _from_cloudformation(
     text: str, ctx: Context, resource: str | None, base_dir: Path
-) -> tuple[str, Any]:
+) -> tuple[str, Document]:
     from asl.templates.cloudformation import STATE_MACHINE_TYPES, read_template
 
     template = read_template(text, ctx, json_text=text.lstrip().startswith("{"))
     chosen = _choose(ctx, template.state_machines(), resource, " or ".join(STATE_MACHINE_TYPES))
-    definition, _field = template.definition(chosen, base_dir)
-    return chosen, definition
+    found = template.definition(chosen, base_dir)
+    if found.file is not None:
+        shown = os.path.join(os.path.dirname(ctx.source), os.path.relpath(found.file, base_dir))
+        return chosen, _document(found.definition, shown)
+    if found.field == "Definition" and isinstance(found.definition, dict):
+        # Written inline: point diagnostics at the template's own lines.
+        prefix = f"/Resources/{escape_pointer(chosen)}/Properties/Definition"
+        positions = {
+            pointer[len(prefix) :]: where
+            for pointer, where in template.positions.items()
+            if pointer == prefix or pointer.startswith(prefix + "/")
+        }
+        return chosen, Document(found.definition, text, ctx.source, positions)
+    return chosen, _document(found.definition, f"{ctx.source}#{chosen}")
 
 
 def _from_terraform(
     text: str, ctx: Context, resource: str | None, base_dir: Path
-) -> tuple[str, Any]:
+) -> tuple[str, Document]:
     from asl.templates.terraform import RESOURCE_TYPE, read_terraform
 
     terraform = read_terraform(text, ctx, base_dir)
     chosen = _choose(ctx, terraform.state_machines(), resource, f"{RESOURCE_TYPE} resource")
-    return chosen, terraform.definition(chosen)
+    return chosen, _document(terraform.definition(chosen), f"{ctx.source}#{chosen}")
 
 
 def _document(definition: Any, source: str) -> Document:

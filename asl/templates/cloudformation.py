@@ -16,18 +16,28 @@ import functools
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from asl.source import escape_pointer, load_definition
 from asl.templates.context import Context, substitute
 from asl.templates.functions import Resolver
 
-__all__ = ["STATE_MACHINE_TYPES", "Template", "read_template"]
+__all__ = ["STATE_MACHINE_TYPES", "Found", "Template", "read_template"]
 
 STATE_MACHINE_TYPES = ("AWS::StepFunctions::StateMachine", "AWS::Serverless::StateMachine")
 
 #: What a definition came out as: JSON/YAML text, or an already parsed object.
 Definition = str | dict[str, Any]
+
+
+class Found(NamedTuple):
+    """A state machine's definition and where it was written."""
+
+    definition: Definition
+    #: The property it came from (DefinitionString, Definition, DefinitionUri).
+    field: str
+    #: The file DefinitionUri named, else None.
+    file: Path | None = None
 
 
 class Template:
@@ -60,26 +70,27 @@ class Template:
             if isinstance(body, Mapping) and body.get("Type") in STATE_MACHINE_TYPES
         ]
 
-    def definition(self, name: str, base_dir: Path) -> tuple[Definition, str]:
-        """The definition of state machine ``name``: (text or object, where it came from)."""
+    def definition(self, name: str, base_dir: Path) -> Found:
+        """The definition of state machine ``name``, substitutions applied."""
         pointer = f"/Resources/{escape_pointer(name)}/Properties"
         properties = self.value["Resources"][name].get("Properties")
         if not isinstance(properties, Mapping):
             return self.resolver.fail(pointer, f"{name} has no Properties")
-        definition, field = self._raw_definition(name, properties, pointer, base_dir)
+        found = self._raw_definition(name, properties, pointer, base_dir)
         if "DefinitionSubstitutions" not in properties and not self.ctx.subs:
-            return definition, field  # Step Functions substitutes nothing then
+            return found  # Step Functions substitutes nothing then
         subs = self._substitutions(properties, pointer)
-        return self._apply(definition, subs, f"{pointer}/{field}"), field
+        definition = self._apply(found.definition, subs, f"{pointer}/{found.field}")
+        return found._replace(definition=definition)
 
     def _raw_definition(
         self, name: str, properties: Mapping[str, Any], pointer: str, base_dir: Path
-    ) -> tuple[Definition, str]:
+    ) -> Found:
         for field in ("DefinitionString", "Definition"):
             if field in properties:
                 value = self.resolver.resolve(properties[field], f"{pointer}/{field}")
                 if isinstance(value, str | dict):
-                    return value, field
+                    return Found(value, field)
                 return self.resolver.fail(
                     f"{pointer}/{field}", f"{field} of {name} is neither a string nor an object"
                 )
@@ -96,9 +107,7 @@ class Template:
             pointer, f"{name} has no Definition, DefinitionString, DefinitionUri or S3 location"
         )
 
-    def _definition_uri(
-        self, name: str, uri: Any, pointer: str, base_dir: Path
-    ) -> tuple[Definition, str]:
+    def _definition_uri(self, name: str, uri: Any, pointer: str, base_dir: Path) -> Found:
         uri = self.resolver.resolve(uri, f"{pointer}/DefinitionUri")
         if not isinstance(uri, str) or uri.startswith("s3://"):
             return self.resolver.fail(
@@ -108,7 +117,7 @@ class Template:
             )
         path = base_dir / uri
         try:
-            return path.read_text("utf-8"), "DefinitionUri"
+            return Found(path.read_text("utf-8"), "DefinitionUri", path)
         except OSError as exc:
             return self.resolver.fail(
                 f"{pointer}/DefinitionUri", f"cannot read {path}: {exc.strerror or exc}"
