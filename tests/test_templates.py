@@ -586,3 +586,11 @@ def test_diagnostics_point_at_the_lines_the_user_wrote(
     assert validate_main([str(template), "--resource", "StockTradingStateMachine"]) == 1
     out = capsys.readouterr().out
     assert f"{machines / 'stock_trader.asl.json'}:40:7: error MISSING_TRANSITION_TARGET" in out
+
+
+def test_the_library_loads_a_template_with_one_state_machine() -> None:
+    from runtime import load_machine, run_sync
+
+    machine = load_machine(DATA / "terraform" / "single.tf")
+    result = run_sync(machine, {"severity": 1, "summary": "fine"})
+    assert result.status == "SUCCEEDED"
