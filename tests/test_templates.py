@@ -594,3 +594,11 @@ def test_the_library_loads_a_template_with_one_state_machine() -> None:
     machine = load_machine(DATA / "terraform" / "single.tf")
     result = run_sync(machine, {"severity": 1, "summary": "fine"})
     assert result.status == "SUCCEEDED"
+
+
+def test_messages_name_the_template_even_for_a_definition_uri() -> None:
+    read = read_definition(DATA / SAM, resource="StockTradingStateMachine")
+    assert read.document.source.endswith("statemachine/stock_trader.asl.json")
+    lines = read.messages()
+    assert len(lines) == 5  # three functions, the partition, the table
+    assert all(line.startswith(f"{DATA / SAM}#StockTradingStateMachine: ") for line in lines)

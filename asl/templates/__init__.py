@@ -55,12 +55,14 @@ class TemplateDefinition:
     placeholders: tuple[Placeholder, ...] = ()
     #: Other remarks for the user (a ``${key}`` with no substitution...).
     notes: tuple[str, ...] = ()
+    #: The template file the definition was taken from ("" for a bare definition).
+    template: str = ""
 
     def messages(self) -> list[str]:
         """The lines a command prints on stderr about this definition."""
         if self.resource is None:
             return []
-        where = f"{self.document.source.partition('#')[0]}#{self.resource}"
+        where = f"{self.template}#{self.resource}"
         lines = [f"{where}: placeholder {p.describe()}" for p in self.placeholders]
         return lines + [f"{where}: note: {note}" for note in self.notes]
 
@@ -123,7 +125,7 @@ def read_definition(
     chosen, document = machine(text, ctx, resource, base_dir)
     ctx.unused_subs()
     placeholders = tuple(ctx.placeholders.values())
-    return TemplateDefinition(document, chosen, placeholders, tuple(ctx.notes))
+    return TemplateDefinition(document, chosen, placeholders, tuple(ctx.notes), name)
 
 
 def _from_cdk_out(
