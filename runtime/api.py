@@ -68,7 +68,8 @@ class ExecutionResult:
 
 
 def load_machine(definition: Definition) -> StateMachine:
-    """Validate and compile a definition given as a dict, JSON/YAML text or a file path.
+    """Validate and compile a definition given as a dict, JSON/YAML text or a file path
+    (a template with one state machine too; see :func:`asl.templates.read_definition`).
 
     Raises :class:`asl.errors.DefinitionError` (every problem found) or
     :class:`asl.errors.SourceError` (unreadable text).
@@ -76,10 +77,11 @@ def load_machine(definition: Definition) -> StateMachine:
     if isinstance(definition, StateMachine):
         return definition
     from asl import compile_definition
-    from asl.source import load_definition, load_file
+    from asl.source import load_definition
+    from asl.templates import read_definition
 
-    if isinstance(definition, Path):
-        definition = load_file(definition).value
+    if isinstance(definition, Path):  # a definition, or a template holding only one
+        definition = read_definition(definition).document.value
     elif isinstance(definition, str):
         definition = load_definition(definition).value
     return compile_definition(definition)

@@ -15,7 +15,7 @@ from pathlib import Path
 from asl.commandline import CommandParser
 from asl.errors import SourceError
 from asl.graph import FORMATS, build_graph, render
-from asl.source import load_file
+from asl.templates import add_arguments, print_messages, read_definition
 
 __all__ = ["main"]
 
@@ -25,7 +25,9 @@ EXIT_USAGE = 2
 
 def _parser() -> argparse.ArgumentParser:
     parser = CommandParser(prog="asl graph", description="Draw a state machine definition.")
-    parser.add_argument("definition", help="the state machine definition (JSON or YAML)")
+    parser.add_argument(
+        "definition", help="the definition (JSON or YAML), or a template holding it"
+    )
     parser.add_argument(
         "--format",
         "-f",
@@ -34,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
         help="output format (default: mermaid)",
     )
     parser.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
+    add_arguments(parser)
     return parser
 
 
@@ -41,10 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``asl graph``; returns the exit status."""
     args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     try:
-        definition = load_file(args.definition).value
+        read = read_definition(args.definition, resource=args.resource, subs=args.subs)
     except SourceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    print_messages(read, sys.stderr)
+    definition = read.document.value
     if not isinstance(definition, Mapping):
         print(f"error: {args.definition}: a definition is a JSON object", file=sys.stderr)
         return EXIT_USAGE

@@ -17,7 +17,8 @@ from typing import TextIO
 
 from asl.commandline import CommandParser
 from asl.errors import SourceError
-from asl.source import Document, load_definition
+from asl.source import Document
+from asl.templates import TemplateError, add_arguments, print_messages, read_definition
 from asl.validate import validate_document
 from asl.validate.diagnostics import Diagnostic, error
 
@@ -46,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print diagnostics as a JSON list")
     parser.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
     parser.add_argument("--yaml", action="store_true", help="read every file as YAML")
+    add_arguments(parser)
     return parser
 
 
@@ -64,7 +66,12 @@ def main(argv: list[str]) -> int:
             print(f"{name}: cannot read file: {exc.strerror or exc}", file=sys.stderr)
             status = 2
             continue
-        report = _check(data, "<stdin>" if name == _STDIN else name, args.yaml)
+        try:
+            report = _check(data, "<stdin>" if name == _STDIN else name, args)
+        except TemplateError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 2
+            continue
         if args.quiet:
             report = _errors_only(report)
         if any(diag.severity == "ERROR" for diag in report.diagnostics):
@@ -78,23 +85,35 @@ def main(argv: list[str]) -> int:
     return status
 
 
-def _read(name: str) -> bytes:
+def _read(name: str) -> bytes | None:
+    if os.path.isdir(name):
+        return None  # a CDK output folder: the template reader looks inside
     with open(name, "rb") as handle:
         return handle.read()
 
 
-def _check(data: bytes, source: str, yaml: bool) -> _Report:
-    as_yaml = yaml or source.lower().endswith((".yaml", ".yml"))
+def _check(data: bytes | None, source: str, args: argparse.Namespace) -> _Report:
+    as_yaml = args.yaml or source.lower().endswith((".yaml", ".yml"))
     try:
-        document = load_definition(data, source=source, format="yaml" if as_yaml else None)
+        read = read_definition(
+            source,
+            data=data,
+            format="yaml" if as_yaml else None,
+            resource=args.resource,
+            subs=args.subs,
+        )
+    except TemplateError:
+        raise
     except SourceError as exc:
         # AWS reports unparsable text as INVALID_JSON_DESCRIPTION (API diagnostics list).
         diag = error("INVALID_JSON_DESCRIPTION", exc.message, "")
         where = (exc.line, exc.column or 1) if exc.line is not None else None
         return _Report(source, None, (diag,), (where,))
+    print_messages(read, sys.stderr)
+    document = read.document
     diagnostics = tuple(validate_document(document))
     positions = tuple(document.position(diag.location) for diag in diagnostics)
-    return _Report(source, document, diagnostics, positions)
+    return _Report(document.source, document, diagnostics, positions)
 
 
 def _errors_only(report: _Report) -> _Report:

@@ -25,7 +25,10 @@ EXIT_USAGE = 2
 
 def _parser() -> argparse.ArgumentParser:
     ex = CommandParser(prog="asl exec", description="Run one execution.")
-    ex.add_argument("definition", help="the state machine definition (JSON or YAML)")
+    ex.add_argument("definition", help="the definition (JSON or YAML), or a template holding it")
+    from asl.templates import add_arguments
+
+    add_arguments(ex)
     src = ex.add_mutually_exclusive_group()
     src.add_argument("--input", metavar="FILE", help="execution input file, or - for stdin")
     src.add_argument("--input-json", metavar="TEXT", help="execution input as JSON text")
@@ -161,12 +164,14 @@ def _check_writable(args: argparse.Namespace) -> None:
 
 def _prepare(args: argparse.Namespace) -> tuple[Any, Any, str, Any, Any]:
     from asl.errors import ASLError, DefinitionError, SourceError
-    from asl.source import load_file
+    from asl.templates import print_messages, read_definition
 
     try:
-        definition = load_file(args.definition).value
+        read = read_definition(args.definition, resource=args.resource, subs=args.subs)
     except SourceError as exc:
         raise UsageError(str(exc)) from exc
+    print_messages(read, sys.stderr)
+    definition = read.document.value
     try:
         payload = _read_input(args)
     except (OSError, ValueError) as exc:
@@ -181,7 +186,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, Any, str, Any, Any]:
             f"{args.definition}: {d.location}: {d.message} [{d.code}]" for d in exc.diagnostics
         ]
         raise UsageError("\n".join(lines)) from exc
-    sm_name = args.state_machine or Path(args.definition).stem.split(".")[0]
+    sm_name = args.state_machine or read.resource or Path(args.definition).stem.split(".")[0]
     try:
         mocks = _mocks(args, sm_name)
         services = _services(args)
