@@ -85,6 +85,32 @@ CREATE TABLE stop_requests (
 );
 """
 
+_V6_STATE_MACHINES = """
+-- State machines created through the Step Functions API (`asl serve --api`), with the
+-- definition exactly as the client sent it. Executions copy their definition, so
+-- updating or deleting a state machine never changes an execution's history.
+CREATE TABLE state_machines (
+    arn           TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    type          TEXT NOT NULL CHECK (type IN ('STANDARD', 'EXPRESS')),
+    definition    TEXT NOT NULL,           -- JSON text, as sent
+    role_arn      TEXT NOT NULL,
+    description   TEXT NOT NULL DEFAULT '',
+    logging       TEXT,                    -- JSON: loggingConfiguration
+    tracing       TEXT,                    -- JSON: tracingConfiguration
+    revision_id   TEXT NOT NULL,
+    creation_date REAL NOT NULL,           -- seconds since the Unix epoch
+    update_date   REAL NOT NULL
+);
+-- Tags of API resources (state machines, activities), by ARN.
+CREATE TABLE tags (
+    resource_arn TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    value        TEXT NOT NULL,
+    PRIMARY KEY (resource_arn, key)
+) WITHOUT ROWID;
+"""
+
 #: SQL scripts; ``MIGRATIONS[n]`` migrates version ``n`` to ``n + 1``.
 MIGRATIONS: tuple[str, ...] = (
     _V1_TABLES,
@@ -92,6 +118,7 @@ MIGRATIONS: tuple[str, ...] = (
     _V3_LAUNCH_OPTIONS,
     _V4_LEASES,
     _V5_STOP_REQUESTS,
+    _V6_STATE_MACHINES,
 )
 
 #: The version this code writes and reads.

@@ -1,0 +1,165 @@
+"""State machines and tags in the store: what the Step Functions API creates and lists.
+
+An execution keeps its own copy of the definition (``executions.definition``), so a
+state machine can be updated or deleted while its executions run or are audited.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from runtime.durable.store.errors import StoreError
+from runtime.durable.store.records import ExecutionRecord
+from runtime.durable.store.sqlite import Store
+
+__all__ = ["StateMachineExists", "StateMachineRecord", "StateMachines"]
+
+_COLUMNS = (
+    "arn, name, type, definition, role_arn, description, logging, tracing, revision_id, "
+    "creation_date, update_date"
+)
+_EXECUTION_COLUMNS = (
+    "arn, name, state_machine_name, state_machine_arn, status, start_time, stop_time, "
+    "redrive_count, error, cause, definition, input, output"
+)
+
+
+class StateMachineExists(StoreError):
+    """Raised when a state machine is created under an ARN the store already holds."""
+
+
+@dataclass(frozen=True, slots=True)
+class StateMachineRecord:
+    """One stored state machine, as CreateStateMachine/UpdateStateMachine left it."""
+
+    #: ``arn:aws:states:<region>:<account>:stateMachine:<name>``.
+    arn: str
+    name: str
+    #: ``STANDARD`` or ``EXPRESS``.
+    type: str
+    #: The definition as JSON text, exactly as the client sent it.
+    definition: str
+    role_arn: str
+    description: str
+    #: ``loggingConfiguration`` and ``tracingConfiguration`` as sent (None: not given).
+    logging: Mapping[str, Any] | None
+    tracing: Mapping[str, Any] | None
+    #: Changes on every update (DescribeStateMachine's ``revisionId``).
+    revision_id: str
+    #: Epoch seconds.
+    creation_date: float
+    update_date: float
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> StateMachineRecord:
+        """A record from a ``SELECT`` of the table's columns in order."""
+        values = list(row)
+        for index in (6, 7):
+            values[index] = json.loads(values[index]) if values[index] else None
+        return cls(*values)
+
+
+class StateMachines:
+    """The state machines and tags of one open :class:`Store` (same thread as the store)."""
+
+    __slots__ = ("store",)
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- state machines --------------------------------------------------------------
+
+    def create(self, record: StateMachineRecord) -> None:
+        """Store a new state machine. Raises :class:`StateMachineExists`."""
+        try:
+            with self.store._write() as conn:
+                conn.execute(
+                    f"INSERT INTO state_machines ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?, ?)",
+                    _row(record),
+                )
+        except StoreError as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise StateMachineExists(record.arn) from None
+            raise
+
+    def replace(self, record: StateMachineRecord) -> None:
+        """Overwrite a stored state machine (UpdateStateMachine)."""
+        with self.store._write() as conn:
+            conn.execute(
+                f"REPLACE INTO state_machines ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?)",
+                _row(record),
+            )
+
+    def get(self, arn: str) -> StateMachineRecord | None:
+        """The state machine with this ARN, or None."""
+        rows = self.store._read(f"SELECT {_COLUMNS} FROM state_machines WHERE arn = ?", (arn,))
+        return StateMachineRecord.from_row(rows[0]) if rows else None
+
+    def delete(self, arn: str) -> None:
+        """Forget a state machine and its tags (its executions stay)."""
+        with self.store._write() as conn:
+            conn.execute("DELETE FROM state_machines WHERE arn = ?", (arn,))
+            conn.execute("DELETE FROM tags WHERE resource_arn = ?", (arn,))
+
+    def all(self) -> list[StateMachineRecord]:
+        """Every state machine, oldest first (ties by ARN)."""
+        rows = self.store._read(
+            f"SELECT {_COLUMNS} FROM state_machines ORDER BY creation_date, arn", ()
+        )
+        return [StateMachineRecord.from_row(row) for row in rows]
+
+    # -- executions by exact ARN -------------------------------------------------------
+
+    def execution(self, arn: str) -> ExecutionRecord | None:
+        """The execution with exactly this ARN (``Store.get_execution`` also takes
+        names and prefixes, which an API must not)."""
+        rows = self.store._read(
+            f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE arn = ?", (arn,)
+        )
+        return ExecutionRecord(*rows[0]) if rows else None
+
+    # -- tags --------------------------------------------------------------------------
+
+    def tags(self, arn: str) -> dict[str, str]:
+        """The tags of a resource, by key."""
+        rows = self.store._read(
+            "SELECT key, value FROM tags WHERE resource_arn = ? ORDER BY key", (arn,)
+        )
+        return {str(key): str(value) for key, value in rows}
+
+    def tag(self, arn: str, tags: Mapping[str, str]) -> None:
+        """Add or overwrite tags of a resource."""
+        with self.store._write() as conn:
+            conn.executemany(
+                "REPLACE INTO tags (resource_arn, key, value) VALUES (?, ?, ?)",
+                [(arn, key, value) for key, value in tags.items()],
+            )
+
+    def untag(self, arn: str, keys: list[str]) -> None:
+        """Remove tags of a resource by key (unknown keys are ignored, as on AWS)."""
+        with self.store._write() as conn:
+            conn.executemany(
+                "DELETE FROM tags WHERE resource_arn = ? AND key = ?", [(arn, k) for k in keys]
+            )
+
+
+def _row(record: StateMachineRecord) -> tuple[Any, ...]:
+    return (
+        record.arn,
+        record.name,
+        record.type,
+        record.definition,
+        record.role_arn,
+        record.description,
+        None if record.logging is None else json.dumps(record.logging),
+        None if record.tracing is None else json.dumps(record.tracing),
+        record.revision_id,
+        record.creation_date,
+        record.update_date,
+    )
