@@ -517,3 +517,56 @@ def test_store_is_shared_with_the_cli(server: ApiServer, sfn: Any, tmp_path: Pat
     assert wait_until_done(sfn, cli_arn)["status"] == "SUCCEEDED"
     listed = sfn.list_executions(stateMachineArn=arn)["executions"]
     assert {e["name"] for e in listed} >= {"via-api", "via-cli"}
+
+
+# -- StartSyncExecution ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sync(server: ApiServer) -> Any:
+    """botocore sends StartSyncExecution to the ``sync-`` host prefix: off for a local URL."""
+    from botocore.config import Config
+
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="dummy",
+        aws_secret_access_key="dummy",
+        config=Config(inject_host_prefix=False),
+    )
+
+
+def test_start_sync_execution_answers_with_the_result(sfn: Any, sync: Any) -> None:
+    machine = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"ok": 1}, "End": True}}}
+    arn = create(sfn, "ExpressOk", machine, type="EXPRESS")
+    result = sync.start_sync_execution(stateMachineArn=arn, name="now", input='{"a": 1}')
+    assert result["status"] == "SUCCEEDED"
+    assert json.loads(result["output"]) == {"ok": 1}
+    assert json.loads(result["input"]) == {"a": 1}
+    assert result["executionArn"].startswith(
+        "arn:aws:states:us-east-1:123456789012:express:ExpressOk:now:"
+    )
+    assert result["billingDetails"]["billedDurationInMilliseconds"] >= 100
+    assert sfn.list_executions(stateMachineArn=arn)["executions"] == []  # no history kept
+
+
+def test_start_sync_execution_failed_and_timed_out(sfn: Any, sync: Any) -> None:
+    fails = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Oops", "Cause": "c"}}}
+    arn = create(sfn, "ExpressFail", fails, type="EXPRESS")
+    failed = sync.start_sync_execution(stateMachineArn=arn)
+    assert (failed["status"], failed["error"], failed["cause"]) == ("FAILED", "Oops", "c")
+    assert "output" not in failed
+    # Five minutes at most: a longer Wait times out (the server's clock is virtual here).
+    slow = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 400, "End": True}}}
+    arn = create(sfn, "ExpressSlow", slow, type="EXPRESS")
+    timed_out = sync.start_sync_execution(stateMachineArn=arn)
+    assert (timed_out["status"], timed_out["error"]) == ("TIMED_OUT", "States.Timeout")
+    elapsed = timed_out["stopDate"] - timed_out["startDate"]
+    assert round(elapsed.total_seconds()) == 300
+
+
+def test_start_sync_execution_refuses_a_standard_machine(sfn: Any, sync: Any) -> None:
+    arn = create(sfn, "NotExpress")
+    with pytest.raises(sync.exceptions.StateMachineTypeNotSupported):
+        sync.start_sync_execution(stateMachineArn=arn)

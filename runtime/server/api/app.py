@@ -36,7 +36,7 @@ from runtime.adapters.activity import LONG_POLL_SECONDS, Activities
 from runtime.callbacks.registry import CallbackRegistry
 from runtime.durable.serve import serve
 from runtime.durable.store import Store
-from runtime.server.api import executions, history, machines, tags, tasks
+from runtime.server.api import executions, express, history, machines, tags, tasks
 from runtime.server.api.backend import Backend
 from runtime.server.api.errors import (
     SerializationException,
@@ -53,6 +53,7 @@ Operation = Callable[[Backend, dict[str, Any]], Awaitable[dict[str, Any]]]
 OPERATIONS: dict[str, Operation] = {
     **machines.OPERATIONS,
     **executions.OPERATIONS,
+    **express.OPERATIONS,
     **history.OPERATIONS,
     **tasks.OPERATIONS,
     **tags.OPERATIONS,

@@ -30,7 +30,7 @@ from runtime.server.api.errors import (
 from runtime.server.api.machines import describe
 from runtime.server.api.protocol import one_of, optional, page, required, valid_name
 
-__all__ = ["OPERATIONS", "launch_options"]
+__all__ = ["OPERATIONS", "check_test_case", "launch_options", "read_input"]
 
 _STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 #: How long StopExecution waits for the runner to write ExecutionAborted.
@@ -56,7 +56,7 @@ def launch_options(b: Backend, test_case: str | None) -> dict[str, Any]:
     }
 
 
-def _check_test_case(b: Backend, options: dict[str, Any], machine: str) -> None:
+def check_test_case(b: Backend, options: dict[str, Any], machine: str) -> None:
     """Refuse a ``#TestCase`` the MockConfigFile does not have before storing anything."""
     if b.mock_config is None:
         raise ValidationException(
@@ -71,7 +71,8 @@ def _check_test_case(b: Backend, options: dict[str, Any], machine: str) -> None:
         raise ValidationException(f"MockConfigFile: {exc}") from None
 
 
-def _input(body: dict[str, Any]) -> tuple[str, Any]:
+def read_input(body: dict[str, Any]) -> tuple[str, Any]:
+    """StartExecution's ``input``: (JSON text, value); InvalidExecutionInput if not JSON."""
     text = optional(body, "input")
     if text is None:
         return "{}", {}
@@ -91,14 +92,14 @@ async def start_execution(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
     target, _, test_case = required(body, "stateMachineArn").partition("#")
     machine = b.machine(target)
     name = valid_name(optional(body, "name") or str(uuid.uuid4()))
-    _, payload = _input(body)
+    _, payload = read_input(body)
     arn = b.execution_arn(machine.name, name)
     existing = b.machines.execution(arn)
     if existing is not None:
         return _again(existing, payload)
     options = launch_options(b, test_case or None)
     if test_case:
-        _check_test_case(b, options, machine.name)
+        check_test_case(b, options, machine.name)
     info = ExecutionInfo(
         arn=arn,
         name=name,
