@@ -36,7 +36,15 @@ from runtime.adapters.activity import LONG_POLL_SECONDS, Activities
 from runtime.callbacks.registry import CallbackRegistry
 from runtime.durable.serve import serve
 from runtime.durable.store import Store
-from runtime.server.api import executions, express, history, machines, tags, tasks
+from runtime.server.api import (
+    executions,
+    express,
+    history,
+    machines,
+    tags,
+    tasks,
+    teststate,
+)
 from runtime.server.api.backend import Backend
 from runtime.server.api.errors import (
     SerializationException,
@@ -57,6 +65,7 @@ OPERATIONS: dict[str, Operation] = {
     **history.OPERATIONS,
     **tasks.OPERATIONS,
     **tags.OPERATIONS,
+    **teststate.OPERATIONS,
 }
 
 
