@@ -228,3 +228,74 @@ def test_test_state_through_boto3(tmp_path: Any) -> None:
         assert json.loads(answer["inspectionData"]["input"]) == ORDER
         with pytest.raises(sfn.exceptions.InvalidDefinition):
             sfn.test_state(definition='{"Type": "Pass", "Next": 3}')
+
+
+def test_output_path_and_result_path_null() -> None:
+    state = {"Type": "Pass", "Result": {"r": 1}, "ResultPath": None, "OutputPath": "$.keep"}
+    result = check({**state, "End": True}, {"keep": {"k": 2}, "drop": 3})
+    assert (result.status, result.output) == ("SUCCEEDED", {"k": 2})
+    assert result.next_state is None
+
+
+def test_jsonata_task_arguments_and_output_with_a_mock() -> None:
+    task = {
+        "Type": "Task",
+        "QueryLanguage": "JSONata",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"FunctionName": "f", "Payload": "{% $states.input.order %}"},
+        "Output": "{% $states.result.Payload %}",
+        "End": True,
+    }
+    result = check(task, ORDER, mock={"result": '{"Payload": {"ok": true}}'})
+    assert (result.status, result.output) == ("SUCCEEDED", {"ok": True})
+    assert result.inspection["afterArguments"] == {"FunctionName": "f", "Payload": {"id": 7}}
+    assert result.inspection["result"] == {"Payload": {"ok": True}}
+
+
+def test_activity_and_wait_for_task_token_tasks_take_a_mock() -> None:
+    activity = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:us-east-1:123456789012:activity:Approve",
+        "End": True,
+    }
+    assert check(activity, {}, mock={"result": '{"approved": true}'}).output == {"approved": True}
+    callback = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+        "End": True,
+    }
+    assert check(callback, {}, mock={"result": '"done"'}).output == "done"
+
+
+def test_a_retriable_error_is_retriable_even_when_a_catcher_matches() -> None:
+    result = check(LAMBDA_TASK, ORDER, mock={"errorOutput": {"error": "Custom", "cause": "c"}})
+    assert result.status == "RETRIABLE"
+    assert result.inspection["errorDetails"]["retryIndex"] == 1
+
+
+def test_the_second_catcher_and_max_delay() -> None:
+    task = {
+        **LAMBDA_TASK,
+        "Retry": [
+            {
+                "ErrorEquals": ["States.ALL"],
+                "IntervalSeconds": 10,
+                "BackoffRate": 10,
+                "MaxDelaySeconds": 50,
+                "MaxAttempts": 5,
+            }
+        ],
+    }
+    mock = {"errorOutput": {"error": "Other", "cause": "c"}}
+    delayed = check(task, ORDER, mock=mock, retrier_retry_count=2)
+    assert delayed.inspection["errorDetails"]["retryBackoffIntervalSeconds"] == 50
+    caught = check(task, ORDER, mock=mock, retrier_retry_count=5)
+    assert (caught.status, caught.next_state) == ("CAUGHT_ERROR", "Other")
+    assert caught.inspection["errorDetails"] == {"catchIndex": 1}
+    assert caught.output == {"Error": "Other", "Cause": "c"}
+
+
+def test_succeed_state() -> None:
+    result = check({"Type": "Succeed", "OutputPath": "$.a"}, {"a": [1]})
+    assert (result.status, result.output, result.next_state) == ("SUCCEEDED", [1], None)
