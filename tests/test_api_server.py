@@ -570,3 +570,82 @@ def test_start_sync_execution_refuses_a_standard_machine(sfn: Any, sync: Any) ->
     arn = create(sfn, "NotExpress")
     with pytest.raises(sync.exceptions.StateMachineTypeNotSupported):
         sync.start_sync_execution(stateMachineArn=arn)
+
+
+# -- versions and aliases ----------------------------------------------------------------
+
+
+def result_machine(value: str) -> dict[str, Any]:
+    return {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": value, "End": True}}}
+
+
+def test_versions_publish_describe_start(sfn: Any) -> None:
+    created = sfn.create_state_machine(
+        name="Versioned",
+        definition=json.dumps(result_machine("v1")),
+        roleArn=ROLE,
+        publish=True,
+        versionDescription="first",
+    )
+    arn, v1 = created["stateMachineArn"], created["stateMachineVersionArn"]
+    assert v1 == f"{arn}:1"
+    updated = sfn.update_state_machine(
+        stateMachineArn=arn, definition=json.dumps(result_machine("v2")), publish=True
+    )
+    assert updated["stateMachineVersionArn"] == f"{arn}:2"
+    again = sfn.publish_state_machine_version(stateMachineArn=arn)  # same revision: same version
+    assert again["stateMachineVersionArn"] == f"{arn}:2"
+    with pytest.raises(sfn.exceptions.ConflictException):
+        sfn.publish_state_machine_version(stateMachineArn=arn, revisionId="stale")
+    described = sfn.describe_state_machine(stateMachineArn=v1)
+    assert (described["stateMachineArn"], described["description"]) == (v1, "first")
+    assert json.loads(described["definition"]) == result_machine("v1")
+    listed = sfn.list_state_machine_versions(stateMachineArn=arn)["stateMachineVersions"]
+    assert [v["stateMachineVersionArn"] for v in listed] == [f"{arn}:2", v1]
+    execution = sfn.start_execution(stateMachineArn=v1)["executionArn"]
+    done = wait_until_done(sfn, execution)
+    assert (json.loads(done["output"]), done["stateMachineVersionArn"]) == ("v1", v1)
+    assert done["stateMachineArn"] == arn
+    sfn.delete_state_machine_version(stateMachineVersionArn=v1)
+    with pytest.raises(sfn.exceptions.StateMachineDoesNotExist):
+        sfn.start_execution(stateMachineArn=v1)
+
+
+def test_aliases_route_executions(sfn: Any) -> None:
+    created = sfn.create_state_machine(
+        name="Aliased", definition=json.dumps(result_machine("a")), roleArn=ROLE, publish=True
+    )
+    arn, v1 = created["stateMachineArn"], created["stateMachineVersionArn"]
+    v2 = sfn.update_state_machine(
+        stateMachineArn=arn, definition=json.dumps(result_machine("b")), publish=True
+    )["stateMachineVersionArn"]
+    alias = sfn.create_state_machine_alias(
+        name="PROD", routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 100}]
+    )["stateMachineAliasArn"]
+    assert alias == f"{arn}:PROD"
+    execution = sfn.start_execution(stateMachineArn=alias)["executionArn"]
+    done = wait_until_done(sfn, execution)
+    assert json.loads(done["output"]) == "a"
+    assert (done["stateMachineAliasArn"], done["stateMachineVersionArn"]) == (alias, v1)
+    sfn.update_state_machine_alias(
+        stateMachineAliasArn=alias,
+        routingConfiguration=[
+            {"stateMachineVersionArn": v1, "weight": 0},
+            {"stateMachineVersionArn": v2, "weight": 100},
+        ],
+    )
+    execution = sfn.start_execution(stateMachineArn=alias)["executionArn"]
+    assert json.loads(wait_until_done(sfn, execution)["output"]) == "b"
+    described = sfn.describe_state_machine_alias(stateMachineAliasArn=alias)
+    assert [r["weight"] for r in described["routingConfiguration"]] == [0, 100]
+    listed = sfn.list_state_machine_aliases(stateMachineArn=arn)["stateMachineAliases"]
+    assert [a["stateMachineAliasArn"] for a in listed] == [alias]
+    with pytest.raises(sfn.exceptions.ConflictException):
+        sfn.delete_state_machine_version(stateMachineVersionArn=v2)
+    with pytest.raises(sfn.exceptions.ValidationException):
+        sfn.create_state_machine_alias(
+            name="Half", routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 50}]
+        )
+    sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
+    with pytest.raises(sfn.exceptions.ResourceNotFound):
+        sfn.describe_state_machine_alias(stateMachineAliasArn=alias)

@@ -16,7 +16,14 @@ from runtime.durable.store.errors import StoreError
 from runtime.durable.store.records import ExecutionRecord
 from runtime.durable.store.sqlite import Store
 
-__all__ = ["StateMachineExists", "StateMachineRecord", "StateMachines"]
+__all__ = [
+    "AliasRecord",
+    "StateMachineExists",
+    "StateMachineRecord",
+    "StateMachines",
+    "VersionRecord",
+    "Versions",
+]
 
 _COLUMNS = (
     "arn, name, type, definition, role_arn, description, logging, tracing, revision_id, "
@@ -163,3 +170,172 @@ def _row(record: StateMachineRecord) -> tuple[Any, ...]:
         record.creation_date,
         record.update_date,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRecord:
+    """One published version of a state machine."""
+
+    machine_arn: str
+    #: 1, 2, ...: the ARN is ``<machine_arn>:<version>``.
+    version: int
+    definition: str
+    role_arn: str
+    description: str
+    #: The revision of the state machine this version was published from.
+    revision_id: str
+    creation_date: float
+
+    @property
+    def arn(self) -> str:
+        """``arn:aws:states:<region>:<account>:stateMachine:<name>:<version>``."""
+        return f"{self.machine_arn}:{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class AliasRecord:
+    """One alias of a state machine."""
+
+    #: ``arn:aws:states:<region>:<account>:stateMachine:<name>:<alias>``.
+    arn: str
+    machine_arn: str
+    name: str
+    description: str
+    #: ``routingConfiguration``: ``[{"stateMachineVersionArn", "weight"}]``.
+    routing: tuple[Mapping[str, Any], ...]
+    creation_date: float
+    update_date: float
+
+
+class Versions:
+    """Published versions and aliases of the state machines of one open :class:`Store`."""
+
+    __slots__ = ("store",)
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def publish(self, machine: StateMachineRecord, description: str, now: float) -> VersionRecord:
+        """The version of the machine's current revision: the existing one if that revision
+        was published already, else a new one numbered after every earlier version."""
+        with self.store._write() as conn:
+            row = conn.execute(
+                f"SELECT {_VERSION_COLUMNS} FROM state_machine_versions WHERE machine_arn = ? "
+                "AND revision_id = ?",
+                (machine.arn, machine.revision_id),
+            ).fetchone()
+            if row is not None:
+                return VersionRecord(*row)
+            number = conn.execute(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM state_machine_versions "
+                "WHERE machine_arn = ?",
+                (machine.arn,),
+            ).fetchone()[0]
+            record = VersionRecord(
+                machine.arn,
+                int(number),
+                machine.definition,
+                machine.role_arn,
+                description,
+                machine.revision_id,
+                now,
+            )
+            conn.execute(
+                f"INSERT INTO state_machine_versions ({_VERSION_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.machine_arn,
+                    record.version,
+                    record.definition,
+                    record.role_arn,
+                    record.description,
+                    record.revision_id,
+                    record.creation_date,
+                ),
+            )
+            return record
+
+    def version(self, machine_arn: str, number: int) -> VersionRecord | None:
+        """One version, or None."""
+        rows = self.store._read(
+            f"SELECT {_VERSION_COLUMNS} FROM state_machine_versions WHERE machine_arn = ? "
+            "AND version = ?",
+            (machine_arn, number),
+        )
+        return VersionRecord(*rows[0]) if rows else None
+
+    def versions(self, machine_arn: str) -> list[VersionRecord]:
+        """The versions of a machine, newest first."""
+        rows = self.store._read(
+            f"SELECT {_VERSION_COLUMNS} FROM state_machine_versions WHERE machine_arn = ? "
+            "ORDER BY version DESC",
+            (machine_arn,),
+        )
+        return [VersionRecord(*row) for row in rows]
+
+    def delete_version(self, machine_arn: str, number: int) -> None:
+        """Forget one version."""
+        with self.store._write() as conn:
+            conn.execute(
+                "DELETE FROM state_machine_versions WHERE machine_arn = ? AND version = ?",
+                (machine_arn, number),
+            )
+
+    def delete_all(self, machine_arn: str) -> None:
+        """Forget every version and alias of a machine (DeleteStateMachine)."""
+        with self.store._write() as conn:
+            conn.execute("DELETE FROM state_machine_versions WHERE machine_arn = ?", (machine_arn,))
+            conn.execute("DELETE FROM state_machine_aliases WHERE machine_arn = ?", (machine_arn,))
+
+    # -- aliases -------------------------------------------------------------------------
+
+    def save_alias(self, alias: AliasRecord) -> None:
+        """Create or replace an alias."""
+        row = (
+            alias.arn,
+            alias.machine_arn,
+            alias.name,
+            alias.description,
+            json.dumps(list(alias.routing)),
+            alias.creation_date,
+            alias.update_date,
+        )
+        with self.store._write() as conn:
+            conn.execute(
+                f"REPLACE INTO state_machine_aliases ({_ALIAS_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+
+    def alias(self, arn: str) -> AliasRecord | None:
+        """One alias, or None."""
+        rows = self.store._read(
+            f"SELECT {_ALIAS_COLUMNS} FROM state_machine_aliases WHERE arn = ?", (arn,)
+        )
+        return _alias(rows[0]) if rows else None
+
+    def aliases(self, machine_arn: str) -> list[AliasRecord]:
+        """The aliases of a machine, by name."""
+        rows = self.store._read(
+            f"SELECT {_ALIAS_COLUMNS} FROM state_machine_aliases WHERE machine_arn = ? "
+            "ORDER BY name",
+            (machine_arn,),
+        )
+        return [_alias(row) for row in rows]
+
+    def delete_alias(self, arn: str) -> None:
+        """Forget one alias."""
+        with self.store._write() as conn:
+            conn.execute("DELETE FROM state_machine_aliases WHERE arn = ?", (arn,))
+
+
+_VERSION_COLUMNS = (
+    "machine_arn, version, definition, role_arn, description, revision_id, creation_date"
+)
+_ALIAS_COLUMNS = "arn, machine_arn, name, description, routing, creation_date, update_date"
+
+
+def _alias(row: tuple[Any, ...]) -> AliasRecord:
+    values = list(row)
+    values[4] = tuple(json.loads(values[4]))
+    return AliasRecord(*values)

@@ -102,6 +102,28 @@ CREATE TABLE state_machines (
     creation_date REAL NOT NULL,           -- seconds since the Unix epoch
     update_date   REAL NOT NULL
 );
+-- Published versions of a state machine (PublishStateMachineVersion, publish=true):
+-- immutable copies, numbered from 1 and never reused.
+CREATE TABLE state_machine_versions (
+    machine_arn   TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    definition    TEXT NOT NULL,
+    role_arn      TEXT NOT NULL,
+    description   TEXT NOT NULL DEFAULT '',
+    revision_id   TEXT NOT NULL,
+    creation_date REAL NOT NULL,
+    PRIMARY KEY (machine_arn, version)
+) WITHOUT ROWID;
+-- Aliases: a name routing executions to one or two versions by weight.
+CREATE TABLE state_machine_aliases (
+    arn           TEXT PRIMARY KEY,
+    machine_arn   TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    description   TEXT NOT NULL DEFAULT '',
+    routing       TEXT NOT NULL,           -- JSON: routingConfiguration
+    creation_date REAL NOT NULL,
+    update_date   REAL NOT NULL
+);
 -- Tags of API resources (state machines, activities), by ARN.
 CREATE TABLE tags (
     resource_arn TEXT NOT NULL,

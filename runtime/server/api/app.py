@@ -44,6 +44,7 @@ from runtime.server.api import (
     tags,
     tasks,
     teststate,
+    versions,
 )
 from runtime.server.api.backend import Backend
 from runtime.server.api.errors import (
@@ -66,6 +67,7 @@ OPERATIONS: dict[str, Operation] = {
     **tasks.OPERATIONS,
     **tags.OPERATIONS,
     **teststate.OPERATIONS,
+    **versions.OPERATIONS,
 }
 
 

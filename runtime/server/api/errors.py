@@ -15,7 +15,8 @@ in :mod:`runtime.callbacks.registry` and are re-exported here::
     ├── InvalidDefinition           the definition fails validation
     ├── InvalidExecutionInput       the input is not JSON
     ├── MissingRequiredParameter    UpdateStateMachine without anything to change
-    ├── ResourceNotFound            a tagged resource does not exist
+    ├── ResourceNotFound            a tagged resource, version or alias does not exist
+    ├── ConflictException           a stale revision, a version an alias uses...
     ├── TooManyTags                 a resource would have more than 50 tags
     ├── UnknownOperationException   the X-Amz-Target names no operation
     └── SerializationException      the body is not a JSON object
@@ -37,6 +38,7 @@ from runtime.callbacks.registry import (
 
 __all__ = [
     "ActivityDoesNotExist",
+    "ConflictException",
     "ExecutionAlreadyExists",
     "ExecutionDoesNotExist",
     "InvalidArn",
@@ -131,3 +133,10 @@ class MissingRequiredParameter(StepFunctionsApiError):
     """Raised when UpdateStateMachine changes nothing (no definition, role or configuration)."""
 
     code = "MissingRequiredParameter"
+
+
+class ConflictException(StepFunctionsApiError):
+    """Raised when a version or alias change conflicts with the current state (a stale
+    revision, a version an alias routes to, an alias that exists with other routing)."""
+
+    code = "ConflictException"

@@ -29,6 +29,7 @@ from runtime.server.api.errors import (
 )
 from runtime.server.api.machines import describe
 from runtime.server.api.protocol import one_of, optional, page, required, valid_name
+from runtime.server.api.versions import resolve
 
 __all__ = ["OPERATIONS", "check_test_case", "launch_options", "read_input"]
 
@@ -89,8 +90,9 @@ def read_input(body: dict[str, Any]) -> tuple[str, Any]:
 async def start_execution(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
     """StartExecution: same name and input as a RUNNING execution returns it again;
     otherwise a taken name is ExecutionAlreadyExists (API reference, StartExecution)."""
-    target, _, test_case = required(body, "stateMachineArn").partition("#")
-    machine = b.machine(target)
+    qualified, _, test_case = required(body, "stateMachineArn").partition("#")
+    target = resolve(b, qualified)
+    machine = target.machine
     name = valid_name(optional(body, "name") or str(uuid.uuid4()))
     _, payload = read_input(body)
     arn = b.execution_arn(machine.name, name)
@@ -100,12 +102,13 @@ async def start_execution(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
     options = launch_options(b, test_case or None)
     if test_case:
         check_test_case(b, options, machine.name)
+    options["version_arn"], options["alias_arn"] = target.version_arn, target.alias_arn
     info = ExecutionInfo(
         arn=arn,
         name=name,
         state_machine_arn=machine.arn,
         state_machine_name=machine.name,
-        definition=json.loads(machine.definition),
+        definition=json.loads(target.definition),
         options=options,
     )
     start = RealClock().now()
@@ -156,6 +159,13 @@ async def describe_execution(b: Backend, body: dict[str, Any]) -> dict[str, Any]
     if record.cause is not None:
         out["cause"] = record.cause
     out["redriveCount"] = record.redrive_count
+    options = b.store.launch_options(record.arn)
+    for option, key in (
+        ("version_arn", "stateMachineVersionArn"),
+        ("alias_arn", "stateMachineAliasArn"),
+    ):
+        if options.get(option):
+            out[key] = options[option]
     if record.status == "RUNNING" or record.status == "SUCCEEDED":
         out["redriveStatus"] = "NOT_REDRIVABLE"
         out["redriveStatusReason"] = f"Execution is {record.status} and cannot be redriven"

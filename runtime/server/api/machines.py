@@ -27,6 +27,7 @@ from runtime.server.api.errors import (
 from runtime.server.api.protocol import max_results, one_of, optional, page, required
 from runtime.server.api.protocol import valid_name as _valid_name
 from runtime.server.api.tags import add_tags, tag_list
+from runtime.server.api.versions import publish, resolve
 
 __all__ = ["OPERATIONS"]
 
@@ -123,7 +124,11 @@ async def create_state_machine(b: Backend, body: dict[str, Any]) -> dict[str, An
             ) from None
         return {"stateMachineArn": old.arn, "creationDate": old.creation_date}
     add_tags(b, record.arn, tag_list(body))
-    return {"stateMachineArn": record.arn, "creationDate": now}
+    out: dict[str, Any] = {"stateMachineArn": record.arn, "creationDate": now}
+    if body.get("publish"):
+        version = publish(b, record, optional(body, "versionDescription"))
+        out["stateMachineVersionArn"] = version.arn
+    return out
 
 
 def describe(record: StateMachineRecord) -> dict[str, Any]:
@@ -146,8 +151,27 @@ def describe(record: StateMachineRecord) -> dict[str, Any]:
 
 
 async def describe_state_machine(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
-    """DescribeStateMachine."""
-    return describe(b.machine(required(body, "stateMachineArn")))
+    """DescribeStateMachine, of a state machine or of one of its versions."""
+    arn = required(body, "stateMachineArn")
+    target = resolve(b, arn, aliases=False)
+    out = describe(target.machine)
+    if target.version_arn is not None:
+        from runtime.durable.store.machines import Versions
+
+        number = int(target.version_arn.rpartition(":")[2])
+        version = Versions(b.store).version(target.machine.arn, number)
+        assert version is not None
+        out.update(
+            stateMachineArn=version.arn,
+            definition=version.definition,
+            roleArn=version.role_arn,
+            revisionId=version.revision_id,
+            creationDate=version.creation_date,
+        )
+        out.pop("description", None)
+        if version.description:
+            out["description"] = version.description
+    return out
 
 
 async def update_state_machine(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
@@ -178,7 +202,11 @@ async def update_state_machine(b: Backend, body: dict[str, Any]) -> dict[str, An
         now,
     )
     b.machines.replace(updated)
-    return {"updateDate": now, "revisionId": updated.revision_id}
+    out: dict[str, Any] = {"updateDate": now, "revisionId": updated.revision_id}
+    if body.get("publish"):
+        version = publish(b, updated, optional(body, "versionDescription"))
+        out["stateMachineVersionArn"] = version.arn
+    return out
 
 
 async def delete_state_machine(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
@@ -186,9 +214,12 @@ async def delete_state_machine(b: Backend, body: dict[str, Any]) -> dict[str, An
 
     Its executions are kept (and running ones go on), so their history stays readable.
     """
+    from runtime.durable.store.machines import Versions
+
     arn = required(body, "stateMachineArn")
     check_arn(arn, "stateMachine")
     b.machines.delete(arn)
+    Versions(b.store).delete_all(arn)
     return {}
 
 
