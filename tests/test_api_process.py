@@ -267,3 +267,46 @@ def test_the_aws_cli_drives_a_mocked_suite(tmp_path: Path, servers: list[Server]
     missing = aws(url, "describe-execution", "--execution-arn", execution + "-nope", check=False)
     assert missing.returncode != 0
     assert "(ExecutionDoesNotExist)" in missing.stderr
+
+
+# -- configuration as Step Functions Local has it ----------------------------------------
+
+
+def test_local_lambda_handlers_and_endpoint_variables(tmp_path: Path) -> None:
+    """``--config asl.toml`` routes Lambda tasks to local handlers; the ``*_ENDPOINT``
+    variables become task endpoints."""
+    from runtime.server.api import ApiOptions, ApiServer
+    from runtime.server.api.app import env_endpoints
+
+    (tmp_path / "handlers.py").write_text(
+        "def greet(event, context):\n    return {'hello': event['who']}\n"
+    )
+    (tmp_path / "asl.toml").write_text('[lambda]\ngreeter = "handlers.py:greet"\n')
+    machine = {
+        "StartAt": "Greet",
+        "States": {
+            "Greet": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "greeter", "Payload.$": "$"},
+                "OutputPath": "$.Payload",
+                "End": True,
+            }
+        },
+    }
+    options = ApiOptions(
+        store=str(tmp_path / "store.db"), port=0, config=str(tmp_path / "asl.toml")
+    )
+    with ApiServer(options) as server:
+        sfn = client(server.url)
+        arn = sfn.create_state_machine(name="Local", definition=json.dumps(machine), roleArn=ROLE)[
+            "stateMachineArn"
+        ]
+        execution = sfn.start_execution(stateMachineArn=arn, input='{"who": "you"}')
+        assert poll_status(sfn, execution["executionArn"]) == "SUCCEEDED"
+        described = sfn.describe_execution(executionArn=execution["executionArn"])
+        assert json.loads(described["output"]) == {"hello": "you"}
+    assert env_endpoints({"LAMBDA_ENDPOINT": "http://l", "SQS_ENDPOINT": "http://q"}) == [
+        "lambda=http://l",
+        "sqs=http://q",
+    ]

@@ -105,6 +105,16 @@ def serve_main(argv: list[str]) -> int:
         "(default: $SFN_MOCK_CONFIG or $LOCALSTACK_SFN_MOCK_CONFIG)",
     )
     api.add_argument(
+        "--endpoint-url",
+        dest="endpoints",
+        action="append",
+        default=[],
+        metavar="[SERVICE=]URL",
+        help="boto3 endpoint of tasks' services, one service or all (also LAMBDA_ENDPOINT, "
+        "SQS_ENDPOINT... as Step Functions Local reads them)",
+    )
+    api.add_argument("--config", metavar="FILE", help="asl.toml of local Lambda handlers")
+    api.add_argument(
         "--clock",
         choices=("real", "virtual"),
         help="virtual: API executions' Waits and retry delays take no time "
@@ -168,7 +178,13 @@ def _serve_api(args: argparse.Namespace, store: str) -> int:
     import os
     from pathlib import Path
 
-    from runtime.server.api.app import ApiOptions, env_clock, env_mock_config, run_api
+    from runtime.server.api.app import (
+        ApiOptions,
+        env_clock,
+        env_endpoints,
+        env_mock_config,
+        run_api,
+    )
 
     try:
         clock = args.clock or env_clock() or "real"
@@ -193,6 +209,8 @@ def _serve_api(args: argparse.Namespace, store: str) -> int:
         port=args.port,
         mock_config=mock_config,
         clock=clock,
+        endpoints=(*env_endpoints(), *args.endpoints),
+        config=str(Path(args.config).resolve()) if args.config else None,
         account=os.environ.get("AWS_ACCOUNT_ID") or "123456789012",
         region=os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         lease_seconds=args.lease_seconds,

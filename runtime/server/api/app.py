@@ -84,6 +84,10 @@ class ApiOptions:
     mock_config: str | None = None
     account: str = "123456789012"
     region: str = "us-east-1"
+    #: boto3 endpoints for tasks: ``SERVICE=URL`` (e.g. ``lambda=http://...``) or one URL.
+    endpoints: tuple[str, ...] = ()
+    #: An ``asl.toml`` naming local Lambda handlers (absolute path), or None.
+    config: str | None = None
     #: ``real``, or ``virtual``: Waits and retry delays of executions take no time.
     clock: str = "real"
     #: How long GetActivityTask waits for a task, in real seconds.
@@ -166,6 +170,8 @@ async def run_api(
             region=options.region,
             mock_config=options.mock_config,
             clock=options.clock,
+            endpoints=options.endpoints,
+            config=options.config,
             poll_seconds=options.poll_seconds,
         )
         config = uvicorn.Config(
@@ -283,6 +289,26 @@ def env_clock(env: dict[str, str] | None = None) -> str | None:
     if value == 1:
         return "real"
     raise ValueError(f"WAIT_TIME_SCALE={scale}: only 0 (no waiting) and 1 are supported")
+
+
+#: Step Functions Local's endpoint variables and the boto3 service each one sets.
+ENDPOINT_VARIABLES = {
+    "LAMBDA_ENDPOINT": "lambda",
+    "SNS_ENDPOINT": "sns",
+    "SQS_ENDPOINT": "sqs",
+    "BATCH_ENDPOINT": "batch",
+    "DYNAMODB_ENDPOINT": "dynamodb",
+    "ECS_ENDPOINT": "ecs",
+    "STEP_FUNCTIONS_ENDPOINT": "stepfunctions",
+}
+
+
+def env_endpoints(env: dict[str, str] | None = None) -> list[str]:
+    """``SERVICE=URL`` specs from Step Functions Local's ``*_ENDPOINT`` variables."""
+    env = dict(os.environ) if env is None else env
+    return [
+        f"{service}={env[name]}" for name, service in ENDPOINT_VARIABLES.items() if env.get(name)
+    ]
 
 
 def env_mock_config(env: dict[str, str] | None = None) -> str | None:

@@ -40,6 +40,10 @@ class Backend:
     region: str = "us-east-1"
     #: The MockConfigFile that ``<stateMachineArn>#<TestCase>`` picks test cases from.
     mock_config: str | None = None
+    #: boto3 endpoints of the tasks (``SERVICE=URL`` or a URL for every service).
+    endpoints: tuple[str, ...] = ()
+    #: The ``asl.toml`` of local Lambda handlers, if any (absolute path).
+    config: str | None = None
     #: ``real``, or ``virtual`` for executions whose Waits and retry delays take no time
     #: (Step Functions Local's ``WAIT_TIME_SCALE=0``).
     clock: str = "real"

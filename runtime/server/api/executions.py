@@ -48,11 +48,11 @@ def launch_options(b: Backend, test_case: str | None) -> dict[str, Any]:
         "test_case": test_case,
         "state_machine": None,
         "lambdas": [],
-        "config": None,
+        "config": b.config,
         "machines": [],
         "offline": False,
         "region": b.region,
-        "endpoints": [],
+        "endpoints": list(b.endpoints),
         "seed": None,
     }
 
