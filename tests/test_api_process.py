@@ -310,3 +310,27 @@ def test_local_lambda_handlers_and_endpoint_variables(tmp_path: Path) -> None:
         "lambda=http://l",
         "sqs=http://q",
     ]
+
+
+def test_state_machines_activities_and_tags_outlive_the_server(tmp_path: Path) -> None:
+    from runtime.server.api import ApiOptions, ApiServer
+
+    options = ApiOptions(store=str(tmp_path / "store.db"), port=0)
+    with ApiServer(options) as server:
+        sfn = client(server.url)
+        arn = sfn.create_state_machine(
+            name="Kept",
+            definition=json.dumps(WAITING),
+            roleArn=ROLE,
+            tags=[{"key": "k", "value": "v"}],
+        )["stateMachineArn"]
+        activity = sfn.create_activity(name="KeptActivity")
+    with ApiServer(options) as server:
+        sfn = client(server.url)
+        assert sfn.describe_state_machine(stateMachineArn=arn)["name"] == "Kept"
+        assert sfn.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "k", "value": "v"}]
+        described = sfn.describe_activity(activityArn=activity["activityArn"])
+        assert described["creationDate"] == activity["creationDate"]
+        assert (
+            sfn.list_executions(stateMachineArn=arn, redriveFilter="REDRIVEN")["executions"] == []
+        )

@@ -131,6 +131,36 @@ class StateMachines:
         )
         return ExecutionRecord(*rows[0]) if rows else None
 
+    # -- activities --------------------------------------------------------------------
+
+    def create_activity(self, arn: str, name: str, now: float) -> float:
+        """Store an activity unless it exists; return its creation date."""
+        with self.store._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO activities (arn, name, creation_date) VALUES (?, ?, ?)",
+                (arn, name, now),
+            )
+            row = conn.execute(
+                "SELECT creation_date FROM activities WHERE arn = ?", (arn,)
+            ).fetchone()
+        return float(row[0])
+
+    def activity(self, arn: str) -> tuple[str, float] | None:
+        """(name, creation date) of a stored activity, or None."""
+        rows = self.store._read("SELECT name, creation_date FROM activities WHERE arn = ?", (arn,))
+        return (str(rows[0][0]), float(rows[0][1])) if rows else None
+
+    def activities(self) -> list[tuple[str, str, float]]:
+        """(ARN, name, creation date) of every activity, by name."""
+        rows = self.store._read("SELECT arn, name, creation_date FROM activities ORDER BY name", ())
+        return [(str(arn), str(name), float(date)) for arn, name, date in rows]
+
+    def delete_activity(self, arn: str) -> None:
+        """Forget an activity and its tags."""
+        with self.store._write() as conn:
+            conn.execute("DELETE FROM activities WHERE arn = ?", (arn,))
+            conn.execute("DELETE FROM tags WHERE resource_arn = ?", (arn,))
+
     # -- tags --------------------------------------------------------------------------
 
     def tags(self, arn: str) -> dict[str, str]:

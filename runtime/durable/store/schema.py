@@ -124,6 +124,13 @@ CREATE TABLE state_machine_aliases (
     creation_date REAL NOT NULL,
     update_date   REAL NOT NULL
 );
+-- Activities created through the API (CreateActivity); their task queues live in the
+-- server's memory, and executions re-queue their tasks when they resume.
+CREATE TABLE activities (
+    arn           TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    creation_date REAL NOT NULL
+);
 -- Tags of API resources (state machines, activities), by ARN.
 CREATE TABLE tags (
     resource_arn TEXT NOT NULL,

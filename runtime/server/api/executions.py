@@ -198,15 +198,19 @@ async def describe_state_machine_for_execution(b: Backend, body: dict[str, Any])
 
 
 async def list_executions(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
-    """ListExecutions of one state machine, newest first; ``statusFilter``, paged."""
+    """ListExecutions of one state machine, newest first; ``statusFilter``,
+    ``redriveFilter``, paged."""
     if body.get("mapRunArn") is not None:
         raise ValidationException("Listing the executions of a Map Run is not supported")
     machine_arn = required(body, "stateMachineArn")
     status = one_of(body, "statusFilter", _STATUSES)
+    redrive = one_of(body, "redriveFilter", ("REDRIVEN", "NOT_REDRIVEN"))
     b.machine(machine_arn)
     rows = b.store.list_executions(state_machine=machine_arn, status=status, limit=None)
+    if redrive is not None:
+        rows = [row for row in rows if (row.redrive_count > 0) == (redrive == "REDRIVEN")]
     items = [_summary(row) for row in rows]
-    return page(items, body, f"ListExecutions|{machine_arn}|{status}", "executions")
+    return page(items, body, f"ListExecutions|{machine_arn}|{status}|{redrive}", "executions")
 
 
 async def stop_execution(b: Backend, body: dict[str, Any]) -> dict[str, Any]:

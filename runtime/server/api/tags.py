@@ -63,7 +63,7 @@ def _resource(b: Backend, body: dict[str, Any]) -> str:
     if parts[5] == "stateMachine":
         exists = b.machines.get(arn) is not None
     elif parts[5] == "activity":
-        exists = any(a["activityArn"] == arn for a in b.activities.list())
+        exists = b.machines.activity(arn) is not None
     else:
         raise InvalidArn(f"Invalid Arn: 'Resource type not valid in this context: {parts[5]}'")
     if not exists:

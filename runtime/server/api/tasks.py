@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from runtime.adapters.activity import activity_name
+from runtime.engine.clock import RealClock
 from runtime.server.api.backend import Backend
+from runtime.server.api.errors import ActivityDoesNotExist
 from runtime.server.api.protocol import optional, page, required, valid_name
 from runtime.server.api.tags import add_tags, tag_list
 
@@ -47,26 +50,44 @@ async def get_activity_task(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def create_activity(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
-    """CreateActivity: idempotent."""
-    created = b.activities.create(valid_name(required(body, "name")))
-    add_tags(b, created["activityArn"], tag_list(body))
-    return created
+    """CreateActivity: idempotent; the activity is stored, so it outlives the server."""
+    name = valid_name(required(body, "name"))
+    arn = b.activities.create(name)["activityArn"]
+    created = b.machines.create_activity(arn, name, RealClock().now())
+    add_tags(b, arn, tag_list(body))
+    return {"activityArn": arn, "creationDate": created}
+
+
+def _stored(b: Backend, arn: str) -> tuple[str, float]:
+    activity_name(arn)  # InvalidArn for what is not an activity ARN
+    found = b.machines.activity(arn)
+    if found is None:
+        raise ActivityDoesNotExist(f"Activity Does Not Exist: '{arn}'")
+    return found
 
 
 async def describe_activity(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
     """DescribeActivity."""
-    return b.activities.describe(required(body, "activityArn"))
+    arn = required(body, "activityArn")
+    name, created = _stored(b, arn)
+    return {"activityArn": arn, "name": name, "creationDate": created}
 
 
 async def delete_activity(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
-    """DeleteActivity."""
-    b.activities.delete(required(body, "activityArn"))
+    """DeleteActivity: succeeds for an activity that does not exist, as on AWS."""
+    arn = required(body, "activityArn")
+    b.activities.delete(arn)
+    b.machines.delete_activity(arn)
     return {}
 
 
 async def list_activities(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
     """ListActivities, by name, paged."""
-    return page(b.activities.list(), body, "ListActivities", "activities")
+    items = [
+        {"activityArn": arn, "name": name, "creationDate": created}
+        for arn, name, created in b.machines.activities()
+    ]
+    return page(items, body, "ListActivities", "activities")
 
 
 OPERATIONS = {
