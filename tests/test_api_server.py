@@ -649,3 +649,27 @@ def test_aliases_route_executions(sfn: Any) -> None:
     sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
     with pytest.raises(sfn.exceptions.ResourceNotFound):
         sfn.describe_state_machine_alias(stateMachineAliasArn=alias)
+
+
+# -- RedriveExecution ----------------------------------------------------------------------
+
+
+def test_redrive_a_failed_execution(sfn: Any) -> None:
+    arn, activity = activity_machine(sfn, "Redriven")
+    execution = sfn.start_execution(stateMachineArn=arn, input='{"n": 1}')["executionArn"]
+    task = sfn.get_activity_task(activityArn=activity)
+    sfn.send_task_failure(taskToken=task["taskToken"], error="Flaky", cause="first try")
+    assert wait_until_done(sfn, execution)["status"] == "FAILED"
+    assert sfn.redrive_execution(executionArn=execution)["redriveDate"]
+    task = sfn.get_activity_task(activityArn=activity)
+    sfn.send_task_success(taskToken=task["taskToken"], output='{"second": true}')
+    done = wait_until_done(sfn, execution)
+    assert (done["status"], done["redriveCount"]) == ("SUCCEEDED", 1)
+    assert json.loads(done["output"]) == {"second": True}
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=execution)["events"]]
+    assert types.count("ExecutionFailed") == 1 and "ExecutionRedriven" in types
+    assert types[-1] == "ExecutionSucceeded"
+    redriven = sfn.list_executions(stateMachineArn=arn, redriveFilter="REDRIVEN")["executions"]
+    assert [e["executionArn"] for e in redriven] == [execution]
+    with pytest.raises(sfn.exceptions.ExecutionNotRedrivable):
+        sfn.redrive_execution(executionArn=execution)

@@ -41,6 +41,7 @@ from runtime.server.api import (
     express,
     history,
     machines,
+    redrive,
     tags,
     tasks,
     teststate,
@@ -64,6 +65,7 @@ OPERATIONS: dict[str, Operation] = {
     **executions.OPERATIONS,
     **express.OPERATIONS,
     **history.OPERATIONS,
+    **redrive.OPERATIONS,
     **tasks.OPERATIONS,
     **tags.OPERATIONS,
     **teststate.OPERATIONS,
@@ -200,6 +202,7 @@ async def run_api(
                 )
 
             group.start_soon(run_loop)
+            backend.spawn = group.start_soon
             group.start_soon(server.serve, [sock])
             if ready is not None:
                 host, port = sock.getsockname()[:2]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,9 @@ class Backend:
     nudge: Nudge = field(default_factory=Nudge)
     #: The leases of the executions the serve loop runs, by ARN.
     running: dict[str, Any] = field(default_factory=dict)
+    #: Starts a background task in the server's task group (RedriveExecution); None
+    #: when no loop runs executions.
+    spawn: Callable[[Callable[[], Coroutine[Any, Any, None]]], Any] | None = None
 
     @property
     def machines(self) -> StateMachines:

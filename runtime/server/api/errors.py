@@ -12,6 +12,7 @@ in :mod:`runtime.callbacks.registry` and are re-exported here::
     ├── StateMachineTypeNotSupported the operation does not apply to this type
     ├── ExecutionDoesNotExist       no execution has this ARN
     ├── ExecutionAlreadyExists      the name is taken by another execution
+    ├── ExecutionNotRedrivable      RedriveExecution of an execution that cannot be
     ├── InvalidDefinition           the definition fails validation
     ├── InvalidExecutionInput       the input is not JSON
     ├── MissingRequiredParameter    UpdateStateMachine without anything to change
@@ -41,6 +42,7 @@ __all__ = [
     "ConflictException",
     "ExecutionAlreadyExists",
     "ExecutionDoesNotExist",
+    "ExecutionNotRedrivable",
     "InvalidArn",
     "InvalidDefinition",
     "InvalidExecutionInput",
@@ -140,3 +142,10 @@ class ConflictException(StepFunctionsApiError):
     revision, a version an alias routes to, an alias that exists with other routing)."""
 
     code = "ConflictException"
+
+
+class ExecutionNotRedrivable(StepFunctionsApiError):
+    """Raised when RedriveExecution names an execution that succeeded, is running, or
+    stopped more than 14 days ago."""
+
+    code = "ExecutionNotRedrivable"
