@@ -28,6 +28,7 @@ SUBCOMMANDS: dict[str, tuple[str, bool, str]] = {
     "stop": ("runtime.cli.stop", False, "abort a RUNNING execution (StopExecution)"),
     "serve": ("runtime.cli.serve", False, "run the store's executions, surviving restarts"),
     "schedule": ("runtime.cli.schedule", False, "schedules (EventBridge Scheduler) fired by serve"),
+    "test-state": ("runtime.cli.teststate", False, "run one state as the TestState API does"),
     "worker": ("runtime.cli.worker", False, "run a command for each task of an activity"),
     "send-task-success": ("runtime.cli.task", False, "answer a callback task with its output"),
     "send-task-failure": ("runtime.cli.task", False, "fail a callback task"),

@@ -2,11 +2,14 @@
 
 ``asl start FILE`` validates a definition and stores a new RUNNING execution (with its
 task options) without running it. ``asl serve`` runs the store's executions
-(:func:`runtime.durable.serve.serve`) until interrupted.
+(:func:`runtime.durable.serve.serve`) until interrupted; with ``--api`` it also serves the
+Step Functions API (:mod:`runtime.server.api`) on 127.0.0.1:8083, as Step Functions
+Local does.
 """
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 import uuid
@@ -93,9 +96,43 @@ def serve_main(argv: list[str]) -> int:
         help="accept SendTaskSuccess/Failure/Heartbeat and GetActivityTask on 127.0.0.1:PORT "
         "(0 picks a free port)",
     )
+    api = parser.add_argument_group("Step Functions API")
+    api.add_argument(
+        "--api",
+        action="store_true",
+        help="serve the Step Functions API (AWS JSON 1.0) for boto3, the AWS CLI, SDKs",
+    )
+    api.add_argument("--host", default="127.0.0.1", help="API address (default 127.0.0.1)")
+    api.add_argument(
+        "--port", type=int, default=8083, help="API port (default 8083; 0 picks a free one)"
+    )
+    api.add_argument(
+        "--mock-config",
+        metavar="FILE",
+        help="MockConfigFile for <stateMachineArn>#<TestCase> "
+        "(default: $SFN_MOCK_CONFIG or $LOCALSTACK_SFN_MOCK_CONFIG)",
+    )
+    api.add_argument(
+        "--endpoint-url",
+        dest="endpoints",
+        action="append",
+        default=[],
+        metavar="[SERVICE=]URL",
+        help="boto3 endpoint of tasks' services, one service or all (also LAMBDA_ENDPOINT, "
+        "SQS_ENDPOINT... as Step Functions Local reads them)",
+    )
+    api.add_argument("--config", metavar="FILE", help="asl.toml of local Lambda handlers")
+    api.add_argument(
+        "--clock",
+        choices=("real", "virtual"),
+        help="virtual: API executions' Waits and retry delays take no time "
+        "(default: real, or virtual with WAIT_TIME_SCALE=0)",
+    )
     args = parser.parse_args(argv)
     path = resolve_store_path(args.store, False)
     assert path is not None
+    if args.api:
+        return _serve_api(args, str(path))
 
     from runtime.adapters.activity import Activities
     from runtime.callbacks.registry import CallbackRegistry
@@ -141,5 +178,77 @@ def serve_main(argv: list[str]) -> int:
     finally:
         if endpoint is not None:
             endpoint.stop()
+    print(f"asl serve: {ended} execution(s) ended", file=sys.stderr)
+    return 0
+
+
+def _serve_api(args: argparse.Namespace, store: str) -> int:
+    """``asl serve --api``: the API and the serve loop in one process until SIGINT/SIGTERM."""
+    import os
+    from pathlib import Path
+
+    from runtime.server.api.app import (
+        ApiOptions,
+        env_clock,
+        env_endpoints,
+        env_mock_config,
+        run_api,
+    )
+
+    try:
+        clock = args.clock or env_clock() or "real"
+    except ValueError as exc:
+        print(f"asl serve: {exc}", file=sys.stderr)
+        return 2
+
+    mock_config = args.mock_config or env_mock_config()
+    if mock_config is not None:
+        from asl.errors import ASLError
+        from runtime.adapters.mock_config import MockConfig
+
+        try:
+            MockConfig.load(mock_config)
+        except ASLError as exc:
+            print(f"asl serve: {exc}", file=sys.stderr)
+            return 2
+        mock_config = str(Path(mock_config).resolve())
+    options = ApiOptions(
+        store=store,
+        host=args.host,
+        port=args.port,
+        mock_config=mock_config,
+        clock=clock,
+        endpoints=(*env_endpoints(), *args.endpoints),
+        config=str(Path(args.config).resolve()) if args.config else None,
+        account=os.environ.get("AWS_ACCOUNT_ID") or "123456789012",
+        region=os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        lease_seconds=args.lease_seconds,
+        store_poll_seconds=args.poll_seconds,
+        max_running=args.max_running,
+    )
+
+    def ready(url: str) -> None:
+        print(f"Step Functions API: {url} (store {store})", file=sys.stderr, flush=True)
+
+    async def main() -> int:
+        stop = anyio.Event()
+        async with anyio.create_task_group() as group:
+
+            async def watch_signals() -> None:
+                with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                    async for _ in signals:
+                        stop.set()
+                        return
+
+            group.start_soon(watch_signals)
+            ended = await run_api(options, stop=stop, ready=ready)
+            group.cancel_scope.cancel()
+        return ended
+
+    try:
+        ended = anyio.run(main)
+    except OSError as exc:
+        print(f"asl serve: {exc}", file=sys.stderr)
+        return 1
     print(f"asl serve: {ended} execution(s) ended", file=sys.stderr)
     return 0

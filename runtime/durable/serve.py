@@ -20,7 +20,32 @@ import anyio
 
 from runtime.engine.clock import RealClock
 
-__all__ = ["serve"]
+__all__ = ["Nudge", "serve"]
+
+
+class Nudge:
+    """Wakes the serve loop before its next poll: a new execution was just stored.
+
+    Use from the serve loop's own event loop (e.g. the API server that shares it).
+    """
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event: anyio.Event | None = None
+
+    def set(self) -> None:
+        """Wake the loop now (or at its next pause)."""
+        if self._event is None:
+            self._event = anyio.Event()
+        self._event.set()
+
+    async def wait(self) -> None:
+        """Return once :meth:`set` is called, then re-arm."""
+        if self._event is None:
+            self._event = anyio.Event()
+        await self._event.wait()
+        self._event = None
 
 
 async def serve(
@@ -34,19 +59,24 @@ async def serve(
     callbacks: Any = None,
     activities: Any = None,
     catch_up: str = "none",
+    nudge: Nudge | None = None,
+    running: dict[str, Any] | None = None,
 ) -> int:
     """Run claimable executions until ``stop`` is set (or, with ``once``, until none is
     left). Returns how many executions ended while serving.
 
     Each execution routes its tasks by the options it was started with; ``callbacks``
     and ``activities`` are shared by all of them (e.g. behind one local endpoint).
+    ``nudge`` ends a pause early (a new execution was stored); ``running``, when given,
+    is kept up to date with the lease of every execution this loop runs, by ARN (the
+    API's StopExecution aborts them through ``lease.on_stop``).
     """
     from runtime.durable.resume import resume
     from runtime.durable.store.lease import Lease, LeaseLost, dead_here, new_owner
 
     owner = new_owner()
     clock = RealClock()
-    running: dict[str, Any] = {}
+    running = {} if running is None else running
     ended = 0
     stop = stop or anyio.Event()
     serving_since = clock.now()
@@ -87,7 +117,7 @@ async def serve(
                 group.start_soon(run_one, arn, lease)
             if once and not running and not candidates:
                 break
-            await _pause(clock, stop, poll_seconds)
+            await _pause(clock, stop, poll_seconds, nudge)
         # Cancelled executions stay RUNNING (aborted events are written only when a
         # sibling's failure cancels a state), for the next serve to resume.
         group.cancel_scope.cancel()
@@ -111,8 +141,10 @@ def _fire_schedules(store: Any, now: float, serving_since: float, catch_up: str)
             )
 
 
-async def _pause(clock: RealClock, stop: anyio.Event, seconds: float) -> None:
-    """Wait ``seconds`` on the clock, or less if ``stop`` is set meanwhile."""
+async def _pause(
+    clock: RealClock, stop: anyio.Event, seconds: float, nudge: Nudge | None = None
+) -> None:
+    """Wait ``seconds`` on the clock, or less if ``stop`` or ``nudge`` is set meanwhile."""
     async with anyio.create_task_group() as group:
 
         async def sleep() -> None:
@@ -123,5 +155,12 @@ async def _pause(clock: RealClock, stop: anyio.Event, seconds: float) -> None:
             await stop.wait()
             group.cancel_scope.cancel()
 
+        async def nudged() -> None:
+            assert nudge is not None
+            await nudge.wait()
+            group.cancel_scope.cancel()
+
         group.start_soon(sleep)
         group.start_soon(stopped)
+        if nudge is not None:
+            group.start_soon(nudged)

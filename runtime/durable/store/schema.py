@@ -85,9 +85,60 @@ CREATE TABLE stop_requests (
 );
 """
 
-#: Version 6 belongs to the API server, written on another branch; until the branches
-#: meet this slot is empty so that the schedules below keep their number, 7.
-_V6_API_SERVER = ""
+_V6_STATE_MACHINES = """
+-- State machines created through the Step Functions API (`asl serve --api`), with the
+-- definition exactly as the client sent it. Executions copy their definition, so
+-- updating or deleting a state machine never changes an execution's history.
+CREATE TABLE state_machines (
+    arn           TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    type          TEXT NOT NULL CHECK (type IN ('STANDARD', 'EXPRESS')),
+    definition    TEXT NOT NULL,           -- JSON text, as sent
+    role_arn      TEXT NOT NULL,
+    description   TEXT NOT NULL DEFAULT '',
+    logging       TEXT,                    -- JSON: loggingConfiguration
+    tracing       TEXT,                    -- JSON: tracingConfiguration
+    revision_id   TEXT NOT NULL,
+    creation_date REAL NOT NULL,           -- seconds since the Unix epoch
+    update_date   REAL NOT NULL
+);
+-- Published versions of a state machine (PublishStateMachineVersion, publish=true):
+-- immutable copies, numbered from 1 and never reused.
+CREATE TABLE state_machine_versions (
+    machine_arn   TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    definition    TEXT NOT NULL,
+    role_arn      TEXT NOT NULL,
+    description   TEXT NOT NULL DEFAULT '',
+    revision_id   TEXT NOT NULL,
+    creation_date REAL NOT NULL,
+    PRIMARY KEY (machine_arn, version)
+) WITHOUT ROWID;
+-- Aliases: a name routing executions to one or two versions by weight.
+CREATE TABLE state_machine_aliases (
+    arn           TEXT PRIMARY KEY,
+    machine_arn   TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    description   TEXT NOT NULL DEFAULT '',
+    routing       TEXT NOT NULL,           -- JSON: routingConfiguration
+    creation_date REAL NOT NULL,
+    update_date   REAL NOT NULL
+);
+-- Activities created through the API (CreateActivity); their task queues live in the
+-- server's memory, and executions re-queue their tasks when they resume.
+CREATE TABLE activities (
+    arn           TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    creation_date REAL NOT NULL
+);
+-- Tags of API resources (state machines, activities), by ARN.
+CREATE TABLE tags (
+    resource_arn TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    value        TEXT NOT NULL,
+    PRIMARY KEY (resource_arn, key)
+) WITHOUT ROWID;
+"""
 
 _V7_SCHEDULES = """
 -- EventBridge Scheduler's schedules: the GetSchedule document, and how far it has fired.
@@ -122,7 +173,7 @@ MIGRATIONS: tuple[str, ...] = (
     _V3_LAUNCH_OPTIONS,
     _V4_LEASES,
     _V5_STOP_REQUESTS,
-    _V6_API_SERVER,
+    _V6_STATE_MACHINES,
     _V7_SCHEDULES,
 )
 

@@ -1,0 +1,294 @@
+"""TestState, offline: run one state, with a mocked result or error, and say what AWS's
+TestState API would answer (``status``, ``nextState``, ``output``, ``error``, ``cause``,
+``inspectionData``).
+
+    >>> import anyio
+    >>> state = {"Type": "Pass", "Parameters": {"b.$": "$.a"}, "Next": "After"}
+    >>> result = anyio.run(run_test_state, state, {"a": 1})
+    >>> result.status, result.next_state, result.output
+    ('SUCCEEDED', 'After', {'b': 1})
+
+How it runs: the state becomes the start of a small machine whose transition targets
+(``Next``, ``Default``, Choice rules' and catchers' ``Next``) are Succeed states, so the
+state's data flow, Choice rules and Catch run in the real interpreter, with
+``inspect=True`` for the stages. TestState does not retry (AWS: it reports the error as
+``RETRIABLE`` when a retrier would handle it, with ``errorDetails``): the ``Retry`` field
+is taken out before the run and applied here to the error, as attempt
+``retrierRetryCount + 1``. A Task with a ``mock`` never calls its service.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from asl.errors import ASLError, DefinitionError
+from runtime.engine.clock import VirtualClock
+from runtime.engine.errors import TaskFailure
+from runtime.engine.events import HistoryEvent, dumps
+from runtime.engine.retry import find_catcher, find_retrier
+
+__all__ = ["StateTestError", "StateTestResult", "run_test_state"]
+
+#: The name a single-state definition runs under.
+DEFAULT_NAME = "TestState"
+_VARIABLES_STATE = "TestState.Variables"
+#: The data-flow stages ``inspectionData`` reports, as the engine names them.
+_STAGES = (
+    "input",
+    "afterArguments",
+    "afterInputPath",
+    "afterParameters",
+    "result",
+    "afterResultSelector",
+    "afterResultPath",
+    "afterItemsPath",
+    "afterItemSelector",
+)
+
+
+class StateTestError(ASLError):
+    """Raised when a TestState request cannot run (``code`` is AWS's error name)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(f"{code}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class StateTestResult:
+    """What TestState answers."""
+
+    #: SUCCEEDED, FAILED, RETRIABLE or CAUGHT_ERROR.
+    status: str
+    #: The state the execution would go to next (None at an End, or when it failed).
+    next_state: str | None = None
+    #: The state's output (SUCCEEDED), or the catcher's output (CAUGHT_ERROR).
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    #: The data-flow stages by AWS's names (values as JSON values), and ``errorDetails``.
+    inspection: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_aws(self, level: str = "INFO") -> dict[str, Any]:
+        """The TestState response body for ``inspectionLevel`` INFO, DEBUG or TRACE."""
+        out: dict[str, Any] = {"status": self.status}
+        if self.status in ("SUCCEEDED", "CAUGHT_ERROR"):
+            out["output"] = dumps(self.output)
+        if self.next_state is not None:
+            out["nextState"] = self.next_state
+        if self.error is not None:
+            out["error"] = self.error
+        if self.cause is not None:
+            out["cause"] = self.cause
+        data: dict[str, Any] = {}
+        if level != "INFO":
+            data = {k: dumps(v) for k, v in self.inspection.items() if k != "errorDetails"}
+        if "errorDetails" in self.inspection:
+            data["errorDetails"] = dict(self.inspection["errorDetails"])
+        if data:
+            out["inspectionData"] = data
+        return out
+
+
+@dataclass(slots=True)
+class _Mock:
+    """A Task's mocked answer: ``mock.result`` (JSON text) or ``mock.errorOutput``."""
+
+    state: str
+    result: str | None
+    error: Mapping[str, Any] | None
+
+    def states(self) -> list[str]:
+        return [self.state]
+
+    def replayed(self, call: Any) -> None:
+        """Nothing to count: one answer for every call."""
+
+    async def invoke(self, call: Any) -> Any:
+        if call.resource.kind == "activity":
+            call.on_started("mock")
+        if call.resource.pattern:
+            call.on_submitted(None)
+        if self.error is not None:
+            raise TaskFailure(str(self.error.get("error") or ""), self.error.get("cause"))
+        assert self.result is not None
+        return json.loads(self.result)
+
+
+def _split(definition: Mapping[str, Any], state_name: str | None) -> tuple[str, Any, str | None]:
+    """(name, state, machine QueryLanguage) of a state or of a state of a machine."""
+    if "States" not in definition:
+        return state_name or DEFAULT_NAME, copy.deepcopy(dict(definition)), None
+    if state_name is None:
+        raise StateTestError(
+            "ValidationException", "stateName is required when definition is a state machine"
+        )
+    states = definition.get("States")
+    if not isinstance(states, Mapping) or state_name not in states:
+        raise StateTestError(
+            "ValidationException", f"State '{state_name}' is not in the definition's States"
+        )
+    return state_name, copy.deepcopy(dict(states[state_name])), definition.get("QueryLanguage")
+
+
+def _targets(state: Mapping[str, Any]) -> list[str]:
+    """Every state this one may go to."""
+    found = [state.get("Next"), state.get("Default")]
+    found += [rule.get("Next") for rule in state.get("Choices") or [] if isinstance(rule, dict)]
+    found += [c.get("Next") for c in state.get("Catch") or [] if isinstance(c, dict)]
+    return list(dict.fromkeys(t for t in found if isinstance(t, str)))
+
+
+def _machine(
+    name: str, state: dict[str, Any], language: str | None, variables: Any
+) -> dict[str, Any]:
+    states: dict[str, Any] = {}
+    start = name
+    if variables:
+        states[_VARIABLES_STATE] = {
+            "Type": "Pass",
+            "QueryLanguage": "JSONPath",
+            "Assign": variables,
+            "Next": name,
+        }
+        start = _VARIABLES_STATE
+    states[name] = state
+    for target in _targets(state):
+        if target != name:
+            states.setdefault(target, {"Type": "Succeed"})
+    machine = {"StartAt": start, "States": states}
+    if language is not None:
+        machine["QueryLanguage"] = language
+    return machine
+
+
+async def run_test_state(
+    definition: Mapping[str, Any],
+    input: Any = None,
+    *,
+    state_name: str | None = None,
+    variables: Mapping[str, Any] | None = None,
+    mock: Mapping[str, Any] | None = None,
+    retrier_retry_count: int = 0,
+    services: Any = None,
+) -> StateTestResult:
+    """Run one state as TestState does (see the module docstring).
+
+    ``definition`` is one state, or a state machine with ``state_name``; ``mock`` is
+    TestState's ``{"result": JSON text}`` or ``{"errorOutput": {"error", "cause"}}``.
+    Raises :class:`StateTestError` (``InvalidDefinition``, ``ValidationException``).
+    Waits take no time (a virtual clock).
+    """
+    from runtime.api import load_machine, run
+
+    name, state, language = _split(definition, state_name)
+    document = _machine(name, state, language, dict(variables or {}))
+    try:
+        compiled = load_machine(document)  # with the Retry field, to apply it below
+        retriers = getattr(compiled.states[name], "retry", ())
+        catchers = getattr(compiled.states[name], "catch", ())
+        state.pop("Retry", None)
+        runnable = load_machine(document)
+    except DefinitionError as exc:
+        text = ", ".join(
+            f"{d.code}: {d.message.rstrip('.')} at {d.location or '/'}" for d in exc.diagnostics
+        )
+        message = f"Invalid State Machine Definition: '{text}'"
+        raise StateTestError("InvalidDefinition", message) from None
+    mocks = _mock(name, state, mock)
+    result = await run(
+        runnable,
+        {} if input is None else input,
+        clock=VirtualClock(),
+        services=services,
+        mocks=mocks,
+        state_machine_name="TestState",
+        inspect=True,
+    )
+    targets = set(_targets(state)) - {name}
+    return _outcome(name, targets, result, retriers, catchers, retrier_retry_count)
+
+
+def _mock(name: str, state: Mapping[str, Any], mock: Mapping[str, Any] | None) -> _Mock | None:
+    if not mock or (mock.get("result") is None and mock.get("errorOutput") is None):
+        return None
+    if state.get("Type") != "Task":
+        raise StateTestError(
+            "ValidationException",
+            f"A mock applies to a Task state here; '{name}' is a {state.get('Type')} state",
+        )
+    if mock.get("result") is not None:
+        try:
+            json.loads(mock["result"])
+        except (TypeError, ValueError):
+            raise StateTestError("ValidationException", "mock.result is not JSON") from None
+    return _Mock(name, mock.get("result"), mock.get("errorOutput"))
+
+
+def _outcome(
+    name: str,
+    targets: set[str],
+    result: Any,
+    retriers: Any,
+    catchers: Any,
+    retry_count: int,
+) -> StateTestResult:
+    history = result.history
+    exited = next((e for e in history if e.type.endswith("StateExited") and _named(e, name)), None)
+    stages = dict(exited.inspection or {}) if exited is not None else {}
+    inspection = {k: stages[k] for k in _STAGES if k in stages}
+    if "variables" in stages:
+        inspection["variables"] = stages["variables"]
+    if "input" not in inspection:  # it failed before exiting: its input is still known
+        started = next(
+            (e for e in history if e.type.endswith("StateEntered") and _named(e, name)), None
+        )
+        if started is not None:
+            inspection["input"] = (started.details or {}).get("input")
+    entered = [e for e in history if e.type.endswith("StateEntered") and _state_name(e) in targets]
+    next_entered = entered[0] if entered else None
+    error, cause = _error(history, result)
+    if error is not None:
+        retry = find_retrier(retriers, error)
+        if retry is not None and retry_count < retriers[retry].max_attempts:
+            delay = retriers[retry].interval_seconds * retriers[retry].backoff_rate ** retry_count
+            if retriers[retry].max_delay_seconds is not None:
+                delay = min(delay, retriers[retry].max_delay_seconds)
+            details = {"retryIndex": retry, "retryBackoffIntervalSeconds": int(delay)}
+            inspection["errorDetails"] = details
+            return StateTestResult("RETRIABLE", None, None, error, cause, inspection)
+        catch = find_catcher(catchers, error)
+        if catch is not None and next_entered is not None:
+            inspection["errorDetails"] = {"catchIndex": catch}
+            caught = (next_entered.details or {}).get("input")
+            target = _state_name(next_entered)
+            return StateTestResult("CAUGHT_ERROR", target, caught, error, cause, inspection)
+        return StateTestResult("FAILED", None, None, error, cause, inspection)
+    target = _state_name(next_entered) if next_entered is not None else None
+    output = stages.get("output", result.output)
+    return StateTestResult("SUCCEEDED", target, output, None, None, inspection)
+
+
+def _named(event: HistoryEvent, name: str) -> bool:
+    return (event.details or {}).get("name") == name
+
+
+def _state_name(event: HistoryEvent) -> str | None:
+    value = (event.details or {}).get("name")
+    return value if isinstance(value, str) else None
+
+
+def _error(history: tuple[HistoryEvent, ...], result: Any) -> tuple[str | None, str | None]:
+    """The error the state raised, if it raised one (caught or not)."""
+    if result.status != "SUCCEEDED":
+        return result.error, result.cause
+    for event in history:
+        details = event.details or {}
+        if event.type.endswith("Failed") and "error" in details:
+            return str(details["error"]), details.get("cause")
+    return None, None

@@ -1,0 +1,336 @@
+"""``asl serve --api`` as a process: driven by the real AWS CLI, and killed (SIGKILL) and
+restarted while executions wait on the real clock."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+ROLE = "arn:aws:iam::123456789012:role/DummyRole"
+AWS = Path(sys.executable).parent / "aws"
+DEADLINE_SECONDS = 60.0
+
+
+class Server:
+    """An ``asl serve --api --port 0`` subprocess and the URL it printed."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        command = [sys.executable, "-m", "runtime.cli", "serve", "--api", "--port", "0", *args]
+        self.process = subprocess.Popen(
+            command,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        self.url = self._read_url()
+
+    def _read_url(self) -> str:
+        assert self.process.stderr is not None
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        seen = ""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.process.stderr], [], [], 0.5)
+            if ready:
+                line = self.process.stderr.readline()
+                seen += line
+                if line.startswith("Step Functions API: "):
+                    return line.split()[3]
+                if not line and self.process.poll() is not None:
+                    break
+        self.process.kill()
+        raise AssertionError(f"the server did not start:\n{seen}")
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=DEADLINE_SECONDS)
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=DEADLINE_SECONDS)
+
+
+@pytest.fixture
+def servers() -> Iterator[list[Server]]:
+    started: list[Server] = []
+    yield started
+    for server in started:
+        if server.process.poll() is None:
+            server.kill()
+        assert server.process.stderr is not None
+        server.process.stderr.close()
+
+
+def client(url: str) -> Any:
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="dummy",
+        aws_secret_access_key="dummy",
+    )
+
+
+def poll_status(sfn: Any, arn: str) -> str:
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while True:
+        status: str = sfn.describe_execution(executionArn=arn)["status"]
+        if status != "RUNNING" or time.monotonic() > deadline:
+            return status
+        time.sleep(0.05)
+
+
+# -- restart -----------------------------------------------------------------------------
+
+#: As many executions as the server runs when it is killed.
+EXECUTIONS = 200
+WAITING = {
+    "StartAt": "Before",
+    "States": {
+        "Before": {"Type": "Pass", "Result": {"step": 1}, "ResultPath": "$.before", "Next": "Nap"},
+        "Nap": {"Type": "Wait", "Seconds": 3, "Next": "After"},
+        "After": {"Type": "Pass", "Result": {"step": 2}, "ResultPath": "$.after", "End": True},
+    },
+}
+
+
+def test_executions_survive_a_kill_and_finish_exactly_once(
+    tmp_path: Path, servers: list[Server]
+) -> None:
+    store = str(tmp_path / "store.db")
+    servers.append(Server("--store", store))
+    sfn = client(servers[0].url)
+    arn = sfn.create_state_machine(name="Napper", definition=json.dumps(WAITING), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    executions = [
+        sfn.start_execution(stateMachineArn=arn, name=f"e{i}", input=json.dumps({"i": i}))[
+            "executionArn"
+        ]
+        for i in range(EXECUTIONS)
+    ]
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while time.monotonic() < deadline:  # the last one started is in its Wait
+        events = sfn.get_execution_history(executionArn=executions[-1])["events"]
+        if any(event["type"] == "WaitStateEntered" for event in events):
+            break
+        time.sleep(0.05)
+    servers[0].kill()
+    audit = [sys.executable, "-m", "runtime.cli", "executions", "--store", store, "--json"]
+    audit += ["--limit", "0"]
+    running = subprocess.run(
+        [*audit, "--status", "RUNNING"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(running.stdout)["executions"], "the kill came after every execution ended"
+
+    servers.append(Server("--store", store))
+    sfn = client(servers[1].url)
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
+        assert time.monotonic() < deadline, "executions still running after the restart"
+        time.sleep(0.1)
+    for index, execution in enumerate(executions):
+        events = sfn.get_execution_history(executionArn=execution)["events"]
+        types = [e["type"] for e in events]
+        assert types == [
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "WaitStateEntered",
+            "WaitStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded",
+        ]
+        assert [e["id"] for e in events] == list(range(1, 9))
+        output = events[-1]["executionSucceededEventDetails"]["output"]
+        assert json.loads(output) == {"i": index, "before": {"step": 1}, "after": {"step": 2}}
+        waited = (events[4]["timestamp"] - events[3]["timestamp"]).total_seconds()
+        assert 3.0 <= waited < 3.0 + DEADLINE_SECONDS
+    assert servers[1].stop() == 0
+    listed = subprocess.run(
+        audit,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = json.loads(listed.stdout)["executions"]
+    assert sorted(r["executionArn"] for r in rows) == sorted(executions)
+
+
+# -- the AWS CLI -------------------------------------------------------------------------
+
+MOCKED = {
+    "StartAt": "Greet",
+    "States": {
+        "Greet": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "Greeter", "Payload.$": "$"},
+            "OutputPath": "$.Payload",
+            "End": True,
+        }
+    },
+}
+MOCK_CONFIG = {
+    "StateMachines": {"Greeting": {"TestCases": {"HappyPath": {"Greet": "Hello"}}}},
+    "MockedResponses": {
+        "Hello": {"0": {"Return": {"StatusCode": 200, "Payload": {"greeting": "hello"}}}}
+    },
+}
+
+
+def aws(url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "dummy",
+        "AWS_SECRET_ACCESS_KEY": "dummy",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_PAGER": "",
+    }
+    return subprocess.run(
+        [str(AWS), "stepfunctions", "--endpoint-url", url, "--output", "json", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=check,
+        timeout=DEADLINE_SECONDS,
+    )
+
+
+@pytest.mark.skipif(not AWS.exists(), reason="the AWS CLI (awscli, a dev extra) is not installed")
+def test_the_aws_cli_drives_a_mocked_suite(tmp_path: Path, servers: list[Server]) -> None:
+    mock_config = tmp_path / "MockConfigFile.json"
+    mock_config.write_text(json.dumps(MOCK_CONFIG))
+    # Configured as Step Functions Local is, by its environment variables.
+    environment = {"SFN_MOCK_CONFIG": str(mock_config), "WAIT_TIME_SCALE": "0"}
+    servers.append(Server("--store", str(tmp_path / "store.db"), env=environment))
+    url = servers[0].url
+    created = json.loads(
+        aws(
+            url,
+            "create-state-machine",
+            "--name",
+            "Greeting",
+            "--definition",
+            json.dumps(MOCKED),
+            "--role-arn",
+            ROLE,
+        ).stdout
+    )
+    machine = created["stateMachineArn"]
+    started = json.loads(
+        aws(
+            url,
+            "start-execution",
+            "--state-machine-arn",
+            f"{machine}#HappyPath",
+            "--name",
+            "cli",
+            "--input",
+            '{"who": "you"}',
+        ).stdout
+    )
+    execution = started["executionArn"]
+    assert poll_status(client(url), execution) == "SUCCEEDED"
+    described = json.loads(aws(url, "describe-execution", "--execution-arn", execution).stdout)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == {"greeting": "hello"}
+    history = json.loads(aws(url, "get-execution-history", "--execution-arn", execution).stdout)
+    assert [e["type"] for e in history["events"]] == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskSucceeded",
+        "TaskStateExited",
+        "ExecutionSucceeded",
+    ]
+    listed = json.loads(aws(url, "list-state-machines").stdout)
+    assert [m["name"] for m in listed["stateMachines"]] == ["Greeting"]
+    missing = aws(url, "describe-execution", "--execution-arn", execution + "-nope", check=False)
+    assert missing.returncode != 0
+    assert "(ExecutionDoesNotExist)" in missing.stderr
+
+
+# -- configuration as Step Functions Local has it ----------------------------------------
+
+
+def test_local_lambda_handlers_and_endpoint_variables(tmp_path: Path) -> None:
+    """``--config asl.toml`` routes Lambda tasks to local handlers; the ``*_ENDPOINT``
+    variables become task endpoints."""
+    from runtime.server.api import ApiOptions, ApiServer
+    from runtime.server.api.app import env_endpoints
+
+    (tmp_path / "handlers.py").write_text(
+        "def greet(event, context):\n    return {'hello': event['who']}\n"
+    )
+    (tmp_path / "asl.toml").write_text('[lambda]\ngreeter = "handlers.py:greet"\n')
+    machine = {
+        "StartAt": "Greet",
+        "States": {
+            "Greet": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "greeter", "Payload.$": "$"},
+                "OutputPath": "$.Payload",
+                "End": True,
+            }
+        },
+    }
+    options = ApiOptions(
+        store=str(tmp_path / "store.db"), port=0, config=str(tmp_path / "asl.toml")
+    )
+    with ApiServer(options) as server:
+        sfn = client(server.url)
+        arn = sfn.create_state_machine(name="Local", definition=json.dumps(machine), roleArn=ROLE)[
+            "stateMachineArn"
+        ]
+        execution = sfn.start_execution(stateMachineArn=arn, input='{"who": "you"}')
+        assert poll_status(sfn, execution["executionArn"]) == "SUCCEEDED"
+        described = sfn.describe_execution(executionArn=execution["executionArn"])
+        assert json.loads(described["output"]) == {"hello": "you"}
+    assert env_endpoints({"LAMBDA_ENDPOINT": "http://l", "SQS_ENDPOINT": "http://q"}) == [
+        "lambda=http://l",
+        "sqs=http://q",
+    ]
+
+
+def test_state_machines_activities_and_tags_outlive_the_server(tmp_path: Path) -> None:
+    from runtime.server.api import ApiOptions, ApiServer
+
+    options = ApiOptions(store=str(tmp_path / "store.db"), port=0)
+    with ApiServer(options) as server:
+        sfn = client(server.url)
+        arn = sfn.create_state_machine(
+            name="Kept",
+            definition=json.dumps(WAITING),
+            roleArn=ROLE,
+            tags=[{"key": "k", "value": "v"}],
+        )["stateMachineArn"]
+        activity = sfn.create_activity(name="KeptActivity")
+    with ApiServer(options) as server:
+        sfn = client(server.url)
+        assert sfn.describe_state_machine(stateMachineArn=arn)["name"] == "Kept"
+        assert sfn.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "k", "value": "v"}]
+        described = sfn.describe_activity(activityArn=activity["activityArn"])
+        assert described["creationDate"] == activity["creationDate"]
+        assert (
+            sfn.list_executions(stateMachineArn=arn, redriveFilter="REDRIVEN")["executions"] == []
+        )
