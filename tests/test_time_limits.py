@@ -295,3 +295,23 @@ def test_distributed_map_readers_are_refused_not_ignored() -> None:
         load_machine(machine)
     (diagnostic,) = caught.value.diagnostics
     assert (diagnostic.code, diagnostic.location) == ("UNSUPPORTED_FEATURE", "/States/M/ItemReader")
+
+
+def test_a_distributed_child_waits_from_its_own_time() -> None:
+    definition = {
+        "StartAt": "Map",
+        "States": {
+            "Map": {
+                "Type": "Map",
+                "End": True,
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Wait",
+                    "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}},
+                },
+            }
+        },
+    }
+    clock = VirtualClock(start=1_700_000_000.0)
+    assert run_sync(definition, [1, 2], clock=clock).output == [1, 2]
+    assert clock.now() == 1_700_000_060.0
