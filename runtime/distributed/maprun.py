@@ -8,10 +8,11 @@ and ``MapRunStarted``, pulls items lazily from the reader (or the input array), 
 exports the results, and writes ``MapRunSucceeded`` or ``MapRunFailed``.
 
 Children run in at most ``MaxConcurrency`` worker tasks (AWS's 10,000 when it is 0), each
-taking the next item when it finishes one; only the items in flight are in memory. With a
-streamed source the number of items is known only at the end: ``MapStateStarted`` then
-says ``length`` 0, and ``ToleratedFailurePercentage`` is judged once the source is read
-(``ToleratedFailureCount`` still stops the run at the first failure too many).
+taking the next item when it finishes one; only the items in flight are in memory. With an
+ItemReader, ``MapStateStarted`` says ``length`` 0 as AWS writes it (recorded by LocalStack's
+validated snapshots), and since the number of items is known only once the source is read,
+``ToleratedFailurePercentage`` is judged then (``ToleratedFailureCount`` still stops the
+run at the first failure too many).
 """
 
 from __future__ import annotations
