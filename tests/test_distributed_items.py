@@ -137,3 +137,42 @@ def test_jsonl_output_type_and_compact_results(tmp_path: Path) -> None:
     lines = (tmp_path / entry["Key"]).read_text().splitlines()
     assert sorted(json.loads(line)["v"] for line in lines) == [1, 2]
     assert result.stop_time - result.start_time == pytest.approx(60)  # children in parallel
+
+
+def test_a_failure_too_many_stops_the_running_children() -> None:
+    from runtime import VirtualClock
+
+    processor = {
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {"Type": "Wait", "SecondsPath": "$.Items[0].wait", "Next": "Check"},
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.Items[0].bad", "BooleanEquals": True, "Next": "Boom"}],
+                "Default": "Done",
+            },
+            "Boom": {"Type": "Fail", "Error": "Bad"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    definition = {
+        "StartAt": "Map",
+        "States": {
+            "Map": {
+                "Type": "Map",
+                "End": True,
+                "ToleratedFailureCount": 1,
+                "MaxConcurrency": 3,
+                "ItemBatcher": {"MaxItemsPerBatch": 1},
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    **processor,
+                },
+            }
+        },
+    }
+    items = [{"wait": 10 * (i + 1), "bad": i in (1, 2)} for i in range(8)]
+    clock = VirtualClock(start=0.0)
+    result = run_sync(definition, items, clock=clock)
+    assert result.error == "States.ExceedToleratedFailureThreshold"
+    assert clock.now() == 30.0  # the second failure, not the last child (80 s)
