@@ -213,15 +213,67 @@ class _Compiler:
             value = self.seconds(raw, field_name, ql)
             if value is not None:
                 extra[attr] = value
-        for unsupported in ("ItemReader", "ItemBatcher", "ResultWriter"):
-            if unsupported in raw:
-                # Valid ASL that this runtime cannot run yet: refuse rather than ignore it.
-                raise _unsupported(f"{self.where}/{unsupported}", unsupported)
-        extra["item_reader"] = raw.get("ItemReader")
-        extra["item_batcher"] = raw.get("ItemBatcher")
-        extra["result_writer"] = raw.get("ResultWriter")
+        for key, attr, build in (
+            ("ItemReader", "item_reader", self.item_reader),
+            ("ItemBatcher", "item_batcher", self.item_batcher),
+            ("ResultWriter", "result_writer", self.result_writer),
+        ):
+            if isinstance(raw.get(key), Mapping):
+                with self.at(key):
+                    extra[attr] = build(raw[key], ql)
         extra["label"] = raw.get("Label")
         return m.MapState(**extra, **common)
+
+    # -- Distributed Map fields ------------------------------------------------
+
+    def arguments(self, raw: Mapping[str, Any], ql: m.QueryLanguage) -> Any:
+        """ItemReader/ResultWriter ``Parameters`` (JSONPath) or ``Arguments`` (JSONata)."""
+        key = "Arguments" if ql == "JSONata" else "Parameters"
+        if key not in raw:
+            return None
+        with self.at(key):
+            return self.jsonata(raw[key], key) if ql == "JSONata" else self.template(raw[key], key)
+
+    def item_reader(self, raw: Mapping[str, Any], ql: m.QueryLanguage) -> m.ItemReader:
+        config = raw.get("ReaderConfig") or {}
+        with self.at("ReaderConfig"):
+            max_items = self.seconds(config, "MaxItems", ql)
+        return m.ItemReader(
+            resource=str(raw.get("Resource", "")),
+            parameters=self.arguments(raw, ql),
+            input_type=config.get("InputType"),
+            csv_header_location=config.get("CSVHeaderLocation", "FIRST_ROW"),
+            csv_headers=tuple(config.get("CSVHeaders", ())),
+            csv_delimiter=config.get("CSVDelimiter", "COMMA"),
+            max_items=max_items,
+        )
+
+    def item_batcher(self, raw: Mapping[str, Any], ql: m.QueryLanguage) -> m.ItemBatcher:
+        batch_input = None
+        if "BatchInput" in raw:
+            with self.at("BatchInput"):
+                value = raw["BatchInput"]
+                batch_input = (
+                    self.jsonata(value, "BatchInput")
+                    if ql == "JSONata"
+                    else self.template(value, "BatchInput")
+                )
+        return m.ItemBatcher(
+            max_items_per_batch=self.seconds(raw, "MaxItemsPerBatch", ql),
+            max_input_bytes_per_batch=self.seconds(raw, "MaxInputBytesPerBatch", ql),
+            batch_input=batch_input,
+        )
+
+    def result_writer(self, raw: Mapping[str, Any], ql: m.QueryLanguage) -> m.ResultWriter:
+        config = raw.get("WriterConfig")
+        return m.ResultWriter(
+            resource=raw.get("Resource"),
+            parameters=self.arguments(raw, ql),
+            output_type=config.get("OutputType", "JSON") if isinstance(config, Mapping) else None,
+            transformation=(
+                config.get("Transformation", "NONE") if isinstance(config, Mapping) else None
+            ),
+        )
 
     # -- pieces ----------------------------------------------------------------
 
@@ -362,22 +414,6 @@ def _may_block(state: m.State) -> bool:
     if isinstance(state, m.MapState):
         return bool(state.retry) or state.processor.may_block
     return False
-
-
-def _unsupported(where: str, field: str) -> DefinitionError:
-    from asl.validate.diagnostics import Diagnostic
-
-    return DefinitionError(
-        [
-            Diagnostic(
-                severity="ERROR",
-                code="UNSUPPORTED_FEATURE",
-                message=f"Distributed Map {field} is valid ASL but not supported by this "
-                "runtime yet; the state machine cannot run here.",
-                location=where,
-            )
-        ]
-    )
 
 
 def _located(where: str, exc: ExpressionSyntaxError) -> DefinitionError:

@@ -22,12 +22,15 @@ __all__ = [
     "ChoiceState",
     "Evaluable",
     "FailState",
+    "ItemBatcher",
+    "ItemReader",
     "JsonataEvaluable",
     "MapState",
     "ParallelState",
     "PassState",
     "PathLike",
     "QueryLanguage",
+    "ResultWriter",
     "Retrier",
     "State",
     "StateMachine",
@@ -251,10 +254,55 @@ class MapState(_WithErrors):
     max_concurrency: Any = None
     tolerated_failure_count: Any = None
     tolerated_failure_percentage: Any = None
-    item_reader: Mapping[str, Any] | None = None
-    item_batcher: Mapping[str, Any] | None = None
-    result_writer: Mapping[str, Any] | None = None
+    item_reader: ItemReader | None = None
+    item_batcher: ItemBatcher | None = None
+    result_writer: ResultWriter | None = None
+    #: Map Run label (Distributed Map), or None for the state name.
     label: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemReader:
+    """A Distributed Map's ItemReader: where its items come from."""
+
+    #: The S3 API ARN, e.g. ``arn:aws:states:::s3:getObject``.
+    resource: str
+    #: Parameters (JSONPath template) or Arguments (JSONata value), or None.
+    parameters: Any = None
+    #: ReaderConfig InputType: "JSON", "JSONL", "CSV", "MANIFEST", or None (listObjectsV2).
+    input_type: str | None = None
+    #: CSVHeaderLocation: "FIRST_ROW" or "GIVEN".
+    csv_header_location: str = "FIRST_ROW"
+    csv_headers: tuple[str, ...] = ()
+    #: CSVDelimiter: "COMMA", "PIPE", "SEMICOLON", "SPACE" or "TAB".
+    csv_delimiter: str = "COMMA"
+    #: MaxItems: ``("value", n)``, ``("path", path)``, ``("jsonata", expr)`` or None.
+    max_items: Any = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemBatcher:
+    """A Distributed Map's ItemBatcher: items grouped into one child input each."""
+
+    #: Number specs like :attr:`ItemReader.max_items`, or None.
+    max_items_per_batch: Any = None
+    max_input_bytes_per_batch: Any = None
+    #: BatchInput (JSONPath template or JSONata value), or None.
+    batch_input: Any = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResultWriter:
+    """A Distributed Map's ResultWriter: where and how child results are exported."""
+
+    #: ``arn:aws:states:::s3:putObject``, or None (WriterConfig only: no export).
+    resource: str | None = None
+    #: Parameters (JSONPath template) or Arguments (JSONata value) with Bucket and Prefix.
+    parameters: Any = None
+    #: WriterConfig OutputType ("JSON" or "JSONL") and Transformation
+    #: ("NONE", "COMPACT" or "FLATTEN"); None when WriterConfig is absent.
+    output_type: str | None = None
+    transformation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -268,30 +268,21 @@ def test_map_with_max_concurrency_and_waits_advances_virtual_time() -> None:
     assert clock.now() == pytest.approx(30)  # three rounds of at most two iterations
 
 
-def test_distributed_map_readers_are_refused_not_ignored() -> None:
-    from asl import DefinitionError
-    from runtime import load_machine
-
-    machine = {
-        "StartAt": "M",
+def test_a_distributed_child_waits_from_its_own_time() -> None:
+    definition = {
+        "StartAt": "Map",
         "States": {
-            "M": {
+            "Map": {
                 "Type": "Map",
-                "ItemReader": {
-                    "Resource": "arn:aws:states:::s3:getObject",
-                    "ReaderConfig": {"InputType": "JSON"},
-                    "Parameters": {"Bucket": "b", "Key": "k"},
-                },
+                "End": True,
                 "ItemProcessor": {
                     "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                    "StartAt": "P",
-                    "States": {"P": {"Type": "Pass", "End": True}},
+                    "StartAt": "Wait",
+                    "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}},
                 },
-                "End": True,
             }
         },
     }
-    with pytest.raises(DefinitionError) as caught:
-        load_machine(machine)
-    (diagnostic,) = caught.value.diagnostics
-    assert (diagnostic.code, diagnostic.location) == ("UNSUPPORTED_FEATURE", "/States/M/ItemReader")
+    clock = VirtualClock(start=1_700_000_000.0)
+    assert run_sync(definition, [1, 2], clock=clock).output == [1, 2]
+    assert clock.now() == 1_700_000_060.0

@@ -36,8 +36,6 @@ CODES: dict[str, str] = {
     "INVALID_ERROR_NAME": "A user error name starts with 'States.' but is not predefined.",
     "INVALID_VARIABLE_NAME": "An Assign key is not a valid variable name.",
     "DUPLICATE_FIELD_NAME": "Two payload template keys are equal once '.$' is removed.",
-    "UNSUPPORTED_FEATURE": "Valid ASL that asl-runtime cannot run yet (reported when "
-    "compiling for a run, never by asl validate).",
     "UNDEFINED_VARIABLE": "A variable is read where no path from StartAt can have assigned it "
     "(AWS accepts the definition; the read fails at run time).",
     "SHADOWED_VARIABLE": "A Parallel branch or Map processor assigns a variable that an "

@@ -11,7 +11,9 @@ for an ARN pattern wins):
 3. nested executions (``states:startExecution``): locally known state machines run here,
    the others on AWS when it is enabled;
 4. local Python Lambda handlers, which take over the function names they know and fall
-   back to the boto3 Lambda adapter for the others.
+   back to the boto3 Lambda adapter for the others;
+5. the S3 objects a Distributed Map reads (ItemReader) and writes (ResultWriter): local
+   directories standing in for buckets, else boto3 when AWS is enabled.
 
 Mocks (MockConfigFile) are registered per state on top of all this by :func:`runtime.run`.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runtime.adapters.base import AdapterRegistry
@@ -47,6 +50,8 @@ class Services:
     functions: LocalFunctions | None = None
     #: State machines that ``states:startExecution`` may start, by ARN or name.
     machines: Mapping[str, Any] = field(default_factory=dict)
+    #: Local directories standing in for S3 buckets (Distributed Map), by bucket name.
+    buckets: Mapping[str, Path] = field(default_factory=dict)
 
     @classmethod
     def create(
@@ -91,6 +96,9 @@ def build_registry(services: Services) -> AdapterRegistry:
             INVOKE_TOKEN_ARN,
             WaitForToken(services.functions.submitter(lambda_fallback), services.callbacks),
         )
+    from runtime.distributed.store import register as register_buckets
+
+    register_buckets(registry, services.pool, services.buckets)
     return registry
 
 

@@ -71,6 +71,15 @@ def _parser() -> argparse.ArgumentParser:
         help="a state machine that states:startExecution may run (repeatable)",
     )
     tasks.add_argument(
+        "--bucket",
+        dest="buckets",
+        metavar="NAME=DIR",
+        action="append",
+        default=[],
+        help="serve S3 bucket NAME from local directory DIR for Distributed Map ItemReader "
+        "and ResultWriter (repeatable)",
+    )
+    tasks.add_argument(
         "--offline",
         action="store_true",
         help="never call AWS: tasks need a mock or a local function",
@@ -236,6 +245,7 @@ RESUME_OPTIONS = (
     "lambdas",
     "config",
     "machines",
+    "buckets",
     "offline",
     "region",
     "endpoints",
@@ -253,6 +263,7 @@ def launch_options(args: argparse.Namespace) -> dict[str, Any]:
             options[name] = str(Path(value).resolve())
     options["lambdas"] = [_absolute_spec(spec) for spec in options["lambdas"] or []]
     options["machines"] = [_absolute_spec(spec) for spec in options["machines"] or []]
+    options["buckets"] = [_absolute_dir(spec) for spec in options["buckets"] or []]
     return options
 
 
@@ -263,6 +274,12 @@ def _absolute_spec(spec: str) -> str:
     if sep and (path.endswith((".py", ".json", ".yaml", ".yml")) and Path(path).exists()):
         return f"{name}={Path(path).resolve()}{colon}{rest}"
     return spec
+
+
+def _absolute_dir(spec: str) -> str:
+    """NAME=DIR with DIR made absolute."""
+    name, sep, target = spec.partition("=")
+    return f"{name}={Path(target).resolve()}" if sep and target else spec
 
 
 def _run(

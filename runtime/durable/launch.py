@@ -77,12 +77,17 @@ def services_from(
         name: Path(path)
         for name, path in _pairs(list(options.get("machines") or []), "--machine").items()
     }
+    buckets = {
+        name: Path(path)
+        for name, path in _pairs(list(options.get("buckets") or []), "--bucket").items()
+    }
     region = options.get("region")
     services = Services.create(
         aws=not options.get("offline"),
         settings=AwsSettings(region=region, endpoints=endpoints),
         functions=functions,
         machines=machines,
+        buckets=buckets,
         region=region or "us-east-1",
         callbacks=callbacks,
     )

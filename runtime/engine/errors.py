@@ -6,7 +6,8 @@ All of them are :class:`asl.errors.StatesError` (an ASL ``error`` name and a ``c
     ├── TaskFailure                the called service (or a mock) failed the task
     │   └── HeartbeatTimeout       no heartbeat within HeartbeatSeconds
     ├── FailStateReached           a Fail state ended the scope
-    └── ExecutionTimedOut          the execution's TimeoutSeconds or the 1-year limit passed
+    ├── ExecutionTimedOut          the execution's TimeoutSeconds or the 1-year limit passed
+    └── MapRunFailure              a Map Run failed as a whole (threshold, reader, writer)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ __all__ = [
     "ExecutionTimedOut",
     "FailStateReached",
     "HeartbeatTimeout",
+    "MapRunFailure",
     "PrefixedError",
     "TaskFailure",
     "data_limit",
@@ -51,13 +53,19 @@ class ExecutionTimedOut(StatesError):
     """Raised when the execution outlives its TimeoutSeconds or the 1-year maximum."""
 
 
+class MapRunFailure(StatesError):
+    """Raised when a Map Run fails as a whole (its failure threshold, reader or writer)."""
+
+
 def state_error(exc: StatesError, state: str, entered_id: int) -> StatesError:
     """Give an interpreter-raised error the prefix AWS puts on it.
 
     AWS: "An error occurred while executing the state '<name>' (entered at the event id
     #<n>). <detail>" (LS-SNAP ``test_catch_states_runtime``, ``base/test_wait``).
     """
-    if isinstance(exc, TaskFailure | FailStateReached | ExecutionTimedOut | PrefixedError):
+    if isinstance(
+        exc, TaskFailure | FailStateReached | ExecutionTimedOut | MapRunFailure | PrefixedError
+    ):
         return exc
     prefix = (
         f"An error occurred while executing the state '{state}' "

@@ -254,6 +254,8 @@ class Execution:
         (see :mod:`runtime.engine.replay`); observers hear only new events.
         """
         if frame.muted:
+            # Not written, but Wait and retry delays count from this event's time.
+            frame.prev_time = self._now()
             return 0
         if self.replay is not None:
             recorded = self.replay.match(frame.prev, type, details)

@@ -17,7 +17,9 @@ import anyio
 
 from asl.errors import StatesError
 from asl.model import Branch, MapState, ParallelState
+from runtime.distributed.maprun import MapRun, uses_map_run
 from runtime.engine.dataflow import apply_path, effective_input, jsonata_bindings, state_output
+from runtime.engine.errors import MapRunFailure
 from runtime.engine.events import dumps
 from runtime.engine.execution import Frame
 from runtime.engine.fields import number_field
@@ -249,6 +251,16 @@ async def _map_attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any
     state = run.state
     assert isinstance(state, MapState)
     effective = apply_path(state.input_path, run.data, run.ctx, run.frame.view)
+    if state.processor.mode == "DISTRIBUTED" and uses_map_run(state):
+        map_run = MapRun(
+            run,
+            effective,
+            _map_run_arn(run),
+            functools.partial(_select, run, state, effective),
+            lambda: _items(run, state, effective),
+            lambda: _tolerance(run, state),
+        )
+        return _finish(run, state, await map_run.run())
     items = _items(run, state, effective)
     limit = number_field(run, state.max_concurrency, "MaxConcurrency", integer=True)
     started = run.emit("MapStateStarted", {"length": len(items)})
@@ -270,7 +282,7 @@ async def _map_attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any
     failure = await _fan_out(run, jobs, results, int(limit or 0), hooks)
     if failure is not None:
         if hooks.tolerant:
-            failure = StatesError(
+            failure = MapRunFailure(
                 "States.ExceedToleratedFailureThreshold",
                 "The specified tolerated failure threshold was exceeded",
             )
@@ -330,7 +342,7 @@ class _MapHooks(Hooks):
 
 def _map_run_arn(run: StateRun) -> str:
     exe = run.exe
-    label = run.state.name
+    label = getattr(run.state, "label", None) or run.state.name
     return (
         f"arn:aws:states:{exe.options.region}:{exe.options.account}:mapRun:"
         f"{exe.options.state_machine_name}/{label}:{exe.name}"

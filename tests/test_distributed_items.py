@@ -1,0 +1,178 @@
+"""The pieces of a Distributed Map's Map Run: readers, batches, the inventory reader."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runtime import run_sync
+from runtime.adapters import Services
+from runtime.distributed import reader
+from runtime.distributed.batcher import MAX_BATCH_BYTES, batches
+from runtime.distributed.inventory import manifest_items
+from runtime.distributed.store import Buckets
+
+
+@pytest.fixture
+def tiny_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader, "CHUNK", 3)  # every value straddles chunk boundaries
+
+
+def items(data: bytes, input_type: str, **options: Any) -> list[Any]:
+    return list(reader.stream_items(io.BytesIO(data), input_type, **options))
+
+
+@pytest.mark.usefixtures("tiny_chunks")
+def test_a_json_array_is_read_element_by_element() -> None:
+    values = [1, 23456, "a,b]", {"x": [1, {"y": None}]}, True, -1.5e3, [], "é", None]
+    assert items(json.dumps(values).encode(), "JSON") == values
+    assert items(b" [ ] ", "JSON") == []
+    assert items(b"\xef\xbb\xbf[12, 345]", "JSON") == [12, 345]
+
+
+@pytest.mark.parametrize("text", [b"{}", b"[1, 2", b"[1 2]", b"[1] 2"])
+def test_a_malformed_json_array_is_a_read_error(text: bytes) -> None:
+    with pytest.raises(reader.ReadError):
+        items(text, "JSON")
+
+
+@pytest.mark.usefixtures("tiny_chunks")
+def test_json_lines_skip_blank_lines() -> None:
+    assert items(b'{"a": 1}\n\n[2]\r\n3', "JSONL") == [{"a": 1}, [2], 3]
+    with pytest.raises(reader.ReadError, match="Line 2"):
+        items(b"1\n{\n", "JSONL")
+
+
+@pytest.mark.usefixtures("tiny_chunks")
+def test_csv_rows_are_objects_of_strings() -> None:
+    text = b'id,note,n\r\n1,"two\nlines",3\r\n4,short\r\n5,6,7,extra\n'
+    assert items(text, "CSV") == [
+        {"id": "1", "note": "two\nlines", "n": "3"},
+        {"id": "4", "note": "short", "n": ""},
+        {"id": "5", "note": "6", "n": "7"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "char"), [("PIPE", "|"), ("SEMICOLON", ";"), ("SPACE", " "), ("TAB", "\t")]
+)
+def test_csv_delimiters_and_given_headers(name: str, char: str) -> None:
+    text = f"1{char}2\n3{char}4\n".encode()
+    options = {"header_location": "GIVEN", "headers": ("a", "b"), "delimiter": name}
+    assert items(text, "CSV", **options) == [{"a": "1", "b": "2"}, {"a": "3", "b": "4"}]
+
+
+def test_duplicate_csv_headers_are_refused() -> None:
+    with pytest.raises(reader.ReadError, match="CSV headers cannot contain duplicates"):
+        items(b"a,a\n1,2\n", "CSV")
+
+
+def test_batches_close_on_count_and_on_bytes() -> None:
+    assert [n for _, n in batches(range(7), 3, None)] == [3, 3, 1]
+    grouped = list(batches(["x" * 10] * 4, None, 45, {"k": 1}, True))
+    assert all(len(json.dumps(b, separators=(",", ":"))) <= 45 for b, _ in grouped[:-1])
+    assert grouped[0][0] == {"BatchInput": {"k": 1}, "Items": ["x" * 10]}
+    huge = "y" * MAX_BATCH_BYTES
+    assert [n for _, n in batches([1, huge, 2], 10, None)] == [1, 1, 1]
+
+
+def test_an_inventory_manifest_lists_its_csv_files(tmp_path: Path) -> None:
+    bucket = tmp_path / "inv"
+    (bucket / "data").mkdir(parents=True)
+    (bucket / "data" / "part1.csv.gz").write_bytes(gzip.compress(b'"src","a.txt","10"\n'))
+    (bucket / "data" / "part2.csv.gz").write_bytes(gzip.compress(b'"src","b.txt","20"\n'))
+    manifest = {
+        "sourceBucket": "src",
+        "destinationBucket": "arn:aws:s3:::inv",
+        "fileFormat": "CSV",
+        "fileSchema": "Bucket, Key, Size",
+        "files": [{"key": "data/part1.csv.gz"}, {"key": "data/part2.csv.gz"}],
+    }
+    (bucket / "manifest.json").write_text(json.dumps(manifest))
+    store = Buckets(None, {"inv": bucket})
+    assert list(manifest_items(store, {"Bucket": "inv", "Key": "manifest.json"})) == [
+        {"Bucket": "src", "Key": "a.txt", "Size": "10"},
+        {"Bucket": "src", "Key": "b.txt", "Size": "20"},
+    ]
+
+
+def test_jsonl_output_type_and_compact_results(tmp_path: Path) -> None:
+    (tmp_path / "in.json").write_text(json.dumps([{"v": 1}, {"v": 2}, {"v": 3}]))
+    definition = {
+        "StartAt": "Map",
+        "States": {
+            "Map": {
+                "Type": "Map",
+                "End": True,
+                "Label": "numbers",
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "JSON", "MaxItemsPath": "$.max"},
+                    "Parameters": {"Bucket": "b", "Key": "in.json"},
+                },
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Wait",
+                    "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}},
+                },
+                "ResultWriter": {
+                    "Resource": "arn:aws:states:::s3:putObject",
+                    "Parameters": {"Bucket": "b", "Prefix": "out/"},
+                    "WriterConfig": {"OutputType": "JSONL", "Transformation": "COMPACT"},
+                },
+            }
+        },
+    }
+    result = run_sync(definition, {"max": 2}, services=Services.create(buckets={"b": tmp_path}))
+    assert result.status == "SUCCEEDED", result.cause
+    assert ":mapRun:StateMachine/numbers:" in result.output["MapRunArn"]
+    manifest = json.loads((tmp_path / result.output["ResultWriterDetails"]["Key"]).read_text())
+    (entry,) = manifest["ResultFiles"]["SUCCEEDED"]
+    assert entry["Key"].endswith("/SUCCEEDED_0.jsonl")
+    lines = (tmp_path / entry["Key"]).read_text().splitlines()
+    assert sorted(json.loads(line)["v"] for line in lines) == [1, 2]
+    assert result.stop_time - result.start_time == pytest.approx(60)  # children in parallel
+
+
+def test_a_failure_too_many_stops_the_running_children() -> None:
+    from runtime import VirtualClock
+
+    processor = {
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {"Type": "Wait", "SecondsPath": "$.Items[0].wait", "Next": "Check"},
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.Items[0].bad", "BooleanEquals": True, "Next": "Boom"}],
+                "Default": "Done",
+            },
+            "Boom": {"Type": "Fail", "Error": "Bad"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    definition = {
+        "StartAt": "Map",
+        "States": {
+            "Map": {
+                "Type": "Map",
+                "End": True,
+                "ToleratedFailureCount": 1,
+                "MaxConcurrency": 3,
+                "ItemBatcher": {"MaxItemsPerBatch": 1},
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    **processor,
+                },
+            }
+        },
+    }
+    items = [{"wait": 10 * (i + 1), "bad": i in (1, 2)} for i in range(8)]
+    clock = VirtualClock(start=0.0)
+    result = run_sync(definition, items, clock=clock)
+    assert result.error == "States.ExceedToleratedFailureThreshold"
+    assert clock.now() == 30.0  # the second failure, not the last child (80 s)
