@@ -121,6 +121,13 @@ def _default_registry() -> AdapterRegistry:
     return build_registry(Services.create())
 
 
+#: Why a mocked run does not call AWS, said when a Task would.
+_AWS_REFUSED = (
+    "a run with mocks calls no AWS service unless AWS is allowed (--allow-aws, or "
+    "allow_aws=True); give the state a mock in the test case, or a local function."
+)
+
+
 def _registry(
     adapters: AdapterRegistry | None,
     services: Services | None,
@@ -149,6 +156,16 @@ def _registry(
     return registry
 
 
+def _strict_mocks(registry: AdapterRegistry, mocks: Any, allow_aws: bool) -> None:
+    """A mocked run names the test case when a state has no mock, and refuses AWS."""
+    case = getattr(mocks, "test_case", "")
+    registry.unserved_note = (
+        f"it has no mock in the test case '{case}'" if case else "it has no mock"
+    ) + ", and no local function, local state machine or other adapter serves it."
+    if not allow_aws:
+        registry.refused["AWS"] = _AWS_REFUSED
+
+
 async def run(
     definition: Definition,
     input: Any = None,
@@ -168,6 +185,7 @@ async def run(
     replay: Replay | None = None,
     start_time: float | None = None,
     redrive_count: int = 0,
+    allow_aws: bool = False,
 ) -> ExecutionResult:
     """Run one execution to its end and return its result.
 
@@ -181,6 +199,11 @@ async def run(
     :class:`runtime.TaskFailure` fails it with its own error and cause); then ``adapters``,
     or when that is None a registry built from ``services`` (default: offline, with
     callbacks and activities; see :class:`runtime.adapters.Services` for AWS).
+    A run with ``mocks`` is strict: a state of the test case that is not a Task state of
+    the definition raises :class:`runtime.MockConfigError` before the run (every problem,
+    one line each); a Task with no mock that nothing else serves, or whose mocked
+    responses run out, fails the execution with ``States.Runtime`` naming the state (no
+    Catch handles it); and no Task calls AWS unless ``allow_aws``.
     ``replay`` and ``start_time`` resume an execution from its recorded history (see
     :func:`runtime.durable.resume.resume`). ``inspect`` records each state's data-flow stages (as
     AWS's TestState API names them) on its StateExited event's ``inspection``.
@@ -188,7 +211,16 @@ async def run(
     """
     machine = load_machine(definition)
     mocked = mocks.states() if mocks is not None else ()
+    check = getattr(mocks, "check", None)
+    if check is not None:
+        problems = check(machine)
+        if problems:
+            from runtime.adapters.mock_config import MockConfigError
+
+            raise MockConfigError(problems)
     registry = _registry(adapters, services, functions, mocks, mocked)
+    if mocks is not None:
+        _strict_mocks(registry, mocks, allow_aws)
     exe = Execution(
         machine,
         {} if input is None else input,

@@ -69,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="never call AWS: tasks need a mock or a local function",
     )
+    tasks.add_argument(
+        "--allow-aws",
+        action="store_true",
+        help="with --mock-config, let Tasks that have no mock call AWS (default: refused)",
+    )
     tasks.add_argument("--region", help="AWS region for service calls")
     tasks.add_argument(
         "--endpoint-url",
@@ -106,11 +111,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _error(message: str) -> None:
+    """Each line of ``message`` as one red ``error:`` line (one line per problem)."""
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True, soft_wrap=True).print(
-        f"[bold red]error:[/] {message}", highlight=False, markup=True
-    )
+    console = Console(stderr=True, soft_wrap=True)
+    for line in message.splitlines() or [""]:
+        console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, markup=True)
 
 
 class UsageError(Exception):
@@ -161,10 +168,21 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, Any, str, Any, Any]:
     sm_name = args.state_machine or Path(args.definition).stem.split(".")[0]
     try:
         mocks = _mocks(args, sm_name)
+        problems = _problems(args, machine, mocks)
+        if problems:
+            raise UsageError("\n".join(problems))
         services = _services(args)
     except ASLError as exc:
         raise UsageError(str(exc)) from exc
     return machine, payload, sm_name, mocks, services
+
+
+def _problems(args: argparse.Namespace, machine: Any, mocks: Any) -> list[str]:
+    """What is wrong before the run: mocked states and bindings that match nothing."""
+    from runtime.durable.launch import binding_problems
+
+    problems = mocks.check(machine) if mocks is not None else []
+    return problems + binding_problems(vars(args), machine)
 
 
 def _mocks(args: argparse.Namespace, sm_name: str) -> Any:
@@ -209,6 +227,7 @@ RESUME_OPTIONS = (
     "config",
     "machines",
     "offline",
+    "allow_aws",
     "region",
     "endpoints",
     "seed",
@@ -273,6 +292,7 @@ def _run(
             seed=args.seed,
             region=args.region or "us-east-1",
             inspect=args.inspect or bool(args.report),
+            allow_aws=args.allow_aws,
         )
     except StoreError as exc:
         _error(str(exc))
