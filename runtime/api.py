@@ -28,7 +28,7 @@ from runtime.engine.execution import Execution, ExecutionOptions, Observer
 from runtime.engine.interpreter import run_execution
 from runtime.engine.replay import Replay
 
-__all__ = ["ExecutionResult", "load_machine", "run", "run_sync"]
+__all__ = ["ExecutionResult", "load_machine", "partial_run_problems", "run", "run_sync"]
 
 Definition = Mapping[str, Any] | str | Path | StateMachine
 
@@ -123,6 +123,13 @@ def _default_registry() -> AdapterRegistry:
     return build_registry(Services.create())
 
 
+#: Why a mocked run does not call AWS, said when a Task would.
+_AWS_REFUSED = (
+    "a run with mocks calls no AWS service unless AWS is allowed (--allow-aws, or "
+    "allow_aws=True); give the state a mock in the test case, or a local function."
+)
+
+
 def _registry(
     adapters: AdapterRegistry | None,
     services: Services | None,
@@ -151,6 +158,16 @@ def _registry(
     return registry
 
 
+def _strict_mocks(registry: AdapterRegistry, mocks: Any, allow_aws: bool) -> None:
+    """A mocked run names the test case when a state has no mock, and refuses AWS."""
+    case = getattr(mocks, "test_case", "")
+    registry.unserved_note = (
+        f"it has no mock in the test case '{case}'" if case else "it has no mock"
+    ) + ", and no local function, local state machine or other adapter serves it."
+    if not allow_aws:
+        registry.refused["AWS"] = _AWS_REFUSED
+
+
 async def run(
     definition: Definition,
     input: Any = None,
@@ -170,6 +187,11 @@ async def run(
     replay: Replay | None = None,
     start_time: float | None = None,
     redrive_count: int = 0,
+    allow_aws: bool = False,
+    start_at: str | None = None,
+    stop_after: str | None = None,
+    variables: Mapping[str, Any] | None = None,
+    context: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ExecutionResult:
     """Run one execution to its end and return its result.
 
@@ -183,6 +205,17 @@ async def run(
     :class:`runtime.TaskFailure` fails it with its own error and cause); then ``adapters``,
     or when that is None a registry built from ``services`` (default: offline, with
     callbacks and activities; see :class:`runtime.adapters.Services` for AWS).
+    A run with ``mocks`` is strict: a state of the test case that is not a Task state of
+    the definition raises :class:`runtime.MockConfigError` before the run (every problem,
+    one line each); a Task with no mock that nothing else serves, or whose mocked
+    responses run out, fails the execution with ``States.Runtime`` naming the state (no
+    Catch handles it); and no Task calls AWS unless ``allow_aws``.
+    A partial run tests a stretch of a workflow: it starts at the top-level state
+    ``start_at`` (not StartAt) with ``input`` and ``variables`` as that state would see
+    them, and succeeds with the output of the top-level state ``stop_after`` once that
+    state is done; ``context`` sets fields of ``$$.Execution`` and ``$$.StateMachine``. A
+    state that is not a top-level state, or a ``stop_after`` not reachable from the
+    start, raises ValueError naming it.
     ``replay`` and ``start_time`` resume an execution from its recorded history (see
     :func:`runtime.durable.resume.resume`). ``inspect`` records each state's data-flow stages (as
     AWS's TestState API names them) on its StateExited event's ``inspection``.
@@ -190,7 +223,19 @@ async def run(
     """
     machine = load_machine(definition)
     mocked = mocks.states() if mocks is not None else ()
+    check = getattr(mocks, "check", None)
+    if check is not None:
+        problems = check(machine)
+        if problems:
+            from runtime.adapters.mock_config import MockConfigError
+
+            raise MockConfigError(problems)
+    bounds = partial_run_problems(machine, start_at, stop_after, context)
+    if bounds:
+        raise ValueError("\n".join(f"{option} {message}" for option, message in bounds))
     registry = _registry(adapters, services, functions, mocks, mocked)
+    if mocks is not None:
+        _strict_mocks(registry, mocks, allow_aws)
     exe = Execution(
         machine,
         {} if input is None else input,
@@ -204,6 +249,10 @@ async def run(
             region=region,
             start_time=start_time,
             redrive_count=redrive_count,
+            start_at=start_at,
+            stop_after=stop_after,
+            variables=variables,
+            context=context,
         ),
         tuple(observers),
         inspect=inspect,
@@ -237,6 +286,53 @@ async def run(
         transitions=exe.transitions,
         history=tuple(sorted(exe.history, key=lambda e: e.id)),
     )
+
+
+def partial_run_problems(
+    machine: StateMachine,
+    start_at: str | None,
+    stop_after: str | None,
+    context: Mapping[str, Any] | None = None,
+) -> list[tuple[str, str]]:
+    """What is wrong with a partial run's bounds and context: (option, message) pairs."""
+    problems = []
+    for option, name in (("start_at", start_at), ("stop_after", stop_after)):
+        if name is not None and name not in machine.states:
+            problems.append((option, f"{name!r}: {_not_top_level(machine, name)}"))
+    if not problems and stop_after is not None:
+        start = start_at if start_at is not None else machine.start_at
+        if stop_after not in _reachable(machine, start):
+            problems.append(("stop_after", f"{stop_after!r}: not reachable from {start!r}"))
+    for key, value in (context or {}).items():
+        if key not in ("Execution", "StateMachine") or not isinstance(value, Mapping):
+            message = f"{key!r}: only the Execution and StateMachine objects can be given"
+            problems.append(("context", message))
+    return problems
+
+
+def _not_top_level(machine: StateMachine, name: str) -> str:
+    if name in machine.all_states:
+        return "it is inside a Parallel or Map state; give a top-level state"
+    import difflib
+
+    close = difflib.get_close_matches(name, list(machine.states), n=1)
+    return "no such top-level state" + (f" (did you mean {close[0]!r}?)" if close else "")
+
+
+def _reachable(machine: StateMachine, start: str) -> set[str]:
+    """Top-level states reachable from ``start`` by Next, Choice rules, Default and Catch."""
+    seen, todo = set(), [start]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in machine.states:
+            continue
+        seen.add(name)
+        state = machine.states[name]
+        todo += [state.next] if state.next else []
+        todo += [rule.next for rule in getattr(state, "choices", ())]
+        todo += [getattr(state, "default", None) or name]
+        todo += [catcher.next for catcher in getattr(state, "catch", ())]
+    return seen
 
 
 def run_sync(definition: Definition, input: Any = None, **options: Any) -> ExecutionResult:

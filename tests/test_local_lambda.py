@@ -19,7 +19,7 @@ from runtime.adapters.lambda_ import INVOKE_TOKEN_ARN
 from runtime.adapters.local_lambda import LambdaContext, LocalFunctionError, LocalFunctions
 from runtime.callbacks.registry import CallbackRegistry
 from runtime.engine.clock import VirtualClock
-from runtime.engine.errors import TaskFailure
+from runtime.engine.errors import UnservedTask
 
 INVOKE = "arn:aws:states:::lambda:invoke"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
@@ -343,7 +343,7 @@ def test_other_function_names_fall_through(handlers: Path) -> None:
     assert run_sync(_invoke("echo"), 5, adapters=registry).output["Payload"] == 5
     assert run_sync(_invoke("elsewhere"), 5, adapters=registry).output == "from boto3"
     # Legacy ARNs of other names are not claimed either.
-    with pytest.raises(TaskFailure, match="No adapter"):
+    with pytest.raises(UnservedTask, match="No adapter"):
         registry.resolve("T", _parse(ARN + "elsewhere"))
 
 
@@ -389,7 +389,7 @@ def test_submitter_hands_other_names_to_its_fallback() -> None:
     functions.add("fast", lambda event, context: event)
     call = TaskCall(_parse(INVOKE + ".waitForTaskToken"), {"FunctionName": "other"}, "T", {})
     assert anyio.run(functions.submitter(elsewhere), call) == "sent to boto3"
-    with pytest.raises(TaskFailure, match="other"):
+    with pytest.raises(UnservedTask, match="other"):
         anyio.run(functions.submitter(), call)
 
 

@@ -89,9 +89,9 @@ RETRY = {
 
 def test_retries_show_attempt_numbers_and_delays() -> None:
     out = traced(RETRY, functions={"flaky": flaky(2)})
-    assert "✗ Call  failed (attempt 1)  MyError: it broke" in out
+    assert "✗ Call  failed (attempt 1)  [local function]  MyError: it broke" in out
     assert "↻ Call  attempt 2 after 2s" in out
-    assert "✗ Call  failed (attempt 2)  MyError: it broke" in out
+    assert "✗ Call  failed (attempt 2)  [local function]  MyError: it broke" in out
     assert "↻ Call  attempt 3 after 4s" in out
     assert "after 3 attempts" in line_with(out, "✓ Call  Task  6s")
     assert "attempt 4" not in out
@@ -99,7 +99,7 @@ def test_retries_show_attempt_numbers_and_delays() -> None:
 
 def test_exhausted_retries_fail_the_execution_in_the_trace() -> None:
     out = traced(RETRY, functions={"flaky": flaky(10)})
-    assert "✗ Call  failed (attempt 4)  MyError: it broke" in out
+    assert "✗ Call  failed (attempt 4)  [local function]  MyError: it broke" in out
     assert "✗ execution FAILED" in out
     assert "MyError: it broke" in line_with(out, "execution FAILED")
 
@@ -122,7 +122,7 @@ CATCH = {
 def test_a_catch_shows_the_error_and_its_target() -> None:
     out = traced(CATCH, functions={"boom": boom})
     # The cause is put on one line.
-    assert "✗ Risky  failed  Boom: kaput with spaces" in out
+    assert "✗ Risky  failed  [local function]  Boom: kaput with spaces" in out
     assert "⤷ Risky  caught Boom → Recover" in out
     assert "✓ Recover  Pass" in out
     assert "Unreached" not in out
@@ -171,7 +171,7 @@ def test_a_failing_iteration_is_shown_in_red_and_counted() -> None:
         "End": True,
     }
     out = traced(definition, [1], functions={"boom": boom})
-    assert "  [0] ✗ Work  failed  Boom: kaput" in out
+    assert "  [0] ✗ Work  failed  [local function]  Boom: kaput" in out
     assert "[0] ✗ iteration 0 failed" in out
     assert "✗ Fan  failed  Boom: kaput" in out
     assert "FAILED" in line_with(out, "status")

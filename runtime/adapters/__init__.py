@@ -16,6 +16,8 @@ for an ARN pattern wins):
    directories standing in for buckets, else boto3 when AWS is enabled.
 
 Mocks (MockConfigFile) are registered per state on top of all this by :func:`runtime.run`.
+Each route is labelled with its source (``runtime.adapters.base.SOURCES``) for the trace
+and for mocked runs, which refuse AWS unless it is allowed.
 """
 
 from __future__ import annotations
@@ -82,20 +84,25 @@ def build_registry(services: Services) -> AdapterRegistry:
     from runtime.adapters.callback import WaitForToken
 
     registry = AdapterRegistry()
-    callback.register(registry, services.callbacks)
-    activity.register(registry, services.activities)
+    with registry.labelled("callback"):
+        callback.register(registry, services.callbacks)
+    with registry.labelled("activity"):
+        activity.register(registry, services.activities)
     lambda_fallback = None
     if services.pool is not None:
-        lambda_fallback = _register_aws(registry, services)
-    nested.register(registry, services.machines, services.pool)
+        with registry.labelled("AWS"):
+            lambda_fallback = _register_aws(registry, services)
+    with registry.labelled("local machine"):
+        nested.register(registry, services.machines, services.pool)
     if services.functions is not None and len(services.functions):
         from runtime.adapters.lambda_ import INVOKE_TOKEN_ARN
 
-        services.functions.register(registry)
-        registry.register(
-            INVOKE_TOKEN_ARN,
-            WaitForToken(services.functions.submitter(lambda_fallback), services.callbacks),
-        )
+        with registry.labelled("local function"):
+            services.functions.register(registry)
+            registry.register(
+                INVOKE_TOKEN_ARN,
+                WaitForToken(services.functions.submitter(lambda_fallback), services.callbacks),
+            )
     from runtime.distributed.store import register as register_buckets
 
     register_buckets(registry, services.pool, services.buckets)

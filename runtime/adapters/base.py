@@ -3,22 +3,29 @@
 An adapter is one async method, :meth:`Adapter.invoke`; it returns the task's raw result
 (before ResultSelector/ResultPath) or raises :class:`~runtime.engine.errors.TaskFailure` with the
 service's error name and cause. Vendor exception types never leave an adapter.
+
+Every route has a *source*, where the answer comes from (:data:`SOURCES`); the trace shows
+it per Task. An adapter whose source depends on the call (a local function or the Lambda
+service, a local or a remote state machine) says so in ``source_for(call)``, which may also
+raise :class:`~runtime.engine.errors.UnservedTask` when nothing serves the call.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from runtime.engine.clock import Clock
-from runtime.engine.errors import TaskFailure
+from runtime.engine.errors import UnservedTask
 
 if TYPE_CHECKING:
     from asl.model import StateMachine
 
 __all__ = [
+    "SOURCES",
     "Adapter",
     "AdapterRegistry",
     "ChildOutcome",
@@ -28,6 +35,11 @@ __all__ = [
     "TaskCall",
     "parse_resource",
 ]
+
+#: Where a Task's answer may come from, as the trace names it: a MockConfigFile mock, a
+#: local Python handler, an AWS service, a state machine run here, an answer to a task
+#: token, an activity worker, or an adapter given to the library.
+SOURCES = ("mock", "local function", "AWS", "local machine", "callback", "activity", "adapter")
 
 _SERVICE_ARN = re.compile(r"^arn:[^:]+:states:::(?P<service>[^:]+):(?P<action>.+)$")
 _AWS_SDK = re.compile(r"^(?P<sdk>[^:]+):(?P<action>.+)$")
@@ -170,41 +182,90 @@ class AdapterRegistry:
 
     Patterns are regular expressions matched against the full ARN, tried in the order
     they were added (most recent first). A per-state override (by state name) wins
-    over every pattern.
+    over every pattern. Each route carries its source (:data:`SOURCES`); sources in
+    :attr:`refused` are never used (a mocked run refuses AWS unless it is allowed).
     """
 
     def __init__(self) -> None:
-        self._patterns: list[tuple[re.Pattern[str], Adapter]] = []
-        self._states: dict[str, Adapter] = {}
+        self._patterns: list[tuple[re.Pattern[str], Adapter, str]] = []
+        self._states: dict[str, tuple[Adapter, str]] = {}
+        self._label = "adapter"
+        #: Sources a Task may not use, with the reason the error gives.
+        self.refused: dict[str, str] = {}
+        #: Said when nothing serves a state (e.g. which test case had no mock for it).
+        self.unserved_note = ""
 
     def copy(self) -> AdapterRegistry:
         """A registry with the same routes; changes to the copy leave this one alone."""
         other = AdapterRegistry()
         other._patterns = list(self._patterns)
         other._states = dict(self._states)
+        other.refused = dict(self.refused)
+        other.unserved_note = self.unserved_note
         return other
 
-    def register(self, pattern: str, adapter: Adapter) -> None:
-        """Use ``adapter`` for resources whose ARN matches ``pattern`` (a regex)."""
-        self._patterns.insert(0, (re.compile(pattern), adapter))
+    @contextlib.contextmanager
+    def labelled(self, source: str) -> Iterator[None]:
+        """Routes registered inside the block have ``source`` unless they name one."""
+        previous, self._label = self._label, source
+        try:
+            yield
+        finally:
+            self._label = previous
 
-    def register_state(self, state_name: str, adapter: Adapter) -> None:
+    def register(self, pattern: str, adapter: Adapter, source: str | None = None) -> None:
+        """Use ``adapter`` for resources whose ARN matches ``pattern`` (a regex)."""
+        self._patterns.insert(0, (re.compile(pattern), adapter, source or self._label))
+
+    def register_state(self, state_name: str, adapter: Adapter, source: str = "mock") -> None:
         """Use ``adapter`` for the Task state named ``state_name``."""
-        self._states[state_name] = adapter
+        self._states[state_name] = (adapter, source)
 
     def resolve(self, state_name: str, resource: Resource) -> Adapter:
-        """The adapter for this state; raises TaskFailure naming the resource if none."""
-        adapter = self._states.get(state_name)
-        if adapter is not None:
-            return adapter
-        for pattern, candidate in self._patterns:
-            if pattern.search(resource.arn):
-                return candidate
-        raise TaskFailure(
-            "States.Runtime",
+        """The adapter for this state; raises UnservedTask naming the state if none."""
+        return self.route(state_name, resource)[0]
+
+    def route(
+        self, state_name: str, resource: Resource, call: TaskCall | None = None
+    ) -> tuple[Adapter, str]:
+        """The adapter for this state and its source (asked of the adapter for ``call``).
+
+        Raises :class:`UnservedTask` naming the state when nothing serves it, or only a
+        refused source does.
+        """
+        found = self._states.get(state_name)
+        if found is None:
+            found = self._match(resource.arn)
+            if found is None:
+                raise UnservedTask(self._unserved(state_name, resource))
+        adapter, source = found
+        if call is not None:
+            source_for = getattr(adapter, "source_for", None)
+            if source_for is not None:
+                source = source_for(call) or source
+        if self.refused and source in self.refused:
+            raise UnservedTask(
+                f"The state '{state_name}' would call {source} for '{resource.arn}': "
+                f"{self.refused[source]}"
+            )
+        return adapter, source
+
+    def _match(self, arn: str) -> tuple[Adapter, str] | None:
+        for pattern, candidate, source in self._patterns:
+            if pattern.search(arn):
+                return candidate, source
+        return None
+
+    def _unserved(self, state_name: str, resource: Resource) -> str:
+        if self.unserved_note:
+            return (
+                f"Nothing serves the resource '{resource.arn}' of the state '{state_name}': "
+                f"{self.unserved_note}"
+            )
+        return (
             f"No adapter is configured for the resource '{resource.arn}' of the state "
             f"'{state_name}'. Give it a mock (--mock-config), a local function (--lambda), or "
             "an adapter registered for this ARN. Supported with AWS enabled: Lambda, "
             "SageMaker, SNS, Batch, SQS sendMessage, DynamoDB items, EventBridge putEvents, "
-            "states:startExecution, aws-sdk:*, activities and .waitForTaskToken callbacks.",
+            "states:startExecution, aws-sdk:*, activities and .waitForTaskToken callbacks."
         )

@@ -62,6 +62,13 @@ class WaitForToken:
             call.on_submitted(response)
             return await pending.wait(call.clock)
 
+    def source_for(self, call: TaskCall) -> str | None:
+        """The source of the submit step's owner when it depends on the call (a local
+        function or the Lambda service); None keeps the route's own."""
+        owner = getattr(self.submit, "__self__", None)
+        source_for = getattr(owner, "source_for", None)
+        return source_for(call) if source_for is not None else None
+
     async def resume(self, call: TaskCall, submitted: Any) -> Any:
         """A callback submitted before a restart (runtime.engine.replay): wait for its token again.
 

@@ -220,6 +220,10 @@ class NestedExecutions:
         task.add_done_callback(self._background.discard)
         return self._start_result(child, clock)
 
+    def source_for(self, call: TaskCall) -> str:
+        """The source: "AWS" for a machine started remotely, else "local machine"."""
+        return "AWS" if self._remote_for(call) is not None else "local machine"
+
     async def wait_all(self) -> None:
         """Wait until every background child has ended."""
         while self._background:

@@ -84,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="never call AWS: tasks need a mock or a local function",
     )
+    tasks.add_argument(
+        "--allow-aws",
+        action="store_true",
+        help="with --mock-config, let Tasks that have no mock call AWS (default: refused)",
+    )
     tasks.add_argument("--region", help="AWS region for service calls")
     tasks.add_argument(
         "--endpoint-url",
@@ -99,6 +104,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="serve SendTaskSuccess/Failure/Heartbeat and GetActivityTask on "
         "127.0.0.1:PORT (0 picks a free port)",
+    )
+    part = ex.add_argument_group("partial runs")
+    part.add_argument("--start-at", metavar="STATE", help="start at this top-level state")
+    part.add_argument(
+        "--stop-after", metavar="STATE", help="succeed with this top-level state's output"
+    )
+    part.add_argument(
+        "--variables", metavar="JSON|@FILE", help="variables set before the first state"
+    )
+    part.add_argument(
+        "--context",
+        metavar="JSON|@FILE",
+        help='context object fields, e.g. {"Execution": {"Name": "run-1"}}',
     )
     store = ex.add_mutually_exclusive_group()
     store.add_argument(
@@ -121,11 +139,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _error(message: str) -> None:
+    """Each line of ``message`` as one red ``error:`` line (one line per problem)."""
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True, soft_wrap=True).print(
-        f"[bold red]error:[/] {message}", highlight=False, markup=True
-    )
+    console = Console(stderr=True, soft_wrap=True)
+    for line in message.splitlines() or [""]:
+        console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, markup=True)
 
 
 class UsageError(Exception):
@@ -196,12 +216,54 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, Any, str, Any, Any]:
         ]
         raise UsageError("\n".join(lines)) from exc
     sm_name = args.state_machine or read.resource or Path(args.definition).stem.split(".")[0]
+    _partial_run(args, machine)
     try:
         mocks = _mocks(args, sm_name)
+        problems = _problems(args, machine, mocks)
+        if problems:
+            raise UsageError("\n".join(problems))
         services = _services(args)
     except ASLError as exc:
         raise UsageError(str(exc)) from exc
     return machine, payload, sm_name, mocks, services
+
+
+def _partial_run(args: argparse.Namespace, machine: Any) -> None:
+    """Read --variables and --context (into ``args``) and check the run's bounds."""
+    from runtime.api import partial_run_problems
+
+    for flag in ("variables", "context"):
+        text = getattr(args, flag)
+        if isinstance(text, str):
+            setattr(args, flag, _json_option(f"--{flag}", text))
+    problems = [
+        f"--{option.replace('_', '-')} {message}"
+        for option, message in partial_run_problems(
+            machine, args.start_at, args.stop_after, args.context
+        )
+    ]
+    if args.variables is not None and not isinstance(args.variables, dict):
+        problems.append("--variables: expected a JSON object of variable names")
+    if problems:
+        raise UsageError("\n".join(problems))
+
+
+def _json_option(flag: str, text: str) -> Any:
+    """JSON text, or ``@FILE`` holding it."""
+    try:
+        if text.startswith("@"):
+            text = Path(text[1:]).read_text("utf-8")
+        return json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{flag}: {exc}") from exc
+
+
+def _problems(args: argparse.Namespace, machine: Any, mocks: Any) -> list[str]:
+    """What is wrong before the run: mocked states and bindings that match nothing."""
+    from runtime.durable.launch import binding_problems
+
+    problems = mocks.check(machine) if mocks is not None else []
+    return problems + binding_problems(vars(args), machine)
 
 
 def _mocks(args: argparse.Namespace, sm_name: str) -> Any:
@@ -247,9 +309,14 @@ RESUME_OPTIONS = (
     "machines",
     "buckets",
     "offline",
+    "allow_aws",
     "region",
     "endpoints",
     "seed",
+    "start_at",
+    "stop_after",
+    "variables",
+    "context",
 )
 _PATH_OPTIONS = ("mock_config", "config")
 
@@ -320,6 +387,11 @@ def _run(
                 seed=args.seed,
                 region=args.region or "us-east-1",
                 inspect=args.inspect or bool(args.report),
+                allow_aws=args.allow_aws,
+                start_at=args.start_at,
+                stop_after=args.stop_after,
+                variables=args.variables,
+                context=args.context,
             )
     except StoreError as exc:
         _error(str(exc))
@@ -335,7 +407,19 @@ def _run(
         trace.summary(result)
     written = _write_files(args, machine, result)
     code = _print_outcome(args, result)
-    return code if written else EXIT_USAGE
+    if not written:
+        return EXIT_USAGE
+    if args.stop_after and not _reached(result, args.stop_after):
+        _error(f"--stop-after {args.stop_after}: the execution ended without reaching it")
+        return EXIT_FAILED
+    return code
+
+
+def _reached(result: Any, state: str) -> bool:
+    return any(
+        e.type.endswith("StateExited") and (e.details or {}).get("name") == state
+        for e in result.history
+    )
 
 
 def _endpoint(args: argparse.Namespace, services: Any) -> Any:

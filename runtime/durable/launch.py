@@ -5,6 +5,10 @@ and test case, local Lambda handlers, nested state machines, AWS region and endp
 offline) into the :class:`~runtime.adapters.Services` and mocks of a run. The store keeps
 them with each execution (``ExecutionInfo.options``) so a resumed execution routes its
 tasks exactly as the first run did.
+
+A mock config makes the run strict: ``--test-case`` is required with it and refused
+without it, no AWS service is called unless ``allow_aws``, and :func:`binding_problems`
+finds ``--lambda``/``--machine`` bindings that no Task state of the run could use.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 
 from asl.errors import ASLError
 
-__all__ = ["LaunchError", "mocks_from", "services_from"]
+__all__ = ["LaunchError", "binding_problems", "mocks_from", "services_from"]
 
 
 class LaunchError(ASLError):
@@ -35,6 +39,10 @@ def _pairs(specs: list[str], flag: str) -> dict[str, str]:
 def mocks_from(options: Mapping[str, Any], state_machine_name: str) -> Any:
     """The MockConfigFile test case the options name, or None."""
     if not options.get("mock_config"):
+        if options.get("test_case"):
+            raise LaunchError(
+                f"--test-case {options['test_case']}: a test case needs --mock-config"
+            )
         return None
     if not options.get("test_case"):
         raise LaunchError("--mock-config needs --test-case")
@@ -83,7 +91,9 @@ def services_from(
     }
     region = options.get("region")
     services = Services.create(
-        aws=not options.get("offline"),
+        # A mocked run calls no AWS service unless told to (runtime.api refuses it too).
+        aws=not options.get("offline")
+        and (not options.get("mock_config") or bool(options.get("allow_aws"))),
         settings=AwsSettings(region=region, endpoints=endpoints),
         functions=functions,
         machines=machines,
@@ -94,3 +104,93 @@ def services_from(
     if activities is not None:
         services.activities = activities
     return services
+
+
+def binding_problems(options: Mapping[str, Any], machine: Any) -> list[str]:
+    """The ``--lambda NAME=...`` and ``--machine NAME=...`` bindings no Task state uses.
+
+    The Tasks of ``machine`` and of the ``--machine`` children are looked at (nested
+    states included); a kind whose names are computed at run time (``FunctionName.$``, a
+    JSONata expression) is not checked, since any binding may serve it.
+    """
+    from runtime.api import load_machine
+
+    machines = _pairs(list(options.get("machines") or []), "--machine")
+    definitions = [machine.definition]
+    for path in machines.values():
+        try:
+            definitions.append(load_machine(Path(path)).definition)
+        except ASLError:
+            continue  # reported when a Task starts it
+    calls = _Calls()
+    for definition in definitions:
+        calls.scan(definition)
+    problems = []
+    for spec in options.get("lambdas") or []:
+        name = spec.partition("=")[0].strip()
+        if not calls.dynamic_functions and _function(name) not in calls.functions:
+            known = ", ".join(sorted(calls.functions)) or "none"
+            problems.append(
+                f"--lambda {spec}: no Task state calls the function {name!r} "
+                f"(functions called: {known})"
+            )
+    for name, path in machines.items():
+        if not calls.dynamic_machines and not calls.starts(name):
+            known = ", ".join(sorted(calls.machines)) or "none"
+            problems.append(
+                f"--machine {name}={path}: no Task state starts the state machine {name!r} "
+                f"(state machines started: {known})"
+            )
+    return problems
+
+
+def _function(name: str) -> str:
+    from runtime.adapters.lambda_ import parse_function_name
+
+    ref = parse_function_name(name)
+    return ref.name if ref is not None else name
+
+
+class _Calls:
+    """The Lambda functions and state machines a definition's Task states name."""
+
+    def __init__(self) -> None:
+        self.functions: set[str] = set()
+        self.machines: set[str] = set()
+        self.dynamic_functions = False
+        self.dynamic_machines = False
+
+    def starts(self, name: str) -> bool:
+        return any(name in (arn, arn.rsplit(":", 1)[-1]) for arn in self.machines)
+
+    def scan(self, scope: Any) -> None:
+        states = scope.get("States") if isinstance(scope, Mapping) else None
+        for state in (states or {}).values():
+            if not isinstance(state, Mapping):
+                continue
+            for branch in state.get("Branches") or ():
+                self.scan(branch)
+            for key in ("Iterator", "ItemProcessor"):
+                self.scan(state.get(key))
+            if state.get("Type") == "Task":
+                self._task(state)
+
+    def _task(self, state: Mapping[str, Any]) -> None:
+        resource = str(state.get("Resource", ""))
+        args = state.get("Parameters") or state.get("Arguments") or {}
+        args = args if isinstance(args, Mapping) else {}
+        if ":lambda:" in resource and ":function:" in resource:
+            self.functions.add(_function(resource))
+        elif ":states:::lambda:invoke" in resource:
+            self.dynamic_functions |= self._add(args, "FunctionName", self.functions, _function)
+        elif ":states:::states:startExecution" in resource:
+            self.dynamic_machines |= self._add(args, "StateMachineArn", self.machines, str)
+
+    @staticmethod
+    def _add(args: Mapping[str, Any], field: str, into: set[str], norm: Any) -> bool:
+        """Add the field's literal value; True when it is computed at run time."""
+        value = args.get(field)
+        if isinstance(value, str) and not value.startswith("{%"):
+            into.add(norm(value))
+            return False
+        return True

@@ -112,6 +112,11 @@ async def resume(
         replay=Replay(events, unsuccessful(events) if redriving else ()),
         start_time=record.start_time,
         redrive_count=redrive_count or record.redrive_count,
+        allow_aws=bool(options.get("allow_aws")),
+        start_at=options.get("start_at"),
+        stop_after=options.get("stop_after"),
+        variables=options.get("variables"),
+        context=options.get("context"),
     )
 
 

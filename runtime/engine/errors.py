@@ -5,6 +5,8 @@ All of them are :class:`asl.errors.StatesError` (an ASL ``error`` name and a ``c
     StatesError                    (asl.errors)
     ├── TaskFailure                the called service (or a mock) failed the task
     │   └── HeartbeatTimeout       no heartbeat within HeartbeatSeconds
+    ├── UnservedTask               nothing may answer a Task (no mock, local function or
+    │                              adapter; mocked responses ran out): States.Runtime
     ├── FailStateReached           a Fail state ended the scope
     ├── ExecutionTimedOut          the execution's TimeoutSeconds or the 1-year limit passed
     └── MapRunFailure              a Map Run failed as a whole (threshold, reader, writer)
@@ -21,6 +23,7 @@ __all__ = [
     "MapRunFailure",
     "PrefixedError",
     "TaskFailure",
+    "UnservedTask",
     "data_limit",
     "state_error",
 ]
@@ -43,6 +46,19 @@ class HeartbeatTimeout(TaskFailure):
 
     def __init__(self) -> None:
         super().__init__("States.Timeout", None)
+
+
+class UnservedTask(StatesError):
+    """Raised when nothing may answer a Task: no mock, local function or adapter serves it,
+    or its mocked responses ran out.
+
+    A mistake in the run's setup, not a failure of the service: it is ``States.Runtime``,
+    which no Retry or Catch handles (not even ``States.ALL``), so a test cannot pass by
+    catching it. The cause names the state.
+    """
+
+    def __init__(self, cause: str) -> None:
+        super().__init__("States.Runtime", cause)
 
 
 class FailStateReached(StatesError):

@@ -91,8 +91,9 @@ class HistoryEvent:
         self.timestamp = timestamp
         self.details = details
         #: On StateExited events of an inspected execution: the state's data-flow stages
-        #: (``input``, ``afterInputPath``, ``afterParameters``, ``result``, ...); not part of
-        #: AWS's history, never exported by :meth:`to_aws`.
+        #: (``input``, ``afterInputPath``, ``afterParameters``, ``result``, ...); on a
+        #: task's Scheduled event, where its answer comes from (``{"source": "mock"}``).
+        #: Not part of AWS's history, never exported by :meth:`to_aws`.
         self.inspection = inspection
 
     def __repr__(self) -> str:

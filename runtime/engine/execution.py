@@ -68,6 +68,14 @@ class ExecutionOptions:
     start_time: float | None = None
     #: How many times the execution was redriven (``$$.Execution.RedriveCount``).
     redrive_count: int = 0
+    #: A partial run: the top-level state to start at instead of StartAt.
+    start_at: str | None = None
+    #: A partial run: the top-level state after which the execution succeeds with its output.
+    stop_after: str | None = None
+    #: Variables set before the first state (a partial run resumes a workflow's data).
+    variables: Mapping[str, Any] | None = None
+    #: Fields of the context object's ``Execution`` and ``StateMachine`` to use instead.
+    context: Mapping[str, Mapping[str, Any]] | None = None
 
 
 class Frame:
@@ -236,6 +244,9 @@ class Execution:
         if options.redrive_count:
             self._ctx_execution["RedriveTime"] = iso_timestamp(clock.now())
         self._ctx_machine = {"Id": self.state_machine_arn, "Name": sm}
+        if options.context:
+            self._ctx_execution.update(options.context.get("Execution") or {})
+            self._ctx_machine.update(options.context.get("StateMachine") or {})
         #: Given to states that never read the context object (see State.uses_context).
         self.base_context = {"Execution": self._ctx_execution, "StateMachine": self._ctx_machine}
 

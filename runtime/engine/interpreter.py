@@ -14,13 +14,13 @@ from typing import Any
 import anyio
 
 from asl.errors import StatesError
-from asl.model import StateMachine
+from asl.model import Branch, StateMachine
 from runtime.adapters.base import AdapterRegistry
 from runtime.engine.clock import Clock
 from runtime.engine.errors import ExecutionTimedOut
 from runtime.engine.execution import Execution, ExecutionOptions, Frame
 from runtime.engine.fanout import run_map, run_parallel
-from runtime.engine.scope import Handler, run_branch
+from runtime.engine.scope import Handler, StateRun, run_branch
 from runtime.engine.states import run_choice, run_fail, run_pass, run_succeed, run_wait
 from runtime.engine.task import run_task
 
@@ -46,7 +46,8 @@ async def run_execution(exe: Execution) -> None:
     """Run ``exe`` to its end; the outcome is in ``exe.status`` and friends."""
     root = Frame()
     exe.cancelled = anyio.get_cancelled_exc_class()
-    exe.handlers = HANDLERS
+    options = exe.options
+    exe.handlers = HANDLERS if options.stop_after is None else _stopping(exe, root)
     exe.run_child = run_child
     if exe.options.redrive_count and exe.replay is not None:
         # RedriveExecution: the history goes on after its closing event.
@@ -75,7 +76,9 @@ async def run_execution(exe: Execution) -> None:
             timer = exe.clock.call_at(deadline, on_timeout)
             exe.stop_scope = scope
             try:
-                output = await run_branch(exe, exe.machine.root, exe.input, root)
+                if options.variables:
+                    root.assign(options.variables)
+                output = await run_branch(exe, _root(exe), exe.input, root)
             except StatesError as exc:
                 _fail(exe, root, exc)
                 return
@@ -98,6 +101,33 @@ async def run_execution(exe: Execution) -> None:
         return
     exe.emit(root, "ExecutionSucceeded", {"output": output})
     exe.finish("SUCCEEDED", output=output)
+
+
+def _root(exe: Execution) -> Branch:
+    """The top-level scope, from ``options.start_at`` in a partial run."""
+    start = exe.options.start_at
+    return exe.machine.root if start is None else Branch(start, exe.machine.states)
+
+
+def _stopping(exe: Execution, root: Frame) -> dict[str, Handler]:
+    """The handler table of a partial run: the execution ends after ``stop_after``.
+
+    Only the handler of that state's type is wrapped, so other transitions pay nothing.
+    """
+    stop = exe.options.stop_after
+    state = exe.machine.states.get(stop or "")
+    if state is None:
+        return HANDLERS
+    kind = state.type
+    inner = HANDLERS[kind]
+
+    async def stopping(run: StateRun) -> tuple[str | None, Any]:
+        following, output = await inner(run)
+        if run.frame is root and run.state.name == stop:
+            return None, output
+        return following, output
+
+    return {**HANDLERS, kind: stopping}
 
 
 def _fail(exe: Execution, frame: Frame, exc: StatesError) -> None:

@@ -12,6 +12,8 @@ Event families by resource (SPEC.md C.3):
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -20,7 +22,7 @@ from asl.errors import StatesError
 from asl.model import TaskState
 from runtime.adapters.base import Resource, TaskCall, parse_resource
 from runtime.engine.dataflow import effective_input, jsonata_bindings, state_output
-from runtime.engine.errors import HeartbeatTimeout, TaskFailure, data_limit
+from runtime.engine.errors import HeartbeatTimeout, TaskFailure, UnservedTask, data_limit
 from runtime.engine.events import dumps
 from runtime.engine.fields import number_field
 from runtime.engine.recovery import with_recovery
@@ -111,13 +113,9 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
         params = effective_input(state, run.data, run.ctx, run.frame.view, run.stages)
     timeout = resolve_seconds(run, state.timeout_seconds, "TimeoutSeconds")
     heartbeat = resolve_seconds(run, state.heartbeat_seconds, "HeartbeatSeconds")
-    adapter = exe.adapters.resolve(state.name, resource)
     credentials = _credentials(run, state)
     events = _Events(resource)
-    run.emit(events.prefix + "Scheduled", events.scheduled(params, timeout, heartbeat, credentials))
     activity = resource.kind == "activity"
-    if not activity:  # an activity starts when a worker takes it (ActivityStarted)
-        run.emit(events.prefix + "Started", events.started())
 
     def submitted(output: Any) -> None:
         run.emit("TaskSubmitted", events.outcome(output=output if output is not None else {}))
@@ -137,6 +135,16 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
         on_started=functools.partial(_activity_started, run),
         run_child=exe.run_child,
     )
+    scheduled = events.scheduled(params, timeout, heartbeat, credentials)
+    try:
+        adapter, source = exe.adapters.route(state.name, resource, call)
+    except UnservedTask as exc:
+        _not_started(run, events, scheduled, exc)
+        raise
+    # Where the answer comes from rides on the event for the trace (never exported).
+    exe.emit(run.frame, events.prefix + "Scheduled", scheduled, _SOURCES[source])
+    if not activity:  # an activity starts when a worker takes it (ActivityStarted)
+        run.emit(events.prefix + "Started", events.started())
     try:
         if exe.replaying(run.frame):
             result = await _replayed(run, adapter, call, timeout, heartbeat, not activity)
@@ -147,7 +155,7 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
         )
         if too_big is not None:
             raise too_big
-    except TaskFailure as exc:
+    except (TaskFailure, UnservedTask) as exc:
         kind = "TimedOut" if exc.error == "States.Timeout" else "Failed"
         details = events.outcome(error=exc.error)
         if exc.cause is not None:
@@ -161,6 +169,34 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
     assigned = run.assign(assign_input)
     run.exit(output, assigned)
     return state.next, output
+
+
+class _SourceNotes(dict[str, Mapping[str, Any]]):
+    """The ``inspection`` of a Scheduled event, ``{"source": ...}``: one per source."""
+
+    def __missing__(self, source: str) -> Mapping[str, Any]:
+        note = self[source] = MappingProxyType({"source": source})
+        return note
+
+
+_SOURCES = _SourceNotes()
+
+
+def _not_started(
+    run: StateRun, events: _Events, scheduled: dict[str, Any], exc: StatesError
+) -> None:
+    """Nothing may serve the task: AWS's events for a task that could not start.
+
+    A Lambda function or an activity that cannot be scheduled writes
+    ``LambdaFunctionScheduleFailed``/``ActivityScheduleFailed``; a service integration
+    writes TaskScheduled then ``TaskStartFailed``.
+    """
+    outcome = events.outcome(error=exc.error, cause=exc.cause)
+    if events.prefix == "Task":
+        run.emit("TaskScheduled", scheduled)
+        run.emit("TaskStartFailed", outcome)
+    else:
+        run.emit(events.prefix + "ScheduleFailed", outcome)
 
 
 def _activity_started(run: StateRun, worker: str) -> None:

@@ -11,13 +11,18 @@ __all__ = ["catch_line", "caught_error", "exit_line"]
 
 
 def exit_line(visit: Visit, seconds: float, virtual: bool, variables: str) -> Line:
-    """``✓ Name  Type  1.5s  after 3 attempts  (+5 more iterations)  x=1 items=[…3]``."""
+    """``✓ Name  Type  1.5s  [mock]  after 3 attempts  (+5 more iterations)  x=1 items=[…3]``.
+
+    ``[mock]`` is a Task's source: where its answer came from.
+    """
     line: Line = (("✓ ", "ok"), (visit.name, "name"), (f"  {visit.type}  ", "dim"))
     if visit.type == "Wait":
         clock = " (virtual)" if virtual else ""
         line = (*line, (f"waited {format_duration(seconds)}{clock}", "wait"))
     else:
         line = (*line, (format_duration(seconds), ""))
+    if visit.source:
+        line = (*line, (f"  [{visit.source}]", "dim"))
     if visit.attempt > 1:
         line = (*line, (f"  after {visit.attempt} attempts", "retry"))
     shown_ok, shown_failed = visit.hidden

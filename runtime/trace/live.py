@@ -257,6 +257,8 @@ class LiveTrace:
             self._retry(event, scope, visit)
         visit.attempt += 1
         visit.failed = False
+        if event.inspection is not None:  # a task's Scheduled event says who answers it
+            visit.source = event.inspection.get("source", "")
         if event.type == "MapStateStarted":
             count = (event.details or {}).get("length", 0)
             items = f"{count} item" + ("" if count == 1 else "s")
@@ -316,6 +318,7 @@ class LiveTrace:
             ("✗ ", "fail"),
             (visit.name, "name"),
             (f"  failed{attempt}  ", "error"),
+            *((f"[{visit.source}]  ", "dim"),) * bool(visit.source),
             *error_pieces(error, cause),
         )
 

@@ -76,6 +76,7 @@ class Visit:
         "input",
         "name",
         "row",
+        "source",
         "type",
     )
 
@@ -93,6 +94,8 @@ class Visit:
         self.hidden = [0, 0]
         #: The state's input (kept with ``inspect`` only, for the input/output fallback).
         self.input: Any = None
+        #: A Task's: where its answer came from (mock, local function, AWS...), or "".
+        self.source = ""
 
 
 class Scope:

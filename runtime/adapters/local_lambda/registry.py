@@ -43,7 +43,7 @@ from runtime.adapters.local_lambda.lambda_runtime import (
     run_handler,
 )
 from runtime.engine.clock import RealClock
-from runtime.engine.errors import TaskFailure
+from runtime.engine.errors import UnservedTask
 
 __all__ = ["LocalFunctions"]
 
@@ -140,15 +140,15 @@ class LocalFunctions:
             names = "|".join(re.escape(name) for name in sorted(self._functions))
             legacy = rf"^arn:[^:]+:lambda:[^:]*:[^:]*:function:(?:{names})(?::[^:]+)?$"
             registry.register(legacy, _LocalAdapter(self, None))
-        other = fallback or _current(registry, "arn:aws:states:::lambda:invoke")
-        registry.register(INVOKE_ARN, _LocalAdapter(self, other))
+        other, source = (fallback, "adapter") if fallback else _current(registry, INVOKE_PROBE)
+        registry.register(INVOKE_ARN, _LocalAdapter(self, other, source))
 
     def submitter(self, fallback: Submit | None = None) -> Submit:
         """The ``.waitForTaskToken`` submit step: local for these names, else ``fallback``.
 
         Wire it as ``WaitForToken(functions.submitter(boto3_lambda.submit), callbacks)``.
         """
-        adapter = _LocalAdapter(self, None if fallback is None else _SubmitAdapter(fallback))
+        adapter = _LocalAdapter(self, None if fallback is None else _SubmitAdapter(fallback), "AWS")
         return adapter.invoke
 
     # -- one invocation -------------------------------------------------------------------
@@ -185,11 +185,15 @@ class LocalFunctions:
         return context, body, failed
 
 
-def _current(registry: AdapterRegistry, arn: str) -> Adapter | None:
+#: A lambda:invoke ARN, to find the adapter that served lambda:invoke before local functions.
+INVOKE_PROBE = "arn:aws:states:::lambda:invoke"
+
+
+def _current(registry: AdapterRegistry, arn: str) -> tuple[Adapter | None, str]:
     try:
-        return registry.resolve("", parse_resource(arn))
-    except TaskFailure:
-        return None
+        return registry.route("", parse_resource(arn))
+    except UnservedTask:
+        return None, ""
 
 
 def _arn_for(call: TaskCall, function_name: str) -> str:
@@ -238,18 +242,34 @@ class _LocalAdapter:
 
     functions: LocalFunctions
     fallback: Adapter | None
+    #: Where ``fallback``'s answers come from (runtime.adapters.base.SOURCES).
+    fallback_source: str = ""
+
+    def source_for(self, call: TaskCall) -> str:
+        """The source: "local function" for a configured name, else the fallback's.
+
+        Raises UnservedTask naming the state when neither serves the FunctionName.
+        """
+        if call.resource.kind == "function":
+            return "local function"
+        params = call.parameters if isinstance(call.parameters, Mapping) else {}
+        if self.functions.get(params.get("FunctionName")) is not None:
+            return "local function"
+        if self.fallback is None:
+            raise UnservedTask(
+                f"No local function or Lambda adapter serves the FunctionName "
+                f"{params.get('FunctionName')!r} of the state '{call.state_name}' "
+                f"(local functions: {', '.join(sorted(self.functions)) or 'none'})."
+            )
+        return self.fallback_source
 
     async def invoke(self, call: TaskCall) -> Any:
         if call.resource.kind == "function":
             return await self._legacy(call)
         params = call.parameters if isinstance(call.parameters, Mapping) else {}
         if self.functions.get(params.get("FunctionName")) is None:
-            if self.fallback is None:
-                raise TaskFailure(
-                    "States.Runtime",
-                    f"No local function or Lambda adapter serves the FunctionName "
-                    f"{params.get('FunctionName')!r} of the state '{call.state_name}'.",
-                )
+            self.source_for(call)  # raises when nothing serves the name
+            assert self.fallback is not None
             return await self.fallback.invoke(call)
         return await self._invoke(call, params)
 
