@@ -226,21 +226,23 @@ class _Parser(PredicateReader):
 
     def filter(self) -> Filter:
         start = self.pos
-        if self.peek(1) != "(":
-            raise self.fail("expected '(' after '?'", self.pos + 1)
-        self.pos += 2
+        self.pos += 1
+        if self.blanks() != "(":  # Jayway allows blanks in `[ ? ( ... ) ]`
+            raise self.fail("expected '(' after '?'")
+        opened = self.pos
+        self.pos += 1
         self.filters += 1
         try:
             predicate = self.predicate()
             if self.blanks() != ")":
                 raise self.fail("expected '&&', '||' or ')' in filter")
         except ExpressionSyntaxError:
-            if _closing_paren(self.text, start + 1) == -1:
+            if _closing_paren(self.text, opened) == -1:
                 raise self.fail("unbalanced parentheses in filter", start) from None
             raise
         self.filters -= 1
         self.pos += 1
-        text = self.text[start + 2 : self.pos - 1]
+        text = self.text[opened + 1 : self.pos - 1]
         self.close()
         return Filter(text, predicate)
 
