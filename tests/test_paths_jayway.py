@@ -205,6 +205,10 @@ ITEMS: list[dict[str, Any]] = [
         ("@.age > 18 && @.color == 'blue' || @.id == 3", [0, 2, 3]),
         ("@.id == 3 || @.age > 18 && @.color == 'red'", [3]),  # && binds tighter
         ("(@.id == 3 || @.age > 18) && @.color == 'blue'", [0, 2]),
+        ("!(@.age == 18)", [0, 2]),
+        # Jayway reads a '!' right before a path as "does not exist"; before a comparison
+        # it is dropped (FilterCompiler), so this is @.age == 18.
+        ("!@.age == 18", [1, 3]),
     ],
 )
 def test_filter_operators(predicate: str, ids: list[int]) -> None:
@@ -452,6 +456,12 @@ def test_single_node_filter_operands_never_reach_the_general_evaluator(
     monkeypatch.setattr(predicate_module, "evaluate", refuse)
     data = {"limit": 10, "items": [{"price": 5, "tags": ["x"]}, {"price": 50, "tags": ["x"]}]}
     assert path.get(data, None, {}) == [{"price": 5, "tags": ["x"]}]
+
+
+def test_compiled_filters_are_hashable_values() -> None:
+    path = compile_path("$[?(@.a in ['x', {'b': [1]}] && @.c =~ /x/i)]")
+    assert isinstance(hash(path), int)
+    assert isinstance(hash(path._plan), int)
 
 
 # --- properties -----------------------------------------------------------------------------

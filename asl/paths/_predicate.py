@@ -190,7 +190,7 @@ OPERATORS: dict[str, Operator] = {
 # --- operands -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity: a list or dict value is unhashable
 class Constant:
     """A literal: string, number, boolean, null, JSON array/object or ``/regex/``."""
 

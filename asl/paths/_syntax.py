@@ -213,7 +213,7 @@ class _Parser(PredicateReader):
             at += 1
         if at > self.pos:
             raise self.fail("expected ']' after an index or slice", at)
-        raise self.fail("expected an index, a slice, '*', a quoted name or a filter")
+        raise self.fail("expected an index, a slice, '*', a quoted name, a filter or (@.length-N)")
 
     def script(self) -> FromEnd:
         """``[(@.length-N)]``, the one script expression Jayway's README shows."""
