@@ -14,12 +14,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from asl.paths._steps import Filter, Index, Prop, Scan, Slice, Step, Wildcard, render
+from asl.paths._steps import Filter, FromEnd, Index, Prop, Scan, Slice, Step, Wildcard, render
 
 __all__ = ["Miss", "Plan", "evaluate", "is_definite_step", "java_text"]
 
 _PROVIDER = "com.jayway.jsonpath.spi.json.JsonSmartJsonProvider"
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+_NO_ROOT: Any = object()
 
 
 class Miss(Exception):
@@ -34,7 +35,7 @@ def is_definite_step(step: Step, leaf: bool) -> bool:
     """Jayway's ``isTokenDefinite``: one property (or a merged leaf list), or one index."""
     if isinstance(step, Prop):
         return len(step.names) == 1 or leaf
-    return isinstance(step, Index) and len(step.indices) == 1
+    return isinstance(step, FromEnd) or (isinstance(step, Index) and len(step.indices) == 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,19 +85,30 @@ def _rest(plan: Plan, i: int) -> str:
     return render(plan.steps[i:])[1:]
 
 
-Out = list[Any]
-Handler = Callable[[Plan, int, Any, Any, str, bool, Out], None]
+class _Run:
+    """One evaluation: the plan, what ``$`` means inside filters, and the matches so far."""
+
+    __slots__ = ("out", "plan", "root")
+
+    def __init__(self, plan: Plan, root: Any) -> None:
+        self.plan = plan
+        self.root = root
+        self.out: list[Any] = []
 
 
-def _walk(plan: Plan, i: int, node: Any, current: str, out: Out) -> None:
+Handler = Callable[[_Run, int, Any, Any, str, bool], None]
+
+
+def _walk(run: _Run, i: int, node: Any, current: str) -> None:
+    plan = run.plan
     if i == len(plan.steps):
-        out.append(node)
+        run.out.append(node)
         return
     step = plan.steps[i]
-    _HANDLERS[type(step)](plan, i, step, node, current, plan.upstream[i], out)
+    _HANDLERS[type(step)](run, i, step, node, current, plan.upstream[i])
 
 
-def _prop(plan: Plan, i: int, step: Prop, node: Any, current: str, up: bool, out: Out) -> None:
+def _prop(run: _Run, i: int, step: Prop, node: Any, current: str, up: bool) -> None:
     if not isinstance(node, dict):
         if up:
             raise Miss(
@@ -105,19 +117,19 @@ def _prop(plan: Plan, i: int, step: Prop, node: Any, current: str, up: bool, out
                 f"JsonProvider: '{_PROVIDER}'."
             )
         return
-    leaf = i == len(plan.steps) - 1
+    leaf = i == len(run.plan.steps) - 1
     if leaf and len(step.names) > 1:  # Jayway merges a leaf multi-property into one object
-        out.append({name: node[name] for name in step.names if name in node})
+        run.out.append({name: node[name] for name in step.names if name in node})
         return
     for name in step.names:
         here = f"{current}['{name}']"
         if name in node:
-            _walk(plan, i + 1, node[name], here, out)
+            _walk(run, i + 1, node[name], here)
         elif not leaf and up and len(step.names) == 1:
             raise Miss(f"Missing property in path {here}")
 
 
-def _array(plan: Plan, i: int, node: Any, current: str, up: bool) -> bool:
+def _array(run: _Run, i: int, node: Any, current: str, up: bool) -> bool:
     """Jayway ``checkArrayModel``: may an index/slice step apply to ``node``?"""
     if isinstance(node, list):
         return True
@@ -125,56 +137,57 @@ def _array(plan: Plan, i: int, node: Any, current: str, up: bool) -> bool:
         raise Miss(f"The path {current} is null")
     if up:
         raise Miss(
-            f"Filter: {_rest(plan, i)} can only be applied to arrays. "
+            f"Filter: {_rest(run.plan, i)} can only be applied to arrays. "
             f"Current context is: {java_text(node)}"
         )
     return False
 
 
-def _index(plan: Plan, i: int, step: Index, node: Any, current: str, up: bool, out: Out) -> None:
-    if not _array(plan, i, node, current, up):
+def _index(run: _Run, i: int, step: Index, node: Any, current: str, up: bool) -> None:
+    if not _array(run, i, node, current, up):
         return
     size = len(node)
     for index in step.indices:
         actual = index + size if index < 0 else index
         if 0 <= actual < size:  # Jayway ignores an index out of bounds
-            _walk(plan, i + 1, node[actual], f"{current}[{index}]", out)
+            _walk(run, i + 1, node[actual], f"{current}[{index}]")
 
 
-def _slice(plan: Plan, i: int, step: Slice, node: Any, current: str, up: bool, out: Out) -> None:
-    if not _array(plan, i, node, current, up):
+def _from_end(run: _Run, i: int, step: FromEnd, node: Any, current: str, up: bool) -> None:
+    if not _array(run, i, node, current, up):
+        return
+    actual = len(node) - step.offset
+    if 0 <= actual < len(node):
+        _walk(run, i + 1, node[actual], f"{current}[{actual}]")
+
+
+def _slice(run: _Run, i: int, step: Slice, node: Any, current: str, up: bool) -> None:
+    if not _array(run, i, node, current, up):
         return
     for index in range(*slice(step.start, step.stop).indices(len(node))):
-        _walk(plan, i + 1, node[index], f"{current}[{index}]", out)
+        _walk(run, i + 1, node[index], f"{current}[{index}]")
 
 
-def _wildcard(
-    plan: Plan, i: int, step: Wildcard, node: Any, current: str, up: bool, out: Out
-) -> None:
+def _wildcard(run: _Run, i: int, step: Wildcard, node: Any, current: str, up: bool) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
-            _walk(plan, i + 1, value, f"{current}['{key}']", out)
+            _walk(run, i + 1, value, f"{current}['{key}']")
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            _walk(plan, i + 1, value, f"{current}[{index}]", out)
+            _walk(run, i + 1, value, f"{current}[{index}]")
 
 
-def _accepts(step: Filter, value: Any) -> bool:
-    try:
-        return all(expression.find(value) for expression in step.expressions)
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError):
-        # Jayway evaluates a comparison of mismatched types to false rather than failing.
-        return False
-
-
-def _filter(plan: Plan, i: int, step: Filter, node: Any, current: str, up: bool, out: Out) -> None:
+def _filter(run: _Run, i: int, step: Filter, node: Any, current: str, up: bool) -> None:
+    test, root = step.predicate.test, run.root
     if isinstance(node, dict):  # Jayway applies a filter to an object itself
-        if _accepts(step, node):
-            _walk(plan, i + 1, node, current, out)
+        if test(node, root):
+            _walk(run, i + 1, node, current)
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            if _accepts(step, value):
-                _walk(plan, i + 1, value, f"{current}[{index}]", out)
+            # AWS (paths page): "The @ operator ... does not match scalar values. It only
+            # matches objects."
+            if isinstance(value, dict) and test(value, root):
+                _walk(run, i + 1, value, f"{current}[{index}]")
     # On a primitive Jayway would throw "Filter: ... can not be applied to primitives", but a
     # filter makes the path indefinite, and AWS returns [] for those (see evaluate).
 
@@ -191,23 +204,28 @@ def _containers(node: Any, current: str) -> Iterator[tuple[Any, str]]:
             yield from _containers(value, f"{current}[{index}]")
 
 
-def _scan(plan: Plan, i: int, step: Scan, node: Any, current: str, up: bool, out: Out) -> None:
+def _scan(run: _Run, i: int, step: Scan, node: Any, current: str, up: bool) -> None:
     inner = step.inner
     handler = _HANDLERS[type(inner)]
     for container, where in list(_containers(node, current)):
         if isinstance(inner, Prop) and not any(name in container for name in inner.names):
             continue
-        if isinstance(inner, Prop | Index | Slice) and isinstance(container, dict) != isinstance(
-            inner, Prop
-        ):
+        if isinstance(inner, Prop | Index | FromEnd | Slice) and isinstance(
+            container, dict
+        ) != isinstance(inner, Prop):
+            continue
+        # Jayway's scan tests a predicate on each object it walks, not again on each array
+        # element (which is an object it walks too): no duplicates.
+        if isinstance(inner, Filter) and not isinstance(container, dict):
             continue
         # Below a deep scan nothing is definite, so the handler never raises.
-        handler(plan, i, inner, container, where, False, out)
+        handler(run, i, inner, container, where, False)
 
 
 _HANDLERS: dict[type, Any] = {
     Prop: _prop,
     Index: _index,
+    FromEnd: _from_end,
     Slice: _slice,
     Wildcard: _wildcard,
     Filter: _filter,
@@ -215,23 +233,25 @@ _HANDLERS: dict[type, Any] = {
 }
 
 
-def evaluate(plan: Plan, root: Any) -> Any:
-    """Evaluate ``plan`` on ``root``: a value for a definite path, else a list of matches.
+def evaluate(plan: Plan, start: Any, root: Any = _NO_ROOT) -> Any:
+    """Evaluate ``plan`` on ``start``: a value for a definite path, else a list of matches.
 
-    Raises :class:`Miss` with Jayway's message when a definite path selects nothing.
+    ``root`` is what ``$`` means inside a filter (``start`` unless given: a filter's ``@...``
+    sub-path starts at the item but still sees the whole document as ``$``). Raises
+    :class:`Miss` with Jayway's message when a definite path selects nothing.
     """
-    out: Out = []
+    run = _Run(plan, start if root is _NO_ROOT else root)
     if not plan.definite:
         # AWS returns [] for an indefinite path that fails anywhere, even upstream of its
         # wildcard (recorded: "$.item.items[:1]" on {} gives []); Jayway itself would throw
         # "Missing property in path $['item']". A failure can only happen before the first
         # branching step, so no partial results are lost.
         try:
-            _walk(plan, 0, root, "$", out)
+            _walk(run, 0, start, "$")
         except Miss:
             return []
-        return out
-    _walk(plan, 0, root, "$", out)
-    if not out:
+        return run.out
+    _walk(run, 0, start, "$")
+    if not run.out:
         raise Miss(f"No results for path: {render(plan.steps)}")
-    return out[0]
+    return run.out[0]

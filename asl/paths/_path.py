@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from asl.errors import ASLError, ExpressionSyntaxError
 from asl.paths._evaluate import Miss, Plan, evaluate
-from asl.paths._steps import Index, Prop, Step
+from asl.paths._steps import lookup_keys
 from asl.paths._syntax import parse
 from asl.paths._update import assign
 
@@ -35,19 +35,6 @@ class PathNotFound(ASLError):
         self.detail = detail
         """Jayway's message, e.g. ``No results for path: $['x']``."""
         super().__init__(f"Invalid path '{path}' : {detail}")
-
-
-def _keys(steps: tuple[Step, ...]) -> tuple[str | int, ...] | None:
-    """The lookup keys of a single-node path, or ``None`` if it has any other step."""
-    keys: list[str | int] = []
-    for step in steps:
-        if isinstance(step, Prop) and len(step.names) == 1:
-            keys.append(step.names[0])
-        elif isinstance(step, Index) and len(step.indices) == 1:
-            keys.append(step.indices[0])
-        else:
-            return None
-    return tuple(keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +133,7 @@ def compile_path(text: str) -> Path:
 @lru_cache(maxsize=4096)
 def _compile(text: str) -> Path:
     parsed = parse(text)
-    keys = _keys(parsed.steps)
+    keys = lookup_keys(parsed.steps)
     return Path(
         text=text,
         root=parsed.root,

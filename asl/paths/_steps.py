@@ -9,9 +9,21 @@ spelling was.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["Filter", "Index", "Prop", "Scan", "Slice", "Step", "Wildcard", "render"]
+__all__ = [
+    "Filter",
+    "FromEnd",
+    "Index",
+    "Predicate",
+    "Prop",
+    "Scan",
+    "Slice",
+    "Step",
+    "Wildcard",
+    "lookup_keys",
+    "render",
+]
 
 
 def _quote(name: str) -> str:
@@ -43,6 +55,22 @@ class Index:
 
 
 @dataclass(frozen=True, slots=True)
+class FromEnd:
+    """``[(@.length-N)]``: the element ``N`` places before the end of an array.
+
+    The only script expression we accept: it is in Jayway's README ("the last book") and AWS
+    accepts it. ``N`` of 0 (``@.length`` itself) is past the end and selects nothing.
+    """
+
+    offset: int
+    """``N``: how far before the end; the element is ``array[len(array) - N]``."""
+
+    def fragment(self) -> str:
+        """Our rendering: Jayway 2.x has no such token, so the source form is kept."""
+        return f"[(@.length-{self.offset})]"
+
+
+@dataclass(frozen=True, slots=True)
 class Slice:
     """``[start:stop]``, either bound optional (Jayway has no step)."""
 
@@ -67,14 +95,22 @@ class Wildcard:
         return "[*]"
 
 
+class Predicate(Protocol):
+    """A compiled filter predicate (see :mod:`asl.paths._predicate`)."""
+
+    def test(self, item: Any, root: Any) -> bool:
+        """Whether ``item`` passes; ``root`` is what ``$`` means inside the filter."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Filter:
-    """``[?(<predicate>)]``, evaluated with ``jsonpath_ng.ext`` expressions."""
+    """``[?(<predicate>)]``: keep the objects for which the predicate holds."""
 
     text: str
     """The predicate text between ``?(`` and ``)``."""
-    expressions: tuple[Any, ...]
-    """The compiled jsonpath-ng filter expressions; all must match (a conjunction)."""
+    predicate: Predicate
+    """The compiled predicate."""
 
     def fragment(self) -> str:
         """Jayway's rendering of a filter token."""
@@ -85,7 +121,7 @@ class Filter:
 class Scan:
     """``..`` (deep scan) followed by the step applied at every depth."""
 
-    inner: Prop | Index | Slice | Wildcard | Filter
+    inner: Prop | Index | FromEnd | Slice | Wildcard | Filter
     """The step applied to the node and all of its descendants."""
 
     def fragment(self) -> str:
@@ -93,9 +129,22 @@ class Scan:
         return ".." + self.inner.fragment()
 
 
-Step = Prop | Index | Slice | Wildcard | Filter | Scan
+Step = Prop | Index | FromEnd | Slice | Wildcard | Filter | Scan
 
 
 def render(steps: tuple[Step, ...]) -> str:
     """Return Jayway's normalised text of ``$`` followed by ``steps``."""
     return "$" + "".join(step.fragment() for step in steps)
+
+
+def lookup_keys(steps: tuple[Step, ...]) -> tuple[str | int, ...] | None:
+    """The lookup keys of a single-node path, or ``None`` if it has any other step."""
+    keys: list[str | int] = []
+    for step in steps:
+        if isinstance(step, Prop) and len(step.names) == 1:
+            keys.append(step.names[0])
+        elif isinstance(step, Index) and len(step.indices) == 1:
+            keys.append(step.indices[0])
+        else:
+            return None
+    return tuple(keys)

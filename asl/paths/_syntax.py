@@ -2,28 +2,45 @@
 
 Grammar, as Jayway reads it (SPEC §Paths, §Reference Paths)::
 
-    path    := root step*
+    path    := root step* blank*
     root    := "$$" | "$" identifier | "$"        context object | variable | input
-    step    := "." name | ".*" | ".." (name | "*" | bracket) | bracket
+    step    := "." name | ".*" | "." bracket | ".." (name | "*" | bracket) | bracket
     bracket := "[" ( "*" | quoted ("," quoted)* | int ("," int)* | [int] ":" [int]
-                   | "?(" predicate ")" ) "]"
+                   | "(" "@.length" ["-" int] ")" | "?(" predicate ")" ) "]"
 
 A dot-name runs to the next ``.`` or ``[``; like Jayway we accept dashes, unicode and most
 punctuation in it, but not blanks (Jayway: "Use bracket notion ['my prop'] ...") or
-parentheses (Jayway path functions such as ``length()`` are not supported). ``\\.`` is
+parentheses (path functions such as ``length()``: AWS does not support them). ``\\.`` is
 not an escape in Jayway: ``$.store\\.book`` names the property ``store\\`` and then
-``book``.
+``book``. A dot may precede a bracket (``$.a.[0]``, ``$.abc.['def ghi']`` in AWS's paths
+page), and trailing blanks are ignored (Jayway trims the path; AWS accepts
+``"$$.Execution.Name "``). Inside a filter, a dot-name also ends at a blank, ``)``, an
+operator character or ``&&``/``||``; the predicate grammar is in
+:mod:`asl.paths._predicate_syntax`.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from asl.errors import ExpressionSyntaxError
-from asl.paths._steps import Filter, Index, Prop, Scan, Slice, Step, Wildcard
+from asl.paths._evaluate import Plan
+from asl.paths._predicate import PathOperand
+from asl.paths._predicate_syntax import PredicateReader
+from asl.paths._steps import (
+    Filter,
+    FromEnd,
+    Index,
+    Prop,
+    Scan,
+    Slice,
+    Step,
+    Wildcard,
+    lookup_keys,
+)
+from asl.paths._text import closing_quote, unescape
 
 __all__ = ["Parsed", "parse"]
 
@@ -31,8 +48,11 @@ Root = Literal["input", "context", "variable"]
 
 _INDICES = re.compile(r"\s*(-?\d+(?:\s*,\s*-?\d+)*)\s*\]")
 _SLICE = re.compile(r"\s*(-?\d+)?\s*:\s*(-?\d+)?\s*\]")
+_SCRIPT = re.compile(r"\(\s*@\.length\s*(?:-\s*(\d+)\s*)?\)")
 _NAME_STOP = frozenset(".[")
 _NAME_FORBIDDEN = frozenset("()]'\"")
+#: Where a dot-name ends inside a filter (Jayway's ``readPath`` stops at these too).
+_FILTER_NAME_STOP = frozenset(")<>=!~&|")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,16 +67,21 @@ class Parsed:
     """The steps applied to the root value."""
 
 
-class _Parser:
+class _Parser(PredicateReader):
     """A one-pass recursive-descent reader over ``text``."""
 
     def __init__(self, text: str) -> None:
-        self.text = text
+        self.source = text
+        """The path as written, shown in errors."""
+        self.text = text.rstrip()
+        """What is parsed: trailing blanks dropped, so positions match ``source``."""
         self.pos = 0
+        self.filters = 0
+        """How many filters the cursor is inside (dot-names end earlier there)."""
 
     def fail(self, message: str, position: int | None = None) -> ExpressionSyntaxError:
         where = self.pos if position is None else position
-        return ExpressionSyntaxError(f"Invalid JSONPath: {message}", self.text, where)
+        return ExpressionSyntaxError(f"Invalid JSONPath: {message}", self.source, where)
 
     def peek(self, offset: int = 0) -> str:
         index = self.pos + offset
@@ -98,9 +123,11 @@ class _Parser:
         if self.peek() == "*":
             self.pos += 1
             return Wildcard()
+        if self.peek() == "[":  # Jayway reads `.[0]` and `.['a']` as `[0]` and `['a']`
+            return self.bracket()
         return Prop((self.name(),))
 
-    def scan_inner(self) -> Prop | Index | Slice | Wildcard | Filter:
+    def scan_inner(self) -> Prop | Index | FromEnd | Slice | Wildcard | Filter:
         char = self.peek()
         if char == "[":
             inner = self.bracket()
@@ -113,70 +140,63 @@ class _Parser:
 
     def name(self) -> str:
         start = self.pos
-        while self.pos < len(self.text) and self.text[self.pos] not in _NAME_STOP:
-            char = self.text[self.pos]
+        text = self.text
+        while self.pos < len(text) and text[self.pos] not in _NAME_STOP:
+            char = text[self.pos]
+            if self.filters and (char.isspace() or char in _FILTER_NAME_STOP):
+                break
             if char.isspace():
                 raise self.fail("use bracket notation ['my prop'] for blanks in a name")
+            if char == "(":
+                raise self.fail("path functions such as length() are not supported")
             if char in _NAME_FORBIDDEN:
                 raise self.fail(f"unexpected character {char!r} in a property name")
             self.pos += 1
         if self.pos == start:
             raise self.fail("expected a property name")
-        return self.text[start : self.pos]
+        return text[start : self.pos]
 
     def bracket(self) -> Step:
         self.pos += 1  # "["
-        self.skip_blanks()
-        char = self.peek()
+        char = self.blanks()
         if char == "*":
             self.pos += 1
             self.close()
             return Wildcard()
-        if char in "'\"":
+        if char in ("'", '"'):
             return self.quoted_names()
         if char == "?":
             return self.filter()
+        if char == "(":
+            return self.script()
         return self.numbers()
 
-    def skip_blanks(self) -> None:
-        while self.peek().isspace() and self.peek():
-            self.pos += 1
-
     def close(self) -> None:
-        self.skip_blanks()
-        if self.peek() != "]":
+        if self.blanks() != "]":
             raise self.fail("expected ']'")
         self.pos += 1
 
     def quoted_names(self) -> Prop:
         names = [self.quoted()]
-        self.skip_blanks()
-        while self.peek() == ",":
+        while self.blanks() == ",":
             self.pos += 1
-            self.skip_blanks()
-            if self.peek() not in ("'", '"') or not self.peek():
+            if self.blanks() not in ("'", '"'):
                 raise self.fail("expected a quoted property name")
             names.append(self.quoted())
-            self.skip_blanks()
         self.close()
         return Prop(tuple(names))
 
     def quoted(self) -> str:
-        quote = self.peek()
         start = self.pos
-        self.pos += 1
-        chars: list[str] = []
-        while self.pos < len(self.text):
-            char = self.text[self.pos]
-            if char == "\\" and self.pos + 1 < len(self.text):
-                chars.append(self.text[self.pos + 1])
-                self.pos += 2
-                continue
-            self.pos += 1
-            if char == quote:
-                return "".join(chars)
-            chars.append(char)
-        raise self.fail("unterminated quoted name", start)
+        end = closing_quote(self.text, start)
+        if end < 0:
+            raise self.fail("unterminated quoted name", start)
+        try:
+            name = unescape(self.text[start + 1 : end])
+        except ValueError as error:
+            raise self.fail(str(error), start) from None
+        self.pos = end + 1
+        return name
 
     def numbers(self) -> Index | Slice:
         match = _INDICES.match(self.text, self.pos)
@@ -193,19 +213,52 @@ class _Parser:
             at += 1
         if at > self.pos:
             raise self.fail("expected ']' after an index or slice", at)
-        raise self.fail("expected an index, a slice, '*', a quoted name or a filter")
+        raise self.fail("expected an index, a slice, '*', a quoted name, a filter or (@.length-N)")
+
+    def script(self) -> FromEnd:
+        """``[(@.length-N)]``, the one script expression Jayway's README shows."""
+        match = _SCRIPT.match(self.text, self.pos)
+        if match is None:
+            raise self.fail("the only script expression supported is (@.length-N)")
+        self.pos = match.end()
+        self.close()
+        return FromEnd(int(match.group(1) or 0))
 
     def filter(self) -> Filter:
         start = self.pos
-        if self.peek(1) != "(":
-            raise self.fail("expected '(' after '?'", self.pos + 1)
-        end = _closing_paren(self.text, self.pos + 1)
-        if end < 0:
-            raise self.fail("unbalanced parentheses in filter", start)
-        predicate = self.text[self.pos + 2 : end]
-        self.pos = end + 1
+        self.pos += 1
+        if self.blanks() != "(":  # Jayway allows blanks in `[ ? ( ... ) ]`
+            raise self.fail("expected '(' after '?'")
+        opened = self.pos
+        self.pos += 1
+        self.filters += 1
+        try:
+            predicate = self.predicate()
+            if self.blanks() != ")":
+                raise self.fail("expected '&&', '||' or ')' in filter")
+        except ExpressionSyntaxError:
+            if _closing_paren(self.text, opened) == -1:
+                raise self.fail("unbalanced parentheses in filter", start) from None
+            raise
+        self.filters -= 1
+        self.pos += 1
+        text = self.text[opened + 1 : self.pos - 1]
         self.close()
-        return Filter(predicate, _compile_predicate(predicate, self, start))
+        return Filter(text, predicate)
+
+    def operand_path(self) -> PathOperand:
+        """A sub-path inside a filter: ``@`` (the item) or ``$`` (the document) and steps."""
+        start = self.pos
+        kind: Literal["item", "root"] = "item" if self.peek() == "@" else "root"
+        if kind == "root" and self.peek(1) == "$":
+            raise self.fail("'$$' (the Context Object) cannot be used inside a filter", start)
+        if kind == "root" and self.peek(1).isidentifier():
+            raise self.fail("a variable cannot be used inside a filter", start)
+        self.pos += 1
+        steps: list[Step] = []
+        while self.peek() in (".", "["):
+            steps.append(self.step())
+        return PathOperand(kind, Plan.of(tuple(steps)), lookup_keys(tuple(steps)))
 
 
 def _int_or_none(text: str | None) -> int | None:
@@ -213,17 +266,15 @@ def _int_or_none(text: str | None) -> int | None:
 
 
 def _closing_paren(text: str, open_at: int) -> int:
-    """Return the index of the ``)`` matching ``text[open_at]``, skipping quoted strings."""
-    depth, quote, pos = 0, "", open_at
+    """Return the index of the ``)`` matching ``text[open_at]``, skipping quoted strings and
+    ``/regex/`` literals: -1 when there is none, -2 when a quote or regex is not closed."""
+    depth, pos = 0, open_at
     while pos < len(text):
         char = text[pos]
-        if quote:
-            if char == "\\":
-                pos += 1
-            elif char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
+        if char in "'\"/":
+            pos = closing_quote(text, pos)
+            if pos < 0:
+                return -2
         elif char == "(":
             depth += 1
         elif char == ")":
@@ -234,26 +285,12 @@ def _closing_paren(text: str, open_at: int) -> int:
     return -1
 
 
-def _compile_predicate(predicate: str, parser: _Parser, start: int) -> tuple[Any, ...]:
-    """Compile a filter predicate once with ``jsonpath_ng.ext`` (which parses ``&&``/``||``)."""
-    from jsonpath_ng.ext.filter import Filter as NgFilter
-    from jsonpath_ng.ext.parser import parse as ext_parse
-
-    try:
-        with warnings.catch_warnings():
-            # jsonpath-ng deprecates some spellings (``&``); the text is the user's, not ours.
-            warnings.simplefilter("ignore")
-            compiled = ext_parse(f"$[?({predicate})]")
-    except Exception as error:  # jsonpath-ng raises bare Exception subclasses on bad input
-        raise parser.fail(f"invalid filter predicate ({error})", start) from None
-    node = getattr(compiled, "right", None)
-    if not isinstance(node, NgFilter) or not node.expressions:
-        raise parser.fail("invalid filter predicate", start)
-    return tuple(node.expressions)
-
-
 def parse(text: str) -> Parsed:
     """Parse ``text``; raise :class:`ExpressionSyntaxError` pointing at the bad character."""
     if not isinstance(text, str):
         raise ExpressionSyntaxError("Invalid JSONPath: a path must be a string", repr(text), 0)
-    return _Parser(text).parse()
+    parser = _Parser(text)
+    try:
+        return parser.parse()
+    except RecursionError:
+        raise parser.fail("the path is nested too deeply") from None
