@@ -89,3 +89,39 @@ def test_predefined_and_plain_names_get_no_warning() -> None:
         }
     )
     assert validate(definition) == []
+
+
+# -- ItemReader ReaderConfig.MaxItems ---------------------------------------------------------
+
+
+def _distributed_map(config: dict[str, Any], language: str = "JSONPath") -> dict[str, Any]:
+    reader = {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": config}
+    reader |= {"Parameters": {"Bucket": "b", "Key": "k"}} if language == "JSONPath" else {}
+    return _machine(
+        {
+            "Type": "Map",
+            "QueryLanguage": language,
+            "ItemReader": {**reader, "ReaderConfig": {"InputType": "JSON", **config}},
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "P",
+                "States": {"P": {"Type": "Pass", "End": True}},
+            },
+            "End": True,
+        }
+    )
+
+
+@pytest.mark.parametrize("language", ["JSONPath", "JSONata"])
+@pytest.mark.parametrize("value", [0, 1, 100_000_000])
+def test_reader_max_items_zero_means_no_limit_and_is_accepted(language: str, value: int) -> None:
+    # LocalStack's AWS-parity MaxItemsDecl clips 0 to the 100,000,000 maximum ("no limit").
+    assert _found(_distributed_map({"MaxItems": value}, language)) == []
+
+
+@pytest.mark.parametrize("value", [-1, 100_000_001, 1.5, "10"])
+def test_reader_max_items_out_of_range_is_refused(value: Any) -> None:
+    found = _found(_distributed_map({"MaxItems": value}))
+    assert ("ERROR", "SCHEMA_VALIDATION_FAILED", "/States/A/ItemReader/ReaderConfig/MaxItems") in (
+        found
+    )
