@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from asl import compile_definition
+from asl import SourceError, compile_definition
+from asl.source import load_definition, load_file
 from asl.validate import validate
 from runtime import run_sync
 
@@ -125,3 +127,75 @@ def test_reader_max_items_out_of_range_is_refused(value: Any) -> None:
     assert ("ERROR", "SCHEMA_VALIDATION_FAILED", "/States/A/ItemReader/ReaderConfig/MaxItems") in (
         found
     )
+
+
+# -- YAML: 1.2 core schema; what YAML 1.1 reads differently must be quoted ------------------
+
+
+def test_yaml_keys_yes_and_no_are_state_names() -> None:
+    # YAML 1.2 (the AWS Toolkit's ASL language service): a plain key `No:` is the text "No".
+    text = (
+        "StartAt: Check\n"
+        "States:\n"
+        "  Check:\n"
+        "    Type: Choice\n"
+        "    Choices:\n"
+        "      - {Variable: $.ok, BooleanEquals: true, Next: 'Yes'}\n"
+        "    Default: 'No'\n"
+        "  Yes: {Type: Succeed}\n"
+        "  No: {Type: Fail}\n"
+    )
+    document = load_definition(text, format="yaml")
+    assert set(document.value["States"]) == {"Check", "Yes", "No"}
+    assert validate(document.value) == []
+
+
+@pytest.mark.parametrize(
+    ("plain", "words"),
+    [
+        ("NO", 'the text "NO" in YAML 1.2 but a boolean (false) in YAML 1.1'),
+        ("yes", 'the text "yes" in YAML 1.2 but a boolean (true)'),
+        ("on", "a boolean (true) in YAML 1.1"),
+        ("010", "a number (10) in YAML 1.2 but a number (8) in YAML 1.1"),
+        ("1_000", 'the text "1_000" in YAML 1.2 but a number (1000)'),
+        ("1:20", "a number (80) in YAML 1.1"),
+        ("1e3", 'a number (1000.0) in YAML 1.2 but the text "1e3"'),
+        ("1.10", "is the number 1.1; quote it"),
+        ("2.50", "is the number 2.5"),
+    ],
+)
+def test_yaml_values_that_would_change_type_or_digits_are_refused(plain: str, words: str) -> None:
+    with pytest.raises(SourceError) as caught:
+        load_definition(f"StartAt: A\nComment: {plain}\n", format="yaml")
+    assert words in caught.value.message
+    assert (caught.value.line, caught.value.column) == (2, 10)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("'NO'", "NO"),
+        ('"1.10"', "1.10"),
+        ("true", True),
+        ("False", False),
+        ("~", None),
+        ("10", 10),
+        ("1.5", 1.5),
+        ("2.0", 2.0),
+        ("0x1F", 31),
+        ("2016-03-14T01:59:00Z", "2016-03-14T01:59:00Z"),
+        ("y", "y"),
+    ],
+)
+def test_yaml_values_both_versions_agree_on_are_read(text: str, value: Any) -> None:
+    document = load_definition(f"StartAt: A\nComment: {text}\n", format="yaml")
+    assert document.value["Comment"] == value
+    assert type(document.value["Comment"]) is type(value)
+
+
+def test_yaml_text_in_a_json_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "machine.asl.json"
+    path.write_text("StartAt: A\nStates:\n  A: {Type: Succeed}\n")
+    with pytest.raises(SourceError, match=r"\.json file must hold a JSON object"):
+        load_file(path)
+    assert load_file(path, format="yaml").value["StartAt"] == "A"
