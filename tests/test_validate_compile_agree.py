@@ -399,6 +399,72 @@ def test_every_recorded_definition_validates_and_compiles() -> None:
     assert failures == []
 
 
+def _recorded() -> list[Any]:
+    definitions = []
+    for path in CASES:
+        raw = json.loads(path.read_text())["definition"]
+        definitions.append(json.loads(raw) if isinstance(raw, str) else raw)
+    return definitions
+
+
+RECORDED = _recorded()
+#: What a mutation writes: other state types and languages, malformed expressions and
+#: timestamps, objects where scalars belong and the reverse.
+MUTANTS = [
+    *("Pass", "Map", "Task", "JSONata", "JSONPath", "INLINE", "DISTRIBUTED"),
+    *(None, True, 0, -1, 1.5, "", "x", "$", "$.a[", "States.Nope()", " States.Array(1)"),
+    *("{% ( %}", "{% 1 %}", "2016-03-14 01:59:00", "arn:aws:lambda:us-east-1:1:function:F:"),
+    [],
+    {},
+    [1],
+    {"a": 1},
+    {"a.$": 3},
+    {"a.$": "$.b"},
+    {"Mode": "DISTRIBUTED"},
+    {"StartAt": "Q", "States": {"Q": {"Type": "Succeed"}}},
+]
+
+
+def _pointers(value: Any, here: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every member and item below the top level and ``States``."""
+    found = [here] if len(here) >= 2 else []
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        found.extend(_pointers(item, (*here, key)))
+    return found
+
+
+@st.composite
+def mutated_recordings(draw: st.DrawFn) -> Any:
+    """A recorded definition with one or two members replaced or removed."""
+    definition = json.loads(json.dumps(draw(st.sampled_from(RECORDED))))
+    for _ in range(draw(st.integers(1, 2))):
+        pointers = _pointers(definition)
+        if not pointers:
+            break
+        pointer = draw(st.sampled_from(pointers))
+        holder = definition
+        for key in pointer[:-1]:
+            holder = holder[key]
+        if isinstance(holder, dict) and draw(st.booleans()) and draw(st.booleans()):
+            del holder[pointer[-1]]
+        else:
+            holder[pointer[-1]] = json.loads(json.dumps(draw(st.sampled_from(MUTANTS))))
+    return definition
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_recordings())
+def test_mutated_recordings_agree(definition: Any) -> None:
+    assert_agree(definition)
+
+
 # -- the disagreements that were found, one by one ---------------------------------------------
 
 
