@@ -9,13 +9,25 @@ a diagnostic at ``/States/Pay/Next`` can show the user the offending line.
 
 Strictness (every violation is a :class:`~asl.errors.SourceError` with line and column):
 duplicate keys, ``NaN``/``Infinity``, trailing text after the value, a top level that is
-not an object, non-string YAML keys, YAML values that have no JSON equivalent.
+not an object, non-string YAML keys, YAML values that have no JSON equivalent. A ``.json``
+file is read as JSON only: YAML text in it is an error, not silently accepted.
+
+YAML is read with the YAML 1.2 core schema, as AWS's ASL tooling reads ``.asl.yaml`` files
+(the AWS Toolkit's amazon-states-language-service parses them with js-yaml and
+yaml-language-server, both YAML 1.2), so a key ``No:`` is the state name "No". But
+CloudFormation "supports the YAML Version 1.1 specification" (CloudFormation User Guide,
+template formats) and the SAM CLI loads templates with PyYAML (YAML 1.1), where ``NO`` is
+``false``, ``010`` is 8 and ``1_000`` is 1000. So that no value silently becomes another
+type depending on the tool, a plain (unquoted) scalar that the two versions read
+differently is refused with a request to quote it, and so is a plain number whose digits
+a reader would drop (``1.10`` would be the number 1.1).
 """
 
 from __future__ import annotations
 
 import bisect
 import functools
+import json
 import json.decoder
 import math
 import os
@@ -81,6 +93,16 @@ def load_file(path: str | os.PathLike[str], *, format: Format | None = None) -> 
         raise SourceError(f"cannot read file: {exc.strerror or exc}", source=name) from exc
     if format is None and name.lower().endswith((".yaml", ".yml")):
         format = "yaml"
+    elif format is None and name.lower().endswith(".json"):
+        format = "json"
+        if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
+            raise SourceError(
+                "a .json file must hold a JSON object; for a YAML definition use a "
+                ".yaml/.yml name (or asl validate --yaml)",
+                line=1,
+                column=1,
+                source=name,
+            )
     return load_definition(data, source=name, format=format)
 
 
@@ -269,6 +291,38 @@ _YAML_TAG = "tag:yaml.org,2002:"
 _JSON_SCALAR_TAGS = frozenset(_YAML_TAG + name for name in ("str", "int", "float", "bool", "null"))
 
 
+#: YAML 1.2 core schema (YAML 1.2.2 §10.3.2), the tag resolution of a plain scalar.
+_CORE_BOOLEANS = {"true": True, "True": True, "TRUE": True}
+_CORE_BOOLEANS |= {"false": False, "False": False, "FALSE": False}
+_CORE_NULL = re.compile(r"~|null|Null|NULL|")
+_CORE_INT = re.compile(r"[-+]?[0-9]+")
+_CORE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_CORE_NOT_FINITE = re.compile(r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
+#: A fraction of two or more digits ending in 0: the float keeps fewer digits than written.
+_DROPPED_DIGITS = re.compile(r"\.[0-9]*[0-9]0([eE]|$)")
+
+
+def yaml_core_value(text: str) -> Any:
+    """The value of plain scalar ``text`` under the YAML 1.2 core schema."""
+    if _CORE_NULL.fullmatch(text):
+        return None
+    if text in _CORE_BOOLEANS:
+        return _CORE_BOOLEANS[text]
+    if _CORE_INT.fullmatch(text):
+        return int(text)
+    if re.fullmatch(r"0o[0-7]+|0x[0-9a-fA-F]+", text):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    if _CORE_FLOAT.fullmatch(text) or _CORE_NOT_FINITE.fullmatch(text):
+        return float(text.replace(".", "", 1) if _CORE_NOT_FINITE.fullmatch(text) else text)
+    return text
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return f"the text {json.dumps(value)}"
+    return f"{json_type(value)} ({json.dumps(value)})" if value is not None else "null"
+
+
 @functools.cache
 def _yaml_loader() -> type[Any]:
     """A safe loader (libyaml when available) that keeps timestamps as strings.
@@ -355,6 +409,26 @@ class _YamlWalker:
         value = self.loader.construct_object(node)
         if isinstance(value, float) and not math.isfinite(value):
             raise self._error(f"{node.value} is not a valid JSON number", node)
+        if not node.style:  # plain: PyYAML says None, libyaml ''
+            self._unambiguous(node, value)
+
+    def _unambiguous(self, node: Any, value: Any) -> None:
+        """Refuse a plain scalar whose value depends on the reader (see the module doc)."""
+        core = yaml_core_value(node.value)
+        text = json.dumps(node.value)
+        if type(core) is not type(value) or core != value:
+            raise self._error(
+                f"the unquoted value {node.value} is {_shown(core)} in YAML 1.2 but "
+                f"{_shown(value)} in YAML 1.1 (CloudFormation, SAM); quote it ({text}) if "
+                "you mean the text",
+                node,
+            )
+        if isinstance(value, float) and _DROPPED_DIGITS.search(node.value):
+            raise self._error(
+                f"the unquoted value {node.value} is the number {value!r}; quote it "
+                f"({text}) to keep the text, or write {value!r}",
+                node,
+            )
 
     def _mapping(self, node: Any, pointer: str, depth: int) -> None:
         self._expect_tag(node, _YAML_TAG + "map")
@@ -363,6 +437,9 @@ class _YamlWalker:
             if key_node.tag == _YAML_TAG + "merge":
                 self.walk(value_node, pointer, depth)
                 continue
+            if not key_node.style and isinstance(yaml_core_value(key_node.value), str):
+                # A key is always a string in ASL; YAML 1.1 alone would make `No:` false.
+                key_node.tag = _YAML_TAG + "str"
             if key_node.tag != _YAML_TAG + "str":
                 raise self._error(
                     f"the key {key_node.value!r} is not a string (quote it in YAML)", key_node

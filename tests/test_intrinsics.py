@@ -89,7 +89,7 @@ def test_looks_like_intrinsic(text: str, expected: bool) -> None:
             [1, -2, 2.5, -0.5, 100.0, None, True, False],
         ),
         ("States.Array()", []),
-        ("  States.Array( 'a' ,\n'b' )  ", ["a", "b"]),
+        ("States.Array( 'a' ,\n'b' )  ", ["a", "b"]),
         ("States.Array($, $.a)", [DATA, 1]),
         ("States.Array($$.Execution.Id, $$.Execution.Input.x)", ["exec-1", 5]),
         ("States.Array($v.field, $num)", ["var-value", 7]),
@@ -150,6 +150,8 @@ def test_nesting_up_to_the_depth_limit() -> None:
         ("States.Array(1e999)", 13, "out of range"),
         ("", 0, "Expected an intrinsic function name"),
         ("$.a", 0, "Expected an intrinsic function name"),
+        # awslabs/statelint states-array-invocation-leftpad.json: not an intrinsic call.
+        (" States.Array('Foo', $.xyz)", 0, "must start with the function name"),
     ],
 )
 def test_syntax_errors_carry_the_column(text: str, position: int, words: str) -> None:

@@ -7,8 +7,12 @@ Grammar (DG:intrinsic-functions; LS ``ASLIntrinsicParser.g4``)::
     STRING   := "'" ( '\\' one of ' { } \\  |  any other character )* "'"
     PATH     := '$' …   ($ input, $$ context object, $name workflow variable)
 
-Whitespace may surround every token. Calls nest at most ten deep. Text AWS rejects when the
-machine is created (unknown function, bad escape, unbalanced quotes...) raises
+Whitespace may surround every token except the first: the text must start with the function
+name. AWS's own linter refuses ``" States.Array('Foo', $.xyz, 'Bar', 2.3)"`` as "not a
+JSONPath or intrinsic function expression" (awslabs/statelint, spec/statelint_spec.rb,
+fixture ``test/states-array-invocation-leftpad.json``), so a leading blank makes the text a
+non-expression for every field that takes one. Calls nest at most ten deep. Text AWS rejects
+when the machine is created (unknown function, bad escape, unbalanced quotes...) raises
 ``ExpressionSyntaxError`` with the column; wrong argument counts and bad argument values
 are run-time failures, as on AWS.
 """
@@ -75,8 +79,9 @@ class _Parser:
         return self.text[self.pos] if self.pos < len(self.text) else ""
 
     def parse(self) -> Call:
-        """Parse the whole text as one call."""
-        self.skip_space()
+        """Parse the whole text as one call (no blank before it, any after it)."""
+        if self.peek() in _WHITESPACE and self.text:
+            raise self.fail("An intrinsic function call must start with the function name")
         call = self.call(1)
         self.skip_space()
         if self.pos != len(self.text):

@@ -6,7 +6,9 @@ mirror AWS's NO_DOLLAR / NO_PATH / PASS_RESULT_IS_STATIC).
 
 The checks are a JSON Schema of the whole language (``asl/schema/asl.schema.json``, applied
 per state by :mod:`asl.validate.schema`) plus the semantic rules of
-:mod:`asl.validate.rules`.
+:mod:`asl.validate.rules`, and last the compiler's own routines
+(:mod:`asl.validate.rules.compiled`): whatever ``asl.compile_definition`` would refuse is
+reported here, with its JSON Pointer, so ``asl validate`` and ``asl exec`` agree.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ __all__ = ["CODES", "Diagnostic", "validate", "validate_document"]
 def validate(definition: Mapping[str, Any]) -> list[Diagnostic]:
     """Return every problem in ``definition`` (empty when valid), in document order."""
     from asl.validate.rules import RULES
+    from asl.validate.rules.compiled import COMPILE_CHECKS
     from asl.validate.rules.walk import build_machine
     from asl.validate.schema import check_schema
 
@@ -30,6 +33,11 @@ def validate(definition: Mapping[str, Any]) -> list[Diagnostic]:
     found: dict[Diagnostic, None] = dict.fromkeys(check_schema(machine))
     for rule in RULES:
         found.update(dict.fromkeys(rule(machine)))
+    reported = [diag.location for diag in found if diag.severity == "ERROR"]
+    for check in COMPILE_CHECKS:
+        for diag in check(machine):
+            if not any(_within(where, diag.location) for where in reported):
+                found[diag] = None
     if len(found) < 2:
         return list(found)
     order = _document_order(definition)
@@ -39,6 +47,11 @@ def validate(definition: Mapping[str, Any]) -> list[Diagnostic]:
 def validate_document(document: Document) -> list[Diagnostic]:
     """Validate a loaded :class:`~asl.source.Document` (positions come from the document)."""
     return validate(document.value)
+
+
+def _within(pointer: str, ancestor: str) -> bool:
+    """Is ``pointer`` ``ancestor`` itself or somewhere below it?"""
+    return pointer == ancestor or pointer.startswith(ancestor + "/")
 
 
 def _document_order(definition: Mapping[str, Any]) -> dict[str, int]:

@@ -33,7 +33,8 @@ CODES: dict[str, str] = {
     "INVALID_JSON_PATH": "A path or reference path does not parse or is not allowed there.",
     "INVALID_INTRINSIC": "An intrinsic function call does not parse or is misused.",
     "INVALID_JSONATA": "A {% %} JSONata expression does not parse or is misused.",
-    "INVALID_ERROR_NAME": "A user error name starts with 'States.' but is not predefined.",
+    "INVALID_ERROR_NAME": "A user error name starts with 'States.' but is not predefined "
+    "(a warning: AWS accepts it).",
     "INVALID_VARIABLE_NAME": "An Assign key is not a valid variable name.",
     "DUPLICATE_FIELD_NAME": "Two payload template keys are equal once '.$' is removed.",
     "UNDEFINED_VARIABLE": "A variable is read where no path from StartAt can have assigned it "

@@ -16,6 +16,7 @@ __all__ = ["RULES", "Rule"]
 Rule = Callable[[Machine], Iterator[Diagnostic]]
 
 RULES: tuple[Rule, ...] = (
+    structure.check_state_objects,
     structure.check_names,
     structure.check_transitions,
     structure.check_terminal,
@@ -25,6 +26,7 @@ RULES: tuple[Rule, ...] = (
     fields.check_heartbeat,
     fields.check_resources,
     fields.check_labels,
+    fields.check_wait_timestamp,
     handlers.check_states_all,
     handlers.check_error_names,
     choice.check_choice_rules,

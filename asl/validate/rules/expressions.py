@@ -16,7 +16,14 @@ from asl.errors import ExpressionSyntaxError
 from asl.validate.diagnostics import Diagnostic, error, warning
 from asl.validate.rules.walk import Machine, StateRef, pointer_join
 
-__all__ = ["check_jsonata", "check_jsonpath_fields", "check_templates", "compile_check"]
+__all__ = [
+    "check_jsonata",
+    "check_jsonpath_fields",
+    "check_templates",
+    "compile_check",
+    "payload_templates",
+    "refusal",
+]
 
 Compiler = Callable[[str], object]
 
@@ -70,6 +77,12 @@ def compile_check(kind: str, compiler: Compiler | None, text: str) -> str | None
         detail = re.sub(r"^Invalid [\w ]+: ", "", exc.message).rstrip(".")
         return f"Cannot parse {text!r} as {kind} (at character {exc.position + 1}): {detail}."
     return None
+
+
+def refusal(exc: ExpressionSyntaxError) -> str:
+    """A compiler's refusal as a diagnostic message: what it said, then the text."""
+    message = exc.message.rstrip(".")
+    return f"{message}: {exc.text!r}." if exc.text else f"{message}."
 
 
 def _path_check(text: str, where: str, *, reference: bool) -> Iterator[Diagnostic]:
@@ -161,7 +174,7 @@ def _choice_paths(state: StateRef) -> Iterator[Diagnostic]:
 # --- Payload templates ---------------------------------------------------------------------
 
 
-def _templates(state: StateRef) -> Iterator[tuple[str, str, Any]]:
+def payload_templates(state: StateRef) -> Iterator[tuple[str, str, Any]]:
     """Yield (field, pointer, value) for every payload template and Assign of a state."""
     for sub, field in _TEMPLATES:
         holder = state.body.get(sub) if sub else state.body
@@ -182,7 +195,7 @@ def check_templates(machine: Machine) -> Iterator[Diagnostic]:
     ``Result`` uses no paths (PASS_RESULT_IS_STATIC)."""
     for state in machine.states:
         if state.language == "JSONPath":
-            for field, where, value in _templates(state):
+            for field, where, value in payload_templates(state):
                 yield from _template(value, where)
                 if field == "Assign" and isinstance(value, Mapping):
                     yield from _variable_names(value, where)

@@ -19,6 +19,7 @@ __all__ = [
     "check_labels",
     "check_query_language",
     "check_resources",
+    "check_wait_timestamp",
 ]
 
 _SCHEMA = "SCHEMA_VALIDATION_FAILED"
@@ -42,6 +43,16 @@ _GROUPS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
 
 #: arn:partition:service:region:account:resource (region and account may be empty).
 _ARN = re.compile(r"^arn:[a-z0-9-]+:[a-zA-Z0-9-]+:[a-z0-9-]*:[0-9]*:\S+$")
+#: A Lambda function ARN used as a Task Resource: the name and the optional version or
+#: alias use the characters of Lambda's own ARN shape (botocore lambda 2015-03-31
+#: ``NameSpacedFunctionArn``: ``function:[a-zA-Z0-9-_\.]+(:(\$LATEST|[a-zA-Z0-9-_]+))?``).
+#: AWS refuses anything else when the machine is created ("Value is not a valid resource
+#: ARN", AWS Step Functions Local, aws/aws-sam-cli-app-templates#185), so
+#: ``...:function:FN:`` (an empty qualifier) is an error here, not at run time.
+_LAMBDA_PREFIX = re.compile(r"^arn:[^:]+:lambda:")
+_LAMBDA_ARN = re.compile(
+    r"^arn:[^:]+:lambda:[^:]*:[^:]*:function:[a-zA-Z0-9_.-]+(:(\$LATEST|[a-zA-Z0-9_-]+))?$"
+)
 _LABEL_MAX = 40
 # LS state_map/label.py and DG: no whitespace, these characters or control characters.
 _LABEL_FORBIDDEN = re.compile(r"[\s?*<>{}\[\]:;,\\|^~$#%&\"`\x00-\x1f\x7f-\x9f]")
@@ -164,6 +175,14 @@ def _resource(value: Any, where: str) -> Iterator[Diagnostic]:
             "real ARN (SAM/CloudFormation DefinitionSubstitutions do this at deploy time).",
             where,
         )
+    elif _LAMBDA_PREFIX.match(value) and not _LAMBDA_ARN.match(value):
+        yield error(
+            "INVALID_RESOURCE",
+            f"'Resource' {value!r} is not a valid Lambda function ARN: expected "
+            "'arn:aws:lambda:REGION:ACCOUNT:function:NAME' with an optional ':VERSION' or "
+            "':ALIAS'.",
+            where,
+        )
     elif not _ARN.match(value):
         yield error(
             "INVALID_RESOURCE",
@@ -171,6 +190,25 @@ def _resource(value: Any, where: str) -> Iterator[Diagnostic]:
             f"'arn:aws:lambda:us-east-1:123456789012:function:my-function'; got {value!r}.",
             where,
         )
+
+
+def check_wait_timestamp(machine: Machine) -> Iterator[Diagnostic]:
+    """A literal Wait ``Timestamp`` is an RFC 3339 timestamp (SPEC §Wait State, §Timestamps:
+    "an uppercase T ... and an uppercase Z ... or an offset"). The check is the routine the
+    compiler turns the literal into an instant with, so the two cannot disagree."""
+    for state in machine.states:
+        value = state.body.get("Timestamp") if state.type == "Wait" else None
+        if not isinstance(value, str) or (value.startswith("{%") and value.endswith("%}")):
+            continue
+        from asl.timestamps import parse_timestamp
+
+        if parse_timestamp(value) is None:
+            yield error(
+                _SCHEMA,
+                f"'Timestamp' must be an RFC 3339 timestamp such as "
+                f"'2016-03-14T01:59:00Z' (uppercase T, and Z or an offset); got {value!r}.",
+                state.at("Timestamp"),
+            )
 
 
 def check_labels(machine: Machine) -> Iterator[Diagnostic]:

@@ -3,6 +3,14 @@
 SPEC §Retrying after error / §Fallback states: "States.ALL ... MUST appear alone in the
 ErrorEquals array and MUST appear in the last Retrier/Catcher"; SPEC §Errors: error names
 starting with ``States.`` are reserved for the predefined ones (SPEC Appendix A).
+
+AWS does not enforce that reservation: its published sample
+aws-samples/step-functions-workflows-collection ``quorum-with-parallel-pattern`` deploys
+(SAM, ``statemachine/statemachine.asl.json``) Fail states with ``"Error":
+"States.QuorumMet"`` and ``"States.RanOutOfTime"`` and a Parallel state catching exactly
+those names. So such a name is a WARNING (most often a typo of a predefined name), and it
+is the same warning in a Fail state's ``Error`` as in a Retrier's or Catcher's
+``ErrorEquals``: a machine can raise and catch its own ``States.``-prefixed errors.
 """
 
 from __future__ import annotations
@@ -10,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from asl.validate.diagnostics import Diagnostic, error
+from asl.validate.diagnostics import Diagnostic, error, warning
 from asl.validate.rules.walk import Machine, StateRef
 
 __all__ = ["PREDEFINED_ERRORS", "check_error_names", "check_states_all"]
@@ -38,6 +46,15 @@ PREDEFINED_ERRORS = frozenset(
     }
 )
 _SCHEMA = "SCHEMA_VALIDATION_FAILED"
+
+
+def _error_names(state: StateRef) -> Iterator[tuple[str, Any]]:
+    """Yield (pointer, name) for every literal error name a state raises or handles."""
+    for field, index, _last, errors in _handlers(state):
+        for position, name in enumerate(errors):
+            yield state.at(field, index, "ErrorEquals", position), name
+    if state.type == "Fail" and "Error" in state.body:
+        yield state.at("Error"), state.body["Error"]
 
 
 def _handlers(state: StateRef) -> Iterator[tuple[str, int, bool, list[Any]]]:
@@ -72,25 +89,24 @@ def check_states_all(machine: Machine) -> Iterator[Diagnostic]:
 
 
 def check_error_names(machine: Machine) -> Iterator[Diagnostic]:
-    """Error names starting with ``States.`` must be predefined ones."""
+    """Warn about error names starting with ``States.`` that are not predefined ones."""
     for state in machine.states:
-        for field, index, _last, errors in _handlers(state):
-            for position, name in enumerate(errors):
-                if (
-                    isinstance(name, str)
-                    and name.startswith("States.")
-                    and name not in PREDEFINED_ERRORS
-                ):
-                    yield error(
-                        "INVALID_ERROR_NAME",
-                        f"'{name}' is not a predefined error and names starting with "
-                        f"'States.' are reserved{_suggest(name)}",
-                        state.at(field, index, "ErrorEquals", position),
-                    )
+        for where, name in _error_names(state):
+            if (
+                isinstance(name, str)
+                and name.startswith("States.")
+                and name not in PREDEFINED_ERRORS
+            ):
+                yield warning(
+                    "INVALID_ERROR_NAME",
+                    f"'{name}' is not a predefined error; the specification reserves names "
+                    f"starting with 'States.' (AWS accepts them){_suggest(name)}",
+                    where,
+                )
 
 
 def _suggest(name: str) -> str:
     import difflib  # lazily: only needed when something is wrong
 
-    close = difflib.get_close_matches(name, sorted(PREDEFINED_ERRORS), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, sorted(PREDEFINED_ERRORS), n=1, cutoff=0.85)
     return f"; did you mean '{close[0]}'?" if close else " (see SPEC Appendix A)."

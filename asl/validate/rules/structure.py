@@ -12,10 +12,17 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from asl.source import json_type
 from asl.validate.diagnostics import Diagnostic, error
 from asl.validate.rules.walk import Machine, Scope, StateRef, pointer_join
 
-__all__ = ["check_names", "check_next_or_end", "check_terminal", "check_transitions"]
+__all__ = [
+    "check_names",
+    "check_next_or_end",
+    "check_state_objects",
+    "check_terminal",
+    "check_transitions",
+]
 
 MAX_NAME_LENGTH = 80  # DG:limits-overview, "State names ... 1-80 characters"
 _FLOW_TYPES = frozenset({"Task", "Pass", "Wait", "Parallel", "Map"})
@@ -137,6 +144,20 @@ def check_next_or_end(machine: Machine) -> Iterator[Diagnostic]:
                 f"A {state.type} state must have either 'Next' or \"End\": true.",
                 state.pointer,
             )
+
+
+def check_state_objects(machine: Machine) -> Iterator[Diagnostic]:
+    """Every member of a ``States`` object is a state object (SPEC §States: "States ... an
+    object ... whose values are State objects"). The walk skips anything else, so without
+    this rule a string state would only surface as an unreachable or missing end state."""
+    for scope in machine.scopes:
+        for name, body in scope.states.items():
+            if not isinstance(body, Mapping):
+                yield error(
+                    _SCHEMA,
+                    f"State '{name}' must be an object, got {json_type(body)}.",
+                    pointer_join(scope.pointer, "States", name),
+                )
 
 
 def check_names(machine: Machine) -> Iterator[Diagnostic]:
