@@ -36,4 +36,6 @@ def visible(text: str, *, multiline: bool = False) -> str:
 
     With ``multiline``, newlines and tabs are kept as they are.
     """
+    if text.isprintable():  # the common case, in C: no Cc, Cs or unassigned character
+        return text
     return (_HIDDEN_INLINE if multiline else _HIDDEN).sub(_spell, text)
