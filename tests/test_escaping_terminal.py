@@ -9,6 +9,7 @@ screen), other C0/C1 controls and lone surrogates are shown spelled (``\\x1b``),
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,27 @@ def test_history_shows_markup_like_names_as_written(
     for name in names:
         assert name in out
     assert "E[/x]: c" in out and "Err[/]: cause [red]x" in out
+
+
+@pytest.mark.parametrize("command", ["history", "describe", "executions"])
+def test_audit_json_escapes_c1_controls_and_reads_back_the_same(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "store.db"
+    names = ["A\x9b", "B\x85\x7f", "C"]
+    _record(db, _machine(names, "E\x9b", "c\x85", "\x9b[2J"), {"boom": _handler("E\x85", "c")})
+    argv = [command, "--json", "--store", str(db)] + (
+        ["hostile"] if command != "executions" else []
+    )
+    assert store_main(argv) == 0
+    out = capsys.readouterr().out
+    assert not RAW.search(out)
+    doc = json.loads(out)
+    if command == "describe":
+        assert json.loads(doc["input"])["c1"] == "\x85\x9b"
+        assert doc["error"] == "E\x9b" and doc["cause"] == "c\x85"
+    if command == "history":
+        entered = [
+            e["stateEnteredEventDetails"]["name"] for e in doc["events"] if "Entered" in e["type"]
+        ]
+        assert entered == names

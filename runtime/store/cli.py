@@ -155,8 +155,14 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=False)
 
 
+#: DEL and the C1 controls, which ``json.dumps`` leaves raw and some terminals obey (U+009B
+#: is CSI): written as JSON escapes, which mean the same characters to a JSON reader.
+_JSON_CONTROLS = {code: f"\\u{code:04x}" for code in range(0x7F, 0xA0)}
+
+
 def _print_json(doc: Any) -> None:
-    sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(doc, indent=2, ensure_ascii=False).translate(_JSON_CONTROLS)
+    sys.stdout.write(text + "\n")
 
 
 def _status(status: str) -> Text:
