@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 
 from asl.graph import build_graph, render, render_ascii, render_dot, render_mermaid, render_svg
+from asl.graph.layout import text_width
 from asl.graph.text import visible
 from tests.hostile import PAYLOADS, machines
 
@@ -202,3 +203,11 @@ def test_visible_spells_control_characters(text: str, shown: str) -> None:
 
 def test_visible_multiline_keeps_newlines_and_tabs() -> None:
     assert visible("a\n\tb\r\x1b", multiline=True) == "a\n\tb\\r\\x1b"
+
+
+def test_svg_boxes_are_as_wide_as_the_spelled_names() -> None:
+    name = "\x1b" * 20  # drawn as 80 characters
+    definition = {"StartAt": name, "States": {name: {"Type": "Pass", "End": True}}}
+    root = _svg_tree(render_svg(build_graph(definition)))
+    rect = next(el for el in root.iter() if el.attrib.get("class") == "shape")
+    assert float(rect.attrib["width"]) >= text_width(visible(name))
