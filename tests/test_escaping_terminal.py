@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +221,25 @@ def test_audit_json_escapes_c1_controls_and_reads_back_the_same(
             e["stateEnteredEventDetails"]["name"] for e in doc["events"] if "Entered" in e["type"]
         ]
         assert entered == names
+
+
+def test_asl_exec_writes_the_trace_without_raw_escapes(tmp_path: Path) -> None:
+    name = f"A{TITLE}[/x]"
+    definition = {
+        "StartAt": name,
+        "States": {
+            name: {"Type": "Pass", "Result": f"{CLEAR}\x9b", "Next": "[bold]:smile:"},
+            "[bold]:smile:": {"Type": "Succeed"},
+        },
+    }
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(definition))
+    run = subprocess.run(
+        [sys.executable, "-m", "runtime.cli", "exec", str(path), "--no-store", "--inspect"],
+        capture_output=True,
+        check=True,
+    )
+    trace = run.stderr.decode("utf-8")
+    assert not RAW.search(trace)
+    assert "A\\x1b]0;pwned\\x07[/x]" in trace and "[bold]:smile:" in trace
+    assert json.loads(run.stdout) == f"{CLEAR}\x9b"
