@@ -97,3 +97,17 @@ def test_a_reader_closing_the_pipe_early_is_no_error(tmp_path: Path) -> None:
     assert len(done.stdout) == 100
     assert "Traceback" not in done.stderr
     assert "BrokenPipeError" not in done.stderr
+
+
+def test_a_hostile_failure_is_printed_as_written_never_as_markup_or_escapes(
+    tmp_path: Path,
+) -> None:
+    definition = tmp_path / "m.json"
+    error, cause = "[/x]\x1b]0;pwned\x07", "[bold]x\x1b[2J"
+    machine = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": error, "Cause": cause}}}
+    definition.write_text(json.dumps(machine))
+    done = asl("exec", str(definition), "--no-store", "--quiet")
+    assert done.returncode == 1
+    line = one_line(done)
+    assert "\x1b" not in done.stderr and "\x07" not in done.stderr
+    assert "[/x]\\x1b]0;pwned\\x07" in line and "[bold]x\\x1b[2J" in line

@@ -10,6 +10,7 @@ One line per state in definition order, its transitions indented under it::
 from __future__ import annotations
 
 from asl.graph.model import Edge, Graph, Node, Scope
+from asl.graph.text import visible
 
 __all__ = ["render_ascii"]
 
@@ -20,6 +21,11 @@ _ASCII = str.maketrans({"×": "x", "≤": "<=", "…": "...", "·": "-", "↻": 
 
 def _ascii(text: str) -> str:
     return text.translate(_ASCII).encode("ascii", "backslashreplace").decode("ascii")
+
+
+def _shown(text: str) -> str:
+    """One field on one line: a newline or an ESC in a name is spelled, never obeyed."""
+    return visible(text)
 
 
 def _flags(node: Node) -> str:
@@ -36,8 +42,8 @@ def _flags(node: Node) -> str:
 
 
 def _edge(edge: Edge, names: dict[str, str]) -> str:
-    label = f"  [{edge.label}]" if edge.label else ""
-    return f"{_KIND_PREFIX[edge.kind]} {names[edge.target]}{label}"
+    label = f"  [{_shown(edge.label)}]" if edge.label else ""
+    return f"{_KIND_PREFIX[edge.kind]} {_shown(names[edge.target])}{label}"
 
 
 def _scope(scope: Scope, depth: int, names: dict[str, str], out: list[str]) -> None:
@@ -47,17 +53,17 @@ def _scope(scope: Scope, depth: int, names: dict[str, str], out: list[str]) -> N
         by_source.setdefault(edge.source, []).append(edge)
     for node in scope.nodes:
         mark = ">" if node.start else "!" if node.unreachable else "-"
-        out.append(f"{pad}{mark} {node.name} [{node.type}]{_flags(node)}")
-        out.extend(f"{pad}    {text}" for text in node.retry)
+        out.append(f"{pad}{mark} {_shown(node.name)} [{_shown(node.type)}]{_flags(node)}")
+        out.extend(f"{pad}    {_shown(text)}" for text in node.retry)
         out.extend(f"{pad}    {_edge(edge, names)}" for edge in by_source.get(node.id, ()))
         for child in node.scopes:
-            out.append(f"{pad}    +-- {child.label}")
+            out.append(f"{pad}    +-- {_shown(child.label)}")
             _scope(child, depth + 2, names, out)
 
 
 def render_ascii(graph: Graph) -> str:
     """The graph as an indented outline; ``->`` Next, ``?>`` rule, ``*>`` Default, ``!>`` Catch."""
     names = {node.id: node.name for node in graph.nodes()}
-    out = [f"# {graph.comment}"] if graph.comment else []
+    out = [f"# {_shown(graph.comment)}"] if graph.comment else []
     _scope(graph.root, 0, names, out)
     return _ascii("\n".join(out)) + "\n"

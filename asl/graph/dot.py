@@ -7,6 +7,7 @@ boxes; a dashed edge leads from the Parallel or Map state into each of its clust
 from __future__ import annotations
 
 from asl.graph.model import Edge, Graph, Node, Scope
+from asl.graph.text import visible
 
 __all__ = ["quote", "render_dot"]
 
@@ -25,16 +26,25 @@ _EDGE_STYLE: dict[str, tuple[str, ...]] = {
 
 
 def quote(text: str) -> str:
-    """``text`` as a DOT double-quoted string (backslash and quote escaped)."""
-    body = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """``text`` as a DOT double-quoted string (backslash and quote escaped).
+
+    A newline becomes DOT's ``\\n`` line break; other control characters are spelled out.
+    """
+    body = visible(text, multiline=True)
+    body = body.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{body}"'
 
 
+def _line(text: str) -> str:
+    """One line of a multi-line label: a newline in a name is shown, not obeyed."""
+    return visible(text)
+
+
 def _node(node: Node) -> str:
-    lines = [node.name, f"({node.type})"]
+    lines = [_line(node.name), f"({_line(node.type)})"]
     if node.unreachable:
         lines.append("unreachable")
-    lines.extend("↻ " + text for text in node.retry)
+    lines.extend("↻ " + _line(text) for text in node.retry)
     attrs = [f"label={quote(chr(10).join(lines))}", f"shape={_SHAPES.get(node.type, 'box')}"]
     styles = ["rounded"] if node.type not in _SHAPES else []
     if node.unreachable or node.type == "Missing":

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from asl.graph.model import Edge, Node, Scope
+from asl.graph.text import visible
 
 __all__ = ["Box", "Route", "ScopeLayout", "layout_scope", "text_width"]
 
@@ -26,8 +27,11 @@ SWEEPS = 4
 
 
 def text_width(text: str, size: float = 12.0) -> float:
-    """Width of ``text`` in a sans-serif font, estimated (no font metrics offline)."""
-    return len(text) * size * 0.6
+    """Width of ``text`` in a sans-serif font, estimated (no font metrics offline).
+
+    Measured as drawn: a control character is drawn spelled out (``\\x1b``).
+    """
+    return len(visible(text)) * size * 0.6
 
 
 @dataclass(frozen=True, slots=True)

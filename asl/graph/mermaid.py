@@ -9,6 +9,7 @@ transitions that cross composite states. Every state becomes a node with a gener
 from __future__ import annotations
 
 from asl.graph.model import Edge, Graph, Node, Scope
+from asl.graph.text import visible
 
 __all__ = ["escape", "render_mermaid"]
 
@@ -20,8 +21,9 @@ _ENTITIES = {
     ">": "#gt;",
     "&": "#amp;",
     "`": "#96;",
-    "\n": " ",
-    "\r": " ",
+    # JavaScript's line terminators besides \n and \r: a lexer's "." stops at them.
+    "\u2028": " ",
+    "\u2029": " ",
 }
 
 _CLASSES = (
@@ -37,7 +39,11 @@ _ARROWS = {"next": "-->", "choice": "-->", "default": "-->", "catch": "-.->"}
 
 
 def escape(text: str) -> str:
-    """``text`` made safe inside a double-quoted Mermaid label."""
+    """``text`` made safe inside a double-quoted Mermaid label.
+
+    Newlines become spaces (as before); other control characters are spelled out.
+    """
+    text = visible(text.replace("\n", " ").replace("\r", " "))
     return "".join(_ENTITIES.get(ch, ch) for ch in text)
 
 

@@ -7,11 +7,13 @@ report does both.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from html import escape
 
 from asl.graph.layout import LINE_H, NODE_H, Box, Route, ScopeLayout, layout_scope
 from asl.graph.model import Graph, Node
+from asl.graph.text import visible
 
 __all__ = ["STYLE", "render_svg"]
 
@@ -54,8 +56,22 @@ _ARROW = (
 )
 
 
+#: Anything but these in a CSS class name is replaced (a ``Type`` is any string).
+_NOT_CLASS = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def _xml(text: str) -> str:
+    """``text`` for XML character data or a quoted attribute (also valid in HTML)."""
+    return escape(visible(text), quote=True)
+
+
+def _class(name: str) -> str:
+    """One CSS class token: ``type-Task`` stays, ``type-x"/><script>`` cannot add a tag."""
+    return _NOT_CLASS.sub("_", name)
+
+
 def _text(x: float, y: float, cls: str, text: str) -> str:
-    return f'<text x="{x:.1f}" y="{y:.1f}" class="{cls}" text-anchor="middle">{escape(text)}</text>'
+    return f'<text x="{x:.1f}" y="{y:.1f}" class="{cls}" text-anchor="middle">{_xml(text)}</text>'
 
 
 def _shape(node: Node, w: float, h: float) -> str:
@@ -68,10 +84,10 @@ def _shape(node: Node, w: float, h: float) -> str:
 
 
 def _classes(node: Node, extra: Iterable[str]) -> str:
-    names = ["state", f"type-{node.type}"]
+    names = ["state", _class(f"type-{node.type}")]
     names += [n for n, on in (("start", node.start), ("terminal", node.terminal)) if on]
     names += ["unreachable"] if node.unreachable else []
-    return " ".join([*names, *extra])
+    return " ".join([*names, *map(_class, extra)])
 
 
 class _Painter:
@@ -84,7 +100,7 @@ class _Painter:
         if boxed:
             size = f'width="{lay.width:.1f}" height="{lay.height:.1f}"'
             self.out.append(f'<rect class="scope-box" {size} rx="8"/>')
-            label = escape(lay.scope.label)
+            label = _xml(lay.scope.label)
             self.out.append(f'<text x="8" y="14" class="scope-label">{label}</text>')
         for route in lay.routes:
             self.route(route)
@@ -102,10 +118,10 @@ class _Painter:
             self.out.append(f'<circle class="marker" cx="{cx:.1f}" cy="{cy:.1f}" r="{r:.1f}"/>')
             return
         cls = _classes(node, self.classes.get(node.id, ()))
-        attrs = f'data-node="{node.id}" data-state="{escape(node.name)}"'
+        attrs = f'data-node="{_xml(node.id)}" data-state="{_xml(node.name)}"'
         move = f'transform="translate({box.x:.1f},{box.y:.1f})"'
         self.out.append(f'<g class="{cls}" {attrs} {move}>')
-        self.out.append(f"<title>{escape(node.name)} ({escape(node.type)})</title>")
+        self.out.append(f"<title>{_xml(node.name)} ({_xml(node.type)})</title>")
         self.out.append(_shape(node, box.width, box.height))
         mid = box.width / 2
         self.out.append(_text(mid, 17, "name", node.name))
@@ -126,7 +142,7 @@ class _Painter:
             k = (len(route.points) - 1) // 2
             (x1, y1), (x2, y2) = route.points[k], route.points[k + 1]
             x, y = (x1 + x2) / 2 + 4, (y1 + y2) / 2 + 3
-            label = escape(route.edge.label)
+            label = _xml(route.edge.label)
             cls = f"edge-label {kind}"
             self.out.append(f'<text x="{x:.1f}" y="{y:.1f}" class="{cls}">{label}</text>')
 

@@ -143,9 +143,11 @@ def _error(message: str) -> None:
     from rich.console import Console
     from rich.markup import escape
 
+    from asl.graph.text import visible
+
     console = Console(stderr=True, soft_wrap=True)
     for line in message.splitlines() or [""]:
-        console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, markup=True)
+        console.print(f"[bold red]error:[/] {escape(visible(line))}", highlight=False, markup=True)
 
 
 class UsageError(Exception):

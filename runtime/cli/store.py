@@ -19,13 +19,14 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from asl.commandline import CommandParser
 from runtime.durable.store.errors import StoreError
 from runtime.durable.store.records import ExecutionRecord, ExecutionSummary
 from runtime.durable.store.sqlite import ENV_VAR, Store, resolve_store_path
 from runtime.engine.events import iso_timestamp
-from runtime.trace.format import format_duration, shorten
+from runtime.trace.format import format_duration, shorten, visible
 
 __all__ = ["COMMANDS", "main"]
 
@@ -45,7 +46,7 @@ _STATUS_STYLE = {
 
 def _error(message: str) -> None:
     Console(stderr=True, soft_wrap=True).print(
-        f"[bold red]error:[/] {escape(message)}", highlight=False
+        f"[bold red]error:[/] {escape(visible(message))}", highlight=False
     )
 
 
@@ -147,13 +148,18 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=False)
 
 
+#: DEL and the C1 controls, which ``json.dumps`` leaves raw and some terminals obey (U+009B
+#: is CSI): written as JSON escapes, which mean the same characters to a JSON reader.
+_JSON_CONTROLS = {code: f"\\u{code:04x}" for code in range(0x7F, 0xA0)}
+
+
 def _print_json(doc: Any) -> None:
-    sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(doc, indent=2, ensure_ascii=False).translate(_JSON_CONTROLS)
+    sys.stdout.write(text + "\n")
 
 
-def _status(status: str) -> str:
-    style = _STATUS_STYLE.get(status, "")
-    return f"[{style}]{status}[/]" if style else status
+def _status(status: str) -> Text:
+    return Text(visible(status), style=_STATUS_STYLE.get(status, ""))
 
 
 def _duration(row: ExecutionSummary) -> str:
@@ -171,7 +177,8 @@ def _executions_table(rows: list[ExecutionSummary]) -> Table:
 
 
 def _history_table(record: ExecutionRecord, events: list[dict[str, Any]]) -> Table:
-    table = Table(title=f"{_escape(record.name)} ({record.status})", caption="times in UTC")
+    title = Text.assemble(_escape(record.name), f" ({visible(record.status)})")
+    table = Table(title=title, caption="times in UTC")
     table.add_column("Id", justify="right", no_wrap=True)
     table.add_column("Time", no_wrap=True)
     table.add_column("Type", no_wrap=True)
@@ -209,7 +216,7 @@ def _describe_grid(record: ExecutionRecord) -> Table:
     rows: list[tuple[str, str | None]] = [
         ("Execution", record.arn),
         ("State machine", record.state_machine_arn),
-        ("Status", _status(record.status)),
+        ("Status", record.status),
         ("Started", iso_timestamp(record.start_time)),
         ("Stopped", None if record.stop_time is None else iso_timestamp(record.stop_time)),
         ("Duration", _duration(record)),
@@ -221,7 +228,8 @@ def _describe_grid(record: ExecutionRecord) -> Table:
     ]
     for key, value in rows:
         if value is not None:
-            grid.add_row(key, value if key == "Status" else _escape(value))
+            shown = _status(value) if key == "Status" else _escape(value, multiline=True)
+            grid.add_row(key, shown)
     return grid
 
 
@@ -234,12 +242,12 @@ def _details_member(event: dict[str, Any]) -> str:
     return next((key for key in event if key.endswith("EventDetails")), "")
 
 
-def _event_type(event_type: str) -> str:
+def _event_type(event_type: str) -> Text:
     if event_type.endswith(_ERROR_STYLE_TYPES):
-        return f"[red]{event_type}[/]"
+        return Text(visible(event_type), style="red")
     if event_type.endswith("Succeeded"):
-        return f"[green]{event_type}[/]"
-    return event_type
+        return Text(visible(event_type), style="green")
+    return Text(visible(event_type))
 
 
 def _state_names(events: list[dict[str, Any]]) -> dict[int, str]:
@@ -258,7 +266,7 @@ def _state_names(events: list[dict[str, Any]]) -> dict[int, str]:
     return names
 
 
-def _short_details(details: dict[str, Any] | None, width: int = 60) -> str:
+def _short_details(details: dict[str, Any] | None, width: int = 60) -> Text | str:
     """The most telling detail of an event: an error, a resource, an output or an input."""
     if not details:
         return ""
@@ -279,5 +287,9 @@ def _pretty(text: str) -> str:
     return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
 
 
-def _escape(text: str) -> str:
-    return escape(text)
+def _escape(text: str, *, multiline: bool = False) -> Text:
+    """Execution data as a cell: never rich markup, control characters spelled out.
+
+    A ``Text`` rather than markup-escaped text, so that ``:smile:`` in a name stays as is.
+    """
+    return Text(visible(text, multiline=multiline))

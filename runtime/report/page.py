@@ -9,6 +9,7 @@ from typing import Any
 
 from asl.graph import build_graph, render_svg
 from asl.graph.svg import STYLE as GRAPH_STYLE
+from asl.graph.text import visible
 from runtime.report.assets import CSS, SCRIPT
 from runtime.report.history import Event, ExecutionSummary, summarise
 from runtime.report.visits import OUTCOMES, Lane, Visit, build_visits, state_outcomes
@@ -18,8 +19,28 @@ __all__ = ["render_report"]
 _DETAIL_CHARS = 400
 
 
+#: In JSON text inside ``<script>``: ``<`` would let ``</script>`` or ``<!--`` end or
+#: derail the element, ``&`` and ``>`` complete the set HTML treats specially. The JSON
+#: escapes mean the same characters to ``JSON.parse``.
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _script_json(value: Any) -> str:
+    """JSON text safe as the body of a ``<script>`` element.
+
+    ``ensure_ascii`` also escapes U+2028, U+2029 and lone surrogates (which could not be
+    written as UTF-8); the translation takes care of the HTML-significant characters.
+    """
+    return json.dumps(value, ensure_ascii=True, default=str).translate(_SCRIPT_SAFE)
+
+
+def _h(text: Any) -> str:
+    """Any history or definition text as HTML text or a quoted attribute value."""
+    return escape(visible(str(text)), quote=True)
 
 
 def _duration(seconds: float) -> str:
@@ -77,11 +98,11 @@ def _visit_doc(visit: Visit, lanes: Mapping[str, Lane]) -> dict[str, Any]:
 def _data(visits: Sequence[Visit], lanes: Mapping[str, Lane]) -> str:
     states: dict[str, list[dict[str, Any]]] = {}
     for visit in visits:
-        states.setdefault(visit.state, []).append(_visit_doc(visit, lanes))
+        # Keyed as the page shows the name (data-state attributes), control characters spelled.
+        states.setdefault(visible(visit.state), []).append(_visit_doc(visit, lanes))
     failed = next((v.state for v in reversed(visits) if v.status == "failed"), None)
-    doc = {"states": states, "initial": failed}
-    # "</" would end the <script> element early: escape it inside the JSON text.
-    return _json(doc).replace("</", "<\\/")
+    doc = {"states": states, "initial": None if failed is None else visible(failed)}
+    return _script_json(doc)
 
 
 def _graph(definition: Mapping[str, Any], outcomes: Mapping[str, str]) -> str:
@@ -117,10 +138,10 @@ def _axis(events: Sequence[Event]) -> dict[int, float]:
 def _bar(visit: Visit, axis: Mapping[int, float]) -> str:
     left = axis.get(visit.entered_id, 0.0)
     width = max(axis.get(visit.event_ids[-1], left) - left, 0.0) + 2
-    tip = escape(f"{visit.state}: {visit.status}, {_duration(visit.end - visit.start)}")
+    tip = _h(f"{visit.state}: {visit.status}, {_duration(visit.end - visit.start)}")
     return (
-        f'<div class="bar {visit.status}" data-state="{escape(visit.state)}" title="{tip}" '
-        f'style="left:{left:.2f}%;width:{width:.2f}%">{escape(visit.state)} '
+        f'<div class="bar {visit.status}" data-state="{_h(visit.state)}" title="{tip}" '
+        f'style="left:{left:.2f}%;width:{width:.2f}%">{_h(visit.state)} '
         f"{_duration(visit.end - visit.start)}</div>"
     )
 
@@ -133,7 +154,7 @@ def _timeline(lanes: Sequence[Lane], visits: Sequence[Visit], events: Sequence[E
         if bars:
             pad = f"padding-left:{lane.depth * 12}px"
             rows.append(
-                f'<div class="lane"><div class="lane-label" style="{pad}">{escape(lane.label)}'
+                f'<div class="lane"><div class="lane-label" style="{pad}">{_h(lane.label)}'
                 f'</div><div class="track">{"".join(bars)}</div></div>'
             )
     note = "bars follow event order and elapsed time; each bar shows the state's duration"
@@ -147,12 +168,12 @@ def _event_rows(events: Sequence[Event], visits: Sequence[Visit], start: float) 
         detail = _json(e.details) if e.details else ""
         short = detail if len(detail) <= _DETAIL_CHARS else detail[:_DETAIL_CHARS] + "…"
         name = state_of.get(e.id, "")
-        attr = f' data-state="{escape(name)}"' if name else ""
+        attr = f' data-state="{_h(name)}"' if name else ""
         cls = ' class="fail"' if "error" in e.details else ""
         rows.append(
             f"<tr{cls}{attr}><td>{e.id}</td><td>{e.previous_event_id}</td>"
-            f"<td>+{(e.timestamp - start) * 1000:.0f} ms</td><td>{escape(e.type)}</td>"
-            f"<td>{escape(name)}</td><td><pre>{escape(short)}</pre></td></tr>"
+            f"<td>+{(e.timestamp - start) * 1000:.0f} ms</td><td>{_h(e.type)}</td>"
+            f"<td>{_h(name)}</td><td><pre>{_h(short)}</pre></td></tr>"
         )
     head = "<tr><th>id</th><th>prev</th><th>time</th><th>type</th><th>state</th><th>details</th>"
     return f"<table><thead>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -160,14 +181,13 @@ def _event_rows(events: Sequence[Event], visits: Sequence[Visit], start: float) 
 
 def _header(summary: ExecutionSummary) -> str:
     parts = [
-        f'<h1><span class="badge {escape(summary.status)}">{escape(summary.status)}</span>'
-        f"{escape(summary.name or 'execution')}</h1>",
+        f'<h1><span class="badge {_h(summary.status)}">{_h(summary.status)}</span>'
+        f"{_h(summary.name or 'execution')}</h1>",
         f'<div class="muted">duration {_duration(summary.stop - summary.start)}</div>',
     ]
     if summary.error or summary.cause:
         parts.append(
-            f'<div class="error"><b>{escape(str(summary.error or ""))}</b> '
-            f"{escape(str(summary.cause or ''))}</div>"
+            f'<div class="error"><b>{_h(summary.error or "")}</b> {_h(summary.cause or "")}</div>'
         )
     return f"<header>{''.join(parts)}</header>"
 
@@ -180,7 +200,7 @@ def render_report(
     lanes, visits = build_visits(events)
     lane_map = {lane.key: lane for lane in lanes}
     graph = _graph(definition, state_outcomes(visits)) if definition is not None else ""
-    title = escape(f"{summary.status} · {name or 'execution'} · asl report")
+    title = _h(f"{summary.status} · {name or 'execution'} · asl report")
     table = _event_rows(events, visits, summary.start)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>

@@ -1,6 +1,7 @@
 """Text pieces of the trace: durations, shortened causes, and lines rendered cheaply.
 
-A trace line is a tuple of ``(text, style name)`` pieces. Lines are built on the hot path
+A trace line is a tuple of ``(text, style name)`` pieces, never parsed as rich markup and
+shown with control characters spelled out (:func:`visible`). Lines are built on the hot path
 (the observer runs for every history event), so building one must be cheap: no
 :class:`rich.text.Text`, no markup parsing. :class:`Lines` turns a batch of them into
 rich segments at flush time, about 10 µs a line against ~250 µs for ``console.print`` of
@@ -17,7 +18,9 @@ from rich.console import Console, ConsoleOptions
 from rich.segment import Segment
 from rich.style import Style
 
-__all__ = ["STYLES", "Line", "Lines", "format_duration", "shorten"]
+from asl.graph.text import visible
+
+__all__ = ["STYLES", "Line", "Lines", "format_duration", "shorten", "visible"]
 
 #: One trace line: ``(text, style name)`` pieces; style names are keys of :data:`STYLES`.
 Line = tuple[tuple[str, str], ...]
@@ -94,5 +97,7 @@ class Lines:
 
 
 def _segments(line: Iterable[tuple[str, str]]) -> Iterator[Segment]:
+    # Segments reach the terminal as they are: a state name or a cause holding ESC would
+    # set the window title or clear the screen, so control characters are spelled out.
     for text, style in line:
-        yield Segment(text, STYLES[style])
+        yield Segment(visible(text), STYLES[style])

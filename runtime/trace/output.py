@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from runtime.trace.format import Line, Lines, format_duration, shorten
+from runtime.trace.format import Line, Lines, format_duration, shorten, visible
 from runtime.trace.scopes import Scope
 
 __all__ = ["FLUSH_SECONDS", "Output", "error_pieces", "footer_text"]
@@ -135,9 +135,9 @@ def footer_text(running: Running, entered: int, now: float, start: float) -> Tex
     for label, (name, kind, since) in rows[:FOOTER_ROWS]:
         text.append("⋯ ", style="cyan")
         if label:
-            text.append(label + " ", style="blue")
-        text.append(name, style="bold")
-        text.append(f"  {kind}  {format_duration(now - since)}\n", style="dim")
+            text.append(visible(label) + " ", style="blue")
+        text.append(visible(name), style="bold")
+        text.append(f"  {visible(kind)}  {format_duration(now - since)}\n", style="dim")
     if len(rows) > FOOTER_ROWS:
         text.append(f"⋯ and {len(rows) - FOOTER_ROWS} more running\n", style="dim")
     text.append(f"states entered: {entered:,} · wall time: {format_duration(now - start)}")

@@ -8,7 +8,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from runtime.trace.format import format_duration, shorten
+from runtime.trace.format import format_duration, shorten, visible
 
 __all__ = ["StateStats", "TraceStats", "summary_table"]
 
@@ -73,9 +73,9 @@ def _outcome(
     status = str(result.status)
     table.add_row("status", Text(status, style=_STATUS_STYLE.get(status, "bold red")))
     if result.error is not None:
-        table.add_row("error", Text(shorten(result.error, 80), style="red"))
+        table.add_row("error", _text(shorten(result.error, 80), "red"))
     if result.cause is not None:
-        table.add_row("cause", Text(shorten(result.cause, 200), style="red"))
+        table.add_row("cause", _text(shorten(result.cause, 200), "red"))
     table.add_row("states entered", f"{result.transitions:,}")
     clock = " (virtual clock)" if virtual else ""
     table.add_row("duration", format_duration(result.stop_time - result.start_time) + clock)
@@ -84,7 +84,7 @@ def _outcome(
     table.add_row("caught errors", f"{stats.caught:,}")
     table.add_row("history events", f"{len(result.history):,}")
     if path:
-        table.add_row("path", path)
+        table.add_row("path", _text(path))
     return table
 
 
@@ -97,8 +97,8 @@ def _per_state(stats: TraceStats) -> Table:
     rows = list(stats.states.items())
     for name, row in rows[:MAX_STATE_ROWS]:
         table.add_row(
-            shorten(name, 40),
-            row.type,
+            _text(shorten(name, 40)),
+            _text(row.type),
             f"{row.entered:,}",
             format_duration(row.seconds),
             _count(row.retries),
@@ -108,6 +108,11 @@ def _per_state(stats: TraceStats) -> Table:
     if len(rows) > MAX_STATE_ROWS:
         table.add_row(f"… {len(rows) - MAX_STATE_ROWS} more states", "", "", "", "", "", "")
     return table
+
+
+def _text(text: str, style: str = "") -> Text:
+    """A cell from execution data: a ``Text``, so ``[/x]`` in a name is not rich markup."""
+    return Text(visible(text), style=style)
 
 
 def _count(value: int) -> str:
