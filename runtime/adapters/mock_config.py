@@ -253,9 +253,11 @@ class MockedTasks:
             if state is None:
                 tasks = [n for n, s in states.items() if s.type == "Task"]
                 problems.append(f"{at}: no state {name!r} in the definition{_hint(name, tasks)}")
-            elif state.type != "Task":
+            elif state.type != "Task" and getattr(state, "item_reader", None) is None:
+                # A Map state with an ItemReader is mocked too: the mock answers its read.
                 problems.append(
-                    f"{at}: {name!r} is a {state.type} state; only Task states are mocked"
+                    f"{at}: {name!r} is a {state.type} state; only Task states (and a "
+                    "Distributed Map's ItemReader) are mocked"
                 )
         return problems
 
