@@ -7,7 +7,7 @@ text and parsed only when asked for, so listing executions never parses a defini
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -104,17 +104,19 @@ class ExecutionSummary:
         """Seconds from start to stop; None while running."""
         return None if self.stop_time is None else self.stop_time - self.start_time
 
-    def to_aws(self) -> dict[str, Any]:
-        """This execution as one item of ``ListExecutions``'s ``executions``."""
+    def to_aws(self, time: Callable[[float], Any] = iso_timestamp) -> dict[str, Any]:
+        """This execution as one item of ``ListExecutions``'s ``executions``; ``time``
+        writes the dates (RFC 3339 text by default, as the CLI prints them; the API's
+        wire format is epoch seconds)."""
         out: dict[str, Any] = {
             "executionArn": self.arn,
             "stateMachineArn": self.state_machine_arn,
             "name": self.name,
             "status": self.status,
-            "startDate": iso_timestamp(self.start_time),
+            "startDate": time(self.start_time),
         }
         if self.stop_time is not None:
-            out["stopDate"] = iso_timestamp(self.stop_time)
+            out["stopDate"] = time(self.stop_time)
         out["redriveCount"] = self.redrive_count
         return out
 
@@ -143,9 +145,9 @@ class ExecutionRecord(ExecutionSummary):
         """The state machine definition, parsed."""
         return json.loads(self.definition_json)
 
-    def to_describe(self) -> dict[str, Any]:
+    def to_describe(self, time: Callable[[float], Any] = iso_timestamp) -> dict[str, Any]:
         """This execution as ``DescribeExecution`` returns it (documents as JSON text)."""
-        out = ExecutionSummary.to_aws(self)
+        out = ExecutionSummary.to_aws(self, time)
         redrives = out.pop("redriveCount")
         out["input"] = self.input_json
         out["inputDetails"] = {"included": True}

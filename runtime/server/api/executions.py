@@ -130,35 +130,16 @@ def _again(existing: ExecutionRecord, payload: Any) -> dict[str, Any]:
 
 def _summary(row: ExecutionSummary) -> dict[str, Any]:
     """An execution as ListExecutions lists it (times as epoch seconds)."""
-    out: dict[str, Any] = {
-        "executionArn": row.arn,
-        "stateMachineArn": row.state_machine_arn,
-        "name": row.name,
-        "status": row.status,
-        "startDate": row.start_time,
-    }
-    if row.stop_time is not None:
-        out["stopDate"] = row.stop_time
-    if row.redrive_count:
-        out["redriveCount"] = row.redrive_count
+    out = row.to_aws(time=float)
+    if not row.redrive_count:
+        del out["redriveCount"]
     return out
 
 
 async def describe_execution(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
     """DescribeExecution."""
     record = b.execution(required(body, "executionArn"))
-    out = _summary(record)
-    out.pop("redriveCount", None)
-    out["input"] = record.input_json
-    out["inputDetails"] = {"included": True}
-    if record.output_json is not None:
-        out["output"] = record.output_json
-        out["outputDetails"] = {"included": True}
-    if record.error is not None:
-        out["error"] = record.error
-    if record.cause is not None:
-        out["cause"] = record.cause
-    out["redriveCount"] = record.redrive_count
+    out: dict[str, Any] = record.to_describe(time=float)
     options = b.store.launch_options(record.arn)
     for option, key in (
         ("version_arn", "stateMachineVersionArn"),
