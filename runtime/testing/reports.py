@@ -43,27 +43,29 @@ def totals(results: Sequence[CaseResult]) -> dict[str, int]:
 
 
 def print_results(results: Sequence[CaseResult], console: Any) -> None:
-    """One row per case, then every broken expectation, then the totals."""
+    """One table per suite file (a row per case), then every broken expectation, then the
+    totals."""
     from rich.markup import escape
     from rich.table import Table
 
     from asl.graph.text import visible
 
-    table = Table(title="asl test", title_justify="left", show_lines=False)
-    for column in ("", "suite", "case", "status", "states", "time"):
-        table.add_column(column, justify="right" if column == "time" else "left", overflow="fold")
-    for result in results:
-        run = result.result
-        outcome = result.outcome
-        table.add_row(
-            f"[{_STYLE[outcome]}]{_MARK[outcome]}[/]",
-            escape(visible(result.case.where.source)),
-            escape(visible(result.case.name)),
-            escape(run.status if run is not None else "not run"),
-            str(run.transitions) if run is not None else "",
-            f"{result.seconds * 1000:.0f} ms",
-        )
-    console.print(table)
+    for source, cases in _by_suite(results).items():
+        table = Table(title=escape(visible(source)), title_justify="left")
+        for column in ("", "case", "status", "states", "time"):
+            right = column in ("states", "time")
+            table.add_column(column, justify="right" if right else "left", overflow="fold")
+        for result in cases:
+            run = result.result
+            outcome = result.outcome
+            table.add_row(
+                f"[{_STYLE[outcome]}]{_MARK[outcome]}[/]",
+                escape(visible(result.case.name)),
+                escape(run.status if run is not None else "not run"),
+                str(run.transitions) if run is not None else "",
+                f"{result.seconds * 1000:.0f} ms",
+            )
+        console.print(table)
     for result in results:
         if result.failures:
             style = _STYLE[result.outcome]
@@ -88,12 +90,12 @@ def print_coverage(coverages: Sequence[Coverage], console: Any, *, missed: bool 
     table = Table(title="coverage", title_justify="left")
     groups = (
         ("states", ("state",)),
-        ("transitions", ("next",)),
-        ("choice rules", ("choice", "default")),
+        ("next", ("next",)),
+        ("choice", ("choice", "default")),
         ("catch", ("catch",)),
         ("retry", ("retry",)),
     )
-    table.add_column("definition")
+    table.add_column("definition", overflow="fold")
     for name, _ in groups:
         table.add_column(name, justify="right")
     table.add_column("total", justify="right")
