@@ -120,7 +120,9 @@ def print_coverage(coverages: Sequence[Coverage], console: Any, *, missed: bool 
 
 def junit_xml(results: Sequence[CaseResult], *, timestamp: float | None = None) -> str:
     """The results as a JUnit XML document (Ant/Jenkins schema)."""
-    stamp = datetime.fromtimestamp(timestamp, UTC) if timestamp else datetime.now(UTC)
+    from runtime.engine.clock import RealClock
+
+    stamp = datetime.fromtimestamp(RealClock().now() if timestamp is None else timestamp, UTC)
     root = ElementTree.Element("testsuites")
     host = socket.gethostname() or "localhost"
     for number, (source, cases) in enumerate(_by_suite(results).items()):

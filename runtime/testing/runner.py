@@ -12,7 +12,6 @@ A case never reaches AWS unless it says ``allow_aws: true``.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -253,11 +252,12 @@ def run_prepared(ready: Prepared) -> CaseResult:
     """Run one prepared case and check its expectations."""
     from runtime.api import run_sync
     from runtime.durable.launch import services_from
-    from runtime.engine.clock import VirtualClock
+    from runtime.engine.clock import RealClock, VirtualClock
     from runtime.testing.expect import check
 
     case, settings = ready.case, ready.case.settings
-    started = time.perf_counter()
+    wall = RealClock()  # how long the case took, for the reports
+    started = wall.now()
     try:
         result = run_sync(
             ready.machine,
@@ -272,10 +272,10 @@ def run_prepared(ready: Prepared) -> CaseResult:
             variables=settings.get("variables"),
         )
     except (ASLError, ValueError, OSError) as exc:
-        seconds = time.perf_counter() - started
+        seconds = wall.now() - started
         message = f"{case.where(case.pointer)}: the case could not run: {exc}"
         return CaseResult(case, "error", (message,), seconds, machine=ready.machine)
-    seconds = time.perf_counter() - started
+    seconds = wall.now() - started
     failures = tuple(check(case, result))
     outcome = "failed" if failures else "passed"
     return CaseResult(case, outcome, failures, seconds, result, ready.machine)
