@@ -411,3 +411,48 @@ def test_templates_with_resource_and_subs(tmp_path: Path) -> None:
     [result] = results(path)
     assert result.failures == ()
     assert prepare([load_suite(path)])[0].label.endswith("template.json#Payments")
+
+
+PUBLISH = {
+    "StartAt": "Publish",
+    "States": {
+        "Publish": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sns:publish",
+            "Parameters": {"TopicArn.$": "$.topic", "Message": "hi"},
+            "End": True,
+        }
+    },
+}
+
+
+@pytest.fixture
+def moto_sns(monkeypatch: pytest.MonkeyPatch) -> Any:
+    import boto3
+    from moto import mock_aws
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(key, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        yield boto3.client("sns", region_name="us-east-1").create_topic(Name="news")["TopicArn"]
+
+
+def test_aws_only_when_allowed(tmp_path: Path, moto_sns: str) -> None:
+    (tmp_path / "publish.asl.json").write_text(json.dumps(PUBLISH))
+    doc = {
+        "definition": "publish.asl.json",
+        "input": {"topic": moto_sns},
+        "cases": {
+            "refused": {"expect": {"status": "SUCCEEDED"}},
+            "allowed": {"allow_aws": True, "expect": {"output_contains": {}}},
+        },
+    }
+    path = tmp_path / "aws.asl-test.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    refused, allowed = results(path)
+    assert refused.outcome == "failed" and "'Publish'" in refused.failures[0]
+    assert allowed.failures == () and "MessageId" in allowed.result.output
+    # asl test --allow-aws opens AWS to every case.
+    again = run_prepared(prepare([load_suite(path)])[0], allow_aws=True)
+    assert again.case.name == "refused" and again.failures == ()

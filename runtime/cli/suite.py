@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-k", dest="only", metavar="TEXT", help="run only the cases whose name contains TEXT"
     )
+    parser.add_argument(
+        "--allow-aws",
+        action="store_true",
+        help="let Tasks that no mock or local function answers call AWS (default: refused)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print only failures and totals")
     return parser
 
@@ -120,7 +125,7 @@ def _run(args: argparse.Namespace, ready: list[Any]) -> int:
     from runtime.testing import measure_coverage, reports, run_prepared
 
     with handler_output_to_stderr():
-        results = [run_prepared(p) for p in ready]
+        results = [run_prepared(p, allow_aws=args.allow_aws) for p in ready]
     coverages = measure_coverage(ready, results) if args.coverage else []
     to_stdout = args.json == "-"
     console = Console(stderr=to_stdout, soft_wrap=True)

@@ -248,14 +248,20 @@ def _name_problems(case: Case, machine: StateMachine) -> list[str]:
     return problems
 
 
-def run_prepared(ready: Prepared) -> CaseResult:
-    """Run one prepared case and check its expectations."""
+def run_prepared(ready: Prepared, *, allow_aws: bool = False) -> CaseResult:
+    """Run one prepared case and check its expectations.
+
+    ``allow_aws`` lets every case's Tasks call AWS, as the case's own ``allow_aws: true``
+    does (``asl test --allow-aws``); otherwise a case never reaches AWS.
+    """
     from runtime.api import run_sync
     from runtime.durable.launch import services_from
     from runtime.engine.clock import RealClock, VirtualClock
     from runtime.testing.expect import check
 
     case, settings = ready.case, ready.case.settings
+    allowed = allow_aws or bool(settings.get("allow_aws"))
+    options = {**ready.options, "offline": not allowed, "allow_aws": allowed}
     wall = RealClock()  # how long the case took, for the reports
     started = wall.now()
     try:
@@ -264,9 +270,9 @@ def run_prepared(ready: Prepared) -> CaseResult:
             case.input,
             clock=VirtualClock(case.start_time),
             mocks=ready.mocks() if ready.mocks else None,
-            services=services_from(ready.options),
+            services=services_from(options),
             state_machine_name=ready.state_machine_name,
-            allow_aws=bool(settings.get("allow_aws")),
+            allow_aws=allowed,
             start_at=settings.get("start_at"),
             stop_after=settings.get("stop_after"),
             variables=settings.get("variables"),
