@@ -202,3 +202,16 @@ def test_fail_under(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["test", str(full), "--fail-under", "100", "--coverage-html", str(html)]) == 0
     assert "100.0%" in html.read_text()
     assert main(["test", str(full), "--fail-under", "101"]) == 2
+
+
+def test_distributed_map_inner_states_are_left_out_with_a_note() -> None:
+    definition = json.loads(json.dumps(NESTED))
+    processor = definition["States"]["Each"]["ItemProcessor"]
+    processor["ProcessorConfig"] = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    machine = load_machine(definition)
+    cov = Coverage(machine, "dmap")
+    assert not {"One", "Two"} & {t.state for t in cov.targets}
+    assert cov.notes == [
+        "Each: a Distributed Map's iterations are child executions with their own histories; "
+        "the states inside it are not counted"
+    ]

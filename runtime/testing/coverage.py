@@ -14,6 +14,9 @@ alone (:meth:`Coverage.add`), read as AWS writes them, so nothing instruments th
   leading there, or, when several do, the first matching the error;
 - a Retry entry when a failure it is the first to match was followed by another attempt.
 
+The states inside a Distributed Map are not counted: its iterations are child executions,
+whose events are not in the parent's history (a note says so).
+
 When a history cannot tell which of several entries acted (a Choice rule reading
 variables, a Parallel failing without an error in its history), nothing is counted and
 :attr:`Coverage.notes` says so: coverage never claims what it cannot show.
@@ -30,7 +33,7 @@ from asl.model import DEFAULT, Branch, ChoiceState, MapState, ParallelState, Sta
 from runtime.report.visits import Visit
 from runtime.testing.trail import Trail
 
-__all__ = ["Coverage", "Target", "TargetKind", "targets"]
+__all__ = ["Coverage", "Target", "TargetKind", "distributed_maps", "targets"]
 
 TargetKind = Literal["state", "next", "choice", "default", "catch", "retry"]
 _FAILURE_SUFFIXES = ("Failed", "TimedOut", "Aborted", "StartFailed", "ScheduleFailed")
@@ -77,9 +80,19 @@ def _walk(states: Mapping[str, State], depth: int) -> Iterator[tuple[State, int]
 def _branches(state: State) -> tuple[Branch, ...]:
     if isinstance(state, ParallelState):
         return state.branches
-    if isinstance(state, MapState):
+    if isinstance(state, MapState) and state.processor.mode != "DISTRIBUTED":
         return (state.processor,)
     return ()
+
+
+def distributed_maps(machine: StateMachine) -> list[str]:
+    """Distributed Map states: their iterations are child executions with histories of
+    their own, so the states inside them are not counted."""
+    return [
+        state.name
+        for state, _ in _walk(machine.states, 0)
+        if isinstance(state, MapState) and state.processor.mode == "DISTRIBUTED"
+    ]
 
 
 def targets(machine: StateMachine) -> list[Target]:
@@ -118,6 +131,11 @@ class Coverage:
     def __post_init__(self) -> None:
         self.targets = targets(self.machine)
         self.hits = {t.key: 0 for t in self.targets}
+        for name in distributed_maps(self.machine):
+            self.notes.append(
+                f"{name}: a Distributed Map's iterations are child executions with their "
+                "own histories; the states inside it are not counted"
+            )
 
     # ------------------------------------------------------------------ figures
 

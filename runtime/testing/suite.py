@@ -33,6 +33,7 @@ from typing import Any
 
 from asl.commandline import did_you_mean
 from asl.errors import ASLError, SourceError
+from asl.graph.text import visible
 from asl.source import Document, escape_pointer, load_file
 
 __all__ = [
@@ -116,7 +117,8 @@ class Where:
                 break
             probe = probe.rpartition("/")[0]
         place = f"{self.source}:{found[0]}:{found[1]}" if found else self.source
-        return f"{place}: {pointer or '/'}"
+        # A name may hold a line break or a control character: spelled, it stays one line.
+        return visible(f"{place}: {pointer or '/'}")
 
 
 @dataclass(frozen=True, slots=True)
