@@ -456,3 +456,45 @@ def test_aws_only_when_allowed(tmp_path: Path, moto_sns: str) -> None:
     # asl test --allow-aws opens AWS to every case.
     again = run_prepared(prepare([load_suite(path)])[0], allow_aws=True)
     assert again.case.name == "refused" and again.failures == ()
+
+
+def test_every_suite_file_is_checked_before_exiting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.asl-test.yaml"
+    bad.write_text("cases: {c: {expect: {status: SUCCEEDED}, colour: red}}\n")
+    typo = suite_file(tmp_path, {"t": {"expect": {"path": ["Chek"]}}})
+    assert main(["test", str(bad), str(typo), "nowhere.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert "/cases/c/colour: unknown key" in err
+    assert "'Chek' names no state" in err
+    assert "nowhere.yaml" in err
+
+
+def test_template_placeholders_are_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = {
+        "Resources": {
+            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {}},
+            "Flow": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {
+                    "Definition": {
+                        "StartAt": "P",
+                        "States": {
+                            "P": {
+                                "Type": "Pass",
+                                "Result": {"fn": {"Fn::GetAtt": ["Fn", "Arn"]}},
+                                "End": True,
+                            }
+                        },
+                    }
+                },
+            },
+        }
+    }
+    (tmp_path / "template.json").write_text(json.dumps(template))
+    doc = {"definition": "template.json", "cases": {"c": {"expect": {"status": "SUCCEEDED"}}}}
+    path = tmp_path / "t.asl-test.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert main(["test", str(path), "--quiet"]) == 0
+    assert "placeholder" in capsys.readouterr().err

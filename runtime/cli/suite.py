@@ -103,19 +103,36 @@ def main(argv: list[str]) -> int:
     if problems:
         _error("\n".join(f"asl test: cannot write {p}" for p in problems))
         return EXIT_USAGE
-    from runtime.testing import SuiteError, load_suite, prepare
-
-    try:
-        ready = prepare([load_suite(path) for path in args.suites])
-    except SuiteError as exc:
-        _error(str(exc))
+    ready, problems = _prepare(args.suites)
+    if problems:
+        _error("\n".join(problems))
         return EXIT_USAGE
+    for note in dict.fromkeys(n for p in ready for n in p.notes):
+        print(note, file=sys.stderr)
     if args.only is not None:
         ready = [p for p in ready if args.only in p.case.name]
         if not ready:
             _error(f"asl test: -k {args.only}: no case name contains it")
             return EXIT_USAGE
     return _run(args, ready)
+
+
+def _prepare(paths: list[str]) -> tuple[list[Any], list[str]]:
+    """Every case of every suite made ready, or every problem of every suite."""
+    from runtime.testing import SuiteError, load_suite, prepare
+
+    suites: list[Any] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            suites.append(load_suite(path))
+        except SuiteError as exc:
+            problems += exc.problems
+    try:
+        ready = prepare(suites)
+    except SuiteError as exc:
+        return [], problems + list(exc.problems)
+    return ready, problems
 
 
 def _run(args: argparse.Namespace, ready: list[Any]) -> int:

@@ -39,6 +39,8 @@ class Prepared:
     options: Mapping[str, Any]
     #: The definition's file (``file#resource`` for a template): coverage is per label.
     label: str = ""
+    #: What reading a template had to invent (placeholder ARNs...), one line each.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,7 @@ class _Definitions:
     def __init__(self) -> None:
         self.cache: dict[tuple[str, str | None, tuple[tuple[str, str], ...]], Any] = {}
 
-    def get(self, case: Case) -> tuple[StateMachine, str]:
+    def get(self, case: Case) -> tuple[StateMachine, str, tuple[str, ...]]:
         settings = case.settings
         file, resource = settings["definition"], settings.get("resource")
         subs = tuple(sorted((settings.get("subs") or {}).items()))
@@ -77,8 +79,8 @@ class _Definitions:
         found = self.cache[key]
         if isinstance(found, list):
             raise SuiteError(found)
-        machine, name = found
-        return machine, name
+        machine, name, notes = found
+        return machine, name, notes
 
     @staticmethod
     def label(case: Case) -> str:
@@ -98,7 +100,8 @@ class _Definitions:
             return [f"{file}: {d.location}: {d.message} [{d.code}]" for d in exc.diagnostics]
         except (SourceError, ASLError) as exc:
             return [f"{case.at('definition')}: {exc}"]
-        return machine, read.resource or Path(file).name.split(".")[0]
+        name = read.resource or Path(file).name.split(".")[0]
+        return machine, name, tuple(read.messages())
 
 
 def prepare(suites: Iterable[Suite]) -> list[Prepared]:
@@ -117,7 +120,7 @@ def prepare(suites: Iterable[Suite]) -> list[Prepared]:
 
 
 def _prepare(case: Case, definitions: _Definitions) -> Prepared:
-    machine, resource_name = definitions.get(case)
+    machine, resource_name, notes = definitions.get(case)
     settings = case.settings
     name = settings.get("state_machine") or resource_name
     mocks = _mocks(case, machine, name)
@@ -126,7 +129,7 @@ def _prepare(case: Case, definitions: _Definitions) -> Prepared:
     problems += _name_problems(case, machine)
     if problems:
         raise SuiteError(problems)
-    return Prepared(case, machine, name, mocks, options, definitions.label(case))
+    return Prepared(case, machine, name, mocks, options, definitions.label(case), notes)
 
 
 def _options(case: Case, mocked: bool) -> dict[str, Any]:
