@@ -498,3 +498,28 @@ def test_template_placeholders_are_said(tmp_path: Path, capsys: pytest.CaptureFi
     path.write_text(yaml.safe_dump(doc))
     assert main(["test", str(path), "--quiet"]) == 0
     assert "placeholder" in capsys.readouterr().err
+
+
+def test_mocks_may_name_a_response_of_the_mock_config(tmp_path: Path) -> None:
+    config = {
+        "StateMachines": {"machine": {"TestCases": {}}},
+        "MockedResponses": {"Charged": CHARGED},
+    }
+    (tmp_path / "MockConfigFile.json").write_text(json.dumps(config))
+    path = suite_file(
+        tmp_path,
+        {
+            "named": {"mocks": {"Charge": "Charged"}, "expect": {"status": "SUCCEEDED"}},
+            "typo": {"mocks": {"Charge": "Chargd"}, "expect": {"status": "SUCCEEDED"}},
+        },
+        mock_config="MockConfigFile.json",
+    )
+    with pytest.raises(SuiteError) as caught:
+        prepare([load_suite(path)])
+    assert caught.value.problems == (
+        f"{path}:13:7: /cases/typo/mocks/Charge: no mocked response 'Chargd' "
+        "(did you mean 'Charged'?)",
+    )
+    text = path.read_text().replace("Chargd", "Charged")
+    path.write_text(text)
+    assert [r.outcome for r in results(path)] == ["passed", "passed"]

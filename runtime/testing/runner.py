@@ -166,13 +166,18 @@ def _mocks(case: Case, machine: StateMachine, name: str) -> Callable[[], Any] | 
 
     settings = case.settings
     config_path, test_case = settings.get("mock_config"), settings.get("test_case")
-    inline = _inline_mocks(case, settings.get("mocks") or {})
+    config = None
+    if config_path is not None:
+        try:
+            config = MockConfig.load(str(config_path))
+        except MockConfigError as exc:
+            raise SuiteError([f"{case.at('mock_config')}: {p}" for p in exc.problems]) from exc
+    inline = _inline_mocks(case, settings.get("mocks") or {}, config)
     if test_case is None and not inline:
         return None
     base: MockedTasks | None = None
-    if test_case is not None:
+    if config is not None and test_case is not None:
         try:
-            config = MockConfig.load(str(config_path))
             wanted = settings.get("state_machine") or name
             if wanted not in config.test_cases and len(config.test_cases) == 1:
                 wanted = next(iter(config.test_cases))
@@ -192,17 +197,30 @@ def _mocks(case: Case, machine: StateMachine, name: str) -> Callable[[], Any] | 
     return fresh
 
 
-def _inline_mocks(case: Case, raw: Mapping[str, Any]) -> dict[str, tuple[Any, str]]:
+def _inline_mocks(case: Case, raw: Mapping[str, Any], config: Any) -> dict[str, tuple[Any, str]]:
     """``mocks: {State: response}`` as (MockedResponse, location) by state.
 
-    A response is a MockConfigFile response (``{"0": {"Return": ...}, "1-2": ...}``), or
-    one answer (``{"Return": ...}`` or ``{"Throw": ...}``) for the first invocation.
+    A response is a MockConfigFile response (``{"0": {"Return": ...}, "1-2": ...}``), one
+    answer (``{"Return": ...}`` or ``{"Throw": ...}``) for the first invocation, or the name
+    of a response in the case's ``mock_config``.
     """
+    from asl.commandline import did_you_mean
     from runtime.adapters.mock_config import MockConfigError, MockedResponse
 
     out, problems = {}, []
     for state, body in raw.items():
         where = case.at("mocks", state)
+        if isinstance(body, str):
+            known = config.responses if config is not None else {}
+            if body in known:
+                out[state] = (known[body], where)
+                continue
+            hint = did_you_mean(body, known)
+            why = f" (did you mean {hint!r}?)" if hint else ""
+            if config is None:
+                why = ": a response named by its name needs 'mock_config'"
+            problems.append(f"{where}: no mocked response {body!r}{why}")
+            continue
         if isinstance(body, dict) and body.keys() & {"Return", "Throw"}:
             body = {"0": body}
         try:
