@@ -451,3 +451,45 @@ def test_variables_are_shown_briefly() -> None:
     assert brief([]) == "[]" and brief([1, 2]) == "[…2]" and brief({"a": 1}) == "{…1}"
     assert brief("é" * 40).endswith("…") and len(brief("é" * 40)) == 24
     assert variables_text({"x": 1, "ok": True, "n": None}) == "x=1 ok=true n=null"
+
+
+def _fail_in_parallel(fail: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Parallel",
+                "End": True,
+                "Branches": [{"StartAt": "F", "States": {"F": {"Type": "Fail", **fail}}}],
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    "fail",
+    [
+        {"ErrorPath": "$.e", "CausePath": "$.c"},
+        {
+            "QueryLanguage": "JSONata",
+            "Error": "{% $states.input.e %}",
+            "Cause": "{% $states.input.c %}",
+        },
+    ],
+    ids=["paths", "jsonata"],
+)
+def test_a_fail_with_a_computed_error_shows_the_value_not_a_placeholder(
+    fail: dict[str, Any],
+) -> None:
+    out = traced(_fail_in_parallel(fail), {"e": "My.Err", "c": "because of x"})
+    fail_line = next(line for line in out.splitlines() if "✗ F" in line)
+    assert "My.Err: because of x" in fail_line
+    assert "computed" not in out
+    # The Parallel's failure line names the same error.
+    assert any("✗ P" in line and "My.Err" in line for line in out.splitlines())
+
+
+def test_a_fail_without_an_error_shows_no_placeholder() -> None:
+    out = traced({"StartAt": "F", "States": {"F": {"Type": "Fail"}}})
+    assert "computed" not in out
+    assert "✗ F  Fail" in out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ __all__ = ["main"]
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # as a shell reports SIGINT
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -398,6 +400,11 @@ def _run(
     except StoreError as exc:
         _error(str(exc))
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        if trace is not None:
+            trace.close()
+        _interrupted(observers[0] if store is not None else None)
+        return EXIT_INTERRUPTED
     finally:
         if trace is not None:
             trace.close()
@@ -415,6 +422,20 @@ def _run(
         _error(f"--stop-after {args.stop_after}: the execution ended without reaching it")
         return EXIT_FAILED
     return code
+
+
+def _interrupted(recorder: Any) -> None:
+    """Ctrl-C: say what became of the execution and how to go on with it."""
+    info = getattr(recorder, "info", None)
+    if info is None:
+        _error("interrupted: the execution was not recorded in a store; nothing can resume it")
+        return
+    where = f" --store {shlex.quote(str(recorder.store.path))}"
+    _error(
+        f"interrupted: execution {info.name!r} is left RUNNING in the store; "
+        f"`asl resume {shlex.quote(info.name)}{where}` continues it, "
+        f"`asl stop {shlex.quote(info.name)}{where}` ends it"
+    )
 
 
 def _reached(result: Any, state: str) -> bool:

@@ -65,7 +65,23 @@ async def run_fail(run: StateRun) -> tuple[str | None, Any]:
             error = _fail_field(run, error, "ErrorPath")
         if state.cause_is_path:
             cause = _fail_field(run, cause, "CausePath")
+    if error is not state.error or cause is not state.cause:
+        _annotate_entered(run, {"error": error, "cause": cause})
     raise FailStateReached(error, cause)
+
+
+def _annotate_entered(run: StateRun, inspection: dict[str, Any]) -> None:
+    """Put the Fail's computed error and cause on its FailStateEntered event.
+
+    AWS's history carries them only on the failure that follows, so observers such as the
+    trace read them from the event's ``inspection`` (never exported) when they need them.
+    """
+    history = run.exe.history
+    for index in range(len(history) - 1, max(len(history) - 64, 0) - 1, -1):
+        event = history[index]
+        if event.id == run.entered_id:
+            event.inspection = inspection
+            return
 
 
 def _fail_field(run: StateRun, compiled: Any, field: str) -> Any:

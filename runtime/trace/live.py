@@ -87,6 +87,8 @@ class LiveTrace:
         #: With ``inspect``: exits whose stages are shown at the next event (the
         #: interpreter attaches ``inspection`` just after the observers saw the event).
         self._deferred: list[tuple[Scope, Any, Any]] = []
+        #: A Fail state whose error or cause is computed: shown at the next event.
+        self._pending_fail: tuple[Scope, str, Any] | None = None
         self._live_footer = self.console.is_terminal and not self.console.is_dumb_terminal
         self.out = Output(self.console, max_lines, self._wall, self.footer, refresh_per_second)
 
@@ -104,6 +106,8 @@ class LiveTrace:
             scope = self._new_scope(label)
         stats = self.stats
         stats.events += 1
+        if self._pending_fail is not None:
+            self._show_pending_fail()
         if self._deferred:
             self._show_deferred()
         handler(event, scope)
@@ -176,16 +180,34 @@ class LiveTrace:
         if self._live_footer:
             self._active[scope.label] = (name, kind, self._wall())
         if kind == "Fail":
-            self._entered_fail(scope, name)
+            self._entered_fail(scope, name, event)
         if self.inspect:
             visit.input = details.get("input")
 
-    def _entered_fail(self, scope: Scope, name: str) -> None:
+    def _entered_fail(self, scope: Scope, name: str, event: Any) -> None:
         state = self._state(name)
         error = getattr(state, "error", None)
         cause = getattr(state, "cause", None)
-        error = error if isinstance(error, str) else "(computed error)"
-        cause = cause if isinstance(cause, str) else None
+        if (error is None or isinstance(error, str)) and (cause is None or isinstance(cause, str)):
+            self._show_fail(scope, name, error or "", cause)
+        else:
+            # ErrorPath/CausePath or JSONata: the values are known once the state has run,
+            # which is before the next event is written.
+            self._pending_fail = (scope, name, event)
+
+    def _show_pending_fail(self) -> None:
+        assert self._pending_fail is not None
+        (scope, name, event), self._pending_fail = self._pending_fail, None
+        computed = event.inspection or {}
+        error, cause = computed.get("error"), computed.get("cause")
+        self._show_fail(
+            scope,
+            name,
+            error if isinstance(error, str) else "",
+            cause if isinstance(cause, str) else None,
+        )
+
+    def _show_fail(self, scope: Scope, name: str, error: str, cause: str | None) -> None:
         self._last_error = (error, cause)
         self._propagate(scope, scope.visit.entered if scope.visit else 0.0, error)
         self.out.line(
@@ -386,6 +408,8 @@ class LiveTrace:
         """Print what is buffered and stop the live footer. Safe to call twice."""
         if self._wall_end is None:
             self._wall_end = self._wall()
+        if self._pending_fail is not None:
+            self._show_pending_fail()
         self._show_deferred()
         self.out.close()
 
