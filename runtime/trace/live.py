@@ -26,7 +26,7 @@ the summary ends with the path taken through the top-level states.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from rich.console import Console
@@ -52,6 +52,8 @@ class LiveTrace:
     ``inspect=True``; without it, input and output only); ``map_detail`` is how many
     iterations of each Map are shown; after ``max_lines`` lines only the outcome and the
     summary are printed; ``wall`` reads wall-clock seconds (wall time, flush throttle).
+    A resumed or redriven execution's trace takes ``started``, the execution's start time,
+    and ``recorded``, its stored events, which the observer does not hear again.
     """
 
     def __init__(
@@ -65,6 +67,8 @@ class LiveTrace:
         max_lines: int = 1000,
         refresh_per_second: float = 4.0,
         wall: Callable[[], float] | None = None,
+        started: float | None = None,
+        recorded: Iterable[Any] = (),
     ) -> None:
         self.machine = machine
         self.virtual = virtual
@@ -78,7 +82,10 @@ class LiveTrace:
         self._wall_end: float | None = None
         self._scopes: dict[str, Scope] = {}
         self._active: dict[str, tuple[str, str, float]] = {}
-        self._exec_start = 0.0
+        self._exec_start = 0.0 if started is None else started
+        #: When a resumed execution's states still open were entered (their StateEntered
+        #: events are in ``recorded``, which the observer does not hear again).
+        self._open = _open_states(recorded)
         self._last_error: tuple[str, str | None] = ("", None)
         self._retriers: dict[str, bool] = {}
         self._handlers: dict[str, Callable[[Any, Scope], None]] = {}
@@ -229,7 +236,8 @@ class LiveTrace:
         if visit is None or visit.name != details["name"]:
             kind = event.type[: -len("StateExited")]
             row = self.stats.state(details["name"], kind)
-            visit = Visit(details["name"], kind, event.timestamp, row)
+            entered = self._open.pop(details["name"], event.timestamp)
+            visit = Visit(details["name"], kind, entered, row)
         scope.visit = None
         seconds = event.timestamp - visit.entered
         row = visit.row
@@ -429,3 +437,15 @@ class LiveTrace:
 
 def _ignore(event: Any, scope: Scope) -> None:
     return None
+
+
+def _open_states(recorded: Iterable[Any]) -> dict[str, float]:
+    """State name -> entry time, for the states entered and not yet left in ``recorded``."""
+    entered: dict[str, float] = {}
+    for event in recorded:
+        kind = event.type
+        if kind.endswith("StateEntered"):
+            entered[(event.details or {}).get("name", "")] = event.timestamp
+        elif kind.endswith("StateExited"):
+            entered.pop((event.details or {}).get("name", ""), None)
+    return entered
