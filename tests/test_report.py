@@ -297,3 +297,45 @@ def test_a_click_shows_the_inspected_stages_in_chromium(tmp_path: Path) -> None:
     labels = re.findall(r'<div class="stage"><b>([^<]+)</b>', panel)
     assert labels == [label for label, _ in SHAPED_STAGES]
     assert "From the history only" not in panel
+
+
+def test_cli_reports_an_execution_of_the_store_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from runtime.durable.store import ExecutionInfo, Store, StoreRecorder
+
+    db = tmp_path / "store.db"
+    prefix = "arn:aws:states:us-east-1:123456789012"
+    info = ExecutionInfo(
+        f"{prefix}:execution:M:nightly-7", "nightly-7", f"{prefix}:stateMachine:M", "M", MACHINE
+    )
+    calls = {"flaky": 0}
+
+    def flaky(payload: Any) -> Any:
+        calls["flaky"] += 1
+        if calls["flaky"] == 1:
+            raise TaskFailure("Boom.Transient", "first call fails")
+        return {"ok": True}
+
+    def bad(payload: Any) -> Any:
+        raise TaskFailure("Bad.Thing", "it </script> always fails")
+
+    with Store.open(db) as store:
+        run = run_sync(
+            MACHINE,
+            {"a": 1},
+            functions={"flaky": flaky, "bad": bad},
+            name="nightly-7",
+            state_machine_name="M",
+            observers=[StoreRecorder(store, info)],
+        )
+    monkeypatch.chdir(tmp_path)
+    # A name (here a unique prefix) is looked up in the store; its definition draws the graph.
+    assert main(["nightly", "--store", str(db)]) == 0
+    html = (tmp_path / "nightly-7.html").read_text()
+    assert _data(html) == _data(report_html(_events(run), MACHINE, name="nightly-7"))
+    assert 'data-state="Give up"' in html
+    assert capsys.readouterr().err.strip() == "nightly-7.html"  # where it went
+    assert main(["nowhere", "--store", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "no execution matches 'nowhere'" in err and len(err.strip().splitlines()) == 1
