@@ -493,3 +493,66 @@ def test_a_fail_without_an_error_shows_no_placeholder() -> None:
     out = traced({"StartAt": "F", "States": {"F": {"Type": "Fail"}}})
     assert "computed" not in out
     assert "✗ F  Fail" in out
+
+
+def test_on_the_virtual_clock_a_task_waiting_for_a_worker_shows_the_lines_so_far() -> None:
+    """Nothing else happens until a worker answers: the screen must not hold lines back."""
+    import anyio
+
+    from runtime import run
+    from runtime.adapters import activity
+    from runtime.adapters.base import AdapterRegistry
+    from runtime.callbacks.registry import CallbackRegistry
+
+    activities = activity.Activities(CallbackRegistry())
+    adapters = AdapterRegistry()
+    activity.register(adapters, activities)
+    definition = {
+        "StartAt": "Init",
+        "States": {
+            "Init": {"Type": "Pass", "Next": "Resize"},
+            "Resize": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:us-east-1:111111111111:activity:resize",
+                "End": True,
+            },
+        },
+    }
+    machine = load_machine(definition)
+    buf = io.StringIO()
+    trace = LiveTrace(machine, virtual=True, console=Console(file=buf, width=100))
+    seen: list[str] = []
+
+    async def worker() -> None:
+        task = await activities.get_task("resize", "w1", timeout=10)
+        assert task is not None
+        seen.append(buf.getvalue())  # what the user sees while the task waits
+        activities.callbacks.send_task_success(task.token, "{}")
+
+    async def main() -> Any:
+        async with anyio.create_task_group() as group:
+            group.start_soon(worker)
+            await anyio.sleep(0)
+            return await run(
+                machine, {}, adapters=adapters, clock=VirtualClock(), observers=[trace.observe]
+            )
+
+    result = anyio.run(main)
+    trace.close()
+    assert result.status == "SUCCEEDED"
+    [screen] = seen
+    assert "✓ Init" in screen
+    assert "⋯ Resize  waits for a worker on activity 'resize'" in screen
+
+
+def test_the_footer_says_what_a_running_state_waits_for() -> None:
+    from runtime.trace.live import wait_note
+    from runtime.trace.output import footer_text
+
+    machine = load_machine(
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 900, "End": True}}}
+    )
+    note = wait_note(machine.all_states["W"], 0.0)
+    assert note == "of 15m, until 1970-01-01T00:15:00.000Z"
+    text = footer_text({"": ("W", "Wait", 0.0, note)}, 1, 60.0, 0.0).plain
+    assert "⋯ W  Wait  1m" in text and "of 15m" in text

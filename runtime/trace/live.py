@@ -81,7 +81,7 @@ class LiveTrace:
         self._wall_start = self._wall()
         self._wall_end: float | None = None
         self._scopes: dict[str, Scope] = {}
-        self._active: dict[str, tuple[str, str, float]] = {}
+        self._active: dict[str, tuple[str, str, float, str]] = {}
         self._exec_start = 0.0 if started is None else started
         #: When a resumed execution's states still open were entered (their StateEntered
         #: events are in ``recorded``, which the observer does not hear again).
@@ -145,6 +145,8 @@ class LiveTrace:
             return self._started
         if kind == "MapIterationStarted":
             return self._iteration_started
+        if kind in _WAITING:
+            return self._waiting
         if kind in ("MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted"):
             return self._iteration_ended
         return _ignore
@@ -185,7 +187,8 @@ class LiveTrace:
         if not scope.depth:
             self.path.append(name)
         if self._live_footer:
-            self._active[scope.label] = (name, kind, self._wall())
+            waits = wait_note(self._state(name), event.timestamp) if kind == "Wait" else ""
+            self._active[scope.label] = (name, kind, self._wall(), waits)
         if kind == "Fail":
             self._entered_fail(scope, name, event)
         if self.inspect:
@@ -289,6 +292,8 @@ class LiveTrace:
         visit.failed = False
         if event.inspection is not None:  # a task's Scheduled event says who answers it
             visit.source = event.inspection.get("source", "")
+            if event.type == "ActivityScheduled":
+                self._waiting(event, scope)
         if event.type == "MapStateStarted":
             count = (event.details or {}).get("length", 0)
             items = f"{count} item" + ("" if count == 1 else "s")
@@ -297,6 +302,22 @@ class LiveTrace:
             )
         elif event.type == "ParallelStateStarted":
             self.out.line(scope, ("▼ ", "fan"), (visit.name, "name"), ("  Parallel", "dim"))
+
+    def _waiting(self, event: Any, scope: Scope) -> None:
+        """A task now waits for an answer from outside: say for what, and show the lines so
+        far (on a virtual clock too: nothing else may happen until the answer comes)."""
+        visit = scope.visit
+        if visit is None:
+            return
+        waits = _waits_for(event, visit.source)
+        if not waits:
+            return
+        if self._live_footer and scope.label in self._active:
+            name, kind, since, _ = self._active[scope.label]
+            self._active[scope.label] = (name, kind, since, waits)
+        if event.type != "TaskStarted":  # a worker or a person: say it on a line too
+            self.out.line(scope, ("⋯ ", "dim"), (visit.name, "name"), (f"  {waits}", "dim"))
+        self.out.flush()
 
     def _retry(self, event: Any, scope: Scope, visit: Visit) -> None:
         if not visit.failed:
@@ -437,6 +458,41 @@ class LiveTrace:
 
 def _ignore(event: Any, scope: Scope) -> None:
     return None
+
+
+#: Events after which a task may wait on something outside the execution.
+_WAITING = frozenset({"TaskStarted", "TaskSubmitted", "ActivityStarted"})
+
+
+def _waits_for(event: Any, source: str) -> str:
+    """What a task waits for after ``event``, given where its answer comes from; or ""."""
+    kind = event.type
+    if kind == "ActivityScheduled":
+        arn = str((event.details or {}).get("resource", ""))
+        return f"waits for a worker on activity {arn.rsplit(':', 1)[-1]!r}"
+    if kind == "ActivityStarted":
+        return "a worker is running it"
+    if kind == "TaskSubmitted" and source == "callback":
+        return "waits for its task token (SendTaskSuccess or SendTaskFailure)"
+    if kind == "TaskStarted" and source == "AWS":
+        return "waits for AWS"
+    return ""
+
+
+def wait_note(state: Any, entered: float) -> str:
+    """A Wait state's end as the footer shows it: ``of 15m`` or ``until <time>``; "" when
+    the end is computed from the input."""
+    from runtime.engine.events import iso_timestamp
+    from runtime.trace.format import format_duration
+
+    mode, value = getattr(state, "mode", ""), getattr(state, "value", None)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return ""  # SecondsPath, TimestampPath or JSONata: known only to the engine
+    if mode == "Seconds":
+        return f"of {format_duration(float(value))}, until {iso_timestamp(entered + value)}"
+    if mode == "Timestamp":
+        return f"until {iso_timestamp(float(value))}"
+    return ""
 
 
 def _open_states(recorded: Iterable[Any]) -> dict[str, float]:
