@@ -173,7 +173,7 @@ def test_a_failing_iteration_is_shown_in_red_and_counted() -> None:
     out = traced(definition, [1], functions={"boom": boom})
     assert "  [0] ✗ Work  failed  [local function]  Boom: kaput" in out
     assert "[0] ✗ iteration 0 failed" in out
-    assert "✗ Fan  failed  Boom: kaput" in out
+    assert "✗ Fan  failed  iteration [0]  Boom: kaput" in out
     assert "FAILED" in line_with(out, "status")
 
 
@@ -187,7 +187,7 @@ def test_a_map_retry_shows_the_failed_attempt_and_the_next() -> None:
     }
     fan_state["Retry"] = [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1}]
     out = traced(definition, [1], functions={"flaky": flaky(1)})
-    assert "✗ Fan  failed (attempt 1)  MyError" in out
+    assert "✗ Fan  failed (attempt 1)  iteration [0]  MyError" in out
     assert "↻ Fan  attempt 2 after 1s" in out
     assert out.count("▼ Fan  Map  1 item") == 2
     assert "after 2 attempts" in line_with(out, "✓ Fan  Map")
@@ -556,3 +556,57 @@ def test_the_footer_says_what_a_running_state_waits_for() -> None:
     assert note == "of 15m, until 1970-01-01T00:15:00.000Z"
     text = footer_text({"": ("W", "Wait", 0.0, note)}, 1, 60.0, 0.0).plain
     assert "⋯ W  Wait  1m" in text and "of 15m" in text
+
+
+def _map_of_thirty(bad: int | None) -> str:
+    definition = {
+        "StartAt": "Fan",
+        "States": {
+            "Fan": {
+                "Type": "Map",
+                "End": True,
+                "ItemProcessor": {
+                    "StartAt": "Work",
+                    "States": {
+                        "Work": {
+                            "Type": "Task",
+                            "Resource": ARN + "work",
+                            "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1}],
+                            "End": True,
+                        }
+                    },
+                },
+            }
+        },
+    }
+    calls: dict[int, int] = {}
+
+    def work(item: int) -> int:
+        calls[item] = calls.get(item, 0) + 1
+        if item == bad:
+            raise TaskFailure("Model.BadInput", f"item {item} is bad")
+        if item in (12, 25) and calls[item] == 1:
+            raise TaskFailure("Flaky", "once")
+        return item
+
+    return traced(definition, list(range(30)), functions={"work": work})
+
+
+def test_a_failed_iteration_past_the_shown_ones_is_named_with_its_index() -> None:
+    out = _map_of_thirty(bad=17)
+    assert "✗ Fan[17]  iteration failed  Model.BadInput: item 17 is bad" in out
+    assert "✗ Fan  failed  iteration [17]  Model.BadInput" in out
+
+
+def test_retries_in_iterations_past_the_shown_ones_are_counted() -> None:
+    out = _map_of_thirty(bad=None)
+    assert "(+20 more iterations, 2 retries)" in out
+
+
+def test_the_footer_shows_a_maps_progress_and_failed_items() -> None:
+    from runtime.trace.lines import failed_items, progress
+
+    assert progress(412, 1000, 3, None) == "[████░░░░░░] 412/1,000 · 3 failed"
+    assert progress(250, 1000, 0, 10.0) == "[██░░░░░░░░] 250/1,000 · ETA 30s"
+    assert failed_items([537]) == "iteration [537]"
+    assert failed_items(list(range(12, 0, -1)), shown=3) == "iterations [1, 2, 3, +9 more]"

@@ -34,7 +34,7 @@ from rich.text import Text
 
 from runtime.engine.clock import RealClock
 from runtime.trace.format import Line, format_duration
-from runtime.trace.lines import catch_line, caught_error, exit_line
+from runtime.trace.lines import catch_line, caught_error, exit_line, failed_items, progress
 from runtime.trace.output import Output, error_pieces, footer_text
 from runtime.trace.path import compress_path
 from runtime.trace.scopes import ATTEMPT_STARTS, BLOCKING, ENDS, FAILURES, Scope, Visit
@@ -296,6 +296,7 @@ class LiveTrace:
                 self._waiting(event, scope)
         if event.type == "MapStateStarted":
             count = (event.details or {}).get("length", 0)
+            visit.total, visit.done, visit.failed_items, visit.item_error = count, 0, [], None
             items = f"{count} item" + ("" if count == 1 else "s")
             self.out.line(
                 scope, ("▼ ", "fan"), (visit.name, "name"), ("  Map  ", "dim"), (items, "")
@@ -325,6 +326,10 @@ class LiveTrace:
             self._show_failure(scope, visit, visit.error or "an error", None)
         self.stats.retries += 1
         visit.row.retries += 1
+        if scope.hidden:
+            shown_map = _shown_map(scope)
+            if shown_map is not None:
+                shown_map.hidden_retries += 1
         delay = format_duration(event.timestamp - visit.failed_at)
         self.out.line(
             scope,
@@ -340,8 +345,15 @@ class LiveTrace:
         cause = details.get("cause")
         if error is None:
             error, cause = self._last_error
+            visit = scope.visit
+            if visit is not None and visit.item_error is not None:
+                error, cause = visit.item_error  # a Map fails with its first failed item's
         self._last_error = (error, cause)
         self._propagate(scope, event.timestamp, error)
+        frame: Scope | None = scope
+        while frame is not None:
+            frame.error = (error, cause)
+            frame = frame.parent
         visit = scope.visit
         if visit is None:
             return
@@ -364,11 +376,12 @@ class LiveTrace:
         attempt = ""
         if visit.attempt > 1 or self._has_retriers(visit.name):
             attempt = f" (attempt {max(visit.attempt, 1)})"
+        items = f"  {failed_items(visit.failed_items)}" if visit.failed_items else ""
         self.out.line(
             scope,
             ("✗ ", "fail"),
             (visit.name, "name"),
-            (f"  failed{attempt}  ", "error"),
+            (f"  failed{attempt}{items}  ", "error"),
             *((f"[{visit.source}]  ", "dim"),) * bool(visit.source),
             *error_pieces(error, cause),
         )
@@ -388,14 +401,44 @@ class LiveTrace:
         self._forget_children(scope.label)
         self._active.pop(scope.label, None)
         failed = event.type == "MapIterationFailed"
-        parent = scope.parent.visit if scope.parent is not None else None
-        if scope.hidden and parent is not None and not (scope.parent and scope.parent.hidden):
+        parent_scope = scope.parent
+        parent = parent_scope.visit if parent_scope is not None else None
+        if scope.hidden and parent is not None and not (parent_scope and parent_scope.hidden):
             parent.hidden[1 if failed else 0] += 1
+        index = (event.details or {}).get("index", scope.index)
+        item_error = scope.error or self._last_error
+        if parent is not None and parent.type == "Map":
+            parent.done += 1
+            if failed:
+                parent.failed_items.append(index)
+                if parent.item_error is None:
+                    parent.item_error = item_error
+            self._show_progress(parent_scope, parent)
         if failed:
-            index = (event.details or {}).get("index", scope.index)
-            self.out.line(scope, ("✗ ", "fail"), (f"iteration {index} failed", "error"))
+            if scope.hidden and parent_scope is not None and not parent_scope.hidden:
+                # Past the iterations shown in detail: the failure still gets its line.
+                error, cause = item_error
+                if parent is not None and len(parent.failed_items) <= _HIDDEN_FAILURES_SHOWN:
+                    self.out.line(
+                        parent_scope,
+                        ("✗ ", "fail"),
+                        (f"{parent.name}[{index}]", "name"),
+                        ("  iteration failed  ", "error"),
+                        *error_pieces(error, cause),
+                    )
+            else:
+                self.out.line(scope, ("✗ ", "fail"), (f"iteration {index} failed", "error"))
         elif event.type == "MapIterationAborted":
             self.out.line(scope, ("⊘ ", "dim"), ("iteration aborted", "dim"))
+
+    def _show_progress(self, scope: Scope | None, visit: Visit) -> None:
+        """The Map's counters in the live footer (with an ETA on a real clock)."""
+        if not self._live_footer or scope is None or scope.label not in self._active:
+            return
+        name, kind, since, _ = self._active[scope.label]
+        elapsed = None if self.virtual else self._wall() - since
+        note = progress(visit.done, visit.total, len(visit.failed_items), elapsed)
+        self._active[scope.label] = (name, kind, since, note)
 
     def _finished(self, event: Any, scope: Scope) -> None:
         details = event.details or {}
@@ -458,6 +501,18 @@ class LiveTrace:
 
 def _ignore(event: Any, scope: Scope) -> None:
     return None
+
+
+#: Failures of iterations past ``map_detail`` shown on a line each, per Map visit.
+_HIDDEN_FAILURES_SHOWN = 10
+
+
+def _shown_map(scope: Scope) -> Visit | None:
+    """The visit of the outermost shown Map whose hidden iterations ``scope`` is in."""
+    parent = scope.parent
+    while parent is not None and parent.hidden:
+        parent = parent.parent
+    return parent.visit if parent is not None else None
 
 
 #: Events after which a task may wait on something outside the execution.
