@@ -610,3 +610,72 @@ def test_the_footer_shows_a_maps_progress_and_failed_items() -> None:
     assert progress(250, 1000, 0, 10.0) == "[██░░░░░░░░] 250/1,000 · ETA 30s"
     assert failed_items([537]) == "iteration [537]"
     assert failed_items(list(range(12, 0, -1)), shown=3) == "iterations [1, 2, 3, +9 more]"
+
+
+CHOOSE = {
+    "StartAt": "C",
+    "States": {
+        "C": {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.n", "NumericGreaterThan": 10, "Next": "Big"},
+                {
+                    "And": [
+                        {"Variable": "$.n", "NumericGreaterThan": 3},
+                        {"Variable": "$.kind", "StringEquals": "x"},
+                    ],
+                    "Next": "Mid",
+                },
+            ],
+            "Default": "Small",
+        },
+        "Big": {"Type": "Succeed"},
+        "Mid": {"Type": "Succeed"},
+        "Small": {"Type": "Succeed"},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("input", "shown"),
+    [
+        ({"n": 5, "kind": "x"}, '#2 $.n > 3 and $.kind == "x" ($.n = 5, $.kind = "x")'),
+        ({"n": 1}, "Default"),
+    ],
+)
+def test_inspect_says_which_choice_rule_matched_and_on_what(input: Any, shown: str) -> None:
+    out = traced(CHOOSE, input, inspect=True)
+    [line] = [line for line in out.splitlines() if "│ rule" in line]
+    assert line.split("rule", 1)[1].strip() == shown
+
+
+def test_inspect_names_the_jsonata_rule_by_its_number() -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "C",
+        "States": {
+            "C": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Condition": "{% $states.input.n > 10 %}", "Next": "Done"},
+                    {"Condition": "{% $states.input.n > 3 %}", "Next": "Done"},
+                ],
+                "Default": "Done",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    out = traced(definition, {"n": 5}, inspect=True)
+    assert "#2 {% $states.input.n > 3 %}" in out
+
+
+def test_the_trace_is_not_cut_to_80_columns_when_it_goes_to_a_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from runtime.trace.live import LOG_WIDTH
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    machine = load_machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    assert LiveTrace(machine).console.width == LOG_WIDTH  # stderr is captured here
+    monkeypatch.setenv("COLUMNS", "90")
+    assert LiveTrace(machine).console.width == 90

@@ -26,7 +26,8 @@ the summary ends with the path taken through the top-level states.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from rich.console import Console
@@ -38,10 +39,13 @@ from runtime.trace.lines import catch_line, caught_error, exit_line, failed_item
 from runtime.trace.output import Output, error_pieces, footer_text
 from runtime.trace.path import compress_path
 from runtime.trace.scopes import ATTEMPT_STARTS, BLOCKING, ENDS, FAILURES, Scope, Visit
-from runtime.trace.stages import io_lines, stage_lines, variables_text
+from runtime.trace.stages import choice_line, io_lines, stage_lines, variables_text
 from runtime.trace.stats import TraceStats, summary_table
 
-__all__ = ["LiveTrace"]
+__all__ = ["LOG_WIDTH", "LiveTrace"]
+
+#: The width of the trace when it goes to a file or a pipe (not a terminal).
+LOG_WIDTH = 400
 
 
 class LiveTrace:
@@ -72,7 +76,12 @@ class LiveTrace:
     ) -> None:
         self.machine = machine
         self.virtual = virtual
-        self.console = console or Console(stderr=True)
+        if console is None:
+            console = Console(stderr=True)
+            if not console.is_terminal and "COLUMNS" not in os.environ:
+                # A log or a pipe has no width: do not cut stages and causes to 80 columns.
+                console.width = LOG_WIDTH
+        self.console = console
         self.inspect = inspect
         self.map_detail = map_detail
         self.max_lines = max_lines
@@ -96,6 +105,8 @@ class LiveTrace:
         self._deferred: list[tuple[Scope, Any, Any]] = []
         #: A Fail state whose error or cause is computed: shown at the next event.
         self._pending_fail: tuple[Scope, str, Any] | None = None
+        #: The states as written, by name (for the Choice rule text), read when needed.
+        self._raw_states: dict[str, Mapping[str, Any]] | None = None
         self._live_footer = self.console.is_terminal and not self.console.is_dumb_terminal
         self.out = Output(self.console, max_lines, self._wall, self.footer, refresh_per_second)
 
@@ -279,8 +290,18 @@ class LiveTrace:
             lines = io_lines(input, event.details.get("output"), room)
         else:
             lines = stage_lines(inspection, room)
+            choice = inspection.get("choice")
+            if choice is not None:
+                raw = self._raw_state(event.details.get("name", ""))
+                lines.insert(1, choice_line(choice, raw.get("Choices"), room))
         for line in lines:
             self.out.line(scope, *line)
+
+    def _raw_state(self, name: str) -> Mapping[str, Any]:
+        """A state as written in the definition (state names are unique in a machine)."""
+        if self._raw_states is None:
+            self._raw_states = _states_by_name(getattr(self.machine, "definition", None))
+        return self._raw_states.get(name) or {}
 
     def _attempt(self, event: Any, scope: Scope) -> None:
         visit = scope.visit
@@ -548,6 +569,24 @@ def wait_note(state: Any, entered: float) -> str:
     if mode == "Timestamp":
         return f"until {iso_timestamp(float(value))}"
     return ""
+
+
+def _states_by_name(definition: Any) -> dict[str, Mapping[str, Any]]:
+    """Every state of a definition as written, nested ones included, by name."""
+    found: dict[str, Mapping[str, Any]] = {}
+    scopes = [definition]
+    while scopes:
+        scope = scopes.pop()
+        states = scope.get("States") if isinstance(scope, Mapping) else None
+        if not isinstance(states, Mapping):
+            continue
+        for name, state in states.items():
+            if not isinstance(state, Mapping):
+                continue
+            found.setdefault(str(name), state)
+            scopes.extend(state.get("Branches") or ())
+            scopes.extend(state[key] for key in ("ItemProcessor", "Iterator") if key in state)
+    return found
 
 
 def _open_states(recorded: Iterable[Any]) -> dict[str, float]:
