@@ -679,3 +679,29 @@ def test_the_trace_is_not_cut_to_80_columns_when_it_goes_to_a_file(
     assert LiveTrace(machine).console.width == LOG_WIDTH  # stderr is captured here
     monkeypatch.setenv("COLUMNS", "90")
     assert LiveTrace(machine).console.width == 90
+
+
+@pytest.mark.parametrize(
+    ("state", "hint"),
+    [
+        ({"Parameters": {"a.$": "$.trainng.artifacts"}}, "'$.training.artifacts'"),
+        ({"InputPath": "$.training.artefacts"}, "'$.training.artifacts'"),
+        ({"InputPath": "$.training", "Parameters": {"a.$": "$.artefacts"}}, "'$.artifacts'"),
+        ({"InputPath": "$.runs[1].mdoel"}, "'$.runs[1].model'"),
+    ],
+)
+def test_a_path_that_selects_nothing_gets_a_did_you_mean(state: dict[str, Any], hint: str) -> None:
+    definition = {"StartAt": "T", "States": {"T": {"Type": "Pass", "End": True, **state}}}
+    data = {"training": {"artifacts": "s3://x"}, "runs": [{}, {"model": 1}]}
+    out = traced(definition, data)
+    assert f"hint: did you mean {hint}?" in out
+    # AWS's cause is printed as AWS gives it.
+    assert "States.Runtime: An error occurred while executing the state 'T'" in out
+
+
+def test_no_hint_when_nothing_is_close() -> None:
+    definition = {
+        "StartAt": "T",
+        "States": {"T": {"Type": "Pass", "InputPath": "$.zzz", "End": True}},
+    }
+    assert "hint" not in traced(definition, {"training": 1})

@@ -35,6 +35,7 @@ from rich.text import Text
 
 from runtime.engine.clock import RealClock
 from runtime.trace.format import Line, format_duration
+from runtime.trace.hints import path_hint
 from runtime.trace.lines import catch_line, caught_error, exit_line, failed_items, progress
 from runtime.trace.output import Output, error_pieces, footer_text
 from runtime.trace.path import compress_path
@@ -107,6 +108,7 @@ class LiveTrace:
         self._pending_fail: tuple[Scope, str, Any] | None = None
         #: The states as written, by name (for the Choice rule text), read when needed.
         self._raw_states: dict[str, Mapping[str, Any]] | None = None
+        self._inputs: dict[str, Any] = {}
         self._live_footer = self.console.is_terminal and not self.console.is_dumb_terminal
         self.out = Output(self.console, max_lines, self._wall, self.footer, refresh_per_second)
 
@@ -202,6 +204,8 @@ class LiveTrace:
             self._active[scope.label] = (name, kind, self._wall(), waits)
         if kind == "Fail":
             self._entered_fail(scope, name, event)
+        # Each state's last input, for a hint when a path in it selects nothing.
+        self._inputs[name] = details.get("input")
         if self.inspect:
             visit.input = details.get("input")
 
@@ -475,6 +479,11 @@ class LiveTrace:
                 (f"  {seconds}  ", "dim"),
                 *error_pieces(details.get("error") or "", details.get("cause")),
             )
+            cause = details.get("cause")
+            hint = path_hint(cause, self._inputs) if isinstance(cause, str) else None
+            if hint:
+                self.out.always(line)
+                line = (("  hint: ", "dim"), (hint, "retry"))
         self.out.always(line)
         self.out.flush()
 
