@@ -61,7 +61,11 @@ def _rule(rule: Any) -> str:
     if not isinstance(rule, Mapping):
         return "?"
     if "Condition" in rule:
-        return str(rule["Condition"])
+        condition = str(rule["Condition"])
+        if condition.startswith("{%") and condition.endswith("%}"):
+            # The expression without its delimiters (shorter on an edge), when there is one.
+            condition = condition[2:-2].strip() or condition
+        return condition
     if "Not" in rule:
         return f"not ({_rule(rule['Not'])})"
     for key, joiner in (("And", " and "), ("Or", " or ")):
