@@ -187,7 +187,7 @@ def _history_table(record: ExecutionRecord, events: list[dict[str, Any]]) -> Tab
     table.add_column("Type", no_wrap=True)
     # State names and details share what is left; details never shrink to a sliver.
     table.add_column("State", max_width=24, overflow="fold")
-    table.add_column("Details", overflow="fold", min_width=24, ratio=1)
+    table.add_column("Details", overflow="fold", min_width=20, ratio=1)
     states = _state_names(events)
     last_date = ""
     for event in events:
