@@ -223,3 +223,30 @@ def test_ctrl_c_leaves_a_resumable_execution(tmp_path: Path) -> None:
     resumed = asl(["resume", "nap", "--json"], store_path)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["status"] == "SUCCEEDED"
+
+
+def test_the_resumed_trace_counts_from_the_real_start_and_entry(tmp_path: Path) -> None:
+    """Durations on a resumed trace: the Wait entered before the kill and the whole run."""
+    machine = tmp_path / "wait.json"
+    machine.write_text(
+        json.dumps(
+            {
+                "StartAt": "A",
+                "States": {
+                    "A": {"Type": "Pass", "Next": "W"},
+                    "W": {"Type": "Wait", "Seconds": 900, "Next": "B"},
+                    "B": {"Type": "Pass", "End": True},
+                },
+            }
+        )
+    )
+    store = tmp_path / "s.db"
+    run = ["exec", str(machine), "--clock", "virtual", "--name", "nap", "--quiet"]
+    killed = asl(run, store, kill_after=4)  # 4 = WaitStateEntered
+    assert killed.returncode == -signal.SIGKILL
+    resumed = asl(["resume", "nap"], store)
+    assert resumed.returncode == 0, resumed.stderr
+    lines = resumed.stderr.splitlines()
+    assert any("W  Wait  waited 15m (virtual)" in line for line in lines), resumed.stderr
+    [finished] = [line for line in lines if "execution SUCCEEDED" in line]
+    assert finished.split()[-1] == "15m"

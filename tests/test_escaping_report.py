@@ -26,7 +26,7 @@ TAGS = {
     *("html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "span", "div"),
     *("main", "section", "aside", "p", "b", "i", "table", "thead", "tbody", "tr", "th", "td"),
     *("pre", "script", "svg", "defs", "marker", "path", "g", "rect", "polygon", "text"),
-    "circle",
+    *("circle", "input", "select", "option", "label"),
 }
 RESOURCE = "arn:aws:lambda:us-east-1:123456789012:function:f"
 

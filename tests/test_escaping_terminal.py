@@ -139,7 +139,7 @@ def test_state_names_in_the_summary_table_are_not_markup() -> None:
 def test_the_live_footer_spells_control_characters() -> None:
     from runtime.trace.output import footer_text
 
-    text = footer_text({"[1]": (f"N{TITLE}", f"T{CLEAR}", 0.0)}, 1, 1.0, 0.0)
+    text = footer_text({"[1]": (f"N{TITLE}", f"T{CLEAR}", 0.0, f"W{CLEAR}")}, 1, 1.0, 0.0)
     assert not RAW.search(text.plain.replace("\n", ""))
     assert "N\\x1b]0;pwned\\x07" in text.plain
 

@@ -119,7 +119,8 @@ def test_dot_quotes_labels(graph: Any) -> None:
 def test_ascii_is_ascii(graph: Any) -> None:
     text = render_ascii(graph)
     text.encode("ascii")
-    assert "> Fetch [Task] (start)" in text and "! Orphan [Pass] (UNREACHABLE)" in text
+    assert "> Fetch [Task: lambda:fetch] (start)" in text
+    assert "! Orphan [Pass] (UNREACHABLE)" in text
     assert '!> Handle "it"  [Oops, States.ALL]' in text
 
 
@@ -276,3 +277,52 @@ def test_dot_output_is_accepted_by_graphviz(graph: Any) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert "<svg" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("retrier", "shown"),
+    [
+        ({}, "x3, 1s x2\n"),
+        ({"BackoffRate": 2}, "x3, 1s x2\n"),
+        ({"BackoffRate": 2.0}, "x3, 1s x2\n"),
+        ({"BackoffRate": 1.5}, "x3, 1s x1.5\n"),
+    ],
+)
+def test_backoff_reads_the_same_written_or_defaulted(retrier: dict[str, Any], shown: str) -> None:
+    state = {"Type": "Pass", "End": True, "Retry": [{"ErrorEquals": ["States.ALL"], **retrier}]}
+    text = render_ascii(build_graph({"StartAt": "A", "States": {"A": state}}))
+    assert shown in text
+
+
+@pytest.mark.parametrize(
+    ("state", "label"),
+    [
+        (
+            {
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {
+                    "FunctionName": "arn:aws:lambda:us-east-1:1:function:Fn:live",
+                    "Payload.$": "$",
+                },
+            },
+            "Task: lambda:invoke Fn",
+        ),
+        ({"Resource": "arn:aws:lambda:us-east-1:123456789012:function:Work"}, "Task: lambda:Work"),
+        (
+            {"Resource": "arn:aws:states:us-east-1:123456789012:activity:Review"},
+            "Task: activity:Review",
+        ),
+        (
+            {"Resource": "arn:aws:states:::aws-sdk:s3:getObject", "Arguments": {}},
+            "Task: aws-sdk:s3:getObject",
+        ),
+        (
+            {"Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken"},
+            "Task: sqs:sendMessage.waitForTaskToken",
+        ),
+    ],
+)
+def test_ascii_task_nodes_say_what_they_call(state: dict[str, Any], label: str) -> None:
+    task = {"Type": "Task", "End": True, **state}
+    text = render_ascii(build_graph({"StartAt": "T", "States": {"T": task}}))
+    assert f"> T [{label}] (start, end)" in text

@@ -80,3 +80,44 @@ def test_python_example_runs(source: str, tmp_path: Path, monkeypatch: pytest.Mo
         assert " passed" in proc.stdout
         return
     exec(compile(source, str(README), "exec"), {"__name__": "__readme__"})
+
+
+def test_the_tour_runs_every_command_it_shows(tmp_path: Path) -> None:
+    """The README's tour, run as a script: every command succeeds but those it says exit 1."""
+    import os
+
+    text = README.read_text("utf-8")
+    tour = text[text.index("## A tour") : text.index("## What it is")]
+    [script] = [body for lang, body in FENCE.findall(tour) if lang == "sh"]
+    lines = script.splitlines()
+    expected = set()  # the first line of each command said to exit 1 (bash's LINENO)
+    for number, line in enumerate(lines, start=1):
+        if line.endswith("# exits 1"):
+            while number > 1 and lines[number - 2].endswith("\\"):
+                number -= 1
+            expected.add(number)
+    assert expected, "the tour breaks the workflow at least once"
+    # A failing command reports its script line and status on stderr; the script goes on.
+    prologue = "set -o errtrace\ntrap 'echo \"FAILED $((LINENO - 2)) $?\" >&2' ERR\n"
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"], "COLUMNS": "120"}
+    env.pop("ASL_STORE", None)
+    done = subprocess.run(
+        ["bash", "-c", prologue + script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    failed = re.findall(r"^FAILED (\d+) (\d+)$", done.stderr, re.MULTILINE)
+    assert {int(line) for line, _ in failed} == expected, done.stderr[-3000:]
+    assert all(status == "1" for _, status in failed)
+    assert "Traceback" not in done.stderr
+    # What the tour says the steps show.
+    assert "[mock]" in done.stderr
+    assert "↻ FetchOrders  attempt 2 after 1s" in done.stderr
+    assert "⤷ FetchOrders  caught Lambda.Unknown → Alert" in done.stderr
+    assert (tmp_path / "wednesday.html").exists() and (tmp_path / "tour.db").exists()
+    assert '"count": 2' in done.stdout.split("RUNNING")[-1]  # friday resumed to its end

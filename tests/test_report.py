@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from runtime import TaskFailure, run_sync
+from runtime import TaskFailure, VirtualClock, run_sync
 from runtime.cli.report import main
 from runtime.report import load_history, report_html, write_report
 from runtime.report.visits import build_visits, state_outcomes
@@ -296,4 +296,91 @@ def test_a_click_shows_the_inspected_stages_in_chromium(tmp_path: Path) -> None:
     panel = panel.split("</aside>")[0]
     labels = re.findall(r'<div class="stage"><b>([^<]+)</b>', panel)
     assert labels == [label for label, _ in SHAPED_STAGES]
-    assert "From the history only" not in panel
+    assert "as the execution history records them" not in panel
+
+
+def test_cli_reports_an_execution_of_the_store_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from runtime.durable.store import ExecutionInfo, Store, StoreRecorder
+
+    db = tmp_path / "store.db"
+    prefix = "arn:aws:states:us-east-1:123456789012"
+    info = ExecutionInfo(
+        f"{prefix}:execution:M:nightly-7", "nightly-7", f"{prefix}:stateMachine:M", "M", MACHINE
+    )
+    calls = {"flaky": 0}
+
+    def flaky(payload: Any) -> Any:
+        calls["flaky"] += 1
+        if calls["flaky"] == 1:
+            raise TaskFailure("Boom.Transient", "first call fails")
+        return {"ok": True}
+
+    def bad(payload: Any) -> Any:
+        raise TaskFailure("Bad.Thing", "it </script> always fails")
+
+    with Store.open(db) as store:
+        run = run_sync(
+            MACHINE,
+            {"a": 1},
+            functions={"flaky": flaky, "bad": bad},
+            name="nightly-7",
+            state_machine_name="M",
+            observers=[StoreRecorder(store, info)],
+        )
+    monkeypatch.chdir(tmp_path)
+    # A name (here a unique prefix) is looked up in the store; its definition draws the graph.
+    assert main(["nightly", "--store", str(db)]) == 0
+    html = (tmp_path / "nightly-7.html").read_text()
+    assert _data(html) == _data(report_html(_events(run), MACHINE, name="nightly-7"))
+    assert 'data-state="Give up"' in html
+    assert capsys.readouterr().err.strip() == "nightly-7.html"  # where it went
+    assert main(["nowhere", "--store", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "no execution matches 'nowhere'" in err and len(err.strip().splitlines()) == 1
+
+
+CAUGHT: dict[str, Any] = {
+    "StartAt": "Try",
+    "States": {
+        "Try": {
+            "Type": "Task",
+            "Resource": LAMBDA + "bad",
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Recover"}],
+            "Next": "Done",
+        },
+        "Recover": {"Type": "Pass", "Next": "Done"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+def _edges(html: str) -> list[str]:
+    return re.findall(r'<path class="edge ([^"]*)"', html)
+
+
+def test_the_graph_marks_the_edges_the_execution_took() -> None:
+    def bad(payload: Any) -> Any:
+        raise TaskFailure("Bad.Thing", "no")
+
+    html = report_html(run_sync(CAUGHT, {}, functions={"bad": bad}), CAUGHT)
+    classes = _edges(html)
+    assert "edge-catch edge-taken" in classes  # Try -> Recover, by the Catch
+    assert "edge-next edge-taken" in classes  # Recover -> Done
+    assert sum("edge-taken" in c for c in classes) == 2  # Try -> Done was not taken
+
+
+def test_event_times_read_as_durations_and_the_events_can_be_filtered() -> None:
+    wait = {
+        "StartAt": "W",
+        "States": {
+            "W": {"Type": "Wait", "Seconds": 84, "Next": "P"},
+            "P": {"Type": "Pass", "End": True},
+        },
+    }
+    html = report_html(run_sync(wait, {}, clock=VirtualClock()), wait)
+    assert "<td>+1m 24.0s</td>" in html and " ms</td>" not in html
+    assert 'id="event-search"' in html and 'id="event-failures"' in html
+    assert '<option value="WaitStateEntered">' in html
+    assert 'data-type="PassStateExited"' in html

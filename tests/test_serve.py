@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.durable.store import Store
+from runtime.engine.events import iso_timestamp
 
 ASL = [sys.executable, "-m", "runtime.cli"]
 WAIT_5 = {
@@ -267,3 +268,26 @@ def test_asl_stop_aborts_an_orphaned_execution_itself(tmp_path: Path) -> None:
     )
     assert again.returncode == 1
     assert "not RUNNING" in again.stderr
+
+
+def test_a_queued_execution_starts_at_its_start_date(tmp_path: Path) -> None:
+    """AWS dates ExecutionStarted at the execution's startDate, whoever runs it later."""
+    store = tmp_path / "s.db"
+    start(
+        tmp_path, store, "queued", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    )
+    done = subprocess.run(
+        [*ASL, "serve", "--once", "--poll-seconds", "0.05"],
+        env=env(store),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    with Store.open(store) as db:
+        record = db.get_execution("queued")
+        events = db.history(record.arn)
+    assert record.status == "SUCCEEDED"
+    assert events[0]["type"] == "ExecutionStarted"
+    assert events[0]["timestamp"] == iso_timestamp(record.start_time)

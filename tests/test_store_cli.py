@@ -259,3 +259,35 @@ def test_asl_history_prints_what_the_history_file_of_the_run_holds(tmp_path: Pat
     )
     assert printed.returncode == 0, printed.stderr
     assert json.loads(printed.stdout) == json.loads(history_file.read_text())
+
+
+LONG_NAME = "a-long-execution-name-" + "x" * 50
+
+
+def test_describe_never_cuts_the_arns(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    result = record(db, FAIL, LONG_NAME)
+    code, out, _ = run_cli(capsys, "describe", LONG_NAME, "--store", str(db))
+    assert code == 0
+    [line] = [line for line in out.splitlines() if line.startswith("Execution")]
+    assert line.split()[-1] == result.arn
+    assert any(line.split()[:2] == ["Status", "FAILED"] for line in out.splitlines())
+
+
+def test_history_keeps_room_for_details_on_a_narrow_terminal(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    record(db, FAIL, LONG_NAME)
+    code, out, _ = run_cli(capsys, "history", LONG_NAME, "--store", str(db))
+    assert code == 0
+    [failed] = [line for line in out.splitlines() if "ExecutionFailed" in line]
+    details = failed.split("│")[-2].strip()
+    assert details == "Bad: why [not]"
+    # The date has a row of its own; the other rows show the time only.
+    cells = [line.split("│")[2].strip() for line in out.splitlines() if line.count("│") == 6]
+    times = [cell for cell in cells if cell]
+    assert len(times[0]) == len("2026-12-03") and times[0].count("-") == 2
+    assert all(len(time) == len("08:15:58.881") for time in times[1:])

@@ -173,7 +173,7 @@ def test_a_failing_iteration_is_shown_in_red_and_counted() -> None:
     out = traced(definition, [1], functions={"boom": boom})
     assert "  [0] ✗ Work  failed  [local function]  Boom: kaput" in out
     assert "[0] ✗ iteration 0 failed" in out
-    assert "✗ Fan  failed  Boom: kaput" in out
+    assert "✗ Fan  failed  iteration [0]  Boom: kaput" in out
     assert "FAILED" in line_with(out, "status")
 
 
@@ -187,7 +187,7 @@ def test_a_map_retry_shows_the_failed_attempt_and_the_next() -> None:
     }
     fan_state["Retry"] = [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1}]
     out = traced(definition, [1], functions={"flaky": flaky(1)})
-    assert "✗ Fan  failed (attempt 1)  MyError" in out
+    assert "✗ Fan  failed (attempt 1)  iteration [0]  MyError" in out
     assert "↻ Fan  attempt 2 after 1s" in out
     assert out.count("▼ Fan  Map  1 item") == 2
     assert "after 2 attempts" in line_with(out, "✓ Fan  Map")
@@ -451,3 +451,257 @@ def test_variables_are_shown_briefly() -> None:
     assert brief([]) == "[]" and brief([1, 2]) == "[…2]" and brief({"a": 1}) == "{…1}"
     assert brief("é" * 40).endswith("…") and len(brief("é" * 40)) == 24
     assert variables_text({"x": 1, "ok": True, "n": None}) == "x=1 ok=true n=null"
+
+
+def _fail_in_parallel(fail: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Parallel",
+                "End": True,
+                "Branches": [{"StartAt": "F", "States": {"F": {"Type": "Fail", **fail}}}],
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    "fail",
+    [
+        {"ErrorPath": "$.e", "CausePath": "$.c"},
+        {
+            "QueryLanguage": "JSONata",
+            "Error": "{% $states.input.e %}",
+            "Cause": "{% $states.input.c %}",
+        },
+    ],
+    ids=["paths", "jsonata"],
+)
+def test_a_fail_with_a_computed_error_shows_the_value_not_a_placeholder(
+    fail: dict[str, Any],
+) -> None:
+    out = traced(_fail_in_parallel(fail), {"e": "My.Err", "c": "because of x"})
+    fail_line = next(line for line in out.splitlines() if "✗ F" in line)
+    assert "My.Err: because of x" in fail_line
+    assert "computed" not in out
+    # The Parallel's failure line names the same error.
+    assert any("✗ P" in line and "My.Err" in line for line in out.splitlines())
+
+
+def test_a_fail_without_an_error_shows_no_placeholder() -> None:
+    out = traced({"StartAt": "F", "States": {"F": {"Type": "Fail"}}})
+    assert "computed" not in out
+    assert "✗ F  Fail" in out
+
+
+def test_on_the_virtual_clock_a_task_waiting_for_a_worker_shows_the_lines_so_far() -> None:
+    """Nothing else happens until a worker answers: the screen must not hold lines back."""
+    import anyio
+
+    from runtime import run
+    from runtime.adapters import activity
+    from runtime.adapters.base import AdapterRegistry
+    from runtime.callbacks.registry import CallbackRegistry
+
+    activities = activity.Activities(CallbackRegistry())
+    adapters = AdapterRegistry()
+    activity.register(adapters, activities)
+    definition = {
+        "StartAt": "Init",
+        "States": {
+            "Init": {"Type": "Pass", "Next": "Resize"},
+            "Resize": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:us-east-1:111111111111:activity:resize",
+                "End": True,
+            },
+        },
+    }
+    machine = load_machine(definition)
+    buf = io.StringIO()
+    trace = LiveTrace(machine, virtual=True, console=Console(file=buf, width=100))
+    seen: list[str] = []
+
+    async def worker() -> None:
+        task = await activities.get_task("resize", "w1", timeout=10)
+        assert task is not None
+        seen.append(buf.getvalue())  # what the user sees while the task waits
+        activities.callbacks.send_task_success(task.token, "{}")
+
+    async def main() -> Any:
+        async with anyio.create_task_group() as group:
+            group.start_soon(worker)
+            await anyio.sleep(0)
+            return await run(
+                machine, {}, adapters=adapters, clock=VirtualClock(), observers=[trace.observe]
+            )
+
+    result = anyio.run(main)
+    trace.close()
+    assert result.status == "SUCCEEDED"
+    [screen] = seen
+    assert "✓ Init" in screen
+    assert "⋯ Resize  waits for a worker on activity 'resize'" in screen
+
+
+def test_the_footer_says_what_a_running_state_waits_for() -> None:
+    from runtime.trace.live import wait_note
+    from runtime.trace.output import footer_text
+
+    machine = load_machine(
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 900, "End": True}}}
+    )
+    note = wait_note(machine.all_states["W"], 0.0)
+    assert note == "of 15m, until 1970-01-01T00:15:00.000Z"
+    text = footer_text({"": ("W", "Wait", 0.0, note)}, 1, 60.0, 0.0).plain
+    assert "⋯ W  Wait  1m" in text and "of 15m" in text
+
+
+def _map_of_thirty(bad: int | None) -> str:
+    definition = {
+        "StartAt": "Fan",
+        "States": {
+            "Fan": {
+                "Type": "Map",
+                "End": True,
+                "ItemProcessor": {
+                    "StartAt": "Work",
+                    "States": {
+                        "Work": {
+                            "Type": "Task",
+                            "Resource": ARN + "work",
+                            "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1}],
+                            "End": True,
+                        }
+                    },
+                },
+            }
+        },
+    }
+    calls: dict[int, int] = {}
+
+    def work(item: int) -> int:
+        calls[item] = calls.get(item, 0) + 1
+        if item == bad:
+            raise TaskFailure("Model.BadInput", f"item {item} is bad")
+        if item in (12, 25) and calls[item] == 1:
+            raise TaskFailure("Flaky", "once")
+        return item
+
+    return traced(definition, list(range(30)), functions={"work": work})
+
+
+def test_a_failed_iteration_past_the_shown_ones_is_named_with_its_index() -> None:
+    out = _map_of_thirty(bad=17)
+    assert "✗ Fan[17]  iteration failed  Model.BadInput: item 17 is bad" in out
+    assert "✗ Fan  failed  iteration [17]  Model.BadInput" in out
+
+
+def test_retries_in_iterations_past_the_shown_ones_are_counted() -> None:
+    out = _map_of_thirty(bad=None)
+    assert "(+20 more iterations, 2 retries)" in out
+
+
+def test_the_footer_shows_a_maps_progress_and_failed_items() -> None:
+    from runtime.trace.lines import failed_items, progress
+
+    assert progress(412, 1000, 3, None) == "[████░░░░░░] 412/1,000 · 3 failed"
+    assert progress(250, 1000, 0, 10.0) == "[██░░░░░░░░] 250/1,000 · ETA 30s"
+    assert failed_items([537]) == "iteration [537]"
+    assert failed_items(list(range(12, 0, -1)), shown=3) == "iterations [1, 2, 3, +9 more]"
+
+
+CHOOSE = {
+    "StartAt": "C",
+    "States": {
+        "C": {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.n", "NumericGreaterThan": 10, "Next": "Big"},
+                {
+                    "And": [
+                        {"Variable": "$.n", "NumericGreaterThan": 3},
+                        {"Variable": "$.kind", "StringEquals": "x"},
+                    ],
+                    "Next": "Mid",
+                },
+            ],
+            "Default": "Small",
+        },
+        "Big": {"Type": "Succeed"},
+        "Mid": {"Type": "Succeed"},
+        "Small": {"Type": "Succeed"},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("input", "shown"),
+    [
+        ({"n": 5, "kind": "x"}, '#2 $.n > 3 and $.kind == "x" ($.n = 5, $.kind = "x")'),
+        ({"n": 1}, "Default"),
+    ],
+)
+def test_inspect_says_which_choice_rule_matched_and_on_what(input: Any, shown: str) -> None:
+    out = traced(CHOOSE, input, inspect=True)
+    [line] = [line for line in out.splitlines() if "│ rule" in line]
+    assert line.split("rule", 1)[1].strip() == shown
+
+
+def test_inspect_names_the_jsonata_rule_by_its_number() -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "C",
+        "States": {
+            "C": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Condition": "{% $states.input.n > 10 %}", "Next": "Done"},
+                    {"Condition": "{% $states.input.n > 3 %}", "Next": "Done"},
+                ],
+                "Default": "Done",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    out = traced(definition, {"n": 5}, inspect=True)
+    assert "#2 $states.input.n > 3" in out
+
+
+def test_the_trace_is_not_cut_to_80_columns_when_it_goes_to_a_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from runtime.trace.live import LOG_WIDTH
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    machine = load_machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    assert LiveTrace(machine).console.width == LOG_WIDTH  # stderr is captured here
+    monkeypatch.setenv("COLUMNS", "90")
+    assert LiveTrace(machine).console.width == 90
+
+
+@pytest.mark.parametrize(
+    ("state", "hint"),
+    [
+        ({"Parameters": {"a.$": "$.trainng.artifacts"}}, "'$.training.artifacts'"),
+        ({"InputPath": "$.training.artefacts"}, "'$.training.artifacts'"),
+        ({"InputPath": "$.training", "Parameters": {"a.$": "$.artefacts"}}, "'$.artifacts'"),
+        ({"InputPath": "$.runs[1].mdoel"}, "'$.runs[1].model'"),
+    ],
+)
+def test_a_path_that_selects_nothing_gets_a_did_you_mean(state: dict[str, Any], hint: str) -> None:
+    definition = {"StartAt": "T", "States": {"T": {"Type": "Pass", "End": True, **state}}}
+    data = {"training": {"artifacts": "s3://x"}, "runs": [{}, {"model": 1}]}
+    out = traced(definition, data)
+    assert f"hint: did you mean {hint}?" in out
+    # AWS's cause is printed as AWS gives it.
+    assert "States.Runtime: An error occurred while executing the state 'T'" in out
+
+
+def test_no_hint_when_nothing_is_close() -> None:
+    definition = {
+        "StartAt": "T",
+        "States": {"T": {"Type": "Pass", "InputPath": "$.zzz", "End": True}},
+    }
+    assert "hint" not in traced(definition, {"training": 1})

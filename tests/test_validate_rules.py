@@ -181,6 +181,20 @@ BROKEN: list[tuple[str, dict[str, Any], str, str, str]] = [
         "did you mean 'ResultPath'?",
     ),
     (
+        "a comparison with '.$' instead of its Path form",
+        machine(
+            C={
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.a", "NumericGreaterThanEquals.$": "$.b", "Next": "D"}],
+                "Default": "D",
+            },
+            D={"Type": "Succeed"},
+        ),
+        "SCHEMA_VALIDATION_FAILED",
+        "/States/C/Choices/0/NumericGreaterThanEquals.$",
+        "use 'NumericGreaterThanEqualsPath'",
+    ),
+    (
         "field of another state type",
         machine(A=with_(WAIT, ResultPath="$.x")),
         "SCHEMA_VALIDATION_FAILED",

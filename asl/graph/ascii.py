@@ -53,7 +53,8 @@ def _scope(scope: Scope, depth: int, names: dict[str, str], out: list[str]) -> N
         by_source.setdefault(edge.source, []).append(edge)
     for node in scope.nodes:
         mark = ">" if node.start else "!" if node.unreachable else "-"
-        out.append(f"{pad}{mark} {_shown(node.name)} [{_shown(node.type)}]{_flags(node)}")
+        kind = f"{node.type}: {node.resource}" if node.resource else node.type
+        out.append(f"{pad}{mark} {_shown(node.name)} [{_shown(kind)}]{_flags(node)}")
         out.extend(f"{pad}    {_shown(text)}" for text in node.retry)
         out.extend(f"{pad}    {_edge(edge, names)}" for edge in by_source.get(node.id, ()))
         for child in node.scopes:

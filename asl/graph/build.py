@@ -10,7 +10,7 @@ import itertools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from asl.graph.labels import catch_label, retry_label, rule_label
+from asl.graph.labels import catch_label, resource_label, retry_label, rule_label
 from asl.graph.model import Edge, Graph, Node, Scope, ScopeKind
 
 __all__ = ["build_graph"]
@@ -128,6 +128,7 @@ def _node(node_id: str, name: str, state: Any, start: bool, reached: set[str], i
         terminal=terminal,
         unreachable=node_id not in reached,
         retry=retry,
+        resource=resource_label(state) if type_name == "Task" else "",
         scopes=_children(name, type_name, state, ids),
     )
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["catch_label", "retry_label", "rule_label"]
+__all__ = ["catch_label", "resource_label", "retry_label", "rule_label"]
 
 #: Longest label drawn; longer rules are cut with an ellipsis (the definition has the rest).
 MAX_LABEL = 60
@@ -61,7 +61,11 @@ def _rule(rule: Any) -> str:
     if not isinstance(rule, Mapping):
         return "?"
     if "Condition" in rule:
-        return str(rule["Condition"])
+        condition = str(rule["Condition"])
+        if condition.startswith("{%") and condition.endswith("%}"):
+            # The expression without its delimiters (shorter on an edge), when there is one.
+            condition = condition[2:-2].strip() or condition
+        return condition
     if "Not" in rule:
         return f"not ({_rule(rule['Not'])})"
     for key, joiner in (("And", " and "), ("Or", " or ")):
@@ -96,10 +100,46 @@ def retry_label(retrier: Any) -> str:
     # SPEC §Retrying after an error: IntervalSeconds 1, MaxAttempts 3, BackoffRate 2.0.
     attempts = retrier.get("MaxAttempts", 3)
     interval = retrier.get("IntervalSeconds", 1)
-    backoff = retrier.get("BackoffRate", 2.0)
+    backoff = _number(retrier.get("BackoffRate", 2.0))
     text = f"retry {_errors(retrier)} ×{attempts}, {interval}s ×{backoff}"
     if "MaxDelaySeconds" in retrier:
         text += f" ≤{retrier['MaxDelaySeconds']}s"
     if retrier.get("JitterStrategy") == "FULL":
         text += " jitter"
     return _short(text)
+
+
+def _number(value: Any) -> str:
+    """A number the same way whether written ``2``, ``2.0`` or defaulted (``2``, ``1.5``)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{float(value):g}"
+    return str(value)
+
+
+def resource_label(state: Mapping[str, Any]) -> str:
+    """What a Task calls, shortly: ``lambda:invoke Fn``, ``lambda:Fn``, ``activity:Name``,
+    ``aws-sdk:s3:getObject``; empty for a state without a string ``Resource``."""
+    resource = state.get("Resource")
+    if not isinstance(resource, str):
+        return ""
+    parts = resource.split(":")
+    if resource.startswith("arn:") and len(parts) >= 7 and parts[2] == "lambda":
+        return _short(f"lambda:{parts[6]}")
+    if resource.startswith("arn:") and len(parts) >= 7 and parts[5] == "activity":
+        return _short(f"activity:{parts[6]}")
+    if resource.startswith("arn:aws:states:::") or resource.startswith("arn:aws-"):
+        service = resource.split(":::", 1)[-1]
+        function = _function_name(state) if service.startswith("lambda:invoke") else ""
+        return _short(f"{service} {function}".strip())
+    return _short(resource)
+
+
+def _function_name(state: Mapping[str, Any]) -> str:
+    """A literal ``FunctionName`` of a lambda:invoke, as the function's bare name."""
+    for field in ("Parameters", "Arguments"):
+        args = state.get(field)
+        name = args.get("FunctionName") if isinstance(args, Mapping) else None
+        if isinstance(name, str) and not name.startswith("{%"):
+            parts = name.split(":")
+            return parts[6] if name.startswith("arn:") and len(parts) >= 7 else name
+    return ""

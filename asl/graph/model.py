@@ -50,6 +50,8 @@ class Node:
     unreachable: bool = False
     #: One line per ``Retry`` entry (errors, attempts, interval, backoff).
     retry: tuple[str, ...] = ()
+    #: What a Task calls, shortly (``lambda:invoke Fn``); empty for other states.
+    resource: str = ""
     #: Parallel branches or the Map processor, as nested scopes.
     scopes: tuple[Scope, ...] = ()
 

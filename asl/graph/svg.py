@@ -8,7 +8,7 @@ report does both.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from html import escape
 
 from asl.graph.layout import LINE_H, NODE_H, Box, Route, ScopeLayout, layout_scope
@@ -36,6 +36,7 @@ STYLE = """
 .asl-graph .edge { fill: none; stroke: #78909c; stroke-width: 1.3; }
 .asl-graph .edge-catch { stroke: #c62828; stroke-dasharray: 5 3; }
 .asl-graph .edge-default { stroke-width: 2; }
+.asl-graph .edge.edge-taken { stroke: #1565c0; stroke-width: 2.6; stroke-dasharray: none; }
 .asl-graph .edge-label { font-size: 10px; fill: #37474f; paint-order: stroke;
   stroke: #ffffff; stroke-width: 3px; }
 .asl-graph .edge-label.catch { fill: #c62828; }
@@ -50,8 +51,9 @@ STYLE = """
 """
 
 _ARROW = (
-    '<marker id="asl-arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" '
-    'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L8,4 L0,8 z" '
+    '<marker id="asl-arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="9" '
+    'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+    '<path d="M0,0 L8,4 L0,8 z" '
     'fill="#78909c"/></marker>'
 )
 
@@ -91,8 +93,15 @@ def _classes(node: Node, extra: Iterable[str]) -> str:
 
 
 class _Painter:
-    def __init__(self, classes: Mapping[str, Iterable[str]]) -> None:
+    def __init__(
+        self,
+        classes: Mapping[str, Iterable[str]],
+        taken: Collection[tuple[str, str]] = (),
+        names: Mapping[str, str] | None = None,
+    ) -> None:
         self.classes = classes
+        self.taken = taken
+        self.names = names or {}
         self.out: list[str] = []
 
     def scope(self, lay: ScopeLayout, dx: float, dy: float, boxed: bool) -> None:
@@ -137,7 +146,13 @@ class _Painter:
         d = " ".join(
             f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(route.points)
         )
-        self.out.append(f'<path class="edge edge-{kind}" d="{d}" marker-end="url(#asl-arrow)"/>')
+        taken = ""
+        if route.edge is not None and self.taken:
+            pair = (self.names.get(route.edge.source, ""), self.names.get(route.edge.target, ""))
+            taken = " edge-taken" if pair in self.taken else ""
+        self.out.append(
+            f'<path class="edge edge-{kind}{taken}" d="{d}" marker-end="url(#asl-arrow)"/>'
+        )
         if route.edge is not None and route.edge.label:
             k = (len(route.points) - 1) // 2
             (x1, y1), (x2, y2) = route.points[k], route.points[k + 1]
@@ -152,16 +167,20 @@ def render_svg(
     *,
     classes: Mapping[str, Iterable[str]] | None = None,
     standalone: bool = True,
+    taken: Collection[tuple[str, str]] = (),
 ) -> str:
     """The graph as SVG text.
 
-    ``classes`` maps node ids to extra CSS classes (e.g. ``st-failed``). With
+    ``classes`` maps node ids to extra CSS classes (e.g. ``st-failed``); ``taken`` holds
+    the (source, target) state-name pairs an execution went along, drawn as taken edges
+    (a Catch that caught, a Choice rule that matched). With
     ``standalone`` the document carries the XML declaration and its own ``<style>``;
     without it, the ``<svg>`` element is meant to be inlined in HTML that includes
     :data:`STYLE`.
     """
     lay = layout_scope(graph.root)
-    painter = _Painter(classes or {})
+    names = {node.id: node.name for node in graph.nodes()} if taken else {}
+    painter = _Painter(classes or {}, taken, names)
     painter.scope(lay, 0, 0, False)
     width, height = lay.width + 40, lay.height  # room for back edges on the right
     head = '<?xml version="1.0" encoding="UTF-8"?>\n' if standalone else ""

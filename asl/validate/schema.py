@@ -233,6 +233,12 @@ def _unknown_field(key: str, known: Mapping[str, Any], state: StateRef | None) -
         where = f" in a {kind} state"
     else:
         where = ""
+    if key.endswith(".$") and f"{key[:-2]}Path" in known:
+        # Choice comparisons take a path in their own field, not with '.$'.
+        return (
+            f"Field '{key}' is not supported{where}; to compare with a value read from a "
+            f"path, use '{key[:-2]}Path'."
+        )
     import difflib  # lazily: only needed when something is wrong
 
     close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.75)

@@ -33,6 +33,8 @@ SUBCOMMANDS: dict[str, tuple[str, bool, str]] = {
     "send-task-success": ("runtime.cli.task", False, "answer a callback task with its output"),
     "send-task-failure": ("runtime.cli.task", False, "fail a callback task"),
     "send-task-heartbeat": ("runtime.cli.task", False, "report progress of a callback task"),
+    "deploy": ("runtime.cli.cloud", False, "create or update the state machine on AWS"),
+    "diff": ("runtime.cli.cloud", False, "compare two runs state by state"),
     "test": ("runtime.cli.suite", False, "run test suites: expectations, JUnit, coverage"),
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,16 @@ __all__ = ["main"]
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # as a shell reports SIGINT
 
 
 def _parser() -> argparse.ArgumentParser:
     ex = CommandParser(prog="asl exec", description="Run one execution.")
-    ex.add_argument("definition", help="the definition (JSON or YAML), or a template holding it")
+    ex.add_argument(
+        "definition",
+        nargs="?",
+        help="the definition (JSON or YAML), or a template holding it (not with --on aws)",
+    )
     from asl.templates import add_arguments
 
     add_arguments(ex)
@@ -47,6 +53,24 @@ def _parser() -> argparse.ArgumentParser:
         "--state-machine",
         metavar="NAME",
         help="state machine name in the mock config (default: the file's stem)",
+    )
+    cloud = ex.add_argument_group("running on AWS Step Functions")
+    cloud.add_argument(
+        "--on",
+        choices=("local", "aws"),
+        default="local",
+        help="run here (default), or on AWS Step Functions (with --state-machine-arn)",
+    )
+    cloud.add_argument(
+        "--state-machine-arn",
+        metavar="ARN",
+        help="with --on aws: the state machine, version or alias to start (asl deploy prints it)",
+    )
+    cloud.add_argument(
+        "--poll-seconds",
+        type=float,
+        default=1.0,
+        help="with --on aws: how often GetExecutionHistory is read (default: 1)",
     )
     tasks = ex.add_argument_group("tasks")
     tasks.add_argument(
@@ -156,13 +180,73 @@ class UsageError(Exception):
 
 def main(argv: list[str]) -> int:
     """Run ``asl exec`` with ``argv`` (without the subcommand); return the exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.on == "aws":
+        return _on_aws(parser, args, argv)
+    if args.definition is None:
+        parser.error("the following arguments are required: definition")
     try:
         prepared = _prepare(args)
     except UsageError as exc:
         _error(str(exc))
         return EXIT_USAGE
     return _run(args, *prepared)
+
+
+#: Options of a local run that mean nothing on AWS: refused with --on aws, not ignored.
+_LOCAL_ONLY = (
+    "--mock-config",
+    "--test-case",
+    "--lambda",
+    "--config",
+    "--machine",
+    "--bucket",
+    "--offline",
+    "--allow-aws",
+    "--endpoint-port",
+    "--start-at",
+    "--stop-after",
+    "--variables",
+    "--context",
+    "--inspect",
+    "--seed",
+    "--resource",
+    "--sub",
+)
+
+
+def _on_aws(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: list[str]) -> int:
+    """``asl exec --on aws``: checks what only a local run takes, then runs on AWS."""
+    check_on_aws(parser, args, argv)
+    try:
+        payload = _read_input(args)
+        _check_writable(args)
+    except (OSError, ValueError) as exc:
+        _error(f"cannot read the input: {exc}")
+        return EXIT_USAGE
+    except UsageError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    from runtime.cli.cloud import exec_on_aws
+
+    return exec_on_aws(args, payload)
+
+
+def check_on_aws(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, argv: list[str]
+) -> None:
+    """Refuse what ``--on aws`` cannot honour, naming the flag (a usage error, exit 2)."""
+    if args.definition is not None:
+        parser.error(
+            "--on aws runs a deployed state machine: give --state-machine-arn (asl deploy "
+            f"prints it), not the definition {args.definition!r}"
+        )
+    if not args.state_machine_arn:
+        parser.error("--on aws needs --state-machine-arn ARN")
+    for flag in _LOCAL_ONLY:
+        if any(arg == flag or arg.startswith(flag + "=") for arg in argv):
+            parser.error(f"{flag} is for a local run: AWS runs the Tasks itself (--on aws)")
 
 
 def _read_input(args: argparse.Namespace) -> Any:
@@ -398,6 +482,11 @@ def _run(
     except StoreError as exc:
         _error(str(exc))
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        if trace is not None:
+            trace.close()
+        _interrupted(observers[0] if store is not None else None)
+        return EXIT_INTERRUPTED
     finally:
         if trace is not None:
             trace.close()
@@ -415,6 +504,20 @@ def _run(
         _error(f"--stop-after {args.stop_after}: the execution ended without reaching it")
         return EXIT_FAILED
     return code
+
+
+def _interrupted(recorder: Any) -> None:
+    """Ctrl-C: say what became of the execution and how to go on with it."""
+    info = getattr(recorder, "info", None)
+    if info is None:
+        _error("interrupted: the execution was not recorded in a store; nothing can resume it")
+        return
+    where = f" --store {shlex.quote(str(recorder.store.path))}"
+    _error(
+        f"interrupted: execution {info.name!r} is left RUNNING in the store; "
+        f"`asl resume {shlex.quote(info.name)}{where}` continues it, "
+        f"`asl stop {shlex.quote(info.name)}{where}` ends it"
+    )
 
 
 def _reached(result: Any, state: str) -> bool:

@@ -1,8 +1,9 @@
-"""``asl report HISTORY_FILE --html OUT [--definition FILE]``: the HTML execution report.
+"""``asl report EXECUTION [--html OUT] [--definition FILE]``: the HTML execution report.
 
-``HISTORY_FILE`` is AWS's ``GetExecutionHistory`` JSON (``{"events": [...]}``), as
-``asl exec --history FILE`` or ``aws stepfunctions get-execution-history`` write it.
-Exit status: 0 when written, 2 when an input cannot be read.
+``EXECUTION`` is a history file, AWS's ``GetExecutionHistory`` JSON (``{"events": [...]}``)
+as ``asl exec --history FILE`` or ``aws stepfunctions get-execution-history`` write it, or
+else an execution in the store (an ARN, a name or a unique prefix), whose stored definition
+draws the graph. Exit status: 0 when written, 2 when an input cannot be read.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from asl.commandline import CommandParser
+from asl.commandline import CommandParser, error_line
 from asl.errors import SourceError
 from asl.source import load_file
+from runtime.durable.store.errors import StoreError
 from runtime.report import load_history, render_report
+from runtime.report.history import parse_events
 
 __all__ = ["main"]
 
@@ -28,8 +31,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = CommandParser(
         prog="asl report", description="Write the HTML report of an execution history."
     )
-    parser.add_argument("history", help="history JSON file (as asl exec --history writes)")
-    parser.add_argument("--html", required=True, metavar="OUT", help="the HTML file to write")
+    parser.add_argument(
+        "execution",
+        help="a history JSON file (as asl exec --history writes), or an execution in the "
+        "store: an ARN, a name or a unique prefix",
+    )
+    parser.add_argument(
+        "--html", metavar="OUT", help="the HTML file to write (default: NAME.html here)"
+    )
+    parser.add_argument("--store", metavar="PATH", help="the execution store")
     parser.add_argument(
         "--definition", metavar="FILE", help="the state machine definition (draws the graph)"
     )
@@ -50,14 +60,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``asl report``; returns the exit status."""
     args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     try:
-        events = load_history(args.history)
-        definition = _definition(args.definition)
-    except (OSError, ValueError, SourceError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if Path(args.execution).is_file() or args.execution.endswith(".json"):
+            events = load_history(args.execution)
+            stored: Mapping[str, Any] | None = None
+            name = args.name or Path(args.execution).stem
+        else:
+            events, stored, name = _from_store(args.execution, args.store)
+            name = args.name or name
+        definition = _definition(args.definition) if args.definition else stored
+    except (OSError, ValueError, SourceError, StoreError) as exc:
+        error_line(f"asl report: {exc}")
         return EXIT_USAGE
-    html = render_report(events, definition, name=args.name or Path(args.history).stem)
-    Path(args.html).write_text(html, encoding="utf-8")
+    html = render_report(events, definition, name=name)
+    out = Path(args.html or f"{_file_name(name)}.html")
+    try:
+        out.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        error_line(f"asl report: cannot write {out}: {exc.strerror or exc}")
+        return EXIT_USAGE
+    if not args.html:
+        print(out, file=sys.stderr)
     return EXIT_OK
+
+
+def _from_store(ref: str, path: str | None) -> tuple[Any, Mapping[str, Any], str]:
+    """The events, definition and name of the stored execution ``ref``."""
+    from runtime.durable.store import Store, resolve_store_path
+
+    where = resolve_store_path(path)
+    assert where is not None
+    with Store.open(where, create=False) as store:
+        record = store.get_execution(ref)
+        return parse_events(store.history(record.arn)), record.definition, record.name
+
+
+def _file_name(name: str) -> str:
+    """An execution name as a file name (AWS names may hold characters files should not)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "execution"
 
 
 if __name__ == "__main__":

@@ -69,7 +69,8 @@ def main(argv: list[str], redriving: bool = False) -> int:
         elif args.clock == "virtual":
             last = max((e.timestamp for e in store.recorded(record.arn)), default=0.0)
             clock = VirtualClock(start=last)
-        observers, trace = _trace(args, record)
+        virtual = (args.clock or options.get("clock")) == "virtual"
+        observers, trace = _trace(args, record, store.recorded(record.arn), virtual)
         try:
             with handler_output_to_stderr():
                 result = anyio.run(
@@ -111,13 +112,22 @@ def _namespace(options: dict[str, Any], args: argparse.Namespace) -> argparse.Na
     return argparse.Namespace(**values)
 
 
-def _trace(args: argparse.Namespace, record: Any) -> tuple[list[Any], Any]:
+def _trace(
+    args: argparse.Namespace, record: Any, recorded: list[Any], virtual: bool
+) -> tuple[list[Any], Any]:
     if args.quiet or args.json:
         return [], None
     from asl.compiler import compile_machine
     from runtime.trace import LiveTrace
 
-    trace = LiveTrace(compile_machine(record.definition))
+    # The recorded events are not heard again: the trace learns the start time and the
+    # states still open from them, so durations count from where they really began.
+    trace = LiveTrace(
+        compile_machine(record.definition),
+        virtual=virtual,
+        started=record.start_time,
+        recorded=recorded,
+    )
     return [trace.observe], trace
 
 

@@ -32,6 +32,18 @@ def start_main(argv: list[str]) -> int:
     parser = exec_cli._parser()
     parser.prog = "asl start"
     args = parser.parse_args(argv)
+    if args.on == "aws":
+        from runtime.cli.cloud import start_on_aws
+
+        exec_cli.check_on_aws(parser, args, argv)
+        try:
+            payload = exec_cli._read_input(args)
+        except (OSError, ValueError) as exc:
+            exec_cli._error(f"cannot read the input: {exc}")
+            return exec_cli.EXIT_USAGE
+        return start_on_aws(args, payload)
+    if args.definition is None:
+        parser.error("the following arguments are required: definition")
     try:
         machine, payload, sm_name, _mocks, _services = exec_cli._prepare(args)
     except exec_cli.UsageError as exc:

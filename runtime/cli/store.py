@@ -129,7 +129,10 @@ def _describe(store: Store, args: argparse.Namespace) -> int:
     if args.json:
         _print_json(record.to_describe())
     else:
-        _console().print(_describe_grid(record))
+        console = _console()
+        for line in _describe_arns(record):
+            console.print(line, soft_wrap=True)
+        console.print(_describe_grid(record))
     return EXIT_OK
 
 
@@ -182,10 +185,18 @@ def _history_table(record: ExecutionRecord, events: list[dict[str, Any]]) -> Tab
     table.add_column("Id", justify="right", no_wrap=True)
     table.add_column("Time", no_wrap=True)
     table.add_column("Type", no_wrap=True)
-    table.add_column("State")
-    table.add_column("Details", overflow="fold")
+    # State names and details share what is left; details never shrink to a sliver.
+    table.add_column("State", max_width=24, overflow="fold")
+    table.add_column("Details", overflow="fold", min_width=20, ratio=1)
     states = _state_names(events)
-    for event, time in zip(events, _times(events), strict=True):
+    last_date = ""
+    for event in events:
+        stamp = str(event["timestamp"])
+        date, time = stamp[:10], stamp[11:].removesuffix("Z")
+        if date != last_date:
+            # A row of its own for the date, so the time column stays narrow.
+            table.add_row("", Text(date, style="bold"), "", "", "")
+            last_date = date
         details = event.get(_details_member(event))
         table.add_row(
             str(event["id"]),
@@ -197,25 +208,11 @@ def _history_table(record: ExecutionRecord, events: list[dict[str, Any]]) -> Tab
     return table
 
 
-def _times(events: list[dict[str, Any]]) -> list[str]:
-    """``HH:MM:SS.mmm``, with the date on the first row and wherever the date changes."""
-    out: list[str] = []
-    last_date = ""
-    for event in events:
-        stamp = str(event["timestamp"])
-        date, time = stamp[:10], stamp[11:].removesuffix("Z")
-        out.append(time if date == last_date else f"{date} {time}")
-        last_date = date
-    return out
-
-
 def _describe_grid(record: ExecutionRecord) -> Table:
     grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
+    grid.add_column(style="bold", min_width=13)
     grid.add_column()
     rows: list[tuple[str, str | None]] = [
-        ("Execution", record.arn),
-        ("State machine", record.state_machine_arn),
         ("Status", record.status),
         ("Started", iso_timestamp(record.start_time)),
         ("Stopped", None if record.stop_time is None else iso_timestamp(record.stop_time)),
@@ -231,6 +228,13 @@ def _describe_grid(record: ExecutionRecord) -> Table:
             shown = _status(value) if key == "Status" else _escape(value, multiline=True)
             grid.add_row(key, shown)
     return grid
+
+
+def _describe_arns(record: ExecutionRecord) -> list[Text]:
+    """The ARNs, which users copy: whole lines, never cut or folded at the terminal's width
+    (printed with ``soft_wrap``), aligned with the grid's second column."""
+    rows = (("Execution", record.arn), ("State machine", record.state_machine_arn))
+    return [Text.assemble((f"{key:<13}", "bold"), "  ", _escape(arn)) for key, arn in rows]
 
 
 # -- event helpers -----------------------------------------------------------------------

@@ -36,6 +36,18 @@ def _pairs(specs: list[str], flag: str) -> dict[str, str]:
     return pairs
 
 
+def parse_endpoints(specs: list[str]) -> dict[str, str]:
+    """``--endpoint-url`` values (``SERVICE=URL`` or ``URL`` for every service) by service."""
+    endpoints = {}
+    for spec in specs:
+        service, sep, url = spec.partition("=")
+        if sep and "://" not in service:
+            endpoints[service] = url
+        else:
+            endpoints["*"] = spec
+    return endpoints
+
+
 def mocks_from(options: Mapping[str, Any], state_machine_name: str) -> Any:
     """The MockConfigFile test case the options name, or None."""
     if not options.get("mock_config"):
@@ -67,13 +79,7 @@ def services_from(
     from runtime.adapters import Services
     from runtime.adapters.aws import AwsSettings
 
-    endpoints = {}
-    for spec in options.get("endpoints") or []:
-        service, sep, url = spec.partition("=")
-        if sep and "://" not in service:
-            endpoints[service] = url
-        else:
-            endpoints["*"] = spec
+    endpoints = parse_endpoints(options.get("endpoints") or [])
     functions = None
     lambdas = list(options.get("lambdas") or [])
     if lambdas or options.get("config"):

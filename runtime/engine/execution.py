@@ -258,8 +258,9 @@ class Execution:
         type: str,
         details: Mapping[str, Any] | None = None,
         inspection: Mapping[str, Any] | None = None,
+        at: float | None = None,
     ) -> int:
-        """Write one event in ``frame``'s chain; return its id.
+        """Write one event in ``frame``'s chain (now, or ``at``); return its id.
 
         While resuming, an event the history already holds is matched, not written again
         (see :mod:`runtime.engine.replay`); observers hear only new events.
@@ -286,7 +287,8 @@ class Execution:
                 f"({MAX_HISTORY_EVENTS}).",
             )
         self._next_id = event_id + 1
-        event = HistoryEvent(event_id, frame.prev, type, self._now(), details, inspection)
+        now = self._now() if at is None else at
+        event = HistoryEvent(event_id, frame.prev, type, now, details, inspection)
         self.history.append(event)
         frame.prev, frame.prev_time = event_id, event.timestamp
         for observer in self.observers:

@@ -53,10 +53,13 @@ async def run_execution(exe: Execution) -> None:
         # RedriveExecution: the history goes on after its closing event.
         redriven = Frame(prev=exe.replay.last_id)
         exe.emit(redriven, "ExecutionRedriven", {"redriveCount": exe.options.redrive_count})
+    # AWS's ExecutionStarted is dated at the execution's startDate, also for one that
+    # waited in a queue (``asl start`` before ``asl serve`` took it).
     exe.emit(
         root,
         "ExecutionStarted",
         {"input": exe.input, "roleArn": exe.role_arn},
+        at=None if exe.options.redrive_count else exe.start_time,
     )
     limit = ONE_YEAR_SECONDS
     if exe.machine.timeout_seconds is not None:

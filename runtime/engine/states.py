@@ -65,7 +65,23 @@ async def run_fail(run: StateRun) -> tuple[str | None, Any]:
             error = _fail_field(run, error, "ErrorPath")
         if state.cause_is_path:
             cause = _fail_field(run, cause, "CausePath")
+    if error is not state.error or cause is not state.cause:
+        _annotate_entered(run, {"error": error, "cause": cause})
     raise FailStateReached(error, cause)
+
+
+def _annotate_entered(run: StateRun, inspection: dict[str, Any]) -> None:
+    """Put the Fail's computed error and cause on its FailStateEntered event.
+
+    AWS's history carries them only on the failure that follows, so observers such as the
+    trace read them from the event's ``inspection`` (never exported) when they need them.
+    """
+    history = run.exe.history
+    for index in range(len(history) - 1, max(len(history) - 64, 0) - 1, -1):
+        event = history[index]
+        if event.id == run.entered_id:
+            event.inspection = inspection
+            return
 
 
 def _fail_field(run: StateRun, compiled: Any, field: str) -> Any:
@@ -96,7 +112,7 @@ async def run_choice(run: StateRun) -> tuple[str | None, Any]:
     effective = apply_path(state.input_path, data, ctx, variables)
     from asl.paths import PathNotFound
 
-    for rule in state.choices:
+    for index, rule in enumerate(state.choices):
         try:
             matched = rule.condition.evaluate(effective, ctx, variables)
         except PathNotFound as exc:
@@ -104,10 +120,14 @@ async def run_choice(run: StateRun) -> tuple[str | None, Any]:
                 "States.Runtime", f"Invalid path '{exc.path}' : {exc.detail}"
             ) from exc
         if matched:
+            if run.stages is not None:
+                _note_choice(run.stages, index, rule.condition, effective, ctx, variables)
             output = apply_path(state.output_path, effective, ctx, variables)
             assigned = run.assign(effective, rule.assign) if rule.assign is not None else (None)
             run.exit(output, assigned)
             return rule.next, output
+    if run.stages is not None:
+        run.stages["choice"] = {"rule": "Default"}
     return _choice_default(
         run, state, apply_path(state.output_path, effective, ctx, variables), effective
     )
@@ -116,7 +136,7 @@ async def run_choice(run: StateRun) -> tuple[str | None, Any]:
 def _choice_jsonata(run: StateRun, state: ChoiceState) -> tuple[str | None, Any]:
     bindings = jsonata_bindings(run.data, run.ctx, run.frame.view)
     with run.evaluating:
-        for rule in state.choices:
+        for index, rule in enumerate(state.choices):
             cond = rule.condition
             value = cond if isinstance(cond, bool) else cond.evaluate(bindings)
             if not isinstance(value, bool):
@@ -125,12 +145,37 @@ def _choice_jsonata(run: StateRun, state: ChoiceState) -> tuple[str | None, Any]
                     "The Condition field evaluated to a non-boolean value.",
                 )
             if value:
+                if run.stages is not None:
+                    run.stages["choice"] = {"rule": index}
                 output = rule.output.evaluate(bindings) if rule.output is not None else run.data
                 assigned = run.assign(bindings, rule.assign) if rule.assign is not None else None
                 run.exit(output, assigned)
                 return rule.next, output
         output = state.output.evaluate(bindings) if state.output is not None else run.data
+    if run.stages is not None:
+        run.stages["choice"] = {"rule": "Default"}
     return _choice_default(run, state, output, bindings)
+
+
+def _note_choice(
+    stages: dict[str, Any], index: int, condition: Any, data: Any, ctx: Any, variables: Any
+) -> None:
+    """For inspection: which rule matched and the values its Variables selected."""
+    from asl.paths import PathNotFound
+
+    values: dict[str, Any] = {}
+    pending = [condition]
+    for cond in pending:  # breadth first: the values in the rule's order
+        pending.extend(getattr(cond, "rules", ()))
+        if getattr(cond, "rule", None) is not None:
+            pending.append(cond.rule)
+        operand = getattr(cond, "variable", None)
+        if operand is not None and operand.text not in values:
+            try:
+                values[operand.text] = operand.path.get(data, ctx, variables)
+            except PathNotFound:  # absent (an IsPresent rule): nothing to show
+                continue
+    stages["choice"] = {"rule": index, "values": values}
 
 
 def _choice_default(

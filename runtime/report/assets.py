@@ -57,6 +57,8 @@ th { background: #f3f6f8; position: sticky; top: 0; }
 tr.fail td { background: #fff5f5; }
 td pre { max-height: 120px; }
 .muted { color: #78909c; }
+.filters { display: flex; gap: 10px; align-items: center; margin-bottom: 8px; }
+.filters input[type=search] { flex: 1; max-width: 340px; padding: 3px 6px; }
 """
 
 #: Clicking a state (graph node, timeline bar or table row) shows its visits' data flow.
@@ -93,8 +95,9 @@ SCRIPT = """
         esc(v.lane) + ' · ' + esc(v.duration) + (v.attempts > 1 ? ' · ' + v.attempts +
         ' attempts' : '') + '</div>';
       if (!v.inspected) {
-        html += '<p class="muted note">From the history only: every TestState stage is ' +
-          'recorded for states that exit, in runs with asl exec --inspect or --report.</p>';
+        html += '<p class="muted note">Input, output and results as the execution history ' +
+          'records them. Runs made with asl exec --inspect or --report also keep each ' +
+          'data-flow stage (InputPath, Parameters, ResultSelector, ResultPath...).</p>';
       }
       v.stages.forEach(function (s) { html += stage(s[0], s[1]); });
       v.errors.forEach(function (e) {
@@ -109,5 +112,28 @@ SCRIPT = """
     if (el) { show(el.getAttribute('data-state')); }
   });
   if (data.initial) { show(data.initial); }
+  var search = document.getElementById('event-search');
+  var kind = document.getElementById('event-type');
+  var failures = document.getElementById('event-failures');
+  var count = document.getElementById('event-count');
+  var rows = Array.prototype.slice.call(document.querySelectorAll('#events tbody tr'));
+  function filter() {
+    var words = search.value.toLowerCase();
+    var shown = 0;
+    rows.forEach(function (row) {
+      var ok = (!kind.value || row.getAttribute('data-type') === kind.value) &&
+        (!failures.checked || row.classList.contains('fail')) &&
+        (!words || row.textContent.toLowerCase().indexOf(words) >= 0);
+      row.style.display = ok ? '' : 'none';
+      if (ok) { shown += 1; }
+    });
+    count.textContent = shown === rows.length ? rows.length + ' events' :
+      shown + ' of ' + rows.length + ' events';
+  }
+  if (search) {
+    search.addEventListener('input', filter);
+    kind.addEventListener('change', filter);
+    failures.addEventListener('change', filter);
+  }
 })();
 """

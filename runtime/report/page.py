@@ -13,6 +13,7 @@ from asl.graph.text import visible
 from runtime.report.assets import CSS, SCRIPT
 from runtime.report.history import Event, ExecutionSummary, summarise
 from runtime.report.visits import OUTCOMES, Lane, Visit, build_visits, state_outcomes
+from runtime.trace.format import format_duration
 
 __all__ = ["render_report"]
 
@@ -44,7 +45,8 @@ def _h(text: Any) -> str:
 
 
 def _duration(seconds: float) -> str:
-    return f"{seconds:.3f} s"
+    """``250ms``, ``1.5s``, ``1m 24s``: as the trace writes durations."""
+    return format_duration(seconds)
 
 
 #: AWS TestState's stage keys, in the order a state applies them, with their labels.
@@ -105,10 +107,24 @@ def _data(visits: Sequence[Visit], lanes: Mapping[str, Lane]) -> str:
     return _script_json(doc)
 
 
-def _graph(definition: Mapping[str, Any], outcomes: Mapping[str, str]) -> str:
+def _graph(
+    definition: Mapping[str, Any], outcomes: Mapping[str, str], visits: Sequence[Visit]
+) -> str:
     graph = build_graph(definition)
     classes = {node.id: (f"st-{outcomes.get(node.name, 'not-visited')}",) for node in graph.nodes()}
-    return render_svg(graph, classes=classes, standalone=False)
+    return render_svg(graph, classes=classes, standalone=False, taken=_taken(visits))
+
+
+def _taken(visits: Sequence[Visit]) -> set[tuple[str, str]]:
+    """The transitions the execution made: one state to the next on each lane."""
+    last: dict[str, str] = {}
+    taken: set[tuple[str, str]] = set()
+    for visit in sorted(visits, key=lambda v: v.entered_id):
+        before = last.get(visit.lane)
+        if before is not None:
+            taken.add((before, visit.state))
+        last[visit.lane] = visit.state
+    return taken
 
 
 def _legend() -> str:
@@ -161,6 +177,19 @@ def _timeline(lanes: Sequence[Lane], visits: Sequence[Visit], events: Sequence[E
     return f'<p class="muted">{note}</p>{"".join(rows)}'
 
 
+def _offset(seconds: float) -> str:
+    """Time since the start, to the millisecond under a minute: ``84ms``, ``12.345s``,
+    ``1m 24.6s``, ``2h 5m``."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 60:
+        return f"{seconds:.3f}s"
+    if seconds < 3600:
+        minutes = int(seconds // 60)
+        return f"{minutes}m {seconds - 60 * minutes:.1f}s"
+    return format_duration(seconds)
+
+
 def _event_rows(events: Sequence[Event], visits: Sequence[Visit], start: float) -> str:
     state_of = {eid: v.state for v in visits for eid in v.event_ids}
     rows = []
@@ -171,12 +200,24 @@ def _event_rows(events: Sequence[Event], visits: Sequence[Visit], start: float) 
         attr = f' data-state="{_h(name)}"' if name else ""
         cls = ' class="fail"' if "error" in e.details else ""
         rows.append(
-            f"<tr{cls}{attr}><td>{e.id}</td><td>{e.previous_event_id}</td>"
-            f"<td>+{(e.timestamp - start) * 1000:.0f} ms</td><td>{_h(e.type)}</td>"
+            f'<tr{cls}{attr} data-type="{_h(e.type)}"><td>{e.id}</td>'
+            f"<td>{e.previous_event_id}</td>"
+            f"<td>+{_offset(e.timestamp - start)}</td><td>{_h(e.type)}</td>"
             f"<td>{_h(name)}</td><td><pre>{_h(short)}</pre></td></tr>"
         )
     head = "<tr><th>id</th><th>prev</th><th>time</th><th>type</th><th>state</th><th>details</th>"
-    return f"<table><thead>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    types = sorted({e.type for e in events})
+    options = "".join(f'<option value="{_h(t)}">{_h(t)}</option>' for t in types)
+    filters = (
+        '<div class="filters"><input id="event-search" type="search" '
+        'placeholder="search type, state or details" aria-label="search the events">'
+        f'<select id="event-type" aria-label="event type"><option value="">every type</option>'
+        f"{options}</select>"
+        '<label><input id="event-failures" type="checkbox"> failures only</label>'
+        f'<span id="event-count" class="muted">{len(events):,} events</span></div>'
+    )
+    table = f"<table><thead>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return filters + table
 
 
 def _header(summary: ExecutionSummary) -> str:
@@ -199,7 +240,7 @@ def render_report(
     summary = summarise(events, name)
     lanes, visits = build_visits(events)
     lane_map = {lane.key: lane for lane in lanes}
-    graph = _graph(definition, state_outcomes(visits)) if definition is not None else ""
+    graph = _graph(definition, state_outcomes(visits), visits) if definition is not None else ""
     title = _h(f"{summary.status} · {name or 'execution'} · asl report")
     table = _event_rows(events, visits, summary.start)
     return f"""<!DOCTYPE html>

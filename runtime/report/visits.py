@@ -25,6 +25,9 @@ _FORK_CLOSES = frozenset(
     for kind in ("Parallel", "Map")
     for end in ("Succeeded", "Failed", "Aborted")
 )
+#: A Parallel's or Map's events after its branches: in the lane the state is open in.
+_FORK_ENDS = _FORK_CLOSES | {"ParallelStateExited", "MapStateExited"}
+_FANS = frozenset({"Parallel", "Map"})
 #: Events that start one call of a Task's resource (a retry starts another).
 _SCHEDULED = frozenset({"TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled"})
 _RESULTS = frozenset({"TaskSucceeded", "LambdaFunctionSucceeded", "ActivitySucceeded"})
@@ -90,6 +93,14 @@ class _Walker:
     def lane(self, event: Event) -> str:
         parent_id = event.previous_event_id
         parent = self.lane_of.get(parent_id, "")
+        if event.type in _FORK_ENDS:
+            # A Parallel's or Map's own closing events may point back into a branch (moto
+            # writes them after the last event of the branch that finished last): they
+            # belong to the lane where that state is open.
+            lane = parent
+            while lane and (self.open.get(lane) is None or self.open[lane].type not in _FANS):
+                lane = lane.rpartition("/")[0]
+            return lane
         fork = self.events.get(parent_id)
         if fork is None or fork.type not in _FORKS or event.type in _FORK_CLOSES:
             return parent

@@ -7,7 +7,7 @@ from typing import Any
 from runtime.trace.format import Line, format_duration, shorten
 from runtime.trace.scopes import Visit
 
-__all__ = ["catch_line", "caught_error", "exit_line"]
+__all__ = ["catch_line", "caught_error", "exit_line", "failed_items", "progress"]
 
 
 def exit_line(visit: Visit, seconds: float, virtual: bool, variables: str) -> Line:
@@ -28,7 +28,9 @@ def exit_line(visit: Visit, seconds: float, virtual: bool, variables: str) -> Li
     shown_ok, shown_failed = visit.hidden
     if shown_ok or shown_failed:
         more = f"  (+{shown_ok + shown_failed} more iterations"
-        more += f", {shown_failed} failed)" if shown_failed else ")"
+        more += f", {shown_failed} failed" if shown_failed else ""
+        retries = visit.hidden_retries
+        more += f", {retries} retr{'y' if retries == 1 else 'ies'})" if retries else ")"
         line = (*line, (more, "dim"))
     if variables:
         line = (*line, ("  " + variables, "var"))
@@ -56,3 +58,25 @@ def caught_error(output: Any, visit: Visit) -> str:
     if isinstance(output, dict) and isinstance(output.get("Error"), str):
         return str(output["Error"])
     return visit.error or "an error"
+
+
+def failed_items(indexes: list[int], shown: int = 10) -> str:
+    """``iteration [537]`` or ``iterations [3, 9, 537, +2 more]``: the failed items."""
+    listed = ", ".join(str(i) for i in sorted(indexes)[:shown])
+    if len(indexes) > shown:
+        listed += f", +{len(indexes) - shown} more"
+    return f"iteration{'s' if len(indexes) > 1 else ''} [{listed}]"
+
+
+def progress(done: int, total: int, failed: int, elapsed: float | None) -> str:
+    """A Map's progress for the live footer: ``[████░░░░░░] 412/1,000 · 3 failed · ETA 2m``.
+
+    ``elapsed`` is the wall time so far (None on a virtual clock: no ETA)."""
+    width = 10
+    filled = width * done // total if total else width
+    text = f"[{'█' * filled}{'░' * (width - filled)}] {done:,}/{total:,}"
+    if failed:
+        text += f" · {failed:,} failed"
+    if elapsed is not None and 0 < done < total:
+        text += f" · ETA {format_duration(elapsed / done * (total - done))}"
+    return text

@@ -21,8 +21,9 @@ FLUSH_SECONDS = 0.1
 #: Running states listed in the live footer.
 FOOTER_ROWS = 6
 
-#: What the footer lists: frame label → (state name, state type, wall time entered).
-Running = dict[str, tuple[str, str, float]]
+#: What the footer lists: frame label → (state name, state type, wall time entered, what
+#: it waits for or "").
+Running = dict[str, tuple[str, str, float, str]]
 
 
 class Output:
@@ -132,12 +133,15 @@ def footer_text(running: Running, entered: int, now: float, start: float) -> Tex
     except RuntimeError:  # pragma: no cover - changed size meanwhile; next refresh
         rows = ()
     text = Text()
-    for label, (name, kind, since) in rows[:FOOTER_ROWS]:
+    for label, (name, kind, since, waits) in rows[:FOOTER_ROWS]:
         text.append("⋯ ", style="cyan")
         if label:
             text.append(visible(label) + " ", style="blue")
         text.append(visible(name), style="bold")
-        text.append(f"  {visible(kind)}  {format_duration(now - since)}\n", style="dim")
+        text.append(f"  {visible(kind)}  {format_duration(now - since)}", style="dim")
+        if waits:
+            text.append(f"  {visible(waits)}", style="yellow")
+        text.append("\n")
     if len(rows) > FOOTER_ROWS:
         text.append(f"⋯ and {len(rows) - FOOTER_ROWS} more running\n", style="dim")
     text.append(f"states entered: {entered:,} · wall time: {format_duration(now - start)}")

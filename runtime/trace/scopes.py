@@ -68,15 +68,20 @@ class Visit:
 
     __slots__ = (
         "attempt",
+        "done",
         "entered",
         "error",
         "failed",
         "failed_at",
+        "failed_items",
         "hidden",
+        "hidden_retries",
         "input",
+        "item_error",
         "name",
         "row",
         "source",
+        "total",
         "type",
     )
 
@@ -90,8 +95,16 @@ class Visit:
         self.failed = False
         self.failed_at = entered
         self.error: str | None = None
-        #: Map only: iterations not shown in detail, [succeeded, failed].
+        #: Map only: iterations not shown in detail, [succeeded, failed], and the retries
+        #: inside them.
         self.hidden = [0, 0]
+        self.hidden_retries = 0
+        #: Map only: its items, the iterations ended, and the indexes of failed ones.
+        self.total = 0
+        self.done = 0
+        self.failed_items: list[int] = []
+        #: Map only: the (error, cause) of its first failed iteration.
+        self.item_error: tuple[str, str | None] | None = None
         #: The state's input (kept with ``inspect`` only, for the input/output fallback).
         self.input: Any = None
         #: A Task's: where its answer came from (mock, local function, AWS...), or "".
@@ -101,7 +114,17 @@ class Visit:
 class Scope:
     """A frame as the trace sees it: its label, nesting and current visit."""
 
-    __slots__ = ("depth", "hidden", "index", "label", "parent", "pending", "staged", "visit")
+    __slots__ = (
+        "depth",
+        "error",
+        "hidden",
+        "index",
+        "label",
+        "parent",
+        "pending",
+        "staged",
+        "visit",
+    )
 
     def __init__(self, label: str, parent: Scope | None) -> None:
         self.label = label
@@ -110,6 +133,8 @@ class Scope:
         self.index = int(label[label.rfind("[") + 1 : -1]) if label else 0
         self.hidden = False
         self.visit: Visit | None = None
+        #: The last failure in this frame or a frame nested in it: (error, cause).
+        self.error: tuple[str, str | None] | None = None
         #: A Catch seen at the last exit: (state, error, duration, assigned variables text),
         #: shown when the next state of this frame is entered.
         self.pending: tuple[str, str, float, str] | None = None

@@ -13,7 +13,7 @@ from typing import Any
 from runtime.engine.events import dumps
 from runtime.trace.format import Line, shorten
 
-__all__ = ["STAGE_ORDER", "brief", "io_lines", "stage_lines", "variables_text"]
+__all__ = ["STAGE_ORDER", "brief", "choice_line", "io_lines", "stage_lines", "variables_text"]
 
 #: TestState's stage keys in the order a state applies them.
 STAGE_ORDER = (
@@ -79,3 +79,24 @@ def io_lines(input: Any, output: Any, width: int) -> list[Line]:
     """Input and output only: the fallback when the execution recorded no stages."""
     inspection = {"input": input, "output": output}
     return stage_lines(inspection, width)
+
+
+def choice_line(choice: Mapping[str, Any], rules: Any, width: int) -> Line:
+    """``│ rule  #2  $.n > 3  ($.n = 5)``: the Choice rule that matched and what it read.
+
+    ``choice`` is the engine's note (``{"rule": index or "Default", "values": {...}}``),
+    ``rules`` the state's ``Choices`` as written (to draw the rule's text).
+    """
+    from asl.graph.labels import rule_label
+
+    index = choice.get("rule")
+    if not isinstance(index, int):
+        return (("  │ ", "dim"), ("rule".ljust(_LABEL_WIDTH), "label"), ("Default", ""))
+    rule = rules[index] if isinstance(rules, list) and index < len(rules) else None
+    text = f"#{index + 1}  {rule_label(rule)}" if rule is not None else f"#{index + 1}"
+    values = choice.get("values") or {}
+    if values:
+        read = ", ".join(f"{path} = {brief(value)}" for path, value in values.items())
+        text += f"  ({read})"
+    room = max(width - _LABEL_WIDTH - 4, MIN_STAGE_WIDTH)
+    return (("  │ ", "dim"), ("rule".ljust(_LABEL_WIDTH), "label"), (shorten(text, room), ""))
