@@ -215,3 +215,20 @@ def test_distributed_map_inner_states_are_left_out_with_a_note() -> None:
         "Each: a Distributed Map's iterations are child executions with their own histories; "
         "the states inside it are not counted"
     ]
+
+
+def test_html_draws_covered_transitions_green_only_when_every_entry_was_taken() -> None:
+    from runtime.testing.coverage_html import _taken
+
+    machine = load_machine(SHARED_NEXT)
+    cov = Coverage(machine, "shared")
+    cov.add(trail_of(run_sync(machine, {"kind": "c"})))
+    cov.add(trail_of(run_sync(machine, {"kind": "a"})))
+    # Rule 3 leads alone to Other; rules 1, 2 and Default share the edge to Same.
+    assert _taken(cov) == {("Route", "Other")}
+    for kind in ("b", "zzz"):
+        cov.add(trail_of(run_sync(machine, {"kind": kind})))
+    assert _taken(cov) == {("Route", "Other"), ("Route", "Same")}
+    html = coverage_html([cov])
+    assert html.count('class="edge edge-choice edge-taken"') == 3
+    assert html.count('class="edge edge-default edge-taken"') == 1

@@ -1,6 +1,7 @@
 """Coverage as one self-contained HTML page: each definition's graph (the report's SVG),
 states covered in green, partly covered (entered, but some rule, Catch, Retry or Next never
-taken) in light green, never entered in grey; and the list of every item with its count."""
+taken) in light green, never entered in grey; transitions taken in green, the others grey;
+and the list of every item with its count."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ td, th { border-bottom: 1px solid #e0e0e0; padding: 3px 10px; text-align: left; 
   stroke-dasharray: 6 3; }
 .asl-graph .cov-missed > .shape { fill: #eeeeee; stroke: #9e9e9e; }
 .asl-graph .cov-missed .name, .asl-graph .cov-missed .type { fill: #9e9e9e; }
+.asl-graph .edge { stroke: #bdbdbd; }
+.asl-graph .edge.edge-taken { stroke: #2e7d32; stroke-width: 2.4; }
 """
 
 
@@ -41,10 +44,22 @@ def _h(text: object) -> str:
     return escape(visible(str(text)), quote=True)
 
 
+def _taken(cov: Coverage) -> set[tuple[str, str]]:
+    """The (state, next state) pairs whose every transition was covered: drawn green. Two
+    entries between the same states (a rule and Default, two Catch entries) are one edge
+    on the graph, green only when both were taken."""
+    pairs: dict[tuple[str, str], bool] = {}
+    for target in cov.targets:
+        if target.to is not None:
+            key = (target.state, target.to)
+            pairs[key] = pairs.get(key, True) and cov.covered(target)
+    return {pair for pair, covered in pairs.items() if covered}
+
+
 def _section(cov: Coverage) -> str:
     graph = build_graph(cov.machine.definition)
     classes = {node.id: (f"cov-{cov.state_status(node.name)}",) for node in graph.nodes()}
-    svg = render_svg(graph, classes=classes, standalone=False)
+    svg = render_svg(graph, classes=classes, standalone=False, taken=_taken(cov))
     rows = "".join(
         f'<tr><td class="{"hit" if cov.covered(t) else "miss"}">'
         f"{'✓' if cov.covered(t) else '✗'}</td><td>{_h(t.kind)}</td>"
