@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from asl.errors import ASLError, DefinitionError, SourceError
+from asl.graph.text import visible
 from asl.model import StateMachine
 from asl.source import escape_pointer
 from runtime.testing.suite import Case, Suite, SuiteError
@@ -113,7 +114,8 @@ def prepare(suites: Iterable[Suite]) -> list[Prepared]:
             try:
                 ready.append(_prepare(case, definitions))
             except SuiteError as exc:
-                problems += [p for p in exc.problems if p not in problems]
+                # One line each, whatever a name or a value holds.
+                problems += [visible(p) for p in exc.problems if visible(p) not in problems]
     if problems:
         raise SuiteError(problems)
     return ready

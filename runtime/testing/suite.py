@@ -240,7 +240,7 @@ class _Reader:
         self.problems: list[str] = []
 
     def problem(self, pointer: str, message: str) -> None:
-        self.problems.append(f"{self.where(pointer)}: {message}")
+        self.problems.append(visible(f"{self.where(pointer)}: {message}"))
 
     def suite(self, sidecar_of: tuple[Path, Mapping[str, Any]] | None = None) -> Suite:
         if not isinstance(self.value, dict):
