@@ -33,6 +33,11 @@ SUBCOMMANDS: dict[str, tuple[str, bool, str]] = {
     "send-task-success": ("runtime.cli.task", False, "answer a callback task with its output"),
     "send-task-failure": ("runtime.cli.task", False, "fail a callback task"),
     "send-task-heartbeat": ("runtime.cli.task", False, "report progress of a callback task"),
+    "import-datapipeline": (
+        "runtime.cli.datapipeline",
+        False,
+        "an AWS Data Pipeline definition as a state machine and schedule",
+    ),
 }
 
 
