@@ -435,8 +435,16 @@ def _copy(conv: Conversion, act: PipelineObject, fail_to: str) -> States:
         raise Untranslatable("CopyActivity from a directory needs a directoryPath output")
     src_bucket, src_prefix = s3_parts(src_dir)
     dst_bucket, dst_prefix = s3_parts(dst_dir)
-    item_key = "$states.input.Key"
-    rel = f"$substringAfter({item_key}, {_expr(src_prefix)})"
+    # Iterations of a Distributed Map cannot read the machine's variables: the locations
+    # (which may use $params or $scheduledStart) come to each item through ItemSelector.
+    selector = {
+        "key": "{% $states.context.Map.Item.Value.Key %}",
+        "sourceBucket": src_bucket,
+        "sourcePrefix": src_prefix,
+        "targetBucket": dst_bucket,
+        "targetPrefix": dst_prefix,
+    }
+    item = "$states.input"
     inner = f"{name} object"
     processor = {
         "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
@@ -446,9 +454,10 @@ def _copy(conv: Conversion, act: PipelineObject, fail_to: str) -> States:
                 "Type": "Task",
                 "Resource": "arn:aws:states:::aws-sdk:s3:copyObject",
                 "Arguments": {
-                    "Bucket": dst_bucket,
-                    "Key": "{% " + f"{_expr(dst_prefix)} & {rel}" + " %}",
-                    "CopySource": "{% " + f"{_expr(src_bucket)} & '/' & {item_key}" + " %}",
+                    "Bucket": "{% " + f"{item}.targetBucket" + " %}",
+                    "Key": "{% " + f"{item}.targetPrefix & $substringAfter({item}.key, "
+                    f"{item}.sourcePrefix)" + " %}",
+                    "CopySource": "{% " + f"{item}.sourceBucket & '/' & {item}.key" + " %}",
                 },
                 **_retry(conv, act),
                 "End": True,
@@ -479,6 +488,7 @@ def _copy(conv: Conversion, act: PipelineObject, fail_to: str) -> States:
             "Resource": "arn:aws:states:::s3:listObjectsV2",
             "Arguments": {"Bucket": src_bucket, "Prefix": src_prefix},
         },
+        "ItemSelector": selector,
         "ItemProcessor": processor,
         "MaxConcurrency": 100,
         "Output": _KEEP,
