@@ -203,7 +203,7 @@ def activity_states(conv: Conversion, act: PipelineObject) -> States:
             {
                 "Type": "Fail",
                 "Error": "DataPipeline.PreconditionNotMet",
-                "Cause": json.loads(late_cause(prefix, check, timeout)),
+                "Cause": late_cause(prefix, check, timeout),
             },
         )
         late = [

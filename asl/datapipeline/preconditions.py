@@ -25,6 +25,7 @@ The checks (Data Pipeline's precondition reference → the Step Functions call):
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,7 +187,9 @@ def precondition_states(
             start,
             {
                 "Type": "Pass",
-                "Comment": f"Poll until {check.what}, for at most {timeout} s.",
+                "Comment": "Poll until "
+                + re.sub(r"\{%.*?%\}", "(computed)", check.what)
+                + f", for at most {timeout} s.",
                 "Assign": {"deadline": "{% " + deadline + " %}"},
                 "Next": test,
             },
@@ -241,9 +244,21 @@ def precondition_states(
     return states
 
 
+def _operand(text: str) -> str:
+    """Text that may hold ``{% ... %}`` templates, as one JSONata string expression."""
+    parts = re.split(r"(\{%.*?%\})", text)
+    operands = [
+        part[2:-2].strip() if part.startswith("{%") else json.dumps(part) for part in parts if part
+    ]
+    return " & ".join(f"({o})" for o in operands) or '""'
+
+
 def late_cause(prefix: str, check: Check, timeout: int) -> str:
     """The Fail cause of a precondition not met in time."""
-    return json.dumps(f"{prefix}: not met within {timeout} seconds: {check.what}")
+    text = f"{prefix}: not met within {timeout} seconds: {check.what}"
+    if "{%" not in text:
+        return text
+    return "{% " + _operand(text) + " %}"
 
 
 def timing(conv: Conversion, pre: PipelineObject, activity: PipelineObject) -> tuple[int, int]:
