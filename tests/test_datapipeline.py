@@ -523,3 +523,53 @@ def test_a_directory_copy_is_a_distributed_map_over_the_prefix() -> None:
         "targetBucket",
         "targetPrefix",
     }
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_section(title: str) -> str:
+    text = README.read_text("utf-8")
+    start = text.index(f"## {title}\n")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def test_the_readme_example_is_true(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    section = readme_section("Moving off AWS Data Pipeline")
+    pipeline_json = re.search(r"```json\n(.*?)```", section, re.DOTALL)
+    commands = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
+    assert pipeline_json and commands
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "orders.json").write_text(pipeline_json.group(1))
+    store = str(tmp_path / "store.db")
+    monkeypatch.setenv("ASL_STORE", store)
+    lines = commands.group(1).replace("\\\n", " ").splitlines()
+    for line in lines:
+        argv = line.split("#")[0].split()
+        assert argv[0] == "asl"
+        assert main(argv[1:]) == 0, line
+    out = capsys.readouterr().out
+    assert "CopyOrders (CopyActivity)\n  -> aws-sdk:s3:copyObject task 'CopyOrders: copy'" in out
+    assert "!! not carried over: onLateAction/lateAfterTimeout" in out
+    machine = json.loads((tmp_path / "orders" / "machine.asl.json").read_text())
+    states = machine["States"]
+    for name in (
+        "Initialize",
+        "CopyOrders: OrdersFileExists check",
+        "CopyOrders: OrdersFileExists late, notify Alert",
+        "CopyOrders: copy",
+    ):
+        assert name in states, name
+    copy = states["CopyOrders: copy"]
+    assert copy["TimeoutSeconds"] == 1800
+    assert copy["Retry"][0]["MaxAttempts"] == 2 and copy["Retry"][0]["IntervalSeconds"] == 300
+    assert "failure_CopyOrders" in copy["Catch"][0]["Assign"]
+    wait = states["CopyOrders: OrdersFileExists wait"]
+    assert wait["Seconds"] == 900
+    schedule = json.loads((tmp_path / "orders" / "schedule.json").read_text())
+    assert (schedule["ScheduleExpression"], schedule["StartDate"]) == (
+        "rate(1 day)",
+        "2026-01-02T00:00:00Z",
+    )
