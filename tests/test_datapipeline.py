@@ -573,3 +573,14 @@ def test_the_readme_example_is_true(
         "rate(1 day)",
         "2026-01-02T00:00:00Z",
     )
+
+
+def test_every_field_not_carried_over_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    convert("dynamodb_export", tmp_path)
+    report = capsys.readouterr().out
+    assert "field 'region' is not converted" in report
+    assert "field 'resizeClusterBeforeRunning' is not converted" in report
+    # Fields that were converted are not listed.
+    assert "field 'step'" not in report and "field 'tableName'" not in report

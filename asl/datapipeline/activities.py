@@ -224,7 +224,12 @@ def activity_states(conv: Conversion, act: PipelineObject) -> States:
     suffix = re.sub(r"\W", "_", act.id, flags=re.ASCII)
     states = [(name, _own_variables(state, suffix)) for name, state in states]
     failure = [(name, _own_variables(state, suffix)) for name, state in failure]
-    if act.refs("onLateAction") or act.text("lateAfterTimeout"):
+    late_action, late_after = act.refs("onLateAction"), act.text("lateAfterTimeout")
+    for ref in act.refs("runsOn"):
+        resource = conv.pipeline.get(ref, act, "runsOn")
+        if resource.type == "Ec2Resource":
+            conv.became(resource, f"not needed: {act.id} runs as Step Functions tasks")
+    if late_action or late_after:
         conv.lost(
             act,
             "onLateAction/lateAfterTimeout: Step Functions has no 'late' event "
@@ -286,6 +291,7 @@ def _work(conv: Conversion, act: PipelineObject, fail_to: str) -> States:
         conv.became(act, f"PLACEHOLDER activity task '{name}' ({conv.activity_arn(act.id)})")
         conv.lost(act, f"its work is not converted: {exc}; replace the placeholder task")
         fields = {k: v for k, v in act.fields.items() if isinstance(v, str)}
+        act.read.update(act.fields)  # all handed to the placeholder task
         return [
             _task(
                 conv,
@@ -545,7 +551,7 @@ def _emr_steps(conv: Conversion, act: PipelineObject) -> list[dict[str, Any]]:
         if not steps:
             raise Untranslatable("EmrActivity has no 'step'")
         for key in ("preStepCommand", "postStepCommand"):
-            if act.fields.get(key):
+            if act.text(key):
                 conv.lost(
                     act,
                     f"{key}: runs on the cluster's master node in Data Pipeline; "

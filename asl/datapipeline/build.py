@@ -19,7 +19,7 @@ from typing import Any
 
 from asl.datapipeline.activities import ACTIVITIES, activity_states
 from asl.datapipeline.context import Conversion, Entry
-from asl.datapipeline.pipeline import Pipeline, PipelineError, PipelineObject
+from asl.datapipeline.pipeline import Pipeline, PipelineError, PipelineObject, Ref
 from asl.datapipeline.preconditions import PRECONDITIONS
 from asl.datapipeline.schedule import ScheduleConversion, convert_schedule
 
@@ -231,6 +231,7 @@ def convert_pipeline(
         "States": machine_states,
     }
     _report_rest(conv, schedule_type)
+    _report_unread(conv)
     execution_input: dict[str, Any] = {"scheduledTime": "2026-01-15T00:00:00Z"}
     for param in pipeline.parameters.values():
         value = param.value if param.value is not None else param.default
@@ -271,6 +272,9 @@ def _schedule(
         refs = {first}
     (ref,) = refs
     obj = conv.pipeline.get(ref, activities[0], "schedule")
+    for other in conv.pipeline.objects.values():
+        if other.fields.get("schedule") == Ref(ref):
+            other.read.add("schedule")  # the schedule of the whole machine
     if obj.type != "Schedule":
         raise PipelineError(
             f"object '{activities[0].id}': field 'schedule' must refer to a "
@@ -290,6 +294,32 @@ def _schedule(
         if other.id not in refs and not conv.entries[other.id].became:
             conv.lost(other, "not used by the converted activities")
     return converted
+
+
+#: Fields that only say what an object is or where it sits.
+_STRUCTURAL = frozenset({"type", "parent"})
+
+
+def _report_unread(conv: Conversion) -> None:
+    """Name every field the conversion did not read (nothing is dropped silently)."""
+    objects = list(conv.pipeline.objects.values())
+    everywhere = set().union(*(obj.read for obj in objects))
+    for obj in objects:
+        if obj.type == "Ec2Resource":
+            continue  # the whole object is not carried over, and the report says so
+        seen = everywhere if obj.id == "Default" else obj.read
+        for key in obj.own:
+            if key in _STRUCTURAL or key in seen:
+                continue
+            if obj.id == "Default" and key in (
+                "role",
+                "resourceRole",
+                "pipelineLogUri",
+                "failureAndRerunMode",
+                "scheduleType",
+            ):
+                continue  # said by _report_rest
+            conv.lost(obj, f"field '{key}' is not converted (no Step Functions equivalent here)")
 
 
 def _report_rest(conv: Conversion, schedule_type: str) -> None:

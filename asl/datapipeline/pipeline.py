@@ -41,8 +41,11 @@ class PipelineObject:
     name: str
     #: The object's own fields, ``id``/``name`` excluded.
     own: Mapping[str, Any]
-    #: Its fields with what it inherits (see :meth:`Pipeline.fields`).
+    #: Its fields with what it inherits (see :func:`read_pipeline`).
     fields: Mapping[str, Any] = field(default_factory=dict)
+    #: The fields the conversion read (through :meth:`text`, :meth:`refs`, :meth:`texts`),
+    #: so that the report can name every field it did not carry over.
+    read: set[str] = field(default_factory=set, compare=False, hash=False)
 
     @property
     def type(self) -> str:
@@ -52,6 +55,7 @@ class PipelineObject:
 
     def text(self, key: str, default: str | None = None) -> str | None:
         """A string field, or ``default``; a reference or a list is an error."""
+        self.read.add(key)
         value = self.fields.get(key)
         if value is None:
             return default
@@ -61,6 +65,7 @@ class PipelineObject:
 
     def refs(self, key: str) -> tuple[str, ...]:
         """The ids a reference field names (one or a list); strings are errors."""
+        self.read.add(key)
         value = self.fields.get(key)
         values = value if isinstance(value, tuple) else () if value is None else (value,)
         out = []
@@ -75,6 +80,7 @@ class PipelineObject:
 
     def texts(self, key: str) -> tuple[str, ...]:
         """A string field that may repeat (``step``, ``scriptArgument``)."""
+        self.read.add(key)
         value = self.fields.get(key)
         values = value if isinstance(value, tuple) else () if value is None else (value,)
         for item in values:
