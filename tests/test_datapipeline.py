@@ -584,3 +584,98 @@ def test_every_field_not_carried_over_is_named(
     assert "field 'resizeClusterBeforeRunning' is not converted" in report
     # Fields that were converted are not listed.
     assert "field 'step'" not in report and "field 'tableName'" not in report
+
+
+def test_hive_pig_hadoop_sql_and_redshift_copy_convert_and_run() -> None:
+    cluster = {"id": "Cluster", "type": "EmrCluster", "releaseLabel": "emr-6.15.0"}
+    db = {
+        "id": "Db",
+        "type": "RedshiftDatabase",
+        "clusterId": "dw",
+        "databaseName": "sales",
+        "username": "etl",
+        "*password": "secret",
+    }
+    doc = pipeline(
+        cluster,
+        db,
+        {"id": "Raw", "type": "S3DataNode", "directoryPath": "s3://raw/orders/"},
+        {
+            "id": "Orders",
+            "type": "RedshiftDataNode",
+            "tableName": "orders",
+            "database": {"ref": "Db"},
+        },
+        {
+            "id": "Hive",
+            "type": "HiveActivity",
+            "runsOn": {"ref": "Cluster"},
+            "scriptUri": "s3://code/report.q",
+            "scriptVariable": "DAY=#{myDay}",
+        },
+        {
+            "id": "Pig",
+            "type": "PigActivity",
+            "runsOn": {"ref": "Cluster"},
+            "script": "A = LOAD 'x';",
+            "dependsOn": {"ref": "Hive"},
+        },
+        {
+            "id": "Jar",
+            "type": "HadoopActivity",
+            "runsOn": {"ref": "Cluster"},
+            "jarUri": "s3://code/job.jar",
+            "mainClass": "com.example.Job",
+            "argument": ["-day", "#{myDay}"],
+            "dependsOn": {"ref": "Hive"},
+        },
+        {
+            "id": "Sql",
+            "type": "SqlActivity",
+            "database": {"ref": "Db"},
+            "script": "delete from orders where day = '#{myDay}'",
+        },
+        {
+            "id": "Copy",
+            "type": "RedshiftCopyActivity",
+            "input": {"ref": "Raw"},
+            "output": {"ref": "Orders"},
+            "insertMode": "KEEP_EXISTING",
+            "commandOptions": "CSV",
+            "dependsOn": {"ref": "Sql"},
+        },
+        parameters=[{"id": "myDay", "type": "String", "default": "2026-01-15"}],
+    )
+    converted = convert_pipeline(read_pipeline(doc), "mixed")
+    assert validate(converted.machine) == []
+    mocks = MockConfig.parse(converted.mocks).test_case("Default", "machine")
+    result = run_sync(converted.machine, {}, mocks=mocks)
+    assert result.status == "SUCCEEDED", result.cause
+    calls = scheduled(result)
+    steps = [c["Step"]["HadoopJarStep"] for c in calls if "Step" in c]
+    assert {
+        "Jar": "command-runner.jar",
+        "Args": [
+            "hive-script",
+            "--run-hive-script",
+            "--args",
+            "-f",
+            "s3://code/report.q",
+            "-d",
+            "DAY=2026-01-15",
+        ],
+    } in steps
+    assert {"Jar": "command-runner.jar", "Args": ["pig", "-e", "A = LOAD 'x';"]} in steps
+    assert {
+        "Jar": "s3://code/job.jar",
+        "MainClass": "com.example.Job",
+        "Args": ["-day", "2026-01-15"],
+    } in steps
+    sql = [c["Sql"] for c in calls if "Sql" in c]
+    assert sql == [
+        "delete from orders where day = '2026-01-15'",
+        "COPY orders FROM 's3://raw/orders/' IAM_ROLE default CSV",
+    ]
+    lost = {e.obj.id: e.lost for e in converted.entries}
+    assert any("insertMode KEEP_EXISTING" in text for text in lost["Copy"])
+    assert any("*password" in text for text in lost["Db"])
