@@ -679,3 +679,81 @@ def test_hive_pig_hadoop_sql_and_redshift_copy_convert_and_run() -> None:
     lost = {e.obj.id: e.lost for e in converted.entries}
     assert any("insertMode KEEP_EXISTING" in text for text in lost["Copy"])
     assert any("*password" in text for text in lost["Db"])
+
+
+@pytest.mark.parametrize(
+    ("schedule_type", "fields", "expression", "start", "end"),
+    [
+        (
+            "cron",
+            {
+                "period": "2 hours",
+                "startDateTime": "2026-01-01T00:30:00",
+                "endDateTime": "2026-01-02T00:00:00",
+            },
+            "rate(2 hours)",
+            "2026-01-01T00:30:00Z",
+            "2026-01-02T00:00:00Z",
+        ),
+        (
+            "timeseries",
+            {"period": "1 week", "startDateTime": "2026-01-05T00:00:00", "occurrences": "3"},
+            "rate(7 days)",
+            "2026-01-12T00:00:00Z",
+            "2026-01-26T00:00:01Z",
+        ),
+        (
+            "cron",
+            {"period": "1 month", "startDateTime": "2026-01-15T06:00:00"},
+            "cron(0 6 15 * ? *)",
+            "2026-01-15T06:00:00Z",
+            None,
+        ),
+        (
+            "cron",
+            {"period": "3 months", "startDateTime": "2026-02-01T00:00:00"},
+            "cron(0 0 1 2/3 ? *)",
+            "2026-02-01T00:00:00Z",
+            None,
+        ),
+        (
+            "timeseries",
+            {"period": "1 month", "startDateTime": "2026-01-31T02:00:00"},
+            "cron(0 2 31 * ? *)",
+            "2026-02-28T02:00:00Z",
+            None,
+        ),
+        (
+            "cron",
+            {"period": "1 year", "startDateTime": "2026-03-01T00:00:00"},
+            "cron(0 0 1 3 ? *)",
+            "2026-03-01T00:00:00Z",
+            None,
+        ),
+        (
+            "cron",
+            {"period": "15 minutes", "startAt": "FIRST_ACTIVATION_DATE_TIME"},
+            "rate(15 minutes)",
+            None,
+            None,
+        ),
+    ],
+)
+def test_schedules_as_eventbridge_scheduler_requests(
+    schedule_type: str, fields: dict[str, str], expression: str, start: Any, end: Any
+) -> None:
+    from runtime.schedules.expressions import parse_expression
+
+    doc = {
+        "objects": [
+            {"id": "Default", "scheduleType": schedule_type, "schedule": {"ref": "S"}},
+            SHELL,
+            {"id": "S", "type": "Schedule", **fields},
+        ]
+    }
+    request = convert_pipeline(read_pipeline(doc), "s").schedule
+    assert request is not None
+    assert request["ScheduleExpression"] == expression
+    parse_expression(expression)  # asl schedule create takes it
+    assert request.get("StartDate") == start
+    assert request.get("EndDate") == end

@@ -290,6 +290,12 @@ def _schedule(
     conv.became(obj, f"schedule.json: {described} ({schedule_type})")
     for note in converted.notes:
         conv.lost(obj, note)
+    if converted.period.seconds is None:
+        conv.lost(
+            obj,
+            f"a {converted.period.unit} period has no fixed length: "
+            "@scheduledStartTime and @scheduledEndTime are both the firing time",
+        )
     for other in schedules:
         if other.id not in refs and not conv.entries[other.id].became:
             conv.lost(other, "not used by the converted activities")

@@ -14,6 +14,7 @@ becomes the EndDate just after the last run.
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 from dataclasses import dataclass
@@ -87,7 +88,10 @@ def _add(moment: datetime, period: Period, times: int) -> datetime:
         return moment + timedelta(seconds=period.seconds * times)
     months = period.count * times * (12 if period.unit == "year" else 1)
     year, month = divmod(moment.month - 1 + months, 12)
-    return moment.replace(year=moment.year + year, month=month + 1)
+    year, month = moment.year + year, month + 1
+    # Joda's plusMonths (Data Pipeline's): a day the month lacks becomes its last day.
+    last = calendar.monthrange(year, month)[1]
+    return moment.replace(year=year, month=month, day=min(moment.day, last))
 
 
 def _expression(period: Period, anchor: datetime | None) -> str:
@@ -134,7 +138,8 @@ def convert_schedule(
     first = None if start is None else _add(start, period, 1) if late else start
     request: dict[str, Any] = {
         "Name": name,
-        "ScheduleExpression": _expression(period, first),
+        # Calendar periods repeat on the start's day and time of day.
+        "ScheduleExpression": _expression(period, start),
         "ScheduleExpressionTimezone": "UTC",
         "FlexibleTimeWindow": {"Mode": "OFF"},
         "State": "ENABLED",
@@ -142,6 +147,11 @@ def convert_schedule(
     }
     if first is not None:
         request["StartDate"] = _rfc3339(first)
+        if period.seconds is None and start is not None and start.day > 28:
+            notes.append(
+                f"cron on day {start.day}: months without that day have no run (Data "
+                "Pipeline ran on their last day)"
+            )
     else:
         notes.append(
             "startAt FIRST_ACTIVATION_DATE_TIME: the schedule starts when it is created"
