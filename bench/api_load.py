@@ -133,9 +133,16 @@ def drive(url: str, server: str, executions: int, threads: int, pid: int = 0) ->
     )
 
 
+def _drain(stream: Any) -> None:
+    """Read a server's stderr to its end, so that a full pipe never blocks it."""
+    for _ in stream:
+        pass
+
+
 @contextmanager
 def _process(command: list[str], ready: Any) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """Run ``command``; ``ready(process)`` returns its URL once it listens."""
+    """Run ``command``; ``ready(process)`` returns its URL once it listens (reading the
+    start of its stderr if it likes); the rest of its stderr is drained meanwhile."""
     process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
@@ -144,7 +151,9 @@ def _process(command: list[str], ready: Any) -> Iterator[tuple[subprocess.Popen[
         text=True,
     )
     try:
-        yield process, ready(process)
+        url = ready(process)
+        threading.Thread(target=_drain, args=(process.stderr,), daemon=True).start()
+        yield process, url
     finally:
         process.terminate()
         try:

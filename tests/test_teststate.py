@@ -158,30 +158,6 @@ def test_fail_state() -> None:
     assert (result.status, result.error, result.cause) == ("FAILED", "Nope", "because")
 
 
-def test_map_and_parallel_run_their_states() -> None:
-    mapped = {
-        "Type": "Map",
-        "ItemsPath": "$.items",
-        "ItemProcessor": {
-            "ProcessorConfig": {"Mode": "INLINE"},
-            "StartAt": "Double",
-            "States": {"Double": {"Type": "Pass", "Parameters": {"v.$": "$"}, "End": True}},
-        },
-        "End": True,
-    }
-    assert check(mapped, {"items": [1, 2]}).output == [{"v": 1}, {"v": 2}]
-    parallel = {
-        "Type": "Parallel",
-        "Branches": [
-            {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": "a", "End": True}}},
-            {"StartAt": "B", "States": {"B": {"Type": "Pass", "Result": "b", "End": True}}},
-        ],
-        "Next": "Then",
-    }
-    result = check(parallel, {})
-    assert (result.output, result.next_state) == (["a", "b"], "Then")
-
-
 def test_wait_takes_no_time() -> None:
     assert check({"Type": "Wait", "Seconds": 3600, "Next": "Later"}).next_state == "Later"
 
