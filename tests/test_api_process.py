@@ -351,7 +351,14 @@ def test_the_aws_cli_runs_step_functions_locals_suite(
 
     mock_config = tmp_path / "MockConfigFile.json"
     mock_config.write_text(json.dumps(SFN_LOCAL_MOCKS))
-    environment = {"SFN_MOCK_CONFIG": str(mock_config), "WAIT_TIME_SCALE": "0"}
+    # LocalStack's name for the MockConfigFile; the ARNs' region and account from the
+    # variables Step Functions Local reads.
+    environment = {
+        "LOCALSTACK_SFN_MOCK_CONFIG": str(mock_config),
+        "WAIT_TIME_SCALE": "0",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCOUNT_ID": "111122223333",
+    }
     servers.append(Server("--store", str(tmp_path / "store.db"), env=environment))
     url = servers[0].url
     definition = tmp_path / "machine.asl.json"
@@ -367,6 +374,7 @@ def test_the_aws_cli_runs_step_functions_locals_suite(
         ROLE,
     )
     machine = json.loads(created.stdout)["stateMachineArn"]
+    assert machine == "arn:aws:states:eu-west-1:111122223333:stateMachine:LambdaSQSIntegration"
     failed_tasks: dict[str, int] = {}
     for case in ("HappyPath", "RetryPath"):
         started = aws(
