@@ -424,3 +424,52 @@ def test_the_aws_cli_runs_step_functions_locals_suite(
         env=unprefixed,
     )
     assert json.loads(tested.stdout) == {"output": "1", "nextState": "N", "status": "SUCCEEDED"}
+
+
+def test_endpoint_variables_route_tasks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQS_ENDPOINT (as Step Functions Local reads it) sends an execution's SQS task to
+    that endpoint: here moto's server, where the message then is."""
+    from moto.server import ThreadedMotoServer
+
+    from runtime.server.api import ApiOptions, ApiServer
+    from runtime.server.api.app import env_endpoints
+
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "dummy"),
+        ("AWS_SECRET_ACCESS_KEY", "dummy"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ):
+        monkeypatch.setenv(name, value)
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    try:
+        host, port = moto.get_host_and_port()
+        moto_url = f"http://{host}:{port}"
+        sqs = boto3.client("sqs", endpoint_url=moto_url, region_name="us-east-1")
+        queue = sqs.create_queue(QueueName="orders")["QueueUrl"]
+        machine = {
+            "StartAt": "Send",
+            "States": {
+                "Send": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage",
+                    "Parameters": {"QueueUrl": queue, "MessageBody.$": "$.body"},
+                    "End": True,
+                }
+            },
+        }
+        endpoints = tuple(env_endpoints({"SQS_ENDPOINT": moto_url}))
+        options = ApiOptions(store=str(tmp_path / "store.db"), port=0, endpoints=endpoints)
+        with ApiServer(options) as server:
+            sfn = client(server.url)
+            arn = sfn.create_state_machine(
+                name="Sender", definition=json.dumps(machine), roleArn=ROLE
+            )["stateMachineArn"]
+            execution = sfn.start_execution(stateMachineArn=arn, input='{"body": "hello"}')
+            assert server.wait_ended(execution["executionArn"])
+            described = sfn.describe_execution(executionArn=execution["executionArn"])
+            assert described["status"] == "SUCCEEDED", described
+        messages = sqs.receive_message(QueueUrl=queue)["Messages"]
+        assert [m["Body"] for m in messages] == ["hello"]
+    finally:
+        moto.stop()
