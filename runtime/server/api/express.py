@@ -29,10 +29,9 @@ import math
 import sys
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asl.model import StateMachine
-from runtime.api import ExecutionResult
 from runtime.engine.clock import Clock, RealClock, VirtualClock
 from runtime.engine.events import dumps
 from runtime.server.api.backend import Backend
@@ -45,6 +44,9 @@ from runtime.server.api.executions import (
 )
 from runtime.server.api.protocol import one_of, optional, required, valid_name
 from runtime.server.api.versions import resolve
+
+if TYPE_CHECKING:
+    from runtime.api import ExecutionResult
 
 __all__ = ["EXPRESS_SECONDS", "OPERATIONS"]
 
