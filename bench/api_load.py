@@ -6,25 +6,39 @@
 A 10-state machine (a Pass chain), ``executions`` executions from ``threads`` client
 threads, each with its own boto3 client, as a test suite drives Step Functions Local.
 Latency is per execution: from StartExecution to the DescribeExecution that saw it
-SUCCEEDED (polling every 5 ms). Our server runs in-process (:class:`ApiServer`, the same
-app and serve loop as ``asl serve --api``) on a temporary store; moto's runs as its
-``ThreadedMotoServer`` when ``moto[server]`` is installed. Figures, never assertions.
+SUCCEEDED (polling every 5 ms). Each server runs as its own process, as users run it:
+``asl serve --api`` on a temporary store, and moto's ``moto.server`` with
+``execute_state_machine`` on, so that its executions run (by default moto leaves every
+execution RUNNING forever). The clients share the bench process, identical for both.
+Each figure carries the server process's CPU time per execution and the machine's
+1-minute load average when the loop ended, as the host is shared. Figures, never
+assertions.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import select
+import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
+import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 STATES = 10
 ROLE = "arn:aws:iam::123456789012:role/Bench"
+#: How long a server may take to start listening.
+START_SECONDS = 60.0
 
 
 def machine() -> dict[str, Any]:
@@ -48,9 +62,22 @@ class ApiLoadFigure:
     p50_ms: float
     p99_ms: float
     failed: int
+    #: CPU time (user + system) the server process spent per execution, in ms.
+    server_cpu_ms: float = 0.0
+    #: os.getloadavg()[0] when the loop ended (other processes share the cores).
+    load: float = 0.0
 
 
-def drive(url: str, server: str, executions: int, threads: int) -> ApiLoadFigure:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def drive(url: str, server: str, executions: int, threads: int, pid: int = 0) -> ApiLoadFigure:
     """Start ``executions`` executions from ``threads`` threads and wait for each."""
     import boto3
     from botocore.config import Config
@@ -76,17 +103,22 @@ def drive(url: str, server: str, executions: int, threads: int) -> ApiLoadFigure
     def one(index: int) -> tuple[float, str]:
         began = time.perf_counter()
         sfn = client()
-        execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"n": index}))
+        # Named: moto's executing backend names every unnamed execution "None".
+        execution = sfn.start_execution(
+            stateMachineArn=arn, name=f"e{index}", input=json.dumps({"n": index})
+        )
         while True:
             status = sfn.describe_execution(executionArn=execution["executionArn"])["status"]
             if status != "RUNNING":
                 return time.perf_counter() - began, status
             time.sleep(0.005)
 
+    cpu = _cpu_seconds(pid) if pid else 0.0
     began = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
         results = list(pool.map(one, range(executions)))
     wall = time.perf_counter() - began
+    cpu = (_cpu_seconds(pid) - cpu) if pid else 0.0
     latencies = sorted(seconds for seconds, _ in results)
     return ApiLoadFigure(
         server=server,
@@ -96,32 +128,101 @@ def drive(url: str, server: str, executions: int, threads: int) -> ApiLoadFigure
         p50_ms=round(latencies[len(latencies) // 2] * 1000, 1),
         p99_ms=round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 1),
         failed=sum(1 for _, status in results if status != "SUCCEEDED"),
+        server_cpu_ms=round(cpu * 1000 / executions, 2),
+        load=round(os.getloadavg()[0], 2),
     )
 
 
-def measure_ours(executions: int, threads: int) -> ApiLoadFigure:
-    """The figures of ``asl serve --api`` (in-process, temporary store)."""
-    from runtime.server.api import ApiOptions, ApiServer
+def _drain(stream: Any) -> None:
+    """Read a server's stderr to its end, so that a full pipe never blocks it."""
+    for _ in stream:
+        pass
 
+
+@contextmanager
+def _process(command: list[str], ready: Any) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """Run ``command``; ``ready(process)`` returns its URL once it listens (reading the
+    start of its stderr if it likes); the rest of its stderr is drained meanwhile."""
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = ready(process)
+        threading.Thread(target=_drain, args=(process.stderr,), daemon=True).start()
+        yield process, url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def _announced(process: subprocess.Popen[str]) -> str:
+    """The URL ``asl serve --api`` prints on stderr once it listens."""
+    assert process.stderr is not None
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if select.select([process.stderr], [], [], 0.5)[0]:
+            line = process.stderr.readline()
+            if line.startswith("Step Functions API: "):
+                return line.split()[3]
+            if not line:
+                break
+    raise RuntimeError("asl serve --api did not start")
+
+
+def measure_ours(executions: int, threads: int) -> ApiLoadFigure:
+    """The figures of ``asl serve --api`` (its own process, a temporary store)."""
     with tempfile.TemporaryDirectory() as folder:
-        options = ApiOptions(store=str(Path(folder) / "store.db"), port=0)
-        with ApiServer(options) as server:
-            return drive(server.url, "asl serve --api", executions, threads)
+        store = str(Path(folder) / "store.db")
+        command = [sys.executable, "-m", "runtime.cli", "serve", "--api", "--port", "0"]
+        with _process([*command, "--store", store], _announced) as (process, url):
+            return drive(url, "asl serve --api", executions, threads, process.pid)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _moto_ready(port: int) -> Any:
+    def ready(process: subprocess.Popen[str]) -> str:
+        url = f"http://127.0.0.1:{port}"
+        config = json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode()
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                request = urllib.request.Request(f"{url}/moto-api/config", config)
+                urllib.request.urlopen(request, timeout=5).close()
+                return url
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("moto's server did not start")
+
+    return ready
 
 
 def measure_moto(executions: int, threads: int) -> ApiLoadFigure | None:
     """moto's server on the same loop, or None when ``moto[server]`` is not installed."""
     try:
-        from moto.server import ThreadedMotoServer
+        import flask  # noqa: F401  (moto's server runs on it)
+        import moto.server  # noqa: F401
     except ImportError:
         return None
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        return drive(f"http://{host}:{port}", "moto server", executions, threads)
-    finally:
-        server.stop()
+    port = _free_port()
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    with _process(command, _moto_ready(port)) as (process, url):
+        return drive(url, "moto server", executions, threads, process.pid)
 
 
 def main(argv: list[str] | None = None) -> int:

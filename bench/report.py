@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench.api_load import ApiLoadFigure
 from bench.ours import CliFigure, LibraryFigure, StartupFigure
 from bench.parked import ParkedFigure
 from bench.peers import FloorFigure, PeerFigure
@@ -23,6 +24,7 @@ from bench.serve_load import WORK_TRANSITIONS, ServeLoadFigure
 __all__ = [
     "fmt_rate",
     "ratio",
+    "render_api_load",
     "render_floor",
     "render_parked",
     "render_serve_load",
@@ -174,6 +176,43 @@ def render_serve_load(console: Console, figures: Sequence[ServeLoadFigure]) -> N
         f"working ones ({WORK_TRANSITIONS} transitions each, every event committed) are "
         "stored; work s: until all succeeded; in flight: most started and not yet ended at "
         "once. After stop the parked ones stay RUNNING.",
+        style="dim",
+    )
+
+
+def render_api_load(console: Console, figures: Sequence[ApiLoadFigure]) -> None:
+    """The Step Functions API loop: ours beside moto's server, with the ratios."""
+    table = Table(title="Step Functions API loop (boto3 clients)", title_justify="left")
+    headers = ("server", "executions", "threads", "exec/s", "p50 ms", "p99 ms")
+    for header in (*headers, "server CPU ms/exec", "failed", "load"):
+        table.add_column(header, justify="left" if header == "server" else "right")
+    for fig in figures:
+        table.add_row(
+            fig.server,
+            f"{fig.executions:,}",
+            str(fig.threads),
+            f"{fig.executions_per_s:,.1f}",
+            f"{fig.p50_ms:,.1f}",
+            f"{fig.p99_ms:,.1f}",
+            f"{fig.server_cpu_ms:,.2f}",
+            str(fig.failed),
+            f"{fig.load:.2f}",
+        )
+    console.print(table)
+    ours = next((f for f in figures if f.server != "moto server"), None)
+    moto = next((f for f in figures if f.server == "moto server"), None)
+    if ours is not None and moto is not None:
+        console.print(
+            f"  ours÷moto: throughput {ratio(ours.executions_per_s, moto.executions_per_s)} "
+            f"(goal ×20), server CPU per execution "
+            f"{ratio(moto.server_cpu_ms, ours.server_cpu_ms)} less.",
+            highlight=False,
+        )
+    console.print(
+        "  StartExecution, then DescribeExecution every 5 ms until SUCCEEDED, of a 10-state "
+        "Pass chain; each server in its own process (moto.server with execute_state_machine "
+        "on), the boto3 clients in the bench process, the same for both. load: 1-minute load "
+        "average at the end (the cores are shared).",
         style="dim",
     )
 

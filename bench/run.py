@@ -3,7 +3,9 @@
 
 Figures, never assertions: transitions/s through the library and through ``asl exec``, CLI
 start-up, memory of 10,000 executions parked in a Wait, one ``asl serve`` holding 10,000
-parked and 1,000 running executions of a store, the peers' transitions/s on the same
+parked and 1,000 running executions of a store, the Step Functions API loop of
+``asl serve --api`` beside moto's server (StartExecution + DescribeExecution until
+SUCCEEDED, 1,000 executions from 8 client threads), the peers' transitions/s on the same
 workloads in the same run, and the plain-CPython floor. Writes bench/results/latest.json.
 
     python bench/run.py --shared ../shared            # the default run (about 5 minutes)
@@ -30,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from rich.console import Console  # noqa: E402
 
-from bench import ours, parked, peers, report, serve_load, workloads  # noqa: E402
+from bench import api_load, ours, parked, peers, report, serve_load, workloads  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -50,6 +52,8 @@ class Settings:
     serve_parked: int
     serve_running: int
     serve_idle_s: float
+    api_executions: int
+    api_threads: int
     floor_s: float
     peer_names: tuple[str, ...]
     peers_large: bool
@@ -75,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
         "--serve-parked", type=int, default=10_000, help="asl serve: parked executions (0: skip)"
     )
     p.add_argument("--serve-running", type=int, default=1_000, help="asl serve: working executions")
+    p.add_argument(
+        "--api-executions", type=int, default=1_000, help="API loop executions (0: skip)"
+    )
+    p.add_argument("--api-threads", type=int, default=8, help="API loop client threads")
     p.add_argument("--floor-seconds", type=float, default=0.3, help="limit.py budget (0: skip)")
     p.add_argument("--peers", dest="peers", action="store_true", default=None)
     p.add_argument("--no-peers", dest="peers", action="store_false")
@@ -110,6 +118,8 @@ def _settings(args: argparse.Namespace, console: Console) -> Settings:
         serve_parked=min(args.serve_parked, 20) if quick else args.serve_parked,
         serve_running=min(args.serve_running, 5) if quick else args.serve_running,
         serve_idle_s=0.0 if quick else serve_load.IDLE_SECONDS,
+        api_executions=min(args.api_executions, 20) if quick else args.api_executions,
+        api_threads=args.api_threads,
         floor_s=0.0 if quick else args.floor_seconds,
         peer_names=tuple(n for n in args.peer_list.split(",") if n) if want_peers else (),
         peers_large=args.peers_large,
@@ -216,6 +226,27 @@ def _measure_serve(s: Settings, console: Console) -> list[serve_load.ServeLoadFi
     return figures
 
 
+def _measure_api(s: Settings, console: Console) -> list[api_load.ApiLoadFigure]:
+    """The API loop against ``asl serve --api``, then against moto's server."""
+    if s.api_executions <= 0:
+        return []
+    figures = []
+    for label, measure in (("asl serve --api", api_load.measure_ours), ("moto", None)):
+        _progress(console, f"API loop: {label}, {s.api_executions:,} executions")
+        try:
+            if measure is not None:
+                figures.append(measure(s.api_executions, s.api_threads))
+                continue
+            moto = api_load.measure_moto(s.api_executions, s.api_threads)
+            if moto is None:
+                console.print("[yellow]warning: moto[server] is not installed[/]")
+            else:
+                figures.append(moto)
+        except (RuntimeError, OSError) as exc:
+            console.print(f"[yellow]warning: API loop ({label}): {exc}[/]", highlight=False)
+    return figures
+
+
 def _measure_peers(
     s: Settings, console: Console, loads: list[workloads.Workload], tmp: Path
 ) -> dict[tuple[str, str], peers.PeerFigure]:
@@ -262,6 +293,8 @@ def _render(console: Console, s: Settings, figures: dict[str, Any]) -> None:
         report.render_parked(console, figures["parked"])
     if figures["serve"]:
         report.render_serve_load(console, figures["serve"])
+    if figures["api"]:
+        report.render_api_load(console, figures["api"])
     if figures["floor"]:
         report.render_floor(console, figures["floor"])
 
@@ -287,6 +320,7 @@ def bench(s: Settings, console: Console) -> dict[str, Any]:
         figures["jsonata"] = _measure_jsonata(s, console, loads, figures["library"])
         figures["parked"] = _measure_parked(s, console)
         figures["serve"] = _measure_serve(s, console)
+        figures["api"] = _measure_api(s, console)
         _progress(console, "plain-CPython floor (limit.py)")
         figures["floor"] = peers.run_limit(s.shared, s.floor_s) if s.floor_s > 0 else []
         figures["peers"] = _measure_peers(s, console, loads, Path(folder))

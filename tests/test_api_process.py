@@ -194,8 +194,10 @@ MOCK_CONFIG = {
 }
 
 
-def aws(url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {
+def aws(
+    url: str, *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {
         **os.environ,
         "AWS_ACCESS_KEY_ID": "dummy",
         "AWS_SECRET_ACCESS_KEY": "dummy",
@@ -203,12 +205,13 @@ def aws(url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_PAGER": "",
+        **(env or {}),
     }
     return subprocess.run(
         [str(AWS), "stepfunctions", "--endpoint-url", url, "--output", "json", *args],
         capture_output=True,
         text=True,
-        env=env,
+        env=environment,
         check=check,
         timeout=DEADLINE_SECONDS,
     )
@@ -334,3 +337,139 @@ def test_state_machines_activities_and_tags_outlive_the_server(tmp_path: Path) -
         assert (
             sfn.list_executions(stateMachineArn=arn, redriveFilter="REDRIVEN")["executions"] == []
         )
+
+
+@pytest.mark.skipif(not AWS.exists(), reason="the AWS CLI (awscli, a dev extra) is not installed")
+def test_the_aws_cli_runs_step_functions_locals_suite(
+    tmp_path: Path, servers: list[Server]
+) -> None:
+    """Step Functions Local's documented suite (LambdaSQSIntegration, HappyPath and
+    RetryPath), through the unmodified AWS CLI with only --endpoint-url; then the two
+    operations botocore sends to ``sync-<host>``, with AWS_DISABLE_HOST_PREFIX_INJECTION."""
+    from tests.test_api_server import LAMBDA_SQS, SQS_OK
+    from tests.test_api_server import MOCK_CONFIG as SFN_LOCAL_MOCKS
+
+    mock_config = tmp_path / "MockConfigFile.json"
+    mock_config.write_text(json.dumps(SFN_LOCAL_MOCKS))
+    # LocalStack's name for the MockConfigFile; the ARNs' region and account from the
+    # variables Step Functions Local reads.
+    environment = {
+        "LOCALSTACK_SFN_MOCK_CONFIG": str(mock_config),
+        "WAIT_TIME_SCALE": "0",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCOUNT_ID": "111122223333",
+    }
+    servers.append(Server("--store", str(tmp_path / "store.db"), env=environment))
+    url = servers[0].url
+    definition = tmp_path / "machine.asl.json"
+    definition.write_text(json.dumps(LAMBDA_SQS))
+    created = aws(
+        url,
+        "create-state-machine",
+        "--name",
+        "LambdaSQSIntegration",
+        "--definition",
+        f"file://{definition}",
+        "--role-arn",
+        ROLE,
+    )
+    machine = json.loads(created.stdout)["stateMachineArn"]
+    assert machine == "arn:aws:states:eu-west-1:111122223333:stateMachine:LambdaSQSIntegration"
+    failed_tasks: dict[str, int] = {}
+    for case in ("HappyPath", "RetryPath"):
+        started = aws(
+            url, "start-execution", "--state-machine-arn", f"{machine}#{case}", "--name", case
+        )
+        execution = json.loads(started.stdout)["executionArn"]
+        assert poll_status(client(url), execution) == "SUCCEEDED"
+        described = json.loads(aws(url, "describe-execution", "--execution-arn", execution).stdout)
+        assert json.loads(described["output"]) == SQS_OK
+        history = aws(url, "get-execution-history", "--execution-arn", execution).stdout
+        types = [e["type"] for e in json.loads(history)["events"]]
+        assert types[0] == "ExecutionStarted" and types[-1] == "ExecutionSucceeded"
+        failed_tasks[case] = types.count("TaskFailed")
+    assert failed_tasks == {"HappyPath": 0, "RetryPath": 3}
+
+    express = tmp_path / "express.asl.json"
+    express.write_text(json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))
+    quick = aws(
+        url,
+        "create-state-machine",
+        "--name",
+        "Quick",
+        "--type",
+        "EXPRESS",
+        "--definition",
+        f"file://{express}",
+        "--role-arn",
+        ROLE,
+    )
+    quick_arn = json.loads(quick.stdout)["stateMachineArn"]
+    unprefixed = {"AWS_DISABLE_HOST_PREFIX_INJECTION": "true"}
+    result = aws(
+        url,
+        "start-sync-execution",
+        "--state-machine-arn",
+        quick_arn,
+        "--input",
+        '{"a": 1}',
+        env=unprefixed,
+    )
+    assert json.loads(json.loads(result.stdout)["output"]) == {"a": 1}
+    tested = aws(
+        url,
+        "test-state",
+        "--definition",
+        '{"Type": "Pass", "Result": 1, "Next": "N"}',
+        env=unprefixed,
+    )
+    assert json.loads(tested.stdout) == {"output": "1", "nextState": "N", "status": "SUCCEEDED"}
+
+
+def test_endpoint_variables_route_tasks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQS_ENDPOINT (as Step Functions Local reads it) sends an execution's SQS task to
+    that endpoint: here moto's server, where the message then is."""
+    from moto.server import ThreadedMotoServer
+
+    from runtime.server.api import ApiOptions, ApiServer
+    from runtime.server.api.app import env_endpoints
+
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "dummy"),
+        ("AWS_SECRET_ACCESS_KEY", "dummy"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ):
+        monkeypatch.setenv(name, value)
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    try:
+        host, port = moto.get_host_and_port()
+        moto_url = f"http://{host}:{port}"
+        sqs = boto3.client("sqs", endpoint_url=moto_url, region_name="us-east-1")
+        queue = sqs.create_queue(QueueName="orders")["QueueUrl"]
+        machine = {
+            "StartAt": "Send",
+            "States": {
+                "Send": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage",
+                    "Parameters": {"QueueUrl": queue, "MessageBody.$": "$.body"},
+                    "End": True,
+                }
+            },
+        }
+        endpoints = tuple(env_endpoints({"SQS_ENDPOINT": moto_url}))
+        options = ApiOptions(store=str(tmp_path / "store.db"), port=0, endpoints=endpoints)
+        with ApiServer(options) as server:
+            sfn = client(server.url)
+            arn = sfn.create_state_machine(
+                name="Sender", definition=json.dumps(machine), roleArn=ROLE
+            )["stateMachineArn"]
+            execution = sfn.start_execution(stateMachineArn=arn, input='{"body": "hello"}')
+            assert server.wait_ended(execution["executionArn"])
+            described = sfn.describe_execution(executionArn=execution["executionArn"])
+            assert described["status"] == "SUCCEEDED", described
+        messages = sqs.receive_message(QueueUrl=queue)["Messages"]
+        assert [m["Body"] for m in messages] == ["hello"]
+    finally:
+        moto.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -103,7 +102,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
         poll_seconds=0.2,
     )
     with ApiServer(options) as running:
+        SERVERS[running.url] = running
         yield running
+        del SERVERS[running.url]
+
+
+#: The servers of this module's clients, by endpoint URL (for :func:`wait_until_done`).
+SERVERS: dict[str, ApiServer] = {}
 
 
 @pytest.fixture(scope="module")
@@ -111,14 +116,12 @@ def sfn(server: ApiServer) -> Any:
     return client(server.url)
 
 
-def wait_until_done(sfn: Any, arn: str, seconds: float = 30.0) -> dict[str, Any]:
-    """Poll DescribeExecution as users' tests do, with a bounded deadline."""
-    deadline = time.monotonic() + seconds
-    while True:
-        described: dict[str, Any] = sfn.describe_execution(executionArn=arn)
-        if described["status"] != "RUNNING" or time.monotonic() > deadline:
-            return described
-        time.sleep(0.02)
+def wait_until_done(sfn: Any, arn: str, times: int = 1) -> dict[str, Any]:
+    """DescribeExecution once the server has run ``arn`` to its end (``times`` runs, for
+    a redriven one): a wait on the server's condition, never a sleep."""
+    assert SERVERS[sfn.meta.endpoint_url].wait_ended(arn, times), f"{arn} never ended"
+    described: dict[str, Any] = sfn.describe_execution(executionArn=arn)
+    return described
 
 
 def create(sfn: Any, name: str, definition: dict[str, Any] = PASS, **extra: Any) -> str:
@@ -276,16 +279,6 @@ def activity_machine(sfn: Any, name: str) -> tuple[str, str]:
     return create(sfn, name, machine), activity
 
 
-def wait_for_event(sfn: Any, execution: str, event_type: str, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        events = sfn.get_execution_history(executionArn=execution)["events"]
-        if any(e["type"] == event_type for e in events):
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"no {event_type} in {execution}")
-
-
 def test_start_execution_is_idempotent_while_running(sfn: Any) -> None:
     arn, _ = activity_machine(sfn, "Idempotent")
     first = sfn.start_execution(stateMachineArn=arn, name="same", input="{}")
@@ -336,9 +329,9 @@ def test_list_executions_with_status_filter(sfn: Any) -> None:
 
 
 def test_stop_execution_aborts_a_waiting_task(sfn: Any) -> None:
-    arn, _ = activity_machine(sfn, "Stoppable")
+    arn, activity = activity_machine(sfn, "Stoppable")
     execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
-    wait_for_event(sfn, execution, "ActivityScheduled")
+    assert sfn.get_activity_task(activityArn=activity)["taskToken"]  # it is scheduled
     stopped = sfn.stop_execution(executionArn=execution, error="Why", cause="Because")
     assert "stopDate" in stopped
     described = sfn.describe_execution(executionArn=execution)
@@ -548,7 +541,8 @@ def test_start_sync_execution_answers_with_the_result(sfn: Any, sync: Any) -> No
         "arn:aws:states:us-east-1:123456789012:express:ExpressOk:now:"
     )
     assert result["billingDetails"]["billedDurationInMilliseconds"] >= 100
-    assert sfn.list_executions(stateMachineArn=arn)["executions"] == []  # no history kept
+    with pytest.raises(sfn.exceptions.StateMachineTypeNotSupported):  # no history kept
+        sfn.list_executions(stateMachineArn=arn)
 
 
 def test_start_sync_execution_failed_and_timed_out(sfn: Any, sync: Any) -> None:
@@ -570,6 +564,42 @@ def test_start_sync_execution_refuses_a_standard_machine(sfn: Any, sync: Any) ->
     arn = create(sfn, "NotExpress")
     with pytest.raises(sync.exceptions.StateMachineTypeNotSupported):
         sync.start_sync_execution(stateMachineArn=arn)
+
+
+def test_start_execution_of_an_express_machine_keeps_no_history(
+    server: ApiServer, sfn: Any
+) -> None:
+    """As recorded against AWS: an asynchronous Express execution runs, and is then out
+    of reach of DescribeExecution, GetExecutionHistory and StopExecution (InvalidArn),
+    and of ListExecutions (StateMachineTypeNotSupported); names are not unique."""
+    machine = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    arn = create(sfn, "ExpressAsync", machine, type="EXPRESS")
+    first = sfn.start_execution(stateMachineArn=arn, name="same", input='{"a": 1}')
+    again = sfn.start_execution(stateMachineArn=arn, name="same", input='{"a": 1}')
+    prefix = "arn:aws:states:us-east-1:123456789012:express:ExpressAsync:same:"
+    assert first["executionArn"].startswith(prefix) and again["executionArn"].startswith(prefix)
+    assert first["executionArn"] != again["executionArn"]
+    assert server.wait_ended(first["executionArn"]) and server.wait_ended(again["executionArn"])
+    message = "Invalid Arn: 'Resource type not valid in this context: express'"
+    for call in (sfn.describe_execution, sfn.get_execution_history, sfn.stop_execution):
+        with pytest.raises(sfn.exceptions.InvalidArn) as raised:
+            call(executionArn=first["executionArn"])
+        assert raised.value.response["Error"]["Message"] == message
+    with pytest.raises(sfn.exceptions.StateMachineTypeNotSupported) as unsupported:
+        sfn.list_executions(stateMachineArn=arn)
+    assert unsupported.value.response["Error"]["Message"] == (
+        "This operation is not supported by this type of state machine"
+    )
+
+
+def test_an_express_execution_sees_its_express_arn(server: ApiServer, sfn: Any, sync: Any) -> None:
+    machine = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Parameters": {"id.$": "$$.Execution.Id"}, "End": True}},
+    }
+    arn = create(sfn, "ExpressContext", machine, type="EXPRESS")
+    result = sync.start_sync_execution(stateMachineArn=arn, name="ctx")
+    assert json.loads(result["output"]) == {"id": result["executionArn"]}
 
 
 # -- versions and aliases ----------------------------------------------------------------
@@ -663,7 +693,7 @@ def test_redrive_a_failed_execution(sfn: Any) -> None:
     assert sfn.redrive_execution(executionArn=execution)["redriveDate"]
     task = sfn.get_activity_task(activityArn=activity)
     sfn.send_task_success(taskToken=task["taskToken"], output='{"second": true}')
-    done = wait_until_done(sfn, execution)
+    done = wait_until_done(sfn, execution, times=2)
     assert (done["status"], done["redriveCount"]) == ("SUCCEEDED", 1)
     assert json.loads(done["output"]) == {"second": True}
     types = [e["type"] for e in sfn.get_execution_history(executionArn=execution)["events"]]
@@ -673,3 +703,18 @@ def test_redrive_a_failed_execution(sfn: Any) -> None:
     assert [e["executionArn"] for e in redriven] == [execution]
     with pytest.raises(sfn.exceptions.ExecutionNotRedrivable):
         sfn.redrive_execution(executionArn=execution)
+
+
+def test_connections_are_accepted_with_tcp_nodelay() -> None:
+    """Responses go out as headers then body: without TCP_NODELAY each would wait for the
+    client's delayed ACK (40 ms per request on Linux)."""
+    import socket
+
+    from runtime.server.api.app import bind
+
+    listener = bind("127.0.0.1", 0)
+    with listener, socket.create_connection(listener.getsockname()[:2]) as client_side:
+        accepted, _ = listener.accept()
+        with accepted:
+            assert client_side.fileno() >= 0
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0

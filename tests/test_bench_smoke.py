@@ -121,6 +121,7 @@ def test_quick_run_prints_tables_and_writes_json(
     out = tmp_path / "latest.json"
     argv = ["--shared", str(SHARED), "--quick", "--no-peers", "--workloads", "pass_chain"]
     sizes = ["--parked", "20", "--serve-parked", "20", "--serve-running", "5"]
+    sizes += ["--api-executions", "6", "--api-threads", "2"]
     assert bench_main([*argv, *sizes, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "State transitions per second" in printed and "pass_chain" in printed
@@ -135,6 +136,11 @@ def test_quick_run_prints_tables_and_writes_json(
     (serve,) = doc["serve"]
     assert serve["statuses"] == {"RUNNING": 20, "SUCCEEDED": 5} and serve["transitions"] == 250
     assert doc["peers"] == []
+    assert "Step Functions API loop" in printed and "ours÷moto" in printed
+    assert [(a["server"], a["executions"], a["failed"]) for a in doc["api"]] == [
+        ("asl serve --api", 6, 0),
+        ("moto server", 6, 0),
+    ]
 
 
 def test_render_throughput_shows_peer_ratio() -> None:

@@ -44,6 +44,14 @@ def report(breaches: list[str]) -> dict[str, Any]:
     }
 
 
+ORDERS_INPUT = {"scheduledTime": "2026-01-15T00:00:00Z", "myTargetTable": "orders"}
+ARCHIVED_SUNDAY = {
+    "day": "2026-01-17",
+    "archived": 3,
+    "archive": "s3://log-archive/logs/2026-01-17/",
+    "weeklyReport": "s3://log-archive/reports/2026-01-17/",
+}
+
 #: History events of a failed task call: Lambda's legacy ARN form has its own.
 TASK_FAILED = {"TaskFailed", "LambdaFunctionFailed"}
 
@@ -60,6 +68,42 @@ EXPECTED: dict[tuple[str, str], tuple[str, Any, int]] = {
     ),
     ("nightly_report", "AllHealthy"): ("SUCCEEDED", report([]), 0),
     ("nightly_report", "BudgetBreached"): ("SUCCEEDED", report(["checkout", "accounts"]), 1),
+    **{
+        ("datapipeline_preconditions", case): ("SUCCEEDED", ORDERS_INPUT, 0)
+        for case in ("AllMet", "RatesArriveLater")
+    },
+    ("datapipeline_preconditions", "ManifestLate"): (
+        "FAILED",
+        (
+            "DataPipeline.PreconditionNotMet",
+            "LoadOrders: ManifestExists: not met within 3600 seconds: S3 object "
+            "s3://orders-landing/2026-01-15/_MANIFEST exists",
+        ),
+        13,
+    ),
+    ("datapipeline_preconditions", "LoadFails"): (
+        "FAILED",
+        ("Worker.ExitCode3", "load-orders: duplicate key in part-00007"),
+        0,  # activity failures are ActivityFailed events
+    ),
+    **{
+        ("log_archive_weekly_emr", case): ("SUCCEEDED", ARCHIVED_SUNDAY, 0)
+        for case in ("Sunday", "LogsArriveLate")
+    },
+    ("log_archive_weekly_emr", "LogsLate"): (
+        "FAILED",
+        ("LogsLate", "The web logs of 2026-01-17 did not arrive in time."),
+        0,
+    ),
+    ("log_archive_weekly_emr", "AnalysisFailed"): (
+        "FAILED",
+        (
+            "States.TaskFailed",
+            '{"Id":"s-3H8XXXXXXAHO","Name":"weekly page views","Status":{"State":"FAILED",'
+            '"FailureDetails":{"Reason":"Hive script failed"}}}',
+        ),
+        1,
+    ),
 }
 
 

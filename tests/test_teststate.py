@@ -158,30 +158,6 @@ def test_fail_state() -> None:
     assert (result.status, result.error, result.cause) == ("FAILED", "Nope", "because")
 
 
-def test_map_and_parallel_run_their_states() -> None:
-    mapped = {
-        "Type": "Map",
-        "ItemsPath": "$.items",
-        "ItemProcessor": {
-            "ProcessorConfig": {"Mode": "INLINE"},
-            "StartAt": "Double",
-            "States": {"Double": {"Type": "Pass", "Parameters": {"v.$": "$"}, "End": True}},
-        },
-        "End": True,
-    }
-    assert check(mapped, {"items": [1, 2]}).output == [{"v": 1}, {"v": 2}]
-    parallel = {
-        "Type": "Parallel",
-        "Branches": [
-            {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": "a", "End": True}}},
-            {"StartAt": "B", "States": {"B": {"Type": "Pass", "Result": "b", "End": True}}},
-        ],
-        "Next": "Then",
-    }
-    result = check(parallel, {})
-    assert (result.output, result.next_state) == (["a", "b"], "Then")
-
-
 def test_wait_takes_no_time() -> None:
     assert check({"Type": "Wait", "Seconds": 3600, "Next": "Later"}).next_state == "Later"
 
@@ -299,3 +275,35 @@ def test_the_second_catcher_and_max_delay() -> None:
 def test_succeed_state() -> None:
     result = check({"Type": "Succeed", "OutputPath": "$.a"}, {"a": [1]})
     assert (result.status, result.output, result.next_state) == ("SUCCEEDED", [1], None)
+
+
+# -- the command line ---------------------------------------------------------------------
+
+
+def test_asl_test_state_prints_the_api_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    from runtime.cli import main
+
+    state = {"Type": "Pass", "Parameters": {"id.$": "$$.Execution.Id"}, "Next": "After"}
+    argv = ["test-state", "--definition", json.dumps(state), "--inspection-level", "DEBUG"]
+    context = json.dumps({"Execution": {"Id": "arn:aws:states:::execution:M:e"}})
+    assert main([*argv, "--context", context]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert (answer["status"], answer["nextState"]) == ("SUCCEEDED", "After")
+    assert json.loads(answer["output"]) == {"id": "arn:aws:states:::execution:M:e"}
+    assert json.loads(answer["inspectionData"]["afterParameters"]) == json.loads(answer["output"])
+
+
+def test_asl_test_state_refuses_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from runtime.cli import main
+
+    task = json.dumps(LAMBDA_TASK)
+    mock = json.dumps({"result": "{}"})
+    assert main(["test-state", "--definition", task, "--mock", mock, "--reveal-secrets"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.endswith(
+        "ValidationException: TestState does not support RevealSecrets when a mock is specified."
+    )
+    assert len(error.splitlines()) == 1
+    configuration = json.dumps({"retryCount": 1})
+    assert main(["test-state", "--definition", task, "--state-configuration", configuration]) == 2
+    assert "stateConfiguration.retryCount is not a field" in capsys.readouterr().err

@@ -5,7 +5,7 @@ for an ARN pattern wins):
 
 1. the catch-all ``.waitForTaskToken`` adapter (opens the token, calls no service) and
    activities;
-2. with AWS enabled, the boto3 adapters: aws-sdk, Lambda, SageMaker, SNS, Batch, SQS,
+2. with AWS enabled, the boto3 adapters: aws-sdk, Lambda, SageMaker, SNS, Batch, EMR, SQS,
    DynamoDB, EventBridge, and the ``.waitForTaskToken`` variant of each service that
    offers one (submit through boto3, then wait for the token);
 3. nested executions (``states:startExecution``): locally known state machines run here,
@@ -111,7 +111,7 @@ def build_registry(services: Services) -> AdapterRegistry:
 
 def _register_aws(registry: AdapterRegistry, services: Services) -> Any:
     """The boto3 adapters; returns the Lambda adapter's submit step (for local fallback)."""
-    from runtime.adapters import batch, lambda_, sagemaker, sdk, simple, sns
+    from runtime.adapters import batch, emr, lambda_, sagemaker, sdk, simple, sns
     from runtime.adapters.callback import WaitForToken
 
     pool = services.pool
@@ -122,6 +122,7 @@ def _register_aws(registry: AdapterRegistry, services: Services) -> Any:
     sagemaker.register(registry, pool)
     sns.register(registry, pool)
     batch.register(registry, pool)
+    emr.register(registry, pool)
     optimized = simple.register(registry, pool)
     tokens = [
         (r"^arn:[^:]+:states:::aws-sdk:[^:]+:[A-Za-z0-9]+" + _TOKEN, sdk_adapter.submit),

@@ -125,6 +125,7 @@ _ERROR_PREFIX = {
     "dynamodb": ("DynamoDB", "AmazonDynamoDBv2"),
     "s3": ("S3", "Amazon S3"),
     "events": ("EventBridge", "AmazonEventBridge"),
+    "emr": ("ElasticMapReduce", "AmazonElasticMapReduce"),
 }
 
 

@@ -266,6 +266,6 @@ class AdapterRegistry:
             f"No adapter is configured for the resource '{resource.arn}' of the state "
             f"'{state_name}'. Give it a mock (--mock-config), a local function (--lambda), or "
             "an adapter registered for this ARN. Supported with AWS enabled: Lambda, "
-            "SageMaker, SNS, Batch, SQS sendMessage, DynamoDB items, EventBridge putEvents, "
+            "SageMaker, SNS, Batch, EMR, SQS sendMessage, DynamoDB items, EventBridge putEvents, "
             "states:startExecution, aws-sdk:*, activities and .waitForTaskToken callbacks."
         )

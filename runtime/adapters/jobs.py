@@ -102,6 +102,14 @@ class JobSpec:
     submitted: Callable[[Mapping[str, Any]], Any]
     #: The Stop* request, from the Describe* request (e.g. adds a reason).
     stop_args: Callable[[dict[str, Any]], dict[str, Any]] = field(default=_same)
+    #: Reads the status from :attr:`view` where it is nested (default: ``status_field``).
+    status_of: Callable[[Mapping[str, Any]], Any] | None = None
+
+    def status(self, job: Mapping[str, Any]) -> Any:
+        """The job's status, as compared with :attr:`succeeded` and :attr:`failed`."""
+        if self.status_of is not None:
+            return self.status_of(job)
+        return job.get(self.status_field)
 
 
 def clock_of(call: TaskCall) -> Clock:
@@ -229,7 +237,7 @@ async def _poll(
         job = spec.view(described)
         if job is None:
             continue
-        status = job.get(spec.status_field)
+        status = spec.status(job)
         if status in spec.succeeded:
             return job
         if status in spec.failed:

@@ -35,6 +35,11 @@ SUBCOMMANDS: dict[str, tuple[str, bool, str]] = {
     "send-task-heartbeat": ("runtime.cli.task", False, "report progress of a callback task"),
     "deploy": ("runtime.cli.cloud", False, "create or update the state machine on AWS"),
     "diff": ("runtime.cli.cloud", False, "compare two runs state by state"),
+    "import-datapipeline": (
+        "runtime.cli.datapipeline",
+        False,
+        "an AWS Data Pipeline definition as a state machine and schedule",
+    ),
     "test": ("runtime.cli.suite", False, "run test suites: expectations, JUnit, coverage"),
 }
 

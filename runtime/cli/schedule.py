@@ -30,8 +30,14 @@ def _parser() -> argparse.ArgumentParser:
     parser = CommandParser(prog="asl schedule", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     create = commands.add_parser("create", help="CreateSchedule")
-    create.add_argument("--name", required=True, help="the schedule name")
-    create.add_argument("--expression", required=True, help="rate(...), cron(...) or at(...)")
+    create.add_argument("--name", help="the schedule name (required unless in --cli-input-json)")
+    create.add_argument("--expression", help="rate(...), cron(...) or at(...) (same)")
+    create.add_argument(
+        "--cli-input-json",
+        metavar="FILE",
+        help="a CreateSchedule request as JSON (e.g. asl import-datapipeline's schedule.json); "
+        "flags override its fields",
+    )
     create.add_argument(
         "--state-machine", required=True, metavar="FILE", help="the target's definition file"
     )
@@ -137,12 +143,62 @@ def _create(store: Any, args: argparse.Namespace) -> int:
     from runtime.schedules.model import Schedule, Target
     from runtime.schedules.service import create_schedule
 
+    if args.cli_input_json:
+        _from_request(args)
+    for flag, value in (("--name", args.name), ("--expression", args.expression)):
+        if not value:
+            from runtime.schedules.errors import ValidationException
+
+            raise ValidationException(f"{flag} is required (or give it in --cli-input-json)")
     target = _target(args, Target(definition_file="", arn=""))
     schedule = Schedule(name=args.name, expression=args.expression, target=target)
     schedule = schedule.with_changes(**_changes(args))
     created = create_schedule(store, schedule, _now(), allow_seconds=_test_mode())
     print(json.dumps({"ScheduleArn": created.arn}))
     return EXIT_OK
+
+
+#: CreateSchedule request fields → the ``create`` flag they stand for.
+_REQUEST_FIELDS = {
+    "Name": "name",
+    "ScheduleExpression": "expression",
+    "ScheduleExpressionTimezone": "timezone",
+    "StartDate": "start_date",
+    "EndDate": "end_date",
+    "State": "state",
+    "ActionAfterCompletion": "action_after_completion",
+    "Description": "description",
+}
+
+
+def _from_request(args: argparse.Namespace) -> None:
+    """Fill the flags not given from a CreateSchedule request file (``--cli-input-json``)."""
+    from runtime.schedules.errors import ValidationException
+
+    where = args.cli_input_json
+    try:
+        request = json.loads(Path(where).read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValidationException(f"--cli-input-json {where}: cannot read it: {exc}") from None
+    if not isinstance(request, dict):
+        raise ValidationException(f"--cli-input-json {where}: a CreateSchedule request object")
+    unknown = sorted(set(request) - set(_REQUEST_FIELDS) - {"Target", "FlexibleTimeWindow"})
+    if unknown:
+        raise ValidationException(f"--cli-input-json {where}: unknown field {unknown[0]!r}")
+    for field_name, flag in _REQUEST_FIELDS.items():
+        if field_name in request and getattr(args, flag) is None:
+            setattr(args, flag, str(request[field_name]))
+    window = request.get("FlexibleTimeWindow") or {}
+    if args.flexible_window is None and window.get("Mode") == "FLEXIBLE":
+        args.flexible_window = int(window.get("MaximumWindowInMinutes", 0))
+    target = request.get("Target") or {}
+    if args.input is None and isinstance(target.get("Input"), str):
+        args.input = target["Input"]
+    retry = target.get("RetryPolicy") or {}
+    if args.max_retry_attempts is None and "MaximumRetryAttempts" in retry:
+        args.max_retry_attempts = int(retry["MaximumRetryAttempts"])
+    if args.max_event_age is None and "MaximumEventAgeInSeconds" in retry:
+        args.max_event_age = int(retry["MaximumEventAgeInSeconds"])
 
 
 def _update(store: Any, args: argparse.Namespace) -> int:

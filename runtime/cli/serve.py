@@ -135,6 +135,12 @@ def serve_main(argv: list[str]) -> int:
     )
     api.add_argument("--config", metavar="FILE", help="asl.toml of local Lambda handlers")
     api.add_argument(
+        "--region", help="region of the ARNs it makes (default: $AWS_DEFAULT_REGION, us-east-1)"
+    )
+    api.add_argument(
+        "--account-id", help="account of the ARNs it makes (default: $AWS_ACCOUNT_ID, 123456789012)"
+    )
+    api.add_argument(
         "--clock",
         choices=("real", "virtual"),
         help="virtual: API executions' Waits and retry delays take no time "
@@ -232,8 +238,8 @@ def _serve_api(args: argparse.Namespace, store: str) -> int:
         clock=clock,
         endpoints=(*env_endpoints(), *args.endpoints),
         config=str(Path(args.config).resolve()) if args.config else None,
-        account=os.environ.get("AWS_ACCOUNT_ID") or "123456789012",
-        region=os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        account=args.account_id or os.environ.get("AWS_ACCOUNT_ID") or "123456789012",
+        region=args.region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         lease_seconds=args.lease_seconds,
         store_poll_seconds=args.poll_seconds,
         max_running=args.max_running,

@@ -50,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--variables", help="variables in scope (a JSON object)")
     parser.add_argument("--mock", help='{"result": "<JSON text>"} or {"errorOutput": {...}}')
     parser.add_argument("--state-configuration", help='e.g. {"retrierRetryCount": 1} (JSON)')
+    parser.add_argument("--context", help="the context object's Execution/StateMachine (JSON)")
+    parser.add_argument(
+        "--reveal-secrets", action="store_true", help="refused with --mock, as by AWS"
+    )
     parser.add_argument("--inspection-level", choices=("INFO", "DEBUG", "TRACE"), default="INFO")
     return parser
 
@@ -59,12 +63,13 @@ def main(argv: list[str]) -> int:
     import anyio
 
     from runtime.testing.teststate import StateTestError, run_test_state
+    from runtime.testing.teststate_mocks import configuration_from
 
     args = _parser().parse_args(argv)
     definition = _json(args.definition, "--definition")
     if not isinstance(definition, dict):
         return _fail("--definition: not a JSON object")
-    configuration = _json(args.state_configuration, "--state-configuration") or {}
+    configuration = _json(args.state_configuration, "--state-configuration")
 
     async def run() -> Any:
         return await run_test_state(
@@ -73,7 +78,9 @@ def main(argv: list[str]) -> int:
             state_name=args.state_name,
             variables=_json(args.variables, "--variables"),
             mock=_json(args.mock, "--mock"),
-            retrier_retry_count=int(configuration.get("retrierRetryCount") or 0),
+            configuration=configuration_from(configuration),
+            context=_json(args.context, "--context"),
+            reveal_secrets=args.reveal_secrets,
         )
 
     try:

@@ -14,6 +14,7 @@ a firing stores a new execution, which the same poll then runs.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -61,6 +62,7 @@ async def serve(
     catch_up: str = "none",
     nudge: Nudge | None = None,
     running: dict[str, Any] | None = None,
+    on_end: Callable[[str], None] | None = None,
 ) -> int:
     """Run claimable executions until ``stop`` is set (or, with ``once``, until none is
     left). Returns how many executions ended while serving.
@@ -69,7 +71,8 @@ async def serve(
     and ``activities`` are shared by all of them (e.g. behind one local endpoint).
     ``nudge`` ends a pause early (a new execution was stored); ``running``, when given,
     is kept up to date with the lease of every execution this loop runs, by ARN (the
-    API's StopExecution aborts them through ``lease.on_stop``).
+    API's StopExecution aborts them through ``lease.on_stop``). ``on_end`` is called with
+    the ARN of each execution this loop stops running (ended, or failed to run).
     """
     from runtime.durable.resume import resume
     from runtime.durable.store.lease import Lease, LeaseLost, dead_here, new_owner
@@ -97,6 +100,8 @@ async def serve(
         finally:
             lease.release()
             running.pop(arn, None)
+            if on_end is not None:
+                on_end(arn)
 
     async with anyio.create_task_group() as group:
         while not stop.is_set():

@@ -46,7 +46,7 @@ class _Runner:
 
         self.schedule = schedule
         options = {**schedule.target.options, "offline": True}
-        self.mocks = mocks_from(options, schedule.target.state_machine_name)
+        self.mocks_from = mocks_from
         self.options = options
         self.services_from = services_from
 
@@ -63,7 +63,9 @@ class _Runner:
             started.input,
             clock=VirtualClock(start=now),
             services=self.services_from(self.options),
-            mocks=self.mocks,
+            # Fresh mocks per execution: their invocation counts belong to one run, as
+            # for each execution asl serve starts.
+            mocks=self.mocks_from(self.options, self.schedule.target.state_machine_name),
             name=info.name,
             state_machine_name=info.state_machine_name,
             region=self.schedule.target.region,

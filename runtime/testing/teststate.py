@@ -22,20 +22,33 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from asl.errors import ASLError, DefinitionError
+from asl.errors import DefinitionError
 from runtime.engine.clock import VirtualClock
-from runtime.engine.errors import TaskFailure
 from runtime.engine.events import HistoryEvent, dumps
 from runtime.engine.retry import find_catcher, find_retrier
+from runtime.testing.teststate_mocks import (
+    THRESHOLD_CAUSE,
+    THRESHOLD_ERROR,
+    StateConfiguration,
+    StateTestError,
+    TestMock,
+    as_mocked_task,
+    exceeds_tolerance,
+    fanout_stages,
+    inner_states,
+    read_mock,
+)
 
-__all__ = ["StateTestError", "StateTestResult", "run_test_state"]
+__all__ = ["StateConfiguration", "StateTestError", "StateTestResult", "run_test_state"]
 
 #: The name a single-state definition runs under.
 DEFAULT_NAME = "TestState"
 _VARIABLES_STATE = "TestState.Variables"
+#: inspectionData's members that are numbers (a Map's settings), not JSON text.
+_NUMBERS = frozenset({"maxConcurrency", "toleratedFailureCount", "toleratedFailurePercentage"})
 #: The data-flow stages ``inspectionData`` reports, as the engine names them.
 _STAGES = (
     "input",
@@ -48,15 +61,6 @@ _STAGES = (
     "afterItemsPath",
     "afterItemSelector",
 )
-
-
-class StateTestError(ASLError):
-    """Raised when a TestState request cannot run (``code`` is AWS's error name)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        self.message = message
-        super().__init__(f"{code}: {message}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,44 +90,26 @@ class StateTestResult:
         if self.cause is not None:
             out["cause"] = self.cause
         data: dict[str, Any] = {}
-        if level != "INFO":
-            data = {k: dumps(v) for k, v in self.inspection.items() if k != "errorDetails"}
-        if "errorDetails" in self.inspection:
-            data["errorDetails"] = dict(self.inspection["errorDetails"])
+        if level != "INFO":  # AWS: INFO answers without inspectionData
+            for key, value in self.inspection.items():
+                if key == "errorDetails":
+                    data[key] = dict(value)
+                elif key in _NUMBERS:  # numbers in the API's shape, not JSON text
+                    data[key] = value
+                else:
+                    data[key] = dumps(value)
         if data:
             out["inspectionData"] = data
         return out
 
 
-@dataclass(slots=True)
-class _Mock:
-    """A Task's mocked answer: ``mock.result`` (JSON text) or ``mock.errorOutput``."""
-
-    state: str
-    result: str | None
-    error: Mapping[str, Any] | None
-
-    def states(self) -> list[str]:
-        return [self.state]
-
-    def replayed(self, call: Any) -> None:
-        """Nothing to count: one answer for every call."""
-
-    async def invoke(self, call: Any) -> Any:
-        if call.resource.kind == "activity":
-            call.on_started("mock")
-        if call.resource.pattern:
-            call.on_submitted(None)
-        if self.error is not None:
-            raise TaskFailure(str(self.error.get("error") or ""), self.error.get("cause"))
-        assert self.result is not None
-        return json.loads(self.result)
-
-
 def _split(definition: Mapping[str, Any], state_name: str | None) -> tuple[str, Any, str | None]:
     """(name, state, machine QueryLanguage) of a state or of a state of a machine."""
     if "States" not in definition:
-        return state_name or DEFAULT_NAME, copy.deepcopy(dict(definition)), None
+        name = state_name or DEFAULT_NAME
+        while name in inner_states(definition):  # a Map's own state may be "TestState"
+            name = f"{name}_"
+        return name, copy.deepcopy(dict(definition)), None
     if state_name is None:
         raise StateTestError(
             "ValidationException", "stateName is required when definition is a state machine"
@@ -175,59 +161,136 @@ async def run_test_state(
     variables: Mapping[str, Any] | None = None,
     mock: Mapping[str, Any] | None = None,
     retrier_retry_count: int = 0,
+    configuration: StateConfiguration | None = None,
+    context: Mapping[str, Any] | None = None,
+    reveal_secrets: bool = False,
     services: Any = None,
 ) -> StateTestResult:
     """Run one state as TestState does (see the module docstring).
 
     ``definition`` is one state, or a state machine with ``state_name``; ``mock`` is
-    TestState's ``{"result": JSON text}`` or ``{"errorOutput": {"error", "cause"}}``.
+    TestState's ``{"result": JSON text}`` or ``{"errorOutput": {"error", "cause"}}``, with
+    ``fieldValidationMode``; ``configuration`` is its ``stateConfiguration`` (or just
+    ``retrier_retry_count``); ``context`` sets fields of the context object's
+    ``Execution`` and ``StateMachine``.
     Raises :class:`StateTestError` (``InvalidDefinition``, ``ValidationException``).
     Waits take no time (a virtual clock).
     """
-    from runtime.api import load_machine, run
+    from runtime.api import run
 
+    configuration = configuration or StateConfiguration(retrier_retry_count=retrier_retry_count)
     name, state, language = _split(definition, state_name)
+    mocked = read_mock(name, state, mock, configuration, reveal_secrets)
+    original = state
+    if mocked is not None and state.get("Type") in ("Map", "Parallel"):
+        _compile(_machine(name, state, language, dict(variables or {})))  # the real one
+        state = as_mocked_task(state)
+        mocked = _threshold(original, mocked, configuration)
     document = _machine(name, state, language, dict(variables or {}))
+    compiled = _compile(document)  # with the Retry field, to apply it below
+    retriers = getattr(compiled.states[name], "retry", ())
+    catchers = getattr(compiled.states[name], "catch", ())
+    state.pop("Retry", None)
+    runnable = _compile(document)
+    result = await run(
+        runnable,
+        {} if input is None else input,
+        clock=VirtualClock(),
+        services=services,
+        mocks=mocked,
+        state_machine_name="TestState",
+        inspect=True,
+        context=_context(context),
+    )
+    targets = set(_targets(state)) - {name}
+    outcome = _outcome(name, targets, result, retriers, catchers, configuration.retrier_retry_count)
+    inspection = dict(outcome.inspection)
+    if mocked is not None and outcome.error is not None:
+        before = await _stages_before_call(name, state, language, variables, input, context)
+        inspection = {**before, **inspection}
+    if original is not state:  # a mocked Map or Parallel reports no raw result
+        inspection.pop("result", None)
+        inspection.update(fanout_stages(original, inspection))
+    return replace(outcome, inspection=inspection)
+
+
+async def _stages_before_call(
+    name: str,
+    state: Mapping[str, Any],
+    language: str | None,
+    variables: Mapping[str, Any] | None,
+    input: Any,
+    context: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The stages a mocked Task reached before its call failed (AWS reports them):
+    the same state again, up to its call only, answered by an empty result."""
+    from runtime.api import run
+
+    kept = ("Type", "QueryLanguage", "Resource", "InputPath", "Parameters", "Arguments")
+    task = {key: state[key] for key in kept if key in state}
+    task["End"] = True
+    result = await run(
+        _compile(_machine(name, task, language, dict(variables or {}))),
+        {} if input is None else input,
+        clock=VirtualClock(),
+        mocks=TestMock(name, {}, None),
+        state_machine_name="TestState",
+        inspect=True,
+        context=_context(context),
+    )
+    exited = next(
+        (e for e in result.history if e.type.endswith("StateExited") and _named(e, name)), None
+    )
+    stages = dict(exited.inspection or {}) if exited is not None else {}
+    return {
+        k: stages[k]
+        for k in ("input", "afterInputPath", "afterParameters", "afterArguments")
+        if k in stages
+    }
+
+
+def _compile(document: dict[str, Any]) -> Any:
+    from runtime.api import load_machine
+
     try:
-        compiled = load_machine(document)  # with the Retry field, to apply it below
-        retriers = getattr(compiled.states[name], "retry", ())
-        catchers = getattr(compiled.states[name], "catch", ())
-        state.pop("Retry", None)
-        runnable = load_machine(document)
+        return load_machine(document)
     except DefinitionError as exc:
         text = ", ".join(
             f"{d.code}: {d.message.rstrip('.')} at {d.location or '/'}" for d in exc.diagnostics
         )
         message = f"Invalid State Machine Definition: '{text}'"
         raise StateTestError("InvalidDefinition", message) from None
-    mocks = _mock(name, state, mock)
-    result = await run(
-        runnable,
-        {} if input is None else input,
-        clock=VirtualClock(),
-        services=services,
-        mocks=mocks,
-        state_machine_name="TestState",
-        inspect=True,
-    )
-    targets = set(_targets(state)) - {name}
-    return _outcome(name, targets, result, retriers, catchers, retrier_retry_count)
 
 
-def _mock(name: str, state: Mapping[str, Any], mock: Mapping[str, Any] | None) -> _Mock | None:
-    if not mock or (mock.get("result") is None and mock.get("errorOutput") is None):
+def _threshold(state: Mapping[str, Any], mocked: TestMock, config: StateConfiguration) -> TestMock:
+    """The mock, or the threshold error when the failed iterations exceed the tolerance."""
+    items = mocked.result if isinstance(mocked.result, list) else []
+    if config.map_item_reader_data is not None:
+        read = json.loads(config.map_item_reader_data)
+        items = read if isinstance(read, list) else items
+    if mocked.error is None and exceeds_tolerance(
+        state, config.map_iteration_failure_count, len(items)
+    ):
+        return TestMock(mocked.state, None, {"error": THRESHOLD_ERROR, "cause": THRESHOLD_CAUSE})
+    return mocked
+
+
+def _context(context: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]] | None:
+    """TestState's ``context``: the Execution and StateMachine objects it sets."""
+    if not context:
         return None
-    if state.get("Type") != "Task":
-        raise StateTestError(
-            "ValidationException",
-            f"A mock applies to a Task state here; '{name}' is a {state.get('Type')} state",
-        )
-    if mock.get("result") is not None:
-        try:
-            json.loads(mock["result"])
-        except (TypeError, ValueError):
-            raise StateTestError("ValidationException", "mock.result is not JSON") from None
-    return _Mock(name, mock.get("result"), mock.get("errorOutput"))
+    if not isinstance(context, Mapping):
+        raise StateTestError("ValidationException", "context is not a JSON object")
+    out: dict[str, Mapping[str, Any]] = {}
+    for key, value in context.items():
+        if key not in ("Execution", "StateMachine") or not isinstance(value, Mapping):
+            message = (
+                f"context.{key}: only the Execution and StateMachine objects of the context "
+                "object can be set here"
+            )
+            raise StateTestError("ValidationException", message)
+        out[key] = value
+    return out
 
 
 def _outcome(
@@ -268,6 +331,8 @@ def _outcome(
             caught = (next_entered.details or {}).get("input")
             target = _state_name(next_entered)
             return StateTestResult("CAUGHT_ERROR", target, caught, error, cause, inspection)
+        if retry is not None:  # its retrier is spent: AWS still names it
+            inspection["errorDetails"] = {"retryIndex": retry}
         return StateTestResult("FAILED", None, None, error, cause, inspection)
     target = _state_name(next_entered) if next_entered is not None else None
     output = stages.get("output", result.output)

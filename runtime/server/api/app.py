@@ -13,6 +13,7 @@ with the serve loop safely and answer callbacks without crossing threads.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import socket
@@ -143,8 +144,16 @@ class _Uvicorn(uvicorn.Server):
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening socket (bound now, so the port is known before serving starts)."""
-    return socket.create_server((host, port))
+    """A listening socket (bound now, so the port is known before serving starts).
+
+    With TCP_NODELAY, which the accepted connections inherit: asyncio sets it on the
+    connections of the sockets it creates, but not on those of a socket made with
+    ``proto=0`` as this one is, and a response written as headers then body would then
+    wait for the client's delayed ACK (40 ms on Linux) on every request.
+    """
+    sock = socket.create_server((host, port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 async def run_api(
@@ -153,9 +162,11 @@ async def run_api(
     stop: anyio.Event | None = None,
     sock: socket.socket | None = None,
     ready: Callable[[str], None] | None = None,
+    on_end: Callable[[str], None] | None = None,
 ) -> int:
     """Serve the API and run the store's executions until ``stop`` is set; return how
-    many executions ended meanwhile. ``ready`` is called with the URL once listening.
+    many executions ended meanwhile. ``ready`` is called with the URL once listening;
+    ``on_end`` with the ARN of each execution that stops running here.
 
     Cancellation: executions left running stay RUNNING in the store, for the next start.
     """
@@ -175,6 +186,7 @@ async def run_api(
             endpoints=options.endpoints,
             config=options.config,
             poll_seconds=options.poll_seconds,
+            on_end=on_end,
         )
         config = uvicorn.Config(
             create_app(backend),
@@ -199,6 +211,7 @@ async def run_api(
                     activities=activities,
                     nudge=backend.nudge,
                     running=backend.running,
+                    on_end=on_end,
                 )
 
             group.start_soon(run_loop)
@@ -216,7 +229,8 @@ class ApiServer:
     """:func:`run_api` in a daemon thread: ``with ApiServer(options) as server: server.url``.
 
     ``port=0`` in the options picks a free port. :meth:`stop` ends serving as SIGTERM
-    does: executions still running stay RUNNING in the store.
+    does: executions still running stay RUNNING in the store. :meth:`wait_ended` blocks
+    until an execution has stopped running here (tests wait on it instead of polling).
     """
 
     def __init__(self, options: ApiOptions) -> None:
@@ -230,6 +244,20 @@ class ApiServer:
         self._started = threading.Event()
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
+        self._ended: collections.Counter[str] = collections.Counter()
+        self._ended_changed = threading.Condition()
+
+    def _note_end(self, arn: str) -> None:
+        with self._ended_changed:
+            self._ended[arn] += 1
+            self._ended_changed.notify_all()
+
+    def wait_ended(self, arn: str, times: int = 1, timeout: float = 60.0) -> bool:
+        """Block until execution ``arn`` stopped running in this server ``times`` times
+        (ended or failed to run; a redrive runs it again); False if ``timeout`` real
+        seconds pass first."""
+        with self._ended_changed:
+            return self._ended_changed.wait_for(lambda: self._ended[arn] >= times, timeout)
 
     def start(self) -> ApiServer:
         """Start serving; returns once the server accepts requests."""
@@ -242,6 +270,7 @@ class ApiServer:
                 stop=self._stop,
                 sock=self._sock,
                 ready=lambda _url: self._started.set(),
+                on_end=self._note_end,
             )
 
         def target() -> None:

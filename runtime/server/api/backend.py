@@ -57,6 +57,9 @@ class Backend:
     #: Starts a background task in the server's task group (RedriveExecution); None
     #: when no loop runs executions.
     spawn: Callable[[Callable[[], Coroutine[Any, Any, None]]], Any] | None = None
+    #: Called with the ARN of every execution that stops running here (stored ones from
+    #: the serve loop, Express ones once they end); None when nobody listens.
+    on_end: Callable[[str], None] | None = None
 
     @property
     def machines(self) -> StateMachines:

@@ -13,7 +13,6 @@ after the state machine.
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 from asl.errors import ASLError
@@ -25,13 +24,14 @@ from runtime.server.api.backend import Backend
 from runtime.server.api.errors import (
     ExecutionAlreadyExists,
     InvalidExecutionInput,
+    StateMachineTypeNotSupported,
     ValidationException,
 )
 from runtime.server.api.machines import describe
-from runtime.server.api.protocol import one_of, optional, page, required, valid_name
-from runtime.server.api.versions import resolve
+from runtime.server.api.protocol import one_of, optional, page, required
+from runtime.server.api.versions import Target
 
-__all__ = ["OPERATIONS", "check_test_case", "launch_options", "read_input"]
+__all__ = ["OPERATIONS", "check_test_case", "launch_options", "read_input", "start_stored"]
 
 _STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 #: How long StopExecution waits for the runner to write ExecutionAborted.
@@ -87,14 +87,14 @@ def read_input(body: dict[str, Any]) -> tuple[str, Any]:
         raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc}'") from None
 
 
-async def start_execution(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
-    """StartExecution: same name and input as a RUNNING execution returns it again;
-    otherwise a taken name is ExecutionAlreadyExists (API reference, StartExecution)."""
-    qualified, _, test_case = required(body, "stateMachineArn").partition("#")
-    target = resolve(b, qualified)
+def start_stored(
+    b: Backend, target: Target, name: str, payload: Any, test_case: str
+) -> dict[str, Any]:
+    """StartExecution of a STANDARD state machine (``target``): same name and input as a
+    RUNNING execution returns it again; otherwise a taken name is ExecutionAlreadyExists
+    (API reference, StartExecution). The request is parsed by
+    :func:`runtime.server.api.express.start_execution`, which runs EXPRESS ones itself."""
     machine = target.machine
-    name = valid_name(optional(body, "name") or str(uuid.uuid4()))
-    _, payload = read_input(body)
     arn = b.execution_arn(machine.name, name)
     existing = b.machines.execution(arn)
     if existing is not None:
@@ -186,7 +186,10 @@ async def list_executions(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
     machine_arn = required(body, "stateMachineArn")
     status = one_of(body, "statusFilter", _STATUSES)
     redrive = one_of(body, "redriveFilter", ("REDRIVEN", "NOT_REDRIVEN"))
-    b.machine(machine_arn)
+    if b.machine(machine_arn).type == "EXPRESS":  # AWS keeps no list of Express executions
+        raise StateMachineTypeNotSupported(
+            "This operation is not supported by this type of state machine"
+        )
     rows = b.store.list_executions(state_machine=machine_arn, status=status, limit=None)
     if redrive is not None:
         rows = [row for row in rows if (row.redrive_count > 0) == (redrive == "REDRIVEN")]
@@ -252,7 +255,6 @@ async def _closed(b: Backend, arn: str, clock: RealClock) -> ExecutionRecord:
 
 
 OPERATIONS = {
-    "StartExecution": start_execution,
     "DescribeExecution": describe_execution,
     "DescribeStateMachineForExecution": describe_state_machine_for_execution,
     "ListExecutions": list_executions,

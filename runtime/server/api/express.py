@@ -1,16 +1,24 @@
-"""StartSyncExecution: run an EXPRESS state machine to its end and answer with the result.
+"""Express executions: StartSyncExecution, and StartExecution of an EXPRESS state machine.
 
 AWS (DG "Standard vs. Express workflows"): an Express execution lasts at most five
-minutes and keeps no execution history; StartSyncExecution answers once it ends, with
-``status`` SUCCEEDED, FAILED or TIMED_OUT. Here the execution runs in the server's event
-loop, outside the store (there is no history to keep, and nothing to resume: a
-synchronous caller waits for it), with the routing of an API execution (a ``#TestCase``
-picks MockConfigFile mocks). The five minutes are the definition's ``TimeoutSeconds``
-capped at 300, so the engine times it out as it does any execution.
+minutes and keeps no execution history. StartSyncExecution answers once it ends, with
+``status`` SUCCEEDED, FAILED or TIMED_OUT; StartExecution of an EXPRESS state machine
+(an asynchronous Express execution) answers at once with an ``express`` ARN, and then
+nothing can be asked about it: AWS answers DescribeExecution, GetExecutionHistory and
+StopExecution of that ARN with ``InvalidArn`` ("Resource type not valid in this
+context: express") and ListExecutions of the machine with
+``StateMachineTypeNotSupported`` (both as recorded against AWS); StartExecution is not
+idempotent for Express (API reference, StartExecution). Here both kinds run in the
+server's event loop, outside the store (no history to keep, nothing to resume: a server
+stopped meanwhile loses an asynchronous one, as the caller was never promised more),
+with the routing of an API execution (a ``#TestCase`` picks MockConfigFile mocks). The
+five minutes are the definition's ``TimeoutSeconds`` capped at 300, so the engine times
+it out as it does any execution.
 
-botocore sends StartSyncExecution to the ``sync-`` host prefix of the endpoint; against a
-local endpoint, create the client with ``Config(inject_host_prefix=False)`` (or set
-``AWS_DISABLE_HOST_PREFIX_INJECTION=true``).
+botocore sends StartSyncExecution (and TestState) to the ``sync-`` host prefix of the
+endpoint, also for ``127.0.0.1`` and ``localhost`` (``sync-127.0.0.1`` resolves nowhere):
+set ``AWS_DISABLE_HOST_PREFIX_INJECTION=true`` (or ``disable_host_prefix_injection =
+true`` in the profile, or ``Config(inject_host_prefix=False)``) for a local endpoint.
 """
 
 from __future__ import annotations
@@ -18,16 +26,27 @@ from __future__ import annotations
 import functools
 import json
 import math
+import sys
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from asl.model import StateMachine
 from runtime.engine.clock import Clock, RealClock, VirtualClock
 from runtime.engine.events import dumps
 from runtime.server.api.backend import Backend
-from runtime.server.api.errors import StateMachineTypeNotSupported
-from runtime.server.api.executions import check_test_case, launch_options, read_input
+from runtime.server.api.errors import StateMachineTypeNotSupported, ValidationException
+from runtime.server.api.executions import (
+    check_test_case,
+    launch_options,
+    read_input,
+    start_stored,
+)
 from runtime.server.api.protocol import one_of, optional, required, valid_name
+from runtime.server.api.versions import resolve
+
+if TYPE_CHECKING:
+    from runtime.api import ExecutionResult
 
 __all__ = ["EXPRESS_SECONDS", "OPERATIONS"]
 
@@ -47,11 +66,78 @@ def _express(definition: str) -> StateMachine:
     return load_machine(document)
 
 
+@dataclass(frozen=True, slots=True)
+class _ExpressRun:
+    """One Express execution, checked and ready to run."""
+
+    backend: Backend
+    machine_name: str
+    definition: StateMachine
+    options: dict[str, Any]
+    name: str
+    #: ``arn:aws:states:<region>:<account>:express:<machine>:<name>:<uuid>``.
+    arn: str
+
+    async def __call__(self, payload: Any) -> ExecutionResult:
+        from runtime.api import run
+        from runtime.durable.launch import mocks_from, services_from
+
+        b = self.backend
+        now = RealClock().now()
+        clock: Clock = VirtualClock(start=now) if b.clock == "virtual" else RealClock()
+        return await run(
+            self.definition,
+            payload,
+            clock=clock,
+            services=services_from(self.options, callbacks=b.callbacks, activities=b.activities),
+            mocks=mocks_from(self.options, self.machine_name),
+            name=self.name,
+            state_machine_name=self.machine_name,
+            account=b.account,
+            region=b.region,
+            context={"Execution": {"Id": self.arn}},
+        )
+
+
+def _prepare(b: Backend, machine: str, definition: str, name: str, test_case: str) -> _ExpressRun:
+    """Check the request (a ``#TestCase`` the MockConfigFile lacks is refused before
+    anything runs) and return the Express execution to run."""
+    options = launch_options(b, test_case or None)
+    if test_case:
+        check_test_case(b, options, machine)
+    arn = f"arn:aws:states:{b.region}:{b.account}:express:{machine}:{name}:{uuid.uuid4()}"
+    return _ExpressRun(b, machine, _express(definition), options, name, arn)
+
+
+async def start_execution(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
+    """StartExecution: an EXPRESS state machine's execution starts here and is answered
+    at once; a STANDARD one is stored (:func:`runtime.server.api.executions.start_stored`)."""
+    qualified, _, test_case = required(body, "stateMachineArn").partition("#")
+    target = resolve(b, qualified)
+    name = valid_name(optional(body, "name") or str(uuid.uuid4()))
+    _, payload = read_input(body)
+    if target.machine.type != "EXPRESS":
+        return start_stored(b, target, name, payload, test_case)
+    execution = _prepare(b, target.machine.name, target.definition, name, test_case)
+    if b.spawn is None:  # pragma: no cover - run_api always sets it
+        raise ValidationException("This server runs no executions")
+    start = RealClock().now()
+
+    async def background() -> None:
+        try:
+            await execution(payload)
+        except Exception as exc:  # nobody waits for it: say it where the server logs
+            print(f"asl serve: {execution.arn}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        finally:
+            if b.on_end is not None:
+                b.on_end(execution.arn)
+
+    b.spawn(background)
+    return {"executionArn": execution.arn, "startDate": start}
+
+
 async def start_sync_execution(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
     """StartSyncExecution (EXPRESS state machines only)."""
-    from runtime.api import run
-    from runtime.durable.launch import mocks_from, services_from
-
     target, _, test_case = required(body, "stateMachineArn").partition("#")
     machine = b.machine(target)
     if machine.type != "EXPRESS":
@@ -61,25 +147,10 @@ async def start_sync_execution(b: Backend, body: dict[str, Any]) -> dict[str, An
     name = valid_name(optional(body, "name") or str(uuid.uuid4()))
     text, payload = read_input(body)
     metadata_only = one_of(body, "includedData", ("ALL_DATA", "METADATA_ONLY")) == "METADATA_ONLY"
-    options = launch_options(b, test_case or None)
-    if test_case:
-        check_test_case(b, options, machine.name)
-    clock: Clock = VirtualClock(start=RealClock().now()) if b.clock == "virtual" else RealClock()
-    result = await run(
-        _express(machine.definition),
-        payload,
-        clock=clock,
-        services=services_from(options, callbacks=b.callbacks, activities=b.activities),
-        mocks=mocks_from(options, machine.name),
-        name=name,
-        state_machine_name=machine.name,
-        account=b.account,
-        region=b.region,
-    )
+    execution = _prepare(b, machine.name, machine.definition, name, test_case)
+    result = await execution(payload)
     out: dict[str, Any] = {
-        "executionArn": (
-            f"arn:aws:states:{b.region}:{b.account}:express:{machine.name}:{name}:{uuid.uuid4()}"
-        ),
+        "executionArn": execution.arn,
         "stateMachineArn": machine.arn,
         "name": name,
         "startDate": result.start_time,
@@ -107,4 +178,4 @@ def _billing(seconds: float) -> dict[str, int]:
     return {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": milliseconds}
 
 
-OPERATIONS = {"StartSyncExecution": start_sync_execution}
+OPERATIONS = {"StartExecution": start_execution, "StartSyncExecution": start_sync_execution}

@@ -41,6 +41,9 @@ async def redrive_execution(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
             await redrive(b.store, record.arn, callbacks=b.callbacks, activities=b.activities)
         except Exception as exc:  # keep serving; say what happened, as the serve loop does
             print(f"asl serve: redrive {record.arn}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        finally:
+            if b.on_end is not None:
+                b.on_end(record.arn)
 
     b.spawn(run)
     deadline = clock.now() + 10.0

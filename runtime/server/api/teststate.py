@@ -17,7 +17,7 @@ from runtime.server.api.errors import (
     ValidationException,
 )
 from runtime.server.api.executions import launch_options
-from runtime.server.api.protocol import one_of, optional, required
+from runtime.server.api.protocol import flag, one_of, optional, required
 
 __all__ = ["OPERATIONS"]
 
@@ -38,10 +38,11 @@ def _json(body: dict[str, Any], name: str, error: type[StepFunctionsApiError]) -
 
 
 async def test_state(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
-    """TestState (``definition``, ``stateName``, ``input``, ``variables``, ``mock``,
-    ``stateConfiguration.retrierRetryCount``, ``inspectionLevel``)."""
+    """TestState (``definition``, ``stateName``, ``input``, ``variables``, ``context``,
+    ``mock``, ``stateConfiguration``, ``inspectionLevel``, ``revealSecrets``)."""
     from runtime.durable.launch import services_from
     from runtime.testing.teststate import StateTestError, run_test_state
+    from runtime.testing.teststate_mocks import configuration_from
 
     required(body, "definition")
     definition = _json(body, "definition", InvalidDefinition)
@@ -51,9 +52,11 @@ async def test_state(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
     variables = _json(body, "variables", ValidationException)
     if variables is not None and not isinstance(variables, dict):
         raise ValidationException("'variables' must be a JSON object")
+    context = _json(body, "context", ValidationException)
     level = one_of(body, "inspectionLevel", ("INFO", "DEBUG", "TRACE")) or "INFO"
-    configuration = body.get("stateConfiguration") or {}
     mock = body.get("mock")
+    if mock is not None and not isinstance(mock, dict):
+        raise ValidationException("'mock' must be an object")
     services = None
     if not mock:
         options = launch_options(b, None)
@@ -65,7 +68,9 @@ async def test_state(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
             state_name=optional(body, "stateName"),
             variables=variables,
             mock=mock,
-            retrier_retry_count=int(configuration.get("retrierRetryCount") or 0),
+            configuration=configuration_from(body.get("stateConfiguration")),
+            context=context,
+            reveal_secrets=flag(body, "revealSecrets", False),
             services=services,
         )
     except StateTestError as exc:
