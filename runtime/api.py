@@ -253,6 +253,8 @@ async def run(
             stop_after=stop_after,
             variables=variables,
             context=context,
+            # Tokens are signed with the secret the callback registry checks them with.
+            tokens=services.callbacks.signer if services is not None else None,
         ),
         tuple(observers),
         inspect=inspect,

@@ -73,8 +73,10 @@ def test_unknown_and_malformed_tokens_are_invalid() -> None:
         registry.send_task_success("never-issued", "{}")
     with pytest.raises(InvalidToken):
         registry.send_task_heartbeat("")
+    with pytest.raises(InvalidToken):  # up to 2048 characters, as botocore allows
+        registry.send_task_failure("x" * 2048)
     with pytest.raises(ValidationException):
-        registry.send_task_failure("x" * 1025)
+        registry.send_task_failure("x" * 2049)
 
 
 def test_a_closed_token_has_timed_out() -> None:

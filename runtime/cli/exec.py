@@ -365,6 +365,13 @@ def _run(
     except UsageError as exc:
         _error(str(exc))
         return EXIT_USAGE
+    if store is not None:  # task tokens are signed with the store's secret
+        try:
+            services.callbacks.signer = store.token_signer()
+        except StoreError as exc:
+            store.close()
+            _error(str(exc))
+            return EXIT_FAILED
     observers: list[Any] = (
         [StoreRecorder(store, options=launch_options(args))] if store is not None else []
     )

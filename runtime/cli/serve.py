@@ -150,6 +150,7 @@ def serve_main(argv: list[str]) -> int:
     async def main() -> int:
         stop = anyio.Event()
         with Store.open(path) as store:
+            callbacks.signer = store.token_signer()  # tokens outlive this process
             async with anyio.create_task_group() as group:
 
                 async def watch_signals() -> None:

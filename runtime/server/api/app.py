@@ -161,9 +161,9 @@ async def run_api(
     """
     stop = stop or anyio.Event()
     sock = sock or bind(options.host, options.port)
-    callbacks = CallbackRegistry(external=True)
-    activities = Activities(callbacks, account=options.account, region=options.region)
     with Store.open(options.store) as store:
+        callbacks = CallbackRegistry(external=True, signer=store.token_signer())
+        activities = Activities(callbacks, account=options.account, region=options.region)
         backend = Backend(
             store,
             callbacks,
