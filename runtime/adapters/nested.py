@@ -238,7 +238,9 @@ class NestedExecutions:
         assert self.callbacks is not None and call.task_token is not None
         loop = asyncio.get_running_loop()
         with self.callbacks.expect(call.task_token) as pending:
-            run = loop.create_task(self._run(call, machine, child, clock))
+            with clock.busy():  # no time passes until the child's task has joined the clock
+                run = loop.create_task(self._run(call, machine, child, clock))
+                await asyncio.sleep(0)
             answer = loop.create_task(pending.wait())
             try:
                 done, _ = await asyncio.wait({run, answer}, return_when=asyncio.FIRST_COMPLETED)
