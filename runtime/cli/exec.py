@@ -105,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
         help="serve SendTaskSuccess/Failure/Heartbeat and GetActivityTask on "
         "127.0.0.1:PORT (0 picks a free port)",
     )
+    tasks.add_argument(
+        "--secret",
+        metavar="SECRET",
+        help="with --endpoint-port: require requests SigV4-signed with SECRET as the secret "
+        "access key (default: $ASL_ENDPOINT_SECRET; prefer it, a flag shows in ps)",
+    )
     part = ex.add_argument_group("partial runs")
     part.add_argument("--start-at", metavar="STATE", help="start at this top-level state")
     part.add_argument(
@@ -435,8 +441,14 @@ def _endpoint(args: argparse.Namespace, services: Any) -> Any:
     if args.endpoint_port is None:
         return None
     from runtime.server.endpoint import LocalEndpoint
+    from runtime.server.guard import secret_from
 
-    endpoint = LocalEndpoint(services.callbacks, services.activities, port=args.endpoint_port)
+    endpoint = LocalEndpoint(
+        services.callbacks,
+        services.activities,
+        port=args.endpoint_port,
+        secret=secret_from(args.secret),
+    )
     endpoint.start()
     print(f"Step Functions endpoint: {endpoint.url}", file=sys.stderr)
     return endpoint
