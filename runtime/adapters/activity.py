@@ -32,6 +32,7 @@ from runtime.callbacks.registry import (
     Pending,
     StepFunctionsApiError,
     run_in_loop,
+    valid_name,
 )
 from runtime.engine.clock import RealClock
 from runtime.engine.errors import TaskFailure
@@ -51,17 +52,12 @@ ACTIVITY_PATTERN = r"^arn:[^:]+:states:[^:]*:[^:]*:activity:[^:]+$"
 _ARN = re.compile(r"^arn:[^:]+:states:[^:]*:[^:]*:activity:(?P<name>[^:]+)$")
 #: AWS's longest GetActivityTask long poll (API reference, GetActivityTask).
 LONG_POLL_SECONDS = 60.0
-# API reference, CreateActivity "name": no whitespace, brackets, wildcards, these
-# specials, or control characters; 1 to 80 characters.
-_BAD_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 
 
 def activity_name(arn_or_name: str) -> str:
     """The activity name of an activity ARN, or ``arn_or_name`` if it is a plain name."""
     if not arn_or_name.startswith("arn:"):
-        if not arn_or_name or len(arn_or_name) > 80 or _BAD_NAME.search(arn_or_name):
-            raise InvalidName(f"Invalid Name: '{arn_or_name}'")
-        return arn_or_name
+        return valid_name(arn_or_name)
     match = _ARN.match(arn_or_name)
     if match is None:
         raise InvalidArn(f"Invalid Arn: '{arn_or_name}'")

@@ -50,7 +50,7 @@ from runtime.adapters.aws import ClientPool, service_error
 from runtime.adapters.base import AdapterRegistry, TaskCall
 from runtime.adapters.jobs import Backoff, clock_of, jsonable, sdk_metadata
 from runtime.adapters.simple import sdk_http_metadata
-from runtime.callbacks.registry import CallbackRegistry
+from runtime.callbacks.registry import CallbackRegistry, name_problem
 from runtime.engine.clock import Clock, RealClock
 from runtime.engine.errors import TaskFailure
 from runtime.engine.events import dumps
@@ -299,6 +299,8 @@ class NestedExecutions:
                 "StateMachineDoesNotExist", f"State Machine Does Not Exist: '{sm_arn}'"
             )
         name = str(params.get("Name") or uuid.uuid4())
+        if name_problem(name) is not None:  # StartExecution's rule for names
+            raise _sfn_error("InvalidName", f"Invalid Name: '{name}'")
         arn = sm_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
         if arn in self.executions:
             raise _sfn_error("ExecutionAlreadyExists", f"Execution Already Exists: '{arn}'")

@@ -38,6 +38,7 @@ Virtual time (see :mod:`runtime.engine.clock`). A callback wait waits on the out
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -65,7 +66,9 @@ __all__ = [
     "TaskDoesNotExist",
     "TaskTimedOut",
     "ValidationException",
+    "name_problem",
     "run_in_loop",
+    "valid_name",
 ]
 
 #: API length limits (API reference, SendTaskSuccess/SendTaskFailure request parameters;
@@ -141,6 +144,35 @@ class InvalidName(StepFunctionsApiError):
     """Raised when an activity name has characters AWS refuses."""
 
     code = "InvalidName"
+
+
+#: What a state machine, execution or activity name must not contain (botocore's
+#: ``Name`` shape documentation, StartExecution/CreateStateMachine/CreateActivity
+#: "name"): white space, brackets ``< > { } [ ]``, wildcards ``? *``, the characters
+#: ``" # % \ ^ | ~ ` $ & , ; : /``, control characters U+0000-001F and U+007F-009F,
+#: U+FFFE-FFFF and surrogates U+D800-DFFF. Length: 1 to 80 characters.
+_BAD_NAME = re.compile(r'[\s<>{}\[\]?*"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]')
+MAX_NAME = 80
+
+
+def name_problem(name: str) -> str | None:
+    """Why AWS would refuse ``name`` as a state machine, execution or activity name."""
+    if not name:
+        return "a name needs 1 to 80 characters"
+    if len(name) > MAX_NAME:
+        return f"{len(name)} characters, AWS allows at most {MAX_NAME}"
+    bad = _BAD_NAME.search(name)
+    if bad is not None:
+        return f"{bad.group()!r} is not allowed in a name"
+    return None
+
+
+def valid_name(name: str) -> str:
+    """``name`` if AWS accepts it as a state machine, execution or activity name, else
+    InvalidName with AWS's message (``Invalid Name: '<name>'``)."""
+    if name_problem(name) is not None:
+        raise InvalidName(f"Invalid Name: '{name}'")
+    return name
 
 
 def _too_long(field_name: str, limit: int) -> ValidationException:

@@ -224,6 +224,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, Any, str, Any, Any]:
         ]
         raise UsageError("\n".join(lines)) from exc
     sm_name = args.state_machine or read.resource or Path(args.definition).stem.split(".")[0]
+    _check_names(args, sm_name)
     _partial_run(args, machine)
     try:
         mocks = _mocks(args, sm_name)
@@ -234,6 +235,23 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, Any, str, Any, Any]:
     except ASLError as exc:
         raise UsageError(str(exc)) from exc
     return machine, payload, sm_name, mocks, services
+
+
+def _check_names(args: argparse.Namespace, sm_name: str) -> None:
+    """--name and the state machine name as AWS accepts names (StartExecution,
+    CreateStateMachine): 1 to 80 characters, none of white space, brackets, wildcards,
+    ``" # % \\ ^ | ~ ` $ & , ; : /`` or control characters."""
+    from runtime.callbacks.registry import name_problem
+
+    checks = [("--name", args.name)] if args.name else []
+    if args.state_machine:
+        checks.append(("--state-machine", args.state_machine))
+    else:  # from --resource or the file name
+        checks.append(("the state machine name (set it with --state-machine)", sm_name))
+    for where, value in checks:
+        problem = name_problem(value)
+        if problem is not None:
+            raise UsageError(f"{where} {value!r}: {problem}")
 
 
 def _partial_run(args: argparse.Namespace, machine: Any) -> None:
