@@ -153,6 +153,12 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
     except UnservedTask as exc:
         _not_started(run, events, scheduled, exc)
         raise
+    # An adapter may know the resource is gone (a deleted activity): AWS then fails the
+    # execution before scheduling, with States.Runtime behind the state's prefix.
+    missing = getattr(adapter, "missing", None)
+    why = missing(call) if missing is not None else None
+    if why is not None:
+        raise StatesError("States.Runtime", why)
     # Where the answer comes from rides on the event for the trace (never exported).
     exe.emit(run.frame, events.prefix + "Scheduled", scheduled, _SOURCES[source])
     if not activity:  # an activity starts when a worker takes it (ActivityStarted)
