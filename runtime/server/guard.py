@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import itertools
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -170,21 +171,19 @@ def too_large(length: int) -> RequestTooLarge:
     )
 
 
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKETS = re.compile(rb"[^\[\]{}]+")
+# JSON strings, unrolled ("[^"\\]*(?:\\.[^"\\]*)*") so a long string is one fast scan.
+_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+# Openers become +1 and closers -1 (0xff read as a signed byte): the depth steps.
+_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 
 
 def nesting_depth(raw: bytes) -> int:
-    """How deeply JSON text nests (strings skipped); linear, no recursion."""
-    brackets = _NOT_BRACKETS.sub(b"", _STRINGS.sub(b"", raw))
-    depth = deepest = 0
-    for byte in brackets:
-        if byte in b"[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
+    """How deeply JSON text nests (strings skipped); linear, no recursion, and the
+    per-bracket work is done in C (a 1 MB body of brackets takes milliseconds)."""
+    brackets = _STRINGS.sub(b"", raw).translate(_STEPS, _NOT_BRACKETS)
+    steps = memoryview(brackets).cast("b")
+    return max(itertools.accumulate(steps), default=0)
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
@@ -193,7 +192,8 @@ def parse_body(raw: bytes) -> dict[str, Any]:
 
     if not raw.strip():
         return {}
-    if nesting_depth(raw) > MAX_DEPTH:
+    openers = raw.count(b"[") + raw.count(b"{")  # fewer than the bound: cannot be too deep
+    if openers > MAX_DEPTH and nesting_depth(raw) > MAX_DEPTH:
         raise SerializationException(
             f"The request body nests deeper than {MAX_DEPTH} levels of arrays and objects."
         )
