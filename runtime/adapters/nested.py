@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
 from asl.model import StateMachine
 from runtime.adapters.aws import ClientPool, service_error
@@ -240,7 +241,7 @@ class NestedExecutions:
         with self.callbacks.expect(call.task_token) as pending:
             with clock.busy():  # no time passes until the child's task has joined the clock
                 run = loop.create_task(self._run(call, machine, child, clock))
-                await asyncio.sleep(0)
+                await anyio.lowlevel.checkpoint()
             answer = loop.create_task(pending.wait())
             try:
                 done, _ = await asyncio.wait({run, answer}, return_when=asyncio.FIRST_COMPLETED)

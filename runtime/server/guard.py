@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from runtime.callbacks.registry import StepFunctionsApiError
+from runtime.engine.clock import RealClock
 
 __all__ = [
     "ENV_SECRET",
@@ -246,7 +247,7 @@ def verify_signature(
     if "host" not in signed or any(name not in lower for name in signed):
         raise UnrecognizedClientException("The security token included in the request is invalid.")
     when = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    now = now or datetime.now(UTC)
+    now = now or datetime.fromtimestamp(RealClock().now(), UTC)
     if abs(now - when) > MAX_SKEW:
         stamp = now.strftime("%Y%m%dT%H%M%SZ")
         early = (now - MAX_SKEW).strftime("%Y%m%dT%H%M%SZ")

@@ -13,7 +13,6 @@ with the serve loop safely and answer callbacks without crossing threads.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import socket
@@ -39,6 +38,7 @@ from runtime.adapters.activity import LONG_POLL_SECONDS, Activities
 from runtime.callbacks.registry import CallbackRegistry
 from runtime.durable.serve import serve
 from runtime.durable.store import Store
+from runtime.engine.clock import RealClock, Timer
 from runtime.server.api import (
     executions,
     express,
@@ -136,19 +136,24 @@ async def _read_body(request: Request, length: int) -> bytes:
     """The body, at most MAX_BODY_BYTES, within BODY_SECONDS; AWS-shaped errors else."""
     chunks: list[bytes] = []
     size = 0
+    clock = RealClock()  # a deadline on the wire, in real time
     try:
-        with anyio.fail_after(BODY_SECONDS):
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    raise too_large(size)
-                chunks.append(chunk)
-    except TimeoutError:
-        raise SerializationException(
-            f"The request body did not arrive within {BODY_SECONDS:g} seconds."
-        ) from None
+        with anyio.CancelScope() as scope:
+            timer = clock.call_at(clock.now() + BODY_SECONDS, scope.cancel)
+            try:
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > MAX_BODY_BYTES:
+                        raise too_large(size)
+                    chunks.append(chunk)
+            finally:
+                timer.cancel()
     except ClientDisconnect:
         raise SerializationException("The client closed the connection.") from None
+    if scope.cancelled_caught:
+        raise SerializationException(
+            f"The request body did not arrive within {BODY_SECONDS:g} seconds."
+        )
     raw = b"".join(chunks)
     if len(raw) < length:
         raise SerializationException("The request body ended before Content-Length bytes.")
@@ -209,13 +214,14 @@ class _BoundedH11(H11Protocol):
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
-        self._head_timer: asyncio.TimerHandle | None = None
+        self._head_timer: Timer | None = None
         self._arm()
 
     def _arm(self) -> None:
         if self._head_timer is not None:
             self._head_timer.cancel()
-        self._head_timer = self.loop.call_later(self.head_seconds, self._head_timeout)
+        clock = RealClock()
+        self._head_timer = clock.call_at(clock.now() + self.head_seconds, self._head_timeout)
 
     def _head_timeout(self) -> None:
         waiting = self.cycle is None or self.cycle.response_complete
