@@ -22,6 +22,7 @@ import anyio
 from asl.model import StateMachine
 from runtime.adapters import Services
 from runtime.adapters.base import Adapter, AdapterRegistry
+from runtime.callbacks.registry import valid_name
 from runtime.engine.clock import Clock, VirtualClock
 from runtime.engine.events import HistoryEvent
 from runtime.engine.execution import Execution, ExecutionOptions, Observer
@@ -216,11 +217,18 @@ async def run(
     state is done; ``context`` sets fields of ``$$.Execution`` and ``$$.StateMachine``. A
     state that is not a top-level state, or a ``stop_after`` not reachable from the
     start, raises ValueError naming it.
+    ``name`` (the execution's; empty makes a UUID) and ``state_machine_name`` follow
+    AWS's rule for names (1 to 80 characters, no white space, brackets, wildcards,
+    ``" # % \\ ^ | ~ ` $ & , ; : /`` or control characters): another raises
+    :class:`runtime.callbacks.registry.InvalidName` before anything runs.
     ``replay`` and ``start_time`` resume an execution from its recorded history (see
     :func:`runtime.durable.resume.resume`). ``inspect`` records each state's data-flow stages (as
     AWS's TestState API names them) on its StateExited event's ``inspection``.
     Cancelling the calling task cancels the execution.
     """
+    if name:  # AWS's rule for StartExecution's name (empty: a UUID is made)
+        valid_name(name)
+    valid_name(state_machine_name)
     machine = load_machine(definition)
     mocked = mocks.states() if mocks is not None else ()
     check = getattr(mocks, "check", None)
@@ -253,6 +261,8 @@ async def run(
             stop_after=stop_after,
             variables=variables,
             context=context,
+            # Tokens are signed with the secret the callback registry checks them with.
+            tokens=services.callbacks.signer if services is not None else None,
         ),
         tuple(observers),
         inspect=inspect,

@@ -16,7 +16,7 @@ from moto.stepfunctions.models import stepfunctions_backends as sfn_backends
 from runtime import run, run_sync
 from runtime.adapters import Services, build_registry, nested
 from runtime.adapters.aws import AwsSettings, ClientPool
-from runtime.adapters.base import AdapterRegistry, FunctionAdapter
+from runtime.adapters.base import AdapterRegistry, FunctionAdapter, TaskCall
 from runtime.adapters.jobs import Backoff
 from runtime.engine.clock import VirtualClock
 
@@ -313,3 +313,99 @@ def test_build_registry_gives_the_pool_to_nested_executions(pool: ClientPool) ->
     services = Services.create(pool=pool)
     result = run_sync(remote_parent(""), {"in": None}, adapters=build_registry(services))
     assert result.output["ExecutionArn"].endswith(":execution:Remote:Kid")
+
+
+# -- $$.Task.Token of a startExecution.sync task (issue 19) ------------------------------
+# AWS gives a .sync task a token; a parent may pass it to its child, and SendTaskSuccess on
+# it ends the parent's task while the child still runs (LocalStack's AWS-validated
+# test_callback.py::TestCallback::test_sync_with_task_token, template
+# sfn_start_execution_sync_with_task_token.json5).
+
+SYNC_WITH_TOKEN = {
+    "StartAt": "StartExecution",
+    "States": {
+        "StartExecution": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::states:startExecution.sync",
+            "Parameters": {
+                "StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Child",
+                "Name": "TestStartTarget",
+                "Input": {"QueueUrl.$": "$.QueueUrl", "TaskToken.$": "$$.Task.Token"},
+            },
+            "End": True,
+        }
+    },
+}
+
+CHILD_FORWARDS_TOKEN = {
+    "StartAt": "SendMessageAndWait",
+    "States": {
+        "SendMessageAndWait": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {
+                "QueueUrl.$": "$.QueueUrl",
+                "MessageBody": {"ParentToken.$": "$.TaskToken", "Own.$": "$$.Task.Token"},
+            },
+            "TimeoutSeconds": 600,
+            "End": True,
+        }
+    },
+}
+
+
+def _sync_with_token_registry(answer: str) -> tuple[Any, list[dict[str, Any]]]:
+    from runtime.adapters import Services, build_registry
+    from runtime.adapters.callback import CALLBACK_PATTERN, WaitForToken
+
+    services = Services.create(machines={"Child": CHILD_FORWARDS_TOKEN})
+    registry = build_registry(services)
+    sent: list[dict[str, Any]] = []
+
+    async def send_message(call: TaskCall) -> Any:
+        body = call.parameters["MessageBody"]
+        sent.append(body)
+        # The worker on the queue answers the token it found in the message.
+        if answer == "success":
+            services.callbacks.send_task_success(body["ParentToken"], '{"worker": "done"}')
+        else:
+            services.callbacks.send_task_failure(body["ParentToken"], "Worker.Refused", "no")
+        return {"MessageId": "m-1"}
+
+    registry.register(CALLBACK_PATTERN, WaitForToken(send_message, services.callbacks))
+    return registry, sent
+
+
+def test_a_sync_childs_input_carries_the_parents_token_and_send_task_success_ends_it() -> None:
+    registry, sent = _sync_with_token_registry("success")
+    result = run_sync(SYNC_WITH_TOKEN, {"QueueUrl": "q"}, adapters=registry)
+    assert (result.status, result.output) == ("SUCCEEDED", {"worker": "done"})
+    parent_token = sent[0]["ParentToken"]
+    assert isinstance(parent_token, str) and parent_token != sent[0]["Own"]
+    scheduled = next(e for e in result.history if e.type == "TaskScheduled")
+    assert '"TaskToken":"' + parent_token in scheduled.details["parameters"]
+    assert result.event_types[-4:] == [
+        "TaskSubmitted",
+        "TaskSucceeded",
+        "TaskStateExited",
+        "ExecutionSucceeded",
+    ]
+
+
+def test_send_task_failure_on_a_sync_tasks_token_fails_the_parent_task() -> None:
+    registry, _ = _sync_with_token_registry("failure")
+    result = run_sync(SYNC_WITH_TOKEN, {"QueueUrl": "q"}, adapters=registry)
+    assert (result.status, result.error, result.cause) == ("FAILED", "Worker.Refused", "no")
+
+
+def test_a_sync_child_that_ends_first_still_gives_its_description() -> None:
+    from runtime.adapters import Services, build_registry
+
+    services = Services.create(
+        machines={"Child": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}
+    )
+    result = run_sync(SYNC_WITH_TOKEN, {"QueueUrl": "q"}, adapters=build_registry(services))
+    assert result.status == "SUCCEEDED"
+    assert result.output["Status"] == "SUCCEEDED"
+    assert json.loads(result.output["Output"])["QueueUrl"] == "q"
+    assert services.callbacks.pending() == []  # the parent's token was closed

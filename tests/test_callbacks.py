@@ -73,8 +73,10 @@ def test_unknown_and_malformed_tokens_are_invalid() -> None:
         registry.send_task_success("never-issued", "{}")
     with pytest.raises(InvalidToken):
         registry.send_task_heartbeat("")
+    with pytest.raises(InvalidToken):  # up to 2048 characters, as botocore allows
+        registry.send_task_failure("x" * 2048)
     with pytest.raises(ValidationException):
-        registry.send_task_failure("x" * 1025)
+        registry.send_task_failure("x" * 2049)
 
 
 def test_a_closed_token_has_timed_out() -> None:
@@ -461,3 +463,61 @@ def test_a_callback_submitted_before_a_crash_waits_for_the_same_token(tmp_path: 
         result = anyio.run(resumed)
     assert (result.status, result.output) == ("SUCCEEDED", {"answer": 42})
     assert [e.type for e in result.history].count("TaskSubmitted") == 1
+
+
+# -- a deleted activity (issue 19) -------------------------------------------------------
+# AWS, recorded (LocalStack's AWS-validated test_activities.py::TestActivities::
+# test_activity_task_on_deleted): a task state on a deleted activity fails the execution
+# as it is entered, States.Runtime, no ActivityScheduled, the state's prefix on the cause.
+
+
+def test_a_task_on_a_deleted_activity_fails_the_execution_as_aws_recorded() -> None:
+    activities, adapters = activity_setup()
+    arn = activities.create("resize")["activityArn"]
+    activities.delete(arn)
+    machine = {
+        "StartAt": "ActivityTask",
+        "States": {
+            "ActivityTask": {
+                "Type": "Task",
+                "Resource": arn,
+                "End": True,
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+    result = run_sync(machine, {"Value1": "HelloWorld"}, adapters=adapters)
+    assert result.event_types == ["ExecutionStarted", "TaskStateEntered", "ExecutionFailed"]
+    assert (result.error, result.cause) == (
+        "States.Runtime",
+        "An error occurred while executing the state 'ActivityTask' (entered at the event "
+        f"id #2). The activity {arn} does not exist.",
+    )
+    activities.create("resize")  # created again: usable again
+    result = run_sync(activity_machine(TimeoutSeconds=5), {}, adapters=adapters)
+    assert result.error == "States.Timeout" and "ActivityScheduled" in result.event_types
+
+
+def test_a_task_queued_when_its_activity_is_deleted_is_never_handed_out() -> None:
+    activities, adapters = activity_setup()
+
+    async def main() -> Any:
+        async with anyio.create_task_group() as tg:
+
+            async def delete_then_poll() -> None:
+                await anyio.sleep(0)  # the execution has queued its task
+                activities.delete(ACTIVITY_ARN)
+                with pytest.raises(ActivityDoesNotExist):
+                    await activities.get_task(ACTIVITY_ARN, "w1", timeout=1)
+                with pytest.raises(ActivityDoesNotExist):
+                    activities.get_activity_task(ACTIVITY_ARN, timeout=0)
+
+            tg.start_soon(delete_then_poll)
+            machine = activity_machine(TimeoutSeconds=60)
+            return await run(machine, {}, adapters=adapters, clock=VirtualClock())
+
+    result = anyio.run(main)
+    # Nobody can fetch it: it ends by its own TimeoutSeconds, as any task nobody takes.
+    assert (result.status, result.error) == ("FAILED", "States.Timeout")
+    assert "ActivityTimedOut" in result.event_types

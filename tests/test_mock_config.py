@@ -69,7 +69,10 @@ def test_load_from_file_and_single_machine_default(tmp_path: Path) -> None:
         (config({"x": {"Return": 1}}), "invocation indexes"),
         (config({"3-1": {"Return": 1}}), "below its start"),
         (config({"0": {"Return": 1, "Throw": {"Error": "E", "Cause": "c"}}}), "exactly one"),
-        (config({"0": {"Throw": {"Cause": "c"}}}), "string Error"),
+        (config({"0": {"Throw": {"Erorr": "E"}}}), "unknown field 'Erorr'"),
+        (config({"0": {"Throw": {"Error": 5}}}), "Error must be a string"),
+        (config({"0": {"Throw": {"Cause": ["c"]}}}), "Cause must be a string"),
+        (config({"0": {"Throw": "E"}}), "expected an object"),
         (
             {"StateMachines": {"M": {"TestCases": {"T": {"S": "Nope"}}}}, "MockedResponses": {}},
             "unknown mocked response",
@@ -84,3 +87,43 @@ def test_malformed_files_are_reported(raw: Any, message: str) -> None:
 def test_unknown_test_case_names_the_known_ones() -> None:
     with pytest.raises(MockConfigError, match="Happy"):
         MockConfig.parse(config({"0": {"Return": 1}})).test_case("Sad", "Orders")
+
+
+# A Throw without Error or Cause: Step Functions Local accepts it (issue 19). Without Error
+# the task fails with no error name, as SendTaskFailure without an error fails it here.
+CAUGHT = {
+    "StartAt": "Charge",
+    "States": {
+        "Charge": {
+            **MACHINE["States"]["Charge"],
+            "Retry": [],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Done"}],
+            "End": True,
+        },
+        "Done": {"Type": "Pass", "End": True},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("throw", "failure"),
+    [
+        ({}, {"Error": ""}),
+        ({"Cause": "card declined"}, {"Error": "", "Cause": "card declined"}),
+        ({"Error": "Payment.Declined"}, {"Error": "Payment.Declined"}),
+    ],
+)
+def test_a_throw_without_error_or_cause_fails_the_task_with_what_it_has(
+    throw: dict[str, str], failure: dict[str, str]
+) -> None:
+    mocks = MockConfig.parse(config({"0": {"Throw": throw}})).test_case("Happy")
+    result = run_sync(CAUGHT, {"order": 1}, mocks=mocks, state_machine_name="Orders")
+    assert (result.status, result.output) == ("SUCCEEDED", {"order": 1, "failure": failure})
+    failed = next(e for e in result.history if e.type == "TaskFailed")
+    assert failed.details.get("cause") == throw.get("Cause")
+
+
+def test_an_uncaught_throw_without_error_fails_the_execution_with_its_cause() -> None:
+    mocks = MockConfig.parse(config({"0": {"Throw": {"Cause": "boom"}}})).test_case("Happy")
+    result = run_sync(MACHINE, mocks=mocks, state_machine_name="Orders")
+    assert (result.status, result.error, result.cause) == ("FAILED", "", "boom")

@@ -93,7 +93,7 @@ def build_registry(services: Services) -> AdapterRegistry:
         with registry.labelled("AWS"):
             lambda_fallback = _register_aws(registry, services)
     with registry.labelled("local machine"):
-        nested.register(registry, services.machines, services.pool)
+        nested.register(registry, services.machines, services.pool, callbacks=services.callbacks)
     if services.functions is not None and len(services.functions):
         from runtime.adapters.lambda_ import INVOKE_TOKEN_ARN
 

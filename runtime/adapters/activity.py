@@ -32,6 +32,7 @@ from runtime.callbacks.registry import (
     Pending,
     StepFunctionsApiError,
     run_in_loop,
+    valid_name,
 )
 from runtime.engine.clock import RealClock
 from runtime.engine.errors import TaskFailure
@@ -51,17 +52,12 @@ ACTIVITY_PATTERN = r"^arn:[^:]+:states:[^:]*:[^:]*:activity:[^:]+$"
 _ARN = re.compile(r"^arn:[^:]+:states:[^:]*:[^:]*:activity:(?P<name>[^:]+)$")
 #: AWS's longest GetActivityTask long poll (API reference, GetActivityTask).
 LONG_POLL_SECONDS = 60.0
-# API reference, CreateActivity "name": no whitespace, brackets, wildcards, these
-# specials, or control characters; 1 to 80 characters.
-_BAD_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 
 
 def activity_name(arn_or_name: str) -> str:
     """The activity name of an activity ARN, or ``arn_or_name`` if it is a plain name."""
     if not arn_or_name.startswith("arn:"):
-        if not arn_or_name or len(arn_or_name) > 80 or _BAD_NAME.search(arn_or_name):
-            raise InvalidName(f"Invalid Name: '{arn_or_name}'")
-        return arn_or_name
+        return valid_name(arn_or_name)
     match = _ARN.match(arn_or_name)
     if match is None:
         raise InvalidArn(f"Invalid Arn: '{arn_or_name}'")
@@ -113,6 +109,8 @@ class Activities:
         self.region = region or "us-east-1"
         self._lock = threading.Lock()
         self._created: dict[str, float] = {}
+        #: Activities deleted (and not created again) while this process ran.
+        self._deleted: set[str] = set()
         self._queues: dict[str, deque[_Queued]] = {}
         self._waiters: dict[str, deque[_Waiter]] = {}
 
@@ -129,6 +127,7 @@ class Activities:
         name = activity_name(name)
         with self._lock:
             created = self._created.setdefault(name, RealClock().now())
+            self._deleted.discard(name)
         return {"activityArn": self.arn(name), "creationDate": created}
 
     def describe(self, arn: str) -> dict[str, Any]:
@@ -141,10 +140,22 @@ class Activities:
         return {"activityArn": self.arn(name), "name": name, "creationDate": created}
 
     def delete(self, arn: str) -> None:
-        """DeleteActivity: forget the activity (its queued tasks stay queued)."""
+        """DeleteActivity: forget the activity.
+
+        A task state that schedules it afterwards fails the execution with
+        ``States.Runtime`` (:meth:`ActivityAdapter.missing`), and GetActivityTask on it is
+        ActivityDoesNotExist, so tasks queued before the delete are never handed out:
+        they end by their TimeoutSeconds/HeartbeatSeconds like any task no worker takes.
+        """
         name = activity_name(arn)
         with self._lock:
             self._created.pop(name, None)
+            self._deleted.add(name)
+
+    def deleted(self, name: str) -> bool:
+        """True when activity ``name`` was deleted here and not created again."""
+        with self._lock:
+            return name in self._deleted
 
     def list(self) -> list[dict[str, Any]]:
         """ListActivities' ``activities``."""
@@ -201,6 +212,7 @@ class Activities:
     ) -> ActivityTask | None:
         """The next task of ``activity`` (ARN or name), waiting up to ``timeout`` seconds."""
         name = activity_name(activity)
+        self._check_exists(activity, name)
         while True:
             event = threading.Event()
             waiter = _Waiter(event.set)
@@ -222,6 +234,7 @@ class Activities:
         Cancellation: the poll is withdrawn; a task handed over meanwhile is requeued.
         """
         name = activity_name(activity)
+        self._check_exists(activity, name)
         loop = asyncio.get_running_loop()
         while True:
             woken: asyncio.Future[None] = loop.create_future()
@@ -250,6 +263,12 @@ class Activities:
             task = self._start(item, worker_name)
             if task is not None:
                 return task
+
+    def _check_exists(self, activity: str, name: str) -> None:
+        """GetActivityTask on a deleted activity: ActivityDoesNotExist (API reference)."""
+        if self.deleted(name):
+            arn = activity if activity.startswith("arn:") else self.arn(name)
+            raise ActivityDoesNotExist(f"Activity Does Not Exist: '{arn}'")
 
     def _take_or_park(self, name: str, waiter: _Waiter) -> _Queued | None:
         with self._lock:
@@ -283,6 +302,18 @@ class ActivityAdapter:
     """Runs activity Task states: queue the task, wait for a worker's answer."""
 
     activities: Activities
+
+    def missing(self, call: TaskCall) -> str | None:
+        """Why the task cannot be scheduled: its activity was deleted, else None.
+
+        AWS fails the execution with ``States.Runtime`` as the task state is entered, with
+        no ActivityScheduled event: "The activity <arn> does not exist." behind the state
+        prefix (LocalStack's AWS-validated recording
+        ``test_activities.py::TestActivities::test_activity_task_on_deleted``).
+        """
+        if self.activities.deleted(activity_name(call.resource.arn)):
+            return f"The activity {call.resource.arn} does not exist."
+        return None
 
     async def invoke(self, call: TaskCall) -> Any:
         """The SendTaskSuccess output; TaskFailure for SendTaskFailure.

@@ -78,15 +78,34 @@ def _answers(name: str, raw: Any, where: _Where) -> Iterator[str | tuple[int, An
             yield f"{at}: needs exactly one of Return or Throw"
             continue
         throw = answer.get("Throw")
-        if throw is not None and not (
-            isinstance(throw, dict)
-            and isinstance(throw.get("Error"), str)
-            and isinstance(throw.get("Cause", ""), str)
-        ):
-            yield f"{at}/Throw: needs string Error and Cause"
-            continue
+        if throw is not None:
+            problem = _throw_problem(throw)
+            if problem is not None:
+                yield f"{at}/Throw: {problem}"
+                continue
         for index in range(lo, hi + 1):
             yield index, answer
+
+
+def _throw_problem(throw: Any) -> str | None:
+    """What is wrong with a ``Throw`` object, or None.
+
+    ``Error`` and ``Cause`` are both optional: Step Functions Local accepts a Throw without
+    either (issue 19: published MockConfigFiles rely on it). Without ``Error`` the task
+    fails with no error name, the way SendTaskFailure without ``error`` fails it here
+    (:meth:`runtime.callbacks.registry.CallbackRegistry.send_task_failure`): an empty
+    error that ``States.ALL`` catches; without ``Cause`` it has no cause. Any other key
+    is refused, so a misspelt ``Erorr`` is not silently an empty error.
+    """
+    if not isinstance(throw, dict):
+        return "expected an object with Error and/or Cause"
+    unknown = sorted(set(throw) - {"Error", "Cause"})
+    if unknown:
+        return f"unknown field {unknown[0]!r} (a Throw has only Error and Cause)"
+    for key in ("Error", "Cause"):
+        if key in throw and not isinstance(throw[key], str):
+            return f"{key} must be a string"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +302,6 @@ class MockedTasks:
         if call.resource.pattern:
             call.on_submitted(None)
         if "Throw" in answer:
-            throw = answer["Throw"]
-            raise TaskFailure(throw["Error"], throw.get("Cause"))
+            throw = answer["Throw"]  # Error and Cause optional: see _throw_problem
+            raise TaskFailure(throw.get("Error", ""), throw.get("Cause"))
         return answer["Return"]

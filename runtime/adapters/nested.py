@@ -22,6 +22,15 @@ results and failures have the same shapes as the local ones, API errors are AWS'
 StopExecution best effort.
 
 ``.waitForTaskToken`` is left to the callback helper: :meth:`NestedExecutions.submit`.
+
+A ``.sync`` task has a task token too (``$$.Task.Token``), which the parent may pass to
+the child in its input: AWS recorded a parent whose child forwarded that token to a
+worker calling SendTaskSuccess, and the parent's ``startExecution.sync`` task ended with
+that answer while the child was still waiting (LocalStack's AWS-validated
+``test_callback.py::TestCallback::test_sync_with_task_token``, template
+``sfn_start_execution_sync_with_task_token.json5``). So a local ``.sync`` child races its
+parent's token: SendTaskSuccess/SendTaskFailure on it ends the parent's task with that
+output or error, and the child runs on by itself (it is not stopped).
 """
 
 from __future__ import annotations
@@ -35,12 +44,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
 from asl.model import StateMachine
 from runtime.adapters.aws import ClientPool, service_error
 from runtime.adapters.base import AdapterRegistry, TaskCall
 from runtime.adapters.jobs import Backoff, clock_of, jsonable, sdk_metadata
 from runtime.adapters.simple import sdk_http_metadata
+from runtime.callbacks.registry import CallbackRegistry, name_problem
 from runtime.engine.clock import Clock, RealClock
 from runtime.engine.errors import TaskFailure
 from runtime.engine.events import dumps
@@ -154,7 +165,10 @@ class NestedExecutions:
         machines: Mapping[str, Any] | Resolver,
         registry: AdapterRegistry,
         remote: RemoteExecutions | None = None,
+        callbacks: CallbackRegistry | None = None,
     ) -> None:
+        #: Where the answers to a ``.sync`` task's token arrive (None: not listened to).
+        self.callbacks = callbacks
         self._resolver = machines if callable(machines) else self._lookup(dict(machines))
         self._compiled: dict[str, StateMachine] = {}
         self.registry = registry
@@ -200,13 +214,50 @@ class NestedExecutions:
         # (the child's run joins the clock itself before its first await).
         clock.leave()
         try:
-            await self._run(call, machine, child, clock)
+            if call.task_token is not None and self.callbacks is not None:
+                answered, answer = await self._race(call, machine, child, clock)
+                if answered:
+                    return answer
+            else:
+                await self._run(call, machine, child, clock)
         finally:
             clock.join()
         described = child.describe(parsed=pattern == ".sync:2")
         if child.status != "SUCCEEDED":
             raise TaskFailure("States.TaskFailed", json.dumps(described))
         return described
+
+    async def _race(
+        self, call: TaskCall, machine: StateMachine, child: ChildExecution, clock: Clock
+    ) -> tuple[bool, Any]:
+        """Run the child until it ends or the task's token is answered, whichever is first.
+
+        (True, output) when SendTaskSuccess came first (SendTaskFailure raises its
+        TaskFailure); the child then runs on in the background. (False, None) when the
+        child ended first.
+        """
+        assert self.callbacks is not None and call.task_token is not None
+        loop = asyncio.get_running_loop()
+        with self.callbacks.expect(call.task_token) as pending:
+            with clock.busy():  # no time passes until the child's task has joined the clock
+                run = loop.create_task(self._run(call, machine, child, clock))
+                await anyio.lowlevel.checkpoint()
+            answer = loop.create_task(pending.wait())
+            try:
+                done, _ = await asyncio.wait({run, answer}, return_when=asyncio.FIRST_COMPLETED)
+            except BaseException:  # the parent's task was cancelled: abort the child
+                answer.cancel()
+                run.cancel()
+                await asyncio.gather(run, answer, return_exceptions=True)
+                raise
+            if run in done:
+                answer.cancel()
+                await asyncio.gather(answer, return_exceptions=True)
+                run.result()
+                return False, None
+        self._background.add(run)
+        run.add_done_callback(self._background.discard)
+        return True, answer.result()
 
     async def submit(self, call: TaskCall) -> Any:
         """Start the child in the background and return StartExecution's result."""
@@ -249,6 +300,8 @@ class NestedExecutions:
                 "StateMachineDoesNotExist", f"State Machine Does Not Exist: '{sm_arn}'"
             )
         name = str(params.get("Name") or uuid.uuid4())
+        if name_problem(name) is not None:  # StartExecution's rule for names
+            raise _sfn_error("InvalidName", f"Invalid Name: '{name}'")
         arn = sm_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
         if arn in self.executions:
             raise _sfn_error("ExecutionAlreadyExists", f"Execution Already Exists: '{arn}'")
@@ -409,14 +462,16 @@ def register(
     machines: Mapping[str, Any] | Resolver,
     pool: ClientPool | None = None,
     backoff: Backoff | None = None,
+    callbacks: CallbackRegistry | None = None,
 ) -> NestedExecutions:
     """Route ``states:startExecution`` (request-response, ``.sync``, ``.sync:2``) to
     children run in this runtime, or through ``pool`` on AWS for the state machines not
     known locally. ``.waitForTaskToken`` is the callback helper's, through
-    :meth:`NestedExecutions.submit`.
+    :meth:`NestedExecutions.submit`. ``callbacks`` lets a local ``.sync`` task be
+    answered by its token (see the module docstring).
     """
     remote = None if pool is None else RemoteExecutions(pool, backoff or REMOTE_BACKOFF)
-    nested = NestedExecutions(machines, registry, remote)
+    nested = NestedExecutions(machines, registry, remote, callbacks)
     registry.register(r"^arn:[^:]+:states:::states:startExecution(\.sync(:2)?)?$", nested)
     return nested
 

@@ -10,11 +10,12 @@ API errors are AWS's, by name (API reference, SendTaskSuccess "Errors")::
 
     ASLError                  (asl.errors)
     └── StepFunctionsApiError an AWS Step Functions API call was refused
-        ├── InvalidToken          the token was never issued here ("The provided token is
-        │                         not valid.")
+        ├── InvalidToken          the token was never issued with this secret: forged or
+        │                         mangled ("The provided token is not valid.")
         ├── TaskTimedOut          the token's task is closed: timed out, answered, or
         │                         ended ("expired or ... already been closed")
-        ├── TaskDoesNotExist      the token's execution is gone (its event loop closed)
+        ├── TaskDoesNotExist      the token is genuine but its execution is gone (its event
+        │                         loop closed, or it is not running in this process)
         ├── InvalidOutput         SendTaskSuccess output is not JSON
         ├── ValidationException   a field breaks its length constraint
         ├── ActivityDoesNotExist  DescribeActivity of an unknown activity
@@ -37,6 +38,7 @@ Virtual time (see :mod:`runtime.engine.clock`). A callback wait waits on the out
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -47,6 +49,7 @@ from typing import Any
 import anyio
 
 from asl.errors import ASLError
+from runtime.callbacks.tokens import TokenSigner, process_signer
 from runtime.engine.clock import Clock
 from runtime.engine.errors import TaskFailure
 from runtime.engine.events import loads
@@ -63,14 +66,22 @@ __all__ = [
     "TaskDoesNotExist",
     "TaskTimedOut",
     "ValidationException",
+    "name_problem",
     "run_in_loop",
+    "valid_name",
 ]
 
-#: API length limits (API reference, SendTaskSuccess/SendTaskFailure request parameters).
-MAX_TOKEN = 1024
+#: API length limits (API reference, SendTaskSuccess/SendTaskFailure request parameters;
+#: botocore's ``TaskToken`` shape: 1 to 2048 characters).
+MAX_TOKEN = 2048
 MAX_OUTPUT_BYTES = 262_144
 MAX_ERROR = 256
 MAX_CAUSE = 32_768
+
+#: AWS's message for a token it never issued, as a recorded execution shows it
+#: (conformance case aws_sdk_task_service.sfn_send_task_outcome_with_no_such_token:
+#: "Invalid Token: 'Invalid token' (Service: Sfn, Status Code: 400, ...)").
+_INVALID_TOKEN = "Invalid Token: 'Invalid token'"
 
 #: An idle wait sleeps this far ahead; farther than any deadline of an execution (the
 #: 1-year execution limit), so the clock only jumps to real deadlines.
@@ -133,6 +144,35 @@ class InvalidName(StepFunctionsApiError):
     """Raised when an activity name has characters AWS refuses."""
 
     code = "InvalidName"
+
+
+#: What a state machine, execution or activity name must not contain (botocore's
+#: ``Name`` shape documentation, StartExecution/CreateStateMachine/CreateActivity
+#: "name"): white space, brackets ``< > { } [ ]``, wildcards ``? *``, the characters
+#: ``" # % \ ^ | ~ ` $ & , ; : /``, control characters U+0000-001F and U+007F-009F,
+#: U+FFFE-FFFF and surrogates U+D800-DFFF. Length: 1 to 80 characters.
+_BAD_NAME = re.compile(r'[\s<>{}\[\]?*"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]')
+MAX_NAME = 80
+
+
+def name_problem(name: str) -> str | None:
+    """Why AWS would refuse ``name`` as a state machine, execution or activity name."""
+    if not name:
+        return "a name needs 1 to 80 characters"
+    if len(name) > MAX_NAME:
+        return f"{len(name)} characters, AWS allows at most {MAX_NAME}"
+    bad = _BAD_NAME.search(name)
+    if bad is not None:
+        return f"{bad.group()!r} is not allowed in a name"
+    return None
+
+
+def valid_name(name: str) -> str:
+    """``name`` if AWS accepts it as a state machine, execution or activity name, else
+    InvalidName with AWS's message (``Invalid Name: '<name>'``)."""
+    if name_problem(name) is not None:
+        raise InvalidName(f"Invalid Name: '{name}'")
+    return name
 
 
 def _too_long(field_name: str, limit: int) -> ValidationException:
@@ -256,10 +296,20 @@ class CallbackRegistry:
 
     ``external``: tokens are answered from outside the event loop (see the module
     docstring). ``remember``: how many closed tokens to remember for TaskTimedOut.
+    ``signer``: the secret the executions answering here sign their tokens with (a
+    store's, :meth:`runtime.durable.store.Store.token_signer`; default: this process's);
+    it tells a forged token (InvalidToken) from one whose execution is gone.
     """
 
-    def __init__(self, *, external: bool = False, remember: int = 100_000) -> None:
+    def __init__(
+        self,
+        *,
+        external: bool = False,
+        remember: int = 100_000,
+        signer: TokenSigner | None = None,
+    ) -> None:
         self.external = external
+        self.signer = signer if signer is not None else process_signer()
         self._remember = remember
         self._lock = threading.Lock()
         self._open: dict[str, _Entry] = {}
@@ -342,18 +392,25 @@ class CallbackRegistry:
 
     def _check_token(self, token: str) -> None:
         if not isinstance(token, str) or not token:
-            raise InvalidToken("Invalid token")
+            raise InvalidToken(_INVALID_TOKEN)
         if len(token) > MAX_TOKEN:
             raise _too_long("taskToken", MAX_TOKEN)
 
     def _live(self, token: str) -> _Entry:
-        """The open, unanswered entry of ``token``; call under the lock."""
+        """The open, unanswered entry of ``token``; call under the lock.
+
+        A token that is not open: TaskTimedOut when its task closed here, TaskDoesNotExist
+        when it carries this registry's signature (issued, but its execution does not run
+        here any more), else InvalidToken (forged, mangled, or from another secret).
+        """
         entry = self._open.get(token)
         if entry is not None and not entry.answered:
             return entry
         if entry is not None or token in self._closed:
             raise TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
-        raise InvalidToken("Invalid token")
+        if self.signer.issued(token):
+            raise TaskDoesNotExist("Task does not exist anymore")
+        raise InvalidToken(_INVALID_TOKEN)
 
     def _answer(self, token: str, outcome: tuple[str, Any, Any]) -> None:
         with self._lock:

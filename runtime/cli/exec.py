@@ -129,6 +129,12 @@ def _parser() -> argparse.ArgumentParser:
         help="serve SendTaskSuccess/Failure/Heartbeat and GetActivityTask on "
         "127.0.0.1:PORT (0 picks a free port)",
     )
+    tasks.add_argument(
+        "--secret",
+        metavar="SECRET",
+        help="with --endpoint-port: require requests SigV4-signed with SECRET as the secret "
+        "access key (default: $ASL_ENDPOINT_SECRET; prefer it, a flag shows in ps)",
+    )
     part = ex.add_argument_group("partial runs")
     part.add_argument("--start-at", metavar="STATE", help="start at this top-level state")
     part.add_argument(
@@ -302,6 +308,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, Any, str, Any, Any]:
         ]
         raise UsageError("\n".join(lines)) from exc
     sm_name = args.state_machine or read.resource or Path(args.definition).stem.split(".")[0]
+    _check_names(args, sm_name)
     _partial_run(args, machine)
     try:
         mocks = _mocks(args, sm_name)
@@ -312,6 +319,23 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, Any, str, Any, Any]:
     except ASLError as exc:
         raise UsageError(str(exc)) from exc
     return machine, payload, sm_name, mocks, services
+
+
+def _check_names(args: argparse.Namespace, sm_name: str) -> None:
+    """--name and the state machine name as AWS accepts names (StartExecution,
+    CreateStateMachine): 1 to 80 characters, none of white space, brackets, wildcards,
+    ``" # % \\ ^ | ~ ` $ & , ; : /`` or control characters."""
+    from runtime.callbacks.registry import name_problem
+
+    checks = [("--name", args.name)] if args.name else []
+    if args.state_machine:
+        checks.append(("--state-machine", args.state_machine))
+    else:  # from --resource or the file name
+        checks.append(("the state machine name (set it with --state-machine)", sm_name))
+    for where, value in checks:
+        problem = name_problem(value)
+        if problem is not None:
+            raise UsageError(f"{where} {value!r}: {problem}")
 
 
 def _partial_run(args: argparse.Namespace, machine: Any) -> None:
@@ -449,6 +473,13 @@ def _run(
     except UsageError as exc:
         _error(str(exc))
         return EXIT_USAGE
+    if store is not None:  # task tokens are signed with the store's secret
+        try:
+            services.callbacks.signer = store.token_signer()
+        except StoreError as exc:
+            store.close()
+            _error(str(exc))
+            return EXIT_FAILED
     observers: list[Any] = (
         [StoreRecorder(store, options=launch_options(args))] if store is not None else []
     )
@@ -531,8 +562,14 @@ def _endpoint(args: argparse.Namespace, services: Any) -> Any:
     if args.endpoint_port is None:
         return None
     from runtime.server.endpoint import LocalEndpoint
+    from runtime.server.guard import secret_from
 
-    endpoint = LocalEndpoint(services.callbacks, services.activities, port=args.endpoint_port)
+    endpoint = LocalEndpoint(
+        services.callbacks,
+        services.activities,
+        port=args.endpoint_port,
+        secret=secret_from(args.secret),
+    )
     endpoint.start()
     print(f"Step Functions endpoint: {endpoint.url}", file=sys.stderr)
     return endpoint

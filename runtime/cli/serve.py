@@ -108,6 +108,12 @@ def serve_main(argv: list[str]) -> int:
         help="accept SendTaskSuccess/Failure/Heartbeat and GetActivityTask on 127.0.0.1:PORT "
         "(0 picks a free port)",
     )
+    parser.add_argument(
+        "--secret",
+        metavar="SECRET",
+        help="require requests to the endpoint and the API to be SigV4-signed with SECRET as "
+        "the secret access key (default: $ASL_ENDPOINT_SECRET; prefer it, a flag shows in ps)",
+    )
     api = parser.add_argument_group("Step Functions API")
     api.add_argument(
         "--api",
@@ -154,6 +160,7 @@ def serve_main(argv: list[str]) -> int:
 
     from runtime.adapters.activity import Activities
     from runtime.callbacks.registry import CallbackRegistry
+    from runtime.server.guard import secret_from
 
     callbacks = CallbackRegistry(external=args.endpoint_port is not None)
     activities = Activities(callbacks)
@@ -161,13 +168,16 @@ def serve_main(argv: list[str]) -> int:
     if args.endpoint_port is not None:
         from runtime.server.endpoint import LocalEndpoint
 
-        endpoint = LocalEndpoint(callbacks, activities, port=args.endpoint_port)
+        endpoint = LocalEndpoint(
+            callbacks, activities, port=args.endpoint_port, secret=secret_from(args.secret)
+        )
         endpoint.start()
         print(f"Step Functions endpoint: {endpoint.url}", file=sys.stderr)
 
     async def main() -> int:
         stop = anyio.Event()
         with Store.open(path) as store:
+            callbacks.signer = store.token_signer()  # tokens outlive this process
             async with anyio.create_task_group() as group:
 
                 async def watch_signals() -> None:
@@ -212,6 +222,7 @@ def _serve_api(args: argparse.Namespace, store: str) -> int:
         env_mock_config,
         run_api,
     )
+    from runtime.server.guard import secret_from
 
     try:
         clock = args.clock or env_clock() or "real"
@@ -243,6 +254,7 @@ def _serve_api(args: argparse.Namespace, store: str) -> int:
         lease_seconds=args.lease_seconds,
         store_poll_seconds=args.poll_seconds,
         max_running=args.max_running,
+        secret=secret_from(args.secret),
     )
 
     def ready(url: str) -> None:

@@ -39,6 +39,7 @@ def _send(command: str, argv: list[str]) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from runtime.cli.exec import _error
+    from runtime.server.guard import client_keys
 
     args = _parser(command).parse_args(argv)
     local = args.endpoint.startswith(("http://127.", "http://localhost"))
@@ -46,8 +47,9 @@ def _send(command: str, argv: list[str]) -> int:
         "stepfunctions",
         endpoint_url=args.endpoint,
         region_name=args.region,
-        # The local endpoint checks no credentials; real endpoints use the usual chain.
-        **({"aws_access_key_id": "local", "aws_secret_access_key": "local"} if local else {}),
+        # A local endpoint checks the shared secret ($ASL_ENDPOINT_SECRET) when it has one;
+        # real endpoints use the usual credential chain.
+        **(client_keys() if local else {}),
     )
     try:
         if command == "send-task-success":

@@ -91,8 +91,11 @@ class _Boto3Source:
         )
         keys: dict[str, str] = {}
         if urllib.parse.urlsplit(args.endpoint).hostname in _LOOPBACK:
-            # The local endpoint does not authenticate; boto3 still wants keys to sign.
-            keys = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+            # A local endpoint checks only the shared secret ($ASL_ENDPOINT_SECRET) when it
+            # has one; boto3 wants keys to sign either way.
+            from runtime.server.guard import client_keys
+
+            keys = client_keys()
         self.client = boto3.client(
             "stepfunctions",
             endpoint_url=args.endpoint,

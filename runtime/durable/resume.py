@@ -88,8 +88,11 @@ async def resume(
     options = store.launch_options(record.arn)
     where = parse_execution_arn(record.arn)
     if services is None and mocks is None:
+        from runtime.callbacks.registry import CallbackRegistry
         from runtime.durable.launch import mocks_from, services_from
 
+        if callbacks is None:  # tokens are signed with the store's secret
+            callbacks = CallbackRegistry(signer=store.token_signer())
         mocks = mocks_from(options, record.state_machine_name)
         services = services_from(options, callbacks=callbacks, activities=activities)
     if clock is None:

@@ -17,6 +17,7 @@ from typing import Any
 from asl.errors import StatesError
 from asl.model import StateMachine
 from runtime.adapters.base import AdapterRegistry
+from runtime.callbacks.tokens import TokenSigner, process_signer
 from runtime.engine.clock import Clock
 from runtime.engine.events import HistoryEvent, dumps, iso_timestamp
 from runtime.engine.replay import Replay
@@ -76,6 +77,9 @@ class ExecutionOptions:
     variables: Mapping[str, Any] | None = None
     #: Fields of the context object's ``Execution`` and ``StateMachine`` to use instead.
     context: Mapping[str, Mapping[str, Any]] | None = None
+    #: Signs task tokens (the store's secret for stored executions); None: this
+    #: process's secret (:func:`runtime.callbacks.tokens.process_signer`).
+    tokens: TokenSigner | None = None
 
 
 class Frame:
@@ -360,11 +364,12 @@ class Execution:
     def task_token(self, entered_id: int, attempt: int) -> str:
         """The task token of one attempt of a task (``$$.Task.Token``).
 
-        Derived from the execution, the state visit and the attempt, so a resumed
-        execution waits on the token the service was given before the restart.
+        Signed over the execution, the state visit and the attempt
+        (:mod:`runtime.callbacks.tokens`): nobody can compute it without the secret, and
+        a resumed execution waits on the token the service was given before the restart.
         """
-        name = f"{self.arn}#{entered_id}#{attempt}"
-        return uuid.uuid5(uuid.NAMESPACE_URL, name).hex
+        signer = self.options.tokens or process_signer()
+        return signer.make(self.arn, entered_id, attempt)
 
     # -- outcome -------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ scope loop (:func:`runtime.engine.scope.run_branch`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ import anyio
 from asl.errors import StatesError
 from asl.model import Branch, StateMachine
 from runtime.adapters.base import AdapterRegistry
+from runtime.callbacks.tokens import TokenSigner
 from runtime.engine.clock import Clock
 from runtime.engine.errors import ExecutionTimedOut
 from runtime.engine.execution import Execution, ExecutionOptions, Frame
@@ -48,7 +50,7 @@ async def run_execution(exe: Execution) -> None:
     exe.cancelled = anyio.get_cancelled_exc_class()
     options = exe.options
     exe.handlers = HANDLERS if options.stop_after is None else _stopping(exe, root)
-    exe.run_child = run_child
+    exe.run_child = functools.partial(run_child, tokens=options.tokens)
     if exe.options.redrive_count and exe.replay is not None:
         # RedriveExecution: the history goes on after its closing event.
         redriven = Frame(prev=exe.replay.last_id)
@@ -160,15 +162,17 @@ async def run_child(
     adapters: AdapterRegistry,
     name: str,
     state_machine_name: str,
+    tokens: TokenSigner | None = None,
 ) -> ChildResult:
     """Run a child execution to its end (the engine's
-    :class:`~runtime.adapters.base.ChildRunner`, given to every task it calls)."""
+    :class:`~runtime.adapters.base.ChildRunner`, given to every task it calls); its
+    task tokens are signed by ``tokens``, the parent's signer."""
     exe = Execution(
         machine,
         input,
         clock,
         adapters,
-        ExecutionOptions(name=name, state_machine_name=state_machine_name),
+        ExecutionOptions(name=name, state_machine_name=state_machine_name, tokens=tokens),
     )
     await run_execution(exe)
     stop = exe.stop_time if exe.stop_time is not None else exe.start_time

@@ -92,6 +92,16 @@ class _Events:
         return {**self._ids(), **fields}
 
 
+def _sync_child(resource: Resource) -> bool:
+    """A ``states:startExecution.sync`` task: AWS gives it a task token the parent may
+    pass to its child (see :mod:`runtime.adapters.nested`)."""
+    return (
+        resource.kind == "states"
+        and resource.action == "startExecution"
+        and (resource.pattern in (".sync", ".sync:2"))
+    )
+
+
 async def run_task(run: StateRun) -> tuple[str | None, Any]:
     """Handler of Task states."""
     return await with_recovery(run, lambda n: _attempt(run, n))
@@ -104,7 +114,9 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
     resource = _parse_resource(state.resource, exe.options.region)
     token = (
         exe.task_token(run.entered_id, retry_count)
-        if resource.pattern == ".waitForTaskToken" or (resource.kind == "activity")
+        if resource.pattern == ".waitForTaskToken"
+        or resource.kind == "activity"
+        or _sync_child(resource)
         else None
     )
     if retry_count or token is not None:
@@ -141,6 +153,12 @@ async def _attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
     except UnservedTask as exc:
         _not_started(run, events, scheduled, exc)
         raise
+    # An adapter may know the resource is gone (a deleted activity): AWS then fails the
+    # execution before scheduling, with States.Runtime behind the state's prefix.
+    missing = getattr(adapter, "missing", None)
+    why = missing(call) if missing is not None else None
+    if why is not None:
+        raise StatesError("States.Runtime", why)
     # Where the answer comes from rides on the event for the trace (never exported).
     exe.emit(run.frame, events.prefix + "Scheduled", scheduled, _SOURCES[source])
     if not activity:  # an activity starts when a worker takes it (ActivityStarted)

@@ -13,15 +13,20 @@ with ``Content-Type: application/x-amz-json-1.0``. Errors are HTTP 400 with
 keeps what follows ``#`` as the error code, so the client raises e.g.
 ``client.exceptions.TaskTimedOut``. Operations: SendTaskSuccess, SendTaskFailure,
 SendTaskHeartbeat, GetActivityTask, CreateActivity, DescribeActivity, DeleteActivity,
-ListActivities. Requests are not authenticated: the server binds 127.0.0.1 only.
+ListActivities. The server binds 127.0.0.1; requests are not authenticated unless a
+shared ``secret`` is given, and every request passes :mod:`runtime.server.guard` (Host,
+Content-Length, body size and depth, the signature).
 
 The server runs in its own thread (stdlib ``ThreadingHTTPServer``, one thread per
-request, so long polls do not block answers).
+connection, so long polls do not block answers), bounded: at most
+:data:`MAX_CONNECTIONS` connections at once (more are closed at once), and a connection
+that sends nothing for :data:`READ_SECONDS` is closed.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -30,12 +35,28 @@ from typing import Any
 
 from runtime.adapters.activity import LONG_POLL_SECONDS, Activities
 from runtime.callbacks.registry import CallbackRegistry, StepFunctionsApiError, ValidationException
+from runtime.server.guard import (
+    AccessDeniedException,
+    RequestTooLarge,
+    SerializationException,
+    allowed_hosts,
+    check_host,
+    content_length,
+    parse_body,
+    status_of,
+    verify_signature,
+)
 
 __all__ = ["LocalEndpoint"]
 
 _TARGET_PREFIX = "AWSStepFunctions."
 _ERROR_TYPE = "com.amazonaws.swf.service.v2.model#"
 _CONTENT_TYPE = "application/x-amz-json-1.0"
+
+#: Connections served at once (each holds a thread while open).
+MAX_CONNECTIONS = 128
+#: Seconds a connection may stay silent (before or within a request) before it is closed.
+READ_SECONDS = 30.0
 
 Operation = Callable[["LocalEndpoint", dict[str, Any]], dict[str, Any]]
 
@@ -112,33 +133,65 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
+    def setup(self) -> None:
+        super().setup()
+        # A client that sends nothing (or half a request) for read_seconds is disconnected
+        # and frees its thread (GetActivityTask's long poll waits server-side, not here).
+        self.connection.settimeout(self.server.endpoint.read_seconds)
+
     def do_POST(self) -> None:
         status, payload = self._dispatch()
+        self._answer(status, payload)
+
+    def _refuse_method(self) -> None:
+        self.close_connection = True
+        self._answer(400, _error("UnknownOperationException", "Only POST / is served here."))
+
+    do_GET = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse_method
+
+    def _answer(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", _CONTENT_TYPE)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", _CONTENT_TYPE)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(data)
+        except (ConnectionError, TimeoutError):  # the client went away: nothing to tell
+            self.close_connection = True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol errors (bad request line, headers too long...) as AWS-shaped JSON."""
+        self.close_connection = True
+        kind = "UnknownOperationException" if code == 501 else "SerializationException"
+        self._answer(400, _error(kind, message or "Bad request"))
 
     def _dispatch(self) -> tuple[int, dict[str, Any]]:
-        target = self.headers.get("X-Amz-Target", "")
-        operation = OPERATIONS.get(target.removeprefix(_TARGET_PREFIX))
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b"{}"
-        if operation is None or not target.startswith(_TARGET_PREFIX):
-            return 400, _error("UnknownOperationException", f"Unknown operation {target}")
+        ep = self.server.endpoint
         try:
-            body = json.loads(raw or b"{}")
-        except ValueError:
-            return 400, _error("SerializationException", "The request body is not JSON.")
-        if not isinstance(body, dict):
-            return 400, _error("SerializationException", "The request body is not an object.")
-        try:
-            return 200, operation(self.server.endpoint, body)
+            check_host(self.headers.get("Host"), ep.hosts)
+            if self.headers.get("Transfer-Encoding"):
+                raise SerializationException(
+                    "Transfer-Encoding is not supported; send Content-Length."
+                )
+            length = content_length(self.headers.get("Content-Length"))
+            raw = self.rfile.read(length) if length else b""
+            if len(raw) < length:
+                raise SerializationException("The request body ended before Content-Length bytes.")
+            if ep.secret is not None:
+                verify_signature(ep.secret, "POST", self.path, dict(self.headers.items()), raw)
+            target = self.headers.get("X-Amz-Target", "")
+            operation = OPERATIONS.get(target.removeprefix(_TARGET_PREFIX))
+            if operation is None or not target.startswith(_TARGET_PREFIX):
+                return 400, _error("UnknownOperationException", f"Unknown operation {target[:200]}")
+            return 200, operation(ep, parse_body(raw))
         except StepFunctionsApiError as exc:
-            return 400, _error(exc.code, exc.message)
+            if isinstance(exc, SerializationException | RequestTooLarge | AccessDeniedException):
+                self.close_connection = True  # the rest of the stream cannot be trusted
+            return status_of(exc), _error(exc.code, exc.message)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: an endpoint inside a test run or the CLI must not print per request."""
@@ -153,7 +206,32 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], endpoint: LocalEndpoint) -> None:
         self.endpoint = endpoint
+        self._slots = threading.BoundedSemaphore(endpoint.max_connections)
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """One thread per connection, at most ``max_connections``: more are closed at once."""
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that disconnects or stalls is not an error; anything else is one line."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            return
+        print(f"asl endpoint: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 class LocalEndpoint:
@@ -172,8 +250,17 @@ class LocalEndpoint:
         host: str = "127.0.0.1",
         port: int = 0,
         poll_seconds: float = LONG_POLL_SECONDS,
+        secret: str | None = None,
+        max_connections: int = MAX_CONNECTIONS,
+        read_seconds: float = READ_SECONDS,
     ) -> None:
         self.callbacks = callbacks
+        #: When set, requests must be SigV4-signed with it (:mod:`runtime.server.guard`).
+        self.secret = secret
+        #: Host header values accepted (loopback and the bound address).
+        self.hosts = allowed_hosts(host)
+        self.max_connections = max_connections
+        self.read_seconds = read_seconds
         self.activities = activities if activities is not None else Activities(callbacks)
         self.poll_seconds = poll_seconds
         self._address = (host, port)

@@ -166,6 +166,17 @@ CREATE INDEX IF NOT EXISTS schedule_firings_retrying
     ON schedule_firings (next_attempt_at) WHERE status = 'RETRYING';
 """
 
+_TOKEN_SECRET = """
+-- The secret this store's executions sign their task tokens with
+-- (runtime.callbacks.tokens): one row, written once with 32 random bytes by the first
+-- process that needs it (Store.token_signer), so tokens survive restarts and cannot be
+-- computed by anyone who cannot read this file.
+CREATE TABLE IF NOT EXISTS token_secret (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    secret BLOB NOT NULL CHECK (length(secret) >= 16)
+);
+"""
+
 #: SQL scripts; ``MIGRATIONS[n]`` migrates version ``n`` to ``n + 1``.
 MIGRATIONS: tuple[str, ...] = (
     _V1_TABLES,
@@ -175,6 +186,7 @@ MIGRATIONS: tuple[str, ...] = (
     _V5_STOP_REQUESTS,
     _V6_STATE_MACHINES,
     _V7_SCHEDULES,
+    _TOKEN_SECRET,
 )
 
 #: The version this code writes and reads.

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from runtime.callbacks.tokens import TokenSigner, new_secret
 from runtime.durable.store.errors import (
     AmbiguousExecution,
     ExecutionAlreadyExists,
@@ -89,10 +90,11 @@ class Store(ScheduleTables):
 
     The schedule methods come from :class:`ScheduleTables`."""
 
-    __slots__ = ("_conn", "path")
+    __slots__ = ("_conn", "_signer", "path")
 
     def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         self._conn = conn
+        self._signer: TokenSigner | None = None
         #: The file this store reads and writes (``:memory:`` for an in-memory store).
         self.path = path
 
@@ -149,6 +151,22 @@ class Store(ScheduleTables):
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(f"cannot write to the store {self.path}: {exc}") from exc
             raise
+
+    def token_signer(self) -> TokenSigner:
+        """The signer of this store's task tokens; its secret is made on first use.
+
+        Two processes asking at once agree: the first insert wins, the other reads it.
+        """
+        if self._signer is None:
+            conn = self._conn
+            with self._write():
+                conn.execute(
+                    "INSERT OR IGNORE INTO token_secret (id, secret) VALUES (1, ?)",
+                    (new_secret(),),
+                )
+            row = conn.execute("SELECT secret FROM token_secret WHERE id = 1").fetchone()
+            self._signer = TokenSigner(bytes(row[0]))
+        return self._signer
 
     # -- writing ---------------------------------------------------------------------
 

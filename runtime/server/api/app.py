@@ -27,16 +27,19 @@ from typing import Any
 import anyio
 import anyio.from_thread
 import anyio.lowlevel
+import h11
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from runtime.adapters.activity import LONG_POLL_SECONDS, Activities
 from runtime.callbacks.registry import CallbackRegistry
 from runtime.durable.serve import serve
 from runtime.durable.store import Store
+from runtime.engine.clock import RealClock, Timer
 from runtime.server.api import (
     executions,
     express,
@@ -55,6 +58,16 @@ from runtime.server.api.errors import (
     UnknownOperationException,
 )
 from runtime.server.api.protocol import CONTENT_TYPE, TARGET_PREFIX, error_body
+from runtime.server.guard import (
+    MAX_BODY_BYTES,
+    allowed_hosts,
+    check_host,
+    content_length,
+    parse_body,
+    status_of,
+    too_large,
+    verify_signature,
+)
 
 __all__ = ["OPERATIONS", "ApiOptions", "ApiServer", "create_app", "handle", "run_api"]
 
@@ -99,6 +112,10 @@ class ApiOptions:
     lease_seconds: float = 30.0
     store_poll_seconds: float = 1.0
     max_running: int = 1000
+    #: When set, requests must be SigV4-signed with it as the secret access key.
+    secret: str | None = None
+    #: Host header values accepted besides loopback names and ``host``.
+    hosts: tuple[str, ...] = ()
 
 
 async def handle(backend: Backend, target: str, raw: bytes) -> tuple[int, dict[str, Any]]:
@@ -106,33 +123,139 @@ async def handle(backend: Backend, target: str, raw: bytes) -> tuple[int, dict[s
     try:
         operation = OPERATIONS.get(target.removeprefix(TARGET_PREFIX))
         if operation is None or not target.startswith(TARGET_PREFIX):
-            raise UnknownOperationException(f"Unknown operation {target}")
-        try:
-            body = json.loads(raw or b"{}")
-        except ValueError:
-            raise SerializationException("The request body is not JSON.") from None
-        if not isinstance(body, dict):
-            raise SerializationException("The request body is not a JSON object.")
-        return 200, await operation(backend, body)
+            raise UnknownOperationException(f"Unknown operation {target[:200]}")
+        return 200, await operation(backend, parse_body(raw))
     except StepFunctionsApiError as exc:
-        return 400, error_body(exc)
+        return status_of(exc), error_body(exc)
 
 
-def create_app(backend: Backend) -> Starlette:
-    """The ASGI app answering ``POST /`` for ``backend``."""
+#: Seconds a request body may take to arrive once its headers did.
+BODY_SECONDS = 30.0
+
+
+async def _read_body(request: Request, length: int) -> bytes:
+    """The body, at most MAX_BODY_BYTES, within BODY_SECONDS; AWS-shaped errors else."""
+    chunks: list[bytes] = []
+    size = 0
+    clock = RealClock()  # a deadline on the wire, in real time
+    try:
+        with anyio.CancelScope() as scope:
+            timer = clock.call_at(clock.now() + BODY_SECONDS, scope.cancel)
+            try:
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > MAX_BODY_BYTES:
+                        raise too_large(size)
+                    chunks.append(chunk)
+            finally:
+                timer.cancel()
+    except ClientDisconnect:
+        raise SerializationException("The client closed the connection.") from None
+    if scope.cancelled_caught:
+        raise SerializationException(
+            f"The request body did not arrive within {BODY_SECONDS:g} seconds."
+        )
+    raw = b"".join(chunks)
+    if len(raw) < length:
+        raise SerializationException("The request body ended before Content-Length bytes.")
+    return raw
+
+
+def create_app(
+    backend: Backend, *, secret: str | None = None, hosts: frozenset[str] | None = None
+) -> Starlette:
+    """The ASGI app answering ``POST /`` for ``backend``.
+
+    Every request passes :mod:`runtime.server.guard` first: its Host must be one of
+    ``hosts`` (default: loopback names), its body at most 1 MiB of JSON at most 64 deep,
+    and with a ``secret`` it must be SigV4-signed with it.
+    """
+    allowed = hosts if hosts is not None else allowed_hosts("127.0.0.1")
+
+    def answer(status: int, payload: dict[str, Any], close: bool = False) -> Response:
+        headers = {"x-amzn-RequestId": str(uuid.uuid4())}
+        if close:
+            headers["Connection"] = "close"
+        return Response(
+            json.dumps(payload), status_code=status, media_type=CONTENT_TYPE, headers=headers
+        )
 
     async def endpoint(request: Request) -> Response:
-        status, payload = await handle(
-            backend, request.headers.get("x-amz-target", ""), await request.body()
-        )
-        return Response(
-            json.dumps(payload),
-            status_code=status,
-            media_type=CONTENT_TYPE,
-            headers={"x-amzn-RequestId": str(uuid.uuid4())},
-        )
+        try:
+            check_host(request.headers.get("host"), allowed)
+            if request.method != "POST" or request.url.path != "/":
+                raise UnknownOperationException("Only POST / is served here.")
+            length = content_length(request.headers.get("content-length"))
+            raw = await _read_body(request, length)
+            if secret is not None:
+                verify_signature(secret, "POST", request.url.path, dict(request.headers), raw)
+        except StepFunctionsApiError as exc:
+            return answer(status_of(exc), error_body(exc), close=True)
+        status, payload = await handle(backend, request.headers.get("x-amz-target", ""), raw)
+        return answer(status, payload)
 
-    return Starlette(routes=[Route("/", endpoint, methods=["POST"])])
+    methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+    return Starlette(
+        routes=[
+            Route("/", endpoint, methods=methods),
+            Route("/{rest:path}", endpoint, methods=methods),
+        ]
+    )
+
+
+class _BoundedH11(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with a deadline for a request's head, and
+    protocol errors (bad Content-Length, broken request line) answered in AWS's shape.
+
+    uvicorn closes idle keep-alive connections by itself, but not one that opens and never
+    sends (or sends half) a request head: that one is closed after HEAD_SECONDS.
+    """
+
+    head_seconds = 10.0
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self._head_timer: Timer | None = None
+        self._arm()
+
+    def _arm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+        clock = RealClock()
+        self._head_timer = clock.call_at(clock.now() + self.head_seconds, self._head_timeout)
+
+    def _head_timeout(self) -> None:
+        waiting = self.cycle is None or self.cycle.response_complete
+        if waiting and not self.transport.is_closing():
+            self.transport.close()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+        super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        body = json.dumps(error_body(SerializationException(f"Malformed HTTP request: {msg}")))
+        data = body.encode()
+        headers = [
+            (b"content-type", CONTENT_TYPE.encode()),
+            (b"content-length", str(len(data)).encode()),
+            (b"connection", b"close"),
+        ]
+        self.transport.write(self.conn.send(h11.Response(status_code=400, headers=headers)))
+        self.transport.write(self.conn.send(h11.Data(data=data)))
+        self.transport.write(self.conn.send(h11.EndOfMessage()))
+        self.transport.close()
+
+
+#: Connections or requests in flight at once; more get HTTP 503 (uvicorn's
+#: ``limit_concurrency``). GetActivityTask long polls count.
+MAX_CONCURRENCY = 512
 
 
 class _Uvicorn(uvicorn.Server):
@@ -172,9 +295,9 @@ async def run_api(
     """
     stop = stop or anyio.Event()
     sock = sock or bind(options.host, options.port)
-    callbacks = CallbackRegistry(external=True)
-    activities = Activities(callbacks, account=options.account, region=options.region)
     with Store.open(options.store) as store:
+        callbacks = CallbackRegistry(external=True, signer=store.token_signer())
+        activities = Activities(callbacks, account=options.account, region=options.region)
         backend = Backend(
             store,
             callbacks,
@@ -189,11 +312,16 @@ async def run_api(
             on_end=on_end,
         )
         config = uvicorn.Config(
-            create_app(backend),
+            create_app(
+                backend, secret=options.secret, hosts=allowed_hosts(options.host, options.hosts)
+            ),
             log_level="warning",
             lifespan="off",
             access_log=False,
             timeout_graceful_shutdown=1,
+            http=_BoundedH11,
+            limit_concurrency=MAX_CONCURRENCY,
+            timeout_keep_alive=5,
         )
         server = _Uvicorn(config)
         ended = 0

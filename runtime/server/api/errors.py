@@ -36,6 +36,7 @@ from runtime.callbacks.registry import (
     TaskTimedOut,
     ValidationException,
 )
+from runtime.server.guard import SerializationException
 
 __all__ = [
     "ActivityDoesNotExist",
@@ -123,12 +124,6 @@ class UnknownOperationException(StepFunctionsApiError):
     """Raised when ``X-Amz-Target`` names no operation of this server."""
 
     code = "UnknownOperationException"
-
-
-class SerializationException(StepFunctionsApiError):
-    """Raised when the request body is not a JSON object."""
-
-    code = "SerializationException"
 
 
 class MissingRequiredParameter(StepFunctionsApiError):

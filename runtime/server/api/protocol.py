@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from typing import Any
 
+from runtime.callbacks.registry import valid_name
 from runtime.server.api.errors import (
-    InvalidName,
     InvalidToken,
     StepFunctionsApiError,
     ValidationException,
@@ -43,9 +42,6 @@ CONTENT_TYPE = "application/x-amz-json-1.0"
 #: 0 uses the default." (API reference, ListExecutions maxResults).
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
-# API reference, CreateStateMachine "name": no whitespace, brackets, wildcards, these
-# special characters or control characters; 1 to 80 characters.
-_BAD_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 
 
 def error_body(exc: StepFunctionsApiError) -> dict[str, Any]:
@@ -134,10 +130,3 @@ def page(items: list[Any], body: dict[str, Any], scope: str, key: str) -> dict[s
         raw = f"{scope}|{start + size}".encode()
         out["nextToken"] = base64.urlsafe_b64encode(raw).decode("ascii")
     return out
-
-
-def valid_name(name: str) -> str:
-    """A state machine, execution or activity name as AWS accepts it, else InvalidName."""
-    if not name or len(name) > 80 or _BAD_NAME.search(name):
-        raise InvalidName(f"Invalid Name: '{name}'")
-    return name
