@@ -188,7 +188,8 @@ def test_other_methods_are_aws_shaped_errors(url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "host", ["evil.example", "evil.example:8083", "10.1.2.3", "127.0.0.1.nip.io"]
+    "host",
+    ["evil.example", "evil.example:8083", "10.1.2.3", "127.0.0.1.nip.io", "sync-evil.example"],
 )
 def test_a_host_that_is_not_loopback_is_refused(url: str, host: str) -> None:
     lines = f"POST / HTTP/1.1\nHost: {host}\nX-Amz-Target: AWSStepFunctions.ListActivities"
@@ -197,7 +198,8 @@ def test_a_host_that_is_not_loopback_is_refused(url: str, host: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "host", ["localhost", "localhost:9", "127.0.0.1:1", "[::1]:8083", "127.0.0.2"]
+    "host",
+    ["localhost", "localhost:9", "127.0.0.1:1", "[::1]:8083", "127.0.0.2", "sync-localhost:8083"],
 )
 def test_loopback_hosts_are_accepted(url: str, host: str) -> None:
     lines = f"POST / HTTP/1.1\nHost: {host}\nX-Amz-Target: AWSStepFunctions.ListActivities"
