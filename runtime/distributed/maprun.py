@@ -17,6 +17,7 @@ run at the first failure too many).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import json
@@ -31,6 +32,7 @@ from asl.errors import StatesError
 from runtime.adapters.base import TaskCall, parse_resource
 from runtime.distributed import reader as readers
 from runtime.distributed.batcher import MAX_BATCH_BYTES, batches
+from runtime.distributed.runs import LIVE, MapRunRecord
 from runtime.distributed.writer import ChildRecord, ResultSink
 from runtime.engine.dataflow import jsonata_bindings
 from runtime.engine.errors import MapRunFailure
@@ -60,8 +62,8 @@ Job = tuple[int, Callable[[], Any], int]
 
 
 def uses_map_run(state: MapState) -> bool:
-    """True when the state reads, batches or exports items (handled here)."""
-    return bool(state.item_reader or state.item_batcher or state.result_writer)
+    """True for a Distributed Map state (its Map Run is handled here)."""
+    return state.processor.mode == "DISTRIBUTED"
 
 
 class MapRun:
@@ -91,6 +93,18 @@ class MapRun:
         self.count: float | None = None
         self.pct: float | None = None
         self.results: dict[int, Any] = {}
+        #: The Map Run resource (DescribeMapRun), and who hears of it (the store).
+        self.record = MapRunRecord(arn, self.exe.arn, self.exe.state_machine_arn, 0.0)
+        self.listeners = [
+            listener
+            for listener in (getattr(o, "map_run", None) for o in self.exe.observers)
+            if listener is not None
+        ]
+        #: Every ended child, kept only when a listener stores them.
+        self.children: list[ChildRecord] | None = [] if self.listeners else None
+        #: A redrive: the children of the run being redriven, by index.
+        self.prior: dict[int, ChildRecord] = {}
+        self._tolerance_seen: tuple[float, float] = (0, 0.0)
         label = self.state.label or self.state.name
         opts = self.exe.options
         prefix = f"arn:aws:states:{opts.region}:{opts.account}"
@@ -118,6 +132,7 @@ class MapRun:
         run.emit("MapStateStarted", {"length": self.total or 0})
         self.count, self.pct = self.tolerance()
         run.emit("MapRunStarted", {"mapRunArn": self.arn})
+        self._begin(int(limit or 0))
         try:
             if source is None:
                 source = await self._open_reader()
@@ -132,12 +147,49 @@ class MapRun:
             result = await self._export()
         except StatesError as exc:
             self.failure = self.failure or exc
+        except self.exe.cancelled:
+            # The execution was stopped (or a sibling branch failed): AWS aborts the run.
+            self.exe.defer_abort(run.frame, "MapRunAborted")
+            self._end("ABORTED")
+            raise
         if self.failure is not None:
             run.emit("MapRunFailed", {"error": self.failure.error, "cause": self.failure.cause})
+            self._end("FAILED")
             raise self.failure
         run.emit("MapRunSucceeded")
+        self._end("SUCCEEDED")
         run.emit("MapStateSucceeded")
         return result
+
+    # -- the Map Run resource -------------------------------------------------------------
+
+    def _begin(self, limit: int) -> None:
+        """Set up the record; on a redrive, take over the run being redriven."""
+        record, exe = self.record, self.exe
+        record.start = exe.clock.now()
+        record.max_concurrency = limit
+        record.tolerated_failure_count = int(self.count or 0)
+        record.tolerated_failure_percentage = float(self.pct or 0.0)
+        self._tolerance_seen = (record.tolerated_failure_count, record.tolerated_failure_percentage)
+        prior = exe.replay.map_runs.get(self.arn) if exe.replay is not None else None
+        if prior is not None and exe.options.redrive_count and exe.replaying(self.srun.frame):
+            before, children = prior
+            record.start = before.start
+            record.redrive_count = before.redrive_count + 1
+            record.redrive_date = exe.clock.now()
+            self.prior = children
+            self.srun.emit(
+                "MapRunRedriven", {"mapRunArn": self.arn, "redriveCount": record.redrive_count}
+            )
+        LIVE[self.arn] = record
+        for listener in self.listeners:
+            listener(record, None)
+
+    def _end(self, status: str) -> None:
+        self.record.finish(status, self.exe.clock.now())
+        LIVE.pop(self.arn, None)
+        for listener in self.listeners:
+            listener(self.record, self.children)
 
     # -- items -----------------------------------------------------------------------
 
@@ -222,8 +274,10 @@ class MapRun:
             yield number, functools.partial(_same, batch), size
 
     def _counted(self, source: Iterator[Any]) -> Iterator[tuple[int, Any]]:
+        read = self.record.read
         for index, item in enumerate(source):
             self.read = index + 1
+            read()
             yield index, item
 
     def _next(self, jobs: Iterator[Job]) -> Job | None:
@@ -278,23 +332,47 @@ class MapRun:
                 group.start_soon(worker, job)
 
     async def _child(self, index: int, build: Callable[[], Any], size: int) -> None:
+        prior = self.prior.get(index)
+        if prior is not None and prior.status == "SUCCEEDED":
+            # A redrive re-runs only the children that did not succeed.
+            self.record.reused(size)
+            self._succeeded(prior)
+            return
+        redrives = prior.redrive_count + 1 if prior is not None else 0
         clock = self.exe.clock
         name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.arn}/{index}"))
         start = clock.now()
         data: Any = None
+        self.record.started(size)
         try:
             data = build()
             frame = Frame(0, None, None, f"[{index}]", muted=True)
             output = await run_branch(self.exe, self.state.processor, data, frame)
         except StatesError as exc:
             stop = clock.now()
-            self.sink.add(ChildRecord(index, name, data, start, stop, "FAILED", None, *_pair(exc)))
+            child = ChildRecord(
+                index, name, data, start, stop, "FAILED", None, *_pair(exc), size, redrives
+            )
+            self.record.ended(size, "FAILED")
+            self.sink.add(child)
+            self._keep(child)
             self.results[index] = None
             self._failed(exc, size)
             return
-        self._succeeded(ChildRecord(index, name, data, start, clock.now(), "SUCCEEDED", output))
+        except self.exe.cancelled:
+            self.record.ended(size, "ABORTED")
+            raise
+        self.record.ended(size, "SUCCEEDED")
+        stop = clock.now()
+        done = ChildRecord(index, name, data, start, stop, "SUCCEEDED", output, None, None, size)
+        self._succeeded(dataclasses.replace(done, redrive_count=redrives) if redrives else done)
+
+    def _keep(self, child: ChildRecord) -> None:
+        if self.children is not None:
+            self.children.append(child)
 
     def _succeeded(self, child: ChildRecord) -> None:
+        self._keep(child)
         writer = self.state.result_writer
         if writer is not None and writer.resource:
             self.sink.add(child)
@@ -305,11 +383,20 @@ class MapRun:
 
     def _failed(self, exc: StatesError, size: int) -> None:
         self.failures += size
+        self._updated_tolerance()
         tolerant = self.count is not None or self.pct is not None
         if not tolerant:
             self._fail(exc)
         elif self._over_threshold(eager=True):
             self._fail(_THRESHOLD)
+
+    def _updated_tolerance(self) -> None:
+        """Adopt the tolerance an UpdateMapRun set while the run goes on."""
+        record = self.record
+        now = (record.tolerated_failure_count, record.tolerated_failure_percentage)
+        if now != self._tolerance_seen:
+            self._tolerance_seen = now
+            self.count, self.pct = float(now[0]), now[1]
 
     def _over_threshold(self, eager: bool) -> bool:
         """Past ToleratedFailureCount, or past the percentage once the total is known."""
@@ -339,11 +426,16 @@ class MapRun:
         # By pattern, not by state: a mock of the Map state answers its ItemReader only.
         store: Any = self.exe.adapters.resolve("", resource)
         try:
-            return await self._blocking(self.sink.write, bucket, prefix, store.put)
+            result = await self._blocking(self.sink.write, bucket, prefix, store.put)
         except StatesError as exc:
             raise MapRunFailure("States.ResultWriterFailed", exc.cause or exc.error) from None
         except Exception as exc:
             raise MapRunFailure("States.ResultWriterFailed", _describe(exc)) from None
+        items, executions = self.record.items, self.record.executions
+        self.record.written(
+            items["succeeded"] + items["failed"], executions["succeeded"] + executions["failed"]
+        )
+        return result
 
     def _in_order(self, transformed: bool) -> list[Any]:
         ordered = [self.results.get(index) for index in range(len(self.results))]

@@ -55,6 +55,10 @@ class ChildRecord:
     output: Any = None
     error: str | None = None
     cause: str | None = None
+    #: Items the child held (more than one with an ItemBatcher).
+    size: int = 1
+    #: Times the child was redriven (a Map Run's redrive re-runs its failed children).
+    redrive_count: int = 0
 
     def record(self, execution_arn: str, state_machine_arn: str) -> dict[str, Any]:
         """The child as AWS writes it in a results file (NONE), keys in AWS's order."""
@@ -69,7 +73,7 @@ class ChildRecord:
         if self.status == "SUCCEEDED":
             fields["Output"] = dumps(self.output)
             fields["OutputDetails"] = {"Included": True}
-        fields["RedriveCount"] = 0
+        fields["RedriveCount"] = self.redrive_count
         if self.status == "SUCCEEDED":
             fields["RedriveStatus"] = "NOT_REDRIVABLE"
             fields["RedriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven"
