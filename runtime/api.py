@@ -192,6 +192,7 @@ async def run(
     stop_after: str | None = None,
     variables: Mapping[str, Any] | None = None,
     context: Mapping[str, Mapping[str, Any]] | None = None,
+    processes: int = 1,
 ) -> ExecutionResult:
     """Run one execution to its end and return its result.
 
@@ -219,6 +220,9 @@ async def run(
     ``replay`` and ``start_time`` resume an execution from its recorded history (see
     :func:`runtime.durable.resume.resume`). ``inspect`` records each state's data-flow stages (as
     AWS's TestState API names them) on its StateExited event's ``inspection``.
+    ``processes`` above 1 runs the children of a Distributed Map whose processor never
+    waits across that many worker processes (see :mod:`runtime.distributed.workers`);
+    results and history are the same as with one.
     Cancelling the calling task cancels the execution.
     """
     machine = load_machine(definition)
@@ -253,6 +257,7 @@ async def run(
             stop_after=stop_after,
             variables=variables,
             context=context,
+            processes=processes,
         ),
         tuple(observers),
         inspect=inspect,

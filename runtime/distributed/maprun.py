@@ -17,10 +17,12 @@ run at the first failure too many).
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import io
 import json
+import pickle
 import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -33,7 +35,9 @@ from runtime.adapters.base import TaskCall, parse_resource
 from runtime.distributed import reader as readers
 from runtime.distributed.batcher import MAX_BATCH_BYTES, batches
 from runtime.distributed.runs import LIVE, MapRunRecord
+from runtime.distributed.workers import CHUNK, Environment, WorkerPool, child_name
 from runtime.distributed.writer import ChildRecord, ResultSink
+from runtime.engine.clock import RealClock, VirtualClock
 from runtime.engine.dataflow import jsonata_bindings
 from runtime.engine.errors import MapRunFailure
 from runtime.engine.execution import Frame
@@ -88,6 +92,8 @@ class MapRun:
         self.tolerance = tolerance
         self.total: int | None = None
         self.read = 0
+        #: Items counted in the Map Run record so far (see :meth:`_account`).
+        self.accounted = 0
         self.failures = 0
         self.failure: StatesError | None = None
         self.count: float | None = None
@@ -142,6 +148,7 @@ class MapRun:
             finally:
                 _close(jobs)
                 _close(source)
+            self._account(self.read)
             if self.failure is None and self._over_threshold(eager=False):
                 self.failure = _THRESHOLD
             result = await self._export()
@@ -152,6 +159,8 @@ class MapRun:
             self.exe.defer_abort(run.frame, "MapRunAborted")
             self._end("ABORTED")
             raise
+        finally:
+            self.sink.close()
         if self.failure is not None:
             run.emit("MapRunFailed", {"error": self.failure.error, "cause": self.failure.cause})
             self._end("FAILED")
@@ -274,18 +283,28 @@ class MapRun:
             yield number, functools.partial(_same, batch), size
 
     def _counted(self, source: Iterator[Any]) -> Iterator[tuple[int, Any]]:
-        read = self.record.read
         for index, item in enumerate(source):
             self.read = index + 1
-            read()
             yield index, item
 
-    def _next(self, jobs: Iterator[Job]) -> Job | None:
-        """The next child, or None when the source is done or the run failed."""
+    def _account(self, read: int) -> None:
+        """Count the items read up to ``read`` in the Map Run (pending until they run)."""
+        if read > self.accounted:
+            self.record.read(read - self.accounted)
+            self.accounted = read
+
+    def _next(self, jobs: Iterator[Job], account: bool = True) -> Job | None:
+        """The next child, or None when the source is done or the run failed.
+
+        Its items count as read now, unless ``account`` is false (the caller counts them
+        when it takes the child's result, so that counts follow the children's order)."""
         if self.failure is not None:
             return None
         try:
-            return next(jobs, None)
+            job = next(jobs, None)
+            if account:
+                self._account(self.read)
+            return job
         except StatesError as exc:
             self._fail(exc)
         except readers.ReadError as exc:
@@ -297,6 +316,9 @@ class MapRun:
     # -- children ----------------------------------------------------------------------
 
     async def _children(self, jobs: Iterator[Job], width: int) -> None:
+        env = self._environment()
+        if env is not None and await self._pooled(jobs, env):
+            return
         if width == 1 or not self.state.processor.may_block:
             # No child can wait on anything: each runs to its end before the next starts.
             while (job := self._next(jobs)) is not None:
@@ -332,15 +354,9 @@ class MapRun:
                 group.start_soon(worker, job)
 
     async def _child(self, index: int, build: Callable[[], Any], size: int) -> None:
-        prior = self.prior.get(index)
-        if prior is not None and prior.status == "SUCCEEDED":
-            # A redrive re-runs only the children that did not succeed.
-            self.record.reused(size)
-            self._succeeded(prior)
+        if self._reuse(index, size):
             return
-        redrives = prior.redrive_count + 1 if prior is not None else 0
         clock = self.exe.clock
-        name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.arn}/{index}"))
         start = clock.now()
         data: Any = None
         self.record.started(size)
@@ -349,37 +365,194 @@ class MapRun:
             frame = Frame(0, None, None, f"[{index}]", muted=True)
             output = await run_branch(self.exe, self.state.processor, data, frame)
         except StatesError as exc:
-            stop = clock.now()
-            child = ChildRecord(
-                index, name, data, start, stop, "FAILED", None, *_pair(exc), size, redrives
-            )
-            self.record.ended(size, "FAILED")
-            self.sink.add(child)
-            self._keep(child)
-            self.results[index] = None
-            self._failed(exc, size)
+            self._ended(index, data, size, start, clock.now(), None, exc)
             return
         except self.exe.cancelled:
             self.record.ended(size, "ABORTED")
             raise
-        self.record.ended(size, "SUCCEEDED")
-        stop = clock.now()
-        done = ChildRecord(index, name, data, start, stop, "SUCCEEDED", output, None, None, size)
-        self._succeeded(dataclasses.replace(done, redrive_count=redrives) if redrives else done)
+        self._ended(index, data, size, start, clock.now(), output, None)
+
+    def _reuse(self, index: int, size: int) -> bool:
+        """On a redrive, take over a child that succeeded (it is not run again)."""
+        prior = self.prior.get(index)
+        if prior is None or prior.status != "SUCCEEDED":
+            return False
+        self.record.reused(size)
+        self._succeeded(prior, None)
+        return True
+
+    def _ended(
+        self,
+        index: int,
+        data: Any,
+        size: int,
+        start: float,
+        stop: float,
+        output: Any,
+        exc: StatesError | None,
+        texts: list[str] | None = None,
+    ) -> None:
+        """Account for one child that ran (here, or in a worker that rendered ``texts``)."""
+        prior = self.prior.get(index)
+        redrives = prior.redrive_count + 1 if prior is not None else 0
+        name = child_name(self.arn, index)
+        if exc is None:
+            self.record.ended(size, "SUCCEEDED")
+            done = ChildRecord(index, name, data, start, stop, "SUCCEEDED", output, None, None)
+            self._succeeded(dataclasses.replace(done, size=size, redrive_count=redrives), texts)
+            return
+        child = ChildRecord(
+            index, name, data, start, stop, "FAILED", None, *_pair(exc), size, redrives
+        )
+        self.record.ended(size, "FAILED")
+        if texts is None:
+            self.sink.add(child)
+        else:
+            self.sink.add_texts(child.status, texts)
+        self._keep(child)
+        self.results[index] = None
+        self._failed(exc, size)
 
     def _keep(self, child: ChildRecord) -> None:
         if self.children is not None:
             self.children.append(child)
 
-    def _succeeded(self, child: ChildRecord) -> None:
+    def _succeeded(self, child: ChildRecord, texts: list[str] | None) -> None:
         self._keep(child)
         writer = self.state.result_writer
         if writer is not None and writer.resource:
-            self.sink.add(child)
+            if texts is None:
+                self.sink.add(child)
+            else:
+                self.sink.add_texts(child.status, texts)
         elif writer is not None:
             self.results[child.index] = list(self.sink.values(child))
         else:
             self.results[child.index] = child.output
+
+    # -- children in worker processes ---------------------------------------------------
+
+    def _environment(self) -> Environment | None:
+        """What workers need to run this run's children, or None to run them here: one
+        process asked for, children that may wait, a seeded run (its random sequence is
+        this process's), a clock other than the standard two."""
+        exe = self.exe
+        clock = exe.clock
+        if (
+            exe.options.processes <= 1
+            or self.state.processor.may_block
+            or exe.options.seed is not None
+            or type(clock) not in (VirtualClock, RealClock)
+        ):
+            return None
+        writer = self.state.result_writer
+        sink = self.sink
+        exported = writer is not None and bool(writer.resource)
+        options = dataclasses.replace(
+            exe.options,
+            name=exe.name,
+            start_time=exe.start_time,
+            context={"Execution": dict(exe.base_context["Execution"])},
+        )
+        env = Environment(
+            token=f"{self.arn}#{uuid.uuid4()}",
+            machine=exe.machine,
+            processor=self.state.processor,
+            handlers=dict(exe.handlers),
+            options=options,
+            input=exe.input,
+            virtual=type(clock) is VirtualClock,
+            map_run_arn=self.arn,
+            sink=(
+                sink.map_run_arn,
+                sink.child_prefix,
+                sink.state_machine_arn,
+                sink.transformation,
+                sink.output_type,
+            )
+            if exported
+            else None,
+        )
+        try:
+            pickle.dumps(env.handlers)
+        except Exception:  # a partial run's wrapped handler: run here
+            return None
+        return env
+
+    async def _pooled(self, jobs: Iterator[Job], env: Environment) -> bool:
+        """Run the children in worker processes; False (nothing done) when there are too
+        few to be worth it. Results are taken in order, as one process takes them."""
+        first: list[tuple[Job, int]] = []
+        while len(first) < CHUNK and (job := self._next(jobs, account=False)) is not None:
+            first.append((job, self.read))
+        if len(first) < CHUNK:
+            for job, read in first:
+                self._account(read)
+                await self._child(*job)
+            return True
+        processes = self.exe.options.processes
+        pool = WorkerPool(processes, env)
+        inflight: collections.deque[tuple[list[Any], Any]] = collections.deque()
+        pending: list[tuple[Job, int]] = first
+        try:
+            while True:
+                while self.failure is None and len(inflight) < 2 * processes:
+                    while len(pending) < CHUNK and (job := self._next(jobs, account=False)):
+                        pending.append((job, self.read))
+                    if not pending:
+                        break
+                    inflight.append(self._submit(pool, pending))
+                    pending = []
+                if not inflight:
+                    return True
+                entries, future = inflight.popleft()
+                outcomes = await self._blocking(future.result) if future is not None else []
+                self._take(entries, iter(outcomes))
+        finally:
+            for _, future in inflight:
+                if future is not None:
+                    future.cancel()
+            with anyio.CancelScope(shield=True):
+                await self._blocking(pool.close)
+
+    def _submit(self, pool: WorkerPool, jobs: list[tuple[Job, int]]) -> tuple[list[Any], Any]:
+        """Build the inputs of a chunk and send the ones to run; what :meth:`_take` needs."""
+        entries: list[Any] = []
+        sent: list[tuple[int, Any, int, int]] = []
+        for (index, build, size), read in jobs:
+            prior = self.prior.get(index)
+            if prior is not None and prior.status == "SUCCEEDED":
+                entries.append(("reuse", index, size, read, None))
+                continue
+            try:
+                data = build()
+            except StatesError as exc:
+                entries.append(("failed", index, size, read, exc))
+                continue
+            redrives = prior.redrive_count + 1 if prior is not None else 0
+            sent.append((index, data, size, redrives))
+            entries.append(("run", index, size, read, data))
+        future = pool.submit(self.exe.clock.now(), sent) if sent else None
+        return entries, future
+
+    def _take(self, entries: list[Any], outcomes: Iterator[Any]) -> None:
+        """Account for a chunk's children in order, up to a failure that ends the run."""
+        now = self.exe.clock.now
+        for kind, index, size, read, extra in entries:
+            if self.failure is not None:
+                return
+            self._account(read)
+            if kind == "reuse":
+                self._reuse(index, size)
+                continue
+            self.record.started(size)
+            if kind == "failed":
+                self._ended(index, None, size, now(), now(), None, extra)
+                continue
+            _, status, output, error, cause, start, stop, texts, steps = next(outcomes)
+            self.exe.transitions += steps
+            exc = None if status == "SUCCEEDED" else StatesError(error or "", cause)
+            self._ended(index, extra, size, start, stop, output, exc, texts)
 
     def _failed(self, exc: StatesError, size: int) -> None:
         self.failures += size

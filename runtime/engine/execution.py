@@ -76,6 +76,8 @@ class ExecutionOptions:
     variables: Mapping[str, Any] | None = None
     #: Fields of the context object's ``Execution`` and ``StateMachine`` to use instead.
     context: Mapping[str, Mapping[str, Any]] | None = None
+    #: Worker processes for the children of a Distributed Map (1: this process only).
+    processes: int = 1
 
 
 class Frame:

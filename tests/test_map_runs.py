@@ -1,0 +1,177 @@
+"""Map Runs: the resource DescribeMapRun shows, its events, its stored children, redrive.
+
+The store keeps each Map Run with its child executions; a redrive re-runs only the
+children that did not succeed (AWS DG: redrive-map-run) and writes ``MapRunRedriven``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from runtime import TaskFailure, VirtualClock, run
+from runtime.adapters import Services
+from runtime.adapters.local_lambda import LocalFunctions
+from runtime.distributed.runs import MapRunRecord
+from runtime.durable.resume import redrive
+from runtime.durable.store import Store, StoreRecorder
+
+FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:work"
+
+
+def machine(**fields: Any) -> dict[str, Any]:
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Work",
+        "States": {"Work": {"Type": "Task", "Resource": FUNCTION, "End": True}},
+    }
+    state = {"Type": "Map", "ItemProcessor": processor, "End": True, **fields}
+    return {"StartAt": "Map", "States": {"Map": state}}
+
+
+class Worker:
+    """A local Lambda function that fails the items marked bad while ``broken``."""
+
+    def __init__(self) -> None:
+        self.broken = True
+        self.calls: list[int] = []
+
+    def __call__(self, event: Any, context: Any) -> Any:
+        self.calls.append(event["n"])
+        if self.broken and event["bad"]:
+            raise TaskFailure("Item.Bad", f"item {event['n']} is bad")
+        return {"done": event["n"]}
+
+    def services(self, tmp_path: Path) -> Services:
+        functions = LocalFunctions()
+        functions.add("work", self)
+        return Services.create(functions=functions, buckets={"data": tmp_path})
+
+
+def items(tmp_path: Path, count: int, bad: int) -> None:
+    rows = (json.dumps({"n": n, "bad": n % (count // bad) == 0}) for n in range(count))
+    (tmp_path / "items.jsonl").write_text("\n".join(rows) + "\n")
+
+
+READER = {
+    "Resource": "arn:aws:states:::s3:getObject",
+    "ReaderConfig": {"InputType": "JSONL"},
+    "Parameters": {"Bucket": "data", "Key": "items.jsonl"},
+}
+WRITER = {
+    "Resource": "arn:aws:states:::s3:putObject",
+    "Parameters": {"Bucket": "data", "Prefix": "out"},
+}
+
+
+def start(store: Store, worker: Worker, tmp_path: Path, **fields: Any) -> Any:
+    async def main() -> Any:
+        return await run(
+            machine(**fields),
+            {},
+            services=worker.services(tmp_path),
+            clock=VirtualClock(),
+            name="job",
+            observers=[StoreRecorder(store)],
+        )
+
+    return anyio.run(main)
+
+
+def test_a_map_run_is_stored_with_its_counters_and_children(tmp_path: Path) -> None:
+    items(tmp_path, 100, 3)
+    worker = Worker()
+    with Store.open(tmp_path / "s.db") as store:
+        result = start(
+            store,
+            worker,
+            tmp_path,
+            ItemReader=READER,
+            ToleratedFailurePercentage=5,
+            MaxConcurrency=7,
+            Label="Work",
+        )
+        assert result.status == "SUCCEEDED", result.cause
+        [document] = store.map_runs(result.arn)
+        described = MapRunRecord.from_json(document).describe()
+        children = store.map_run_children(described["mapRunArn"])
+    arn = described.pop("mapRunArn")
+    assert arn.startswith("arn:aws:states:us-east-1:123456789012:mapRun:StateMachine/Work:")
+    assert described.pop("startDate") == described.pop("stopDate") == result.start_time
+    counts = {
+        "pending": 0,
+        "running": 0,
+        "succeeded": 96,
+        "failed": 4,
+        "timedOut": 0,
+        "aborted": 0,
+        "total": 100,
+        "resultsWritten": 0,
+        "failuresNotRedrivable": 0,
+        "pendingRedrive": 0,
+    }
+    assert described == {
+        "executionArn": result.arn,
+        "status": "SUCCEEDED",
+        "maxConcurrency": 7,
+        "toleratedFailurePercentage": 5.0,
+        "toleratedFailureCount": 0,
+        "itemCounts": counts,
+        "executionCounts": counts,
+        "redriveCount": 0,
+    }
+    assert [c["index"] for c in children] == list(range(100))
+    assert [c["input"]["n"] for c in children if c["status"] == "FAILED"] == [0, 33, 66, 99]
+    assert children[1]["output"] == {"done": 1}
+    assert (children[0]["error"], children[0]["cause"]) == ("Item.Bad", "item 0 is bad")
+
+
+def test_redrive_reruns_only_the_failed_children(tmp_path: Path) -> None:
+    items(tmp_path, 100, 6)
+    worker = Worker()
+    with Store.open(tmp_path / "s.db") as store:
+        failed = start(
+            store,
+            worker,
+            tmp_path,
+            ItemReader=READER,
+            ItemSelector={"n.$": "$$.Map.Item.Value.n", "bad.$": "$$.Map.Item.Value.bad"},
+            ToleratedFailurePercentage=5,
+            ResultWriter=WRITER,
+        )
+        assert failed.error == "States.ExceedToleratedFailureThreshold"
+        worker.calls.clear()
+        worker.broken = False
+        redriven = anyio.run(
+            lambda: redrive(store, "job", services=worker.services(tmp_path), clock=VirtualClock())
+        )
+        [document] = store.map_runs(failed.arn)
+        record = MapRunRecord.from_json(document)
+    assert redriven.status == "SUCCEEDED", redriven.cause
+    types = [e.type for e in redriven.history]
+    assert types[types.index("ExecutionRedriven") :] == [
+        "ExecutionRedriven",
+        "MapRunRedriven",
+        "MapRunSucceeded",
+        "MapStateSucceeded",
+        "MapStateExited",
+        "ExecutionSucceeded",
+    ]
+    redriven_event = next(e for e in redriven.history if e.type == "MapRunRedriven")
+    assert redriven_event.details == {"mapRunArn": record.arn, "redriveCount": 1}
+    assert (record.status, record.redrive_count) == ("SUCCEEDED", 1)
+    assert record.executions["succeeded"] == 100 and record.executions["failed"] == 0
+    assert record.redrive_date is not None
+    bad = [n for n in range(100) if n % 16 == 0]
+    assert len(bad) == 7
+    manifest_key = redriven.output["ResultWriterDetails"]["Key"]
+    manifest = json.loads((tmp_path / manifest_key).read_text())
+    assert manifest["ResultFiles"]["FAILED"] == []
+    [succeeded_file] = manifest["ResultFiles"]["SUCCEEDED"]
+    records = json.loads((tmp_path / succeeded_file["Key"]).read_text())
+    assert len(records) == 100
+    again = sorted(json.loads(r["Input"])["n"] for r in records if r["RedriveCount"])
+    assert again == sorted(worker.calls) == bad
