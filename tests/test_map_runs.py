@@ -175,3 +175,121 @@ def test_redrive_reruns_only_the_failed_children(tmp_path: Path) -> None:
     assert len(records) == 100
     again = sorted(json.loads(r["Input"])["n"] for r in records if r["RedriveCount"])
     assert again == sorted(worker.calls) == bad
+
+
+# -- worker processes ----------------------------------------------------------------------
+
+CPU_PROCESSOR = {
+    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+    "StartAt": "Check",
+    "States": {
+        "Check": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.bad", "BooleanEquals": True, "Next": "Broken"}],
+            "Default": "Shape",
+        },
+        "Broken": {"Type": "Fail", "Error": "Item.Bad", "Cause": "a bad item"},
+        "Shape": {
+            "Type": "Pass",
+            "Parameters": {
+                "n.$": "$.n",
+                "text.$": "States.Format('item {} of {}', $.n, $$.Execution.Name)",
+            },
+            "End": True,
+        },
+    },
+}
+
+
+def processes_run(tmp_path: Path, processes: int, bad_every: int, **fields: Any) -> Any:
+    """A Distributed Map of 1,200 items (more than one chunk) with ``processes``."""
+    folder = tmp_path / str(processes)
+    folder.mkdir()
+    rows = (json.dumps({"n": n, "bad": n % bad_every == 6}) for n in range(1200))
+    (folder / "items.jsonl").write_text("\n".join(rows) + "\n")
+    state = {
+        "Type": "Map",
+        "ItemProcessor": CPU_PROCESSOR,
+        "ItemReader": READER,
+        "End": True,
+        **fields,
+    }
+
+    async def main() -> Any:
+        with Store.open(folder / "s.db") as store:
+            result = await run(
+                {"StartAt": "Map", "States": {"Map": state}},
+                {},
+                services=Services.create(buckets={"data": folder}),
+                clock=VirtualClock(start=1_700_000_000),
+                name="same",
+                observers=[StoreRecorder(store)],
+                processes=processes,
+            )
+            [document] = store.map_runs(result.arn)
+            children = store.map_run_children(MapRunRecord.from_json(document).arn)
+        files = {
+            str(path.relative_to(folder)): path.read_bytes()
+            for path in sorted((folder / "out").rglob("*"))
+            if path.is_file()
+        }
+        return result, document, children, files
+
+    return anyio.run(main)
+
+
+def outcome(run_result: Any) -> Any:
+    result, document, children, files = run_result
+    history = [(e.id, e.previous_event_id, e.type, e.timestamp, e.details) for e in result.history]
+    return (
+        result.status,
+        result.output,
+        result.error,
+        result.transitions,
+        history,
+        document,
+        children,
+        files,
+    )
+
+
+def test_two_processes_give_what_one_gives(tmp_path: Path) -> None:
+    fields = {
+        "ToleratedFailurePercentage": 5,
+        "ItemBatcher": {"MaxItemsPerBatch": 2},
+        "ItemSelector": {"n.$": "$$.Map.Item.Value.n", "bad.$": "$$.Map.Item.Value.bad"},
+        "ResultWriter": WRITER,
+    }
+    # ItemSelector feeds the batcher; each child gets {"Items": [...]} and fails on none.
+    fields["ItemProcessor"] = {
+        **CPU_PROCESSOR,
+        "States": {
+            **CPU_PROCESSOR["States"],
+            "Check": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.Items[0].bad", "BooleanEquals": True, "Next": "Broken"}
+                ],
+                "Default": "Shape",
+            },
+            "Shape": {
+                "Type": "Pass",
+                "Parameters": {"n.$": "$.Items[0].n", "text.$": "States.Format('{}', $.Items)"},
+                "End": True,
+            },
+        },
+    }
+    one = processes_run(tmp_path, 1, 40, **fields)
+    two = processes_run(tmp_path, 2, 40, **fields)
+    assert one[0].status == "SUCCEEDED", one[0].cause
+    assert outcome(two) == outcome(one)
+    assert len(one[3]) == 3  # manifest, SUCCEEDED_0.json, FAILED_0.json
+
+
+def test_two_processes_stop_where_one_stops(tmp_path: Path) -> None:
+    one = processes_run(tmp_path, 1, 10, ToleratedFailureCount=20)
+    two = processes_run(tmp_path, 2, 10, ToleratedFailureCount=20)
+    assert one[0].error == "States.ExceedToleratedFailureThreshold"
+    assert outcome(two) == outcome(one)
+    counts = MapRunRecord.from_json(one[1]).items
+    assert (counts["failed"], counts["succeeded"]) == (21, 186)

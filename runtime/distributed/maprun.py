@@ -509,6 +509,9 @@ class MapRun:
                 outcomes = await self._blocking(future.result) if future is not None else []
                 self._take(entries, iter(outcomes))
         finally:
+            # Items pulled ahead for chunks whose results were not taken were not read,
+            # as far as one process would know.
+            self.read = self.accounted
             for _, future in inflight:
                 if future is not None:
                     future.cancel()
