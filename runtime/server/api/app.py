@@ -41,6 +41,7 @@ from runtime.server.api import (
     express,
     history,
     machines,
+    maprun,
     redrive,
     tags,
     tasks,
@@ -70,6 +71,7 @@ OPERATIONS: dict[str, Operation] = {
     **tags.OPERATIONS,
     **teststate.OPERATIONS,
     **versions.OPERATIONS,
+    **maprun.OPERATIONS,  # after executions: ListExecutions(mapRunArn) is answered there
 }
 
 
