@@ -293,3 +293,43 @@ def test_two_processes_stop_where_one_stops(tmp_path: Path) -> None:
     assert outcome(two) == outcome(one)
     counts = MapRunRecord.from_json(one[1]).items
     assert (counts["failed"], counts["succeeded"]) == (21, 186)
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def test_asl_executions_lists_the_children_of_a_map_run(tmp_path: Path, capsys: Any) -> None:
+    from runtime.cli import main
+
+    items(tmp_path, 20, 4)
+    definition = {
+        "StartAt": "Map",
+        "States": {
+            "Map": {
+                "Type": "Map",
+                "ItemReader": READER,
+                "ToleratedFailurePercentage": 50,
+                "ItemProcessor": CPU_PROCESSOR,
+                "End": True,
+            }
+        },
+    }
+    (tmp_path / "m.json").write_text(json.dumps(definition))
+    store = str(tmp_path / "s.db")
+    bucket = f"data={tmp_path}"
+    argv = ["exec", str(tmp_path / "m.json"), "--quiet", "--offline", "--store", store]
+    assert main([*argv, "--bucket", bucket, "--processes", "1", "--name", "e"]) == 0
+    capsys.readouterr()
+    with Store.open(store) as opened:
+        [document] = opened.map_runs(opened.get_execution("e").arn)
+    arn = MapRunRecord.from_json(document).arn
+    assert main(["executions", "--store", store, "--map-run", arn, "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["executions"]
+    assert [c["status"] for c in listed].count("FAILED") == 4
+    assert {c["mapRunArn"] for c in listed} == {arn} and len(listed) == 20
+    assert main(["executions", "--store", store, "--map-run", arn, "--status", "FAILED"]) == 0
+    assert capsys.readouterr().out.count("FAILED") == 4
+    assert main(["executions", "--store", store, "--map-run", arn + "x"]) == 1
+    assert "no Map Run" in capsys.readouterr().err
+    assert main([*argv, "--bucket", bucket, "--processes", "0"]) == 2
+    assert "--processes" in capsys.readouterr().err

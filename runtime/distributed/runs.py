@@ -173,12 +173,15 @@ _KEYS = {
 def child_list_item(row: Mapping[str, Any], map_run_arn: str) -> dict[str, Any]:
     """A child execution as ``ListExecutions(mapRunArn=...)`` lists it.
 
-    ``row`` holds the stored child's ``arn``, ``name``, ``state_machine_arn``, ``status``,
-    ``start``, ``stop``, ``size`` and ``redrive_count``.
+    ``row`` is a stored child (:meth:`runtime.durable.store.Store.map_run_children`):
+    its ``name``, ``status``, ``start``, ``stop``, ``size`` and ``redrive_count``. A
+    child's ARN is ``arn:aws:states:REGION:ACCOUNT:execution:MACHINE/LABEL:NAME``, its
+    state machine's ``...:stateMachine:MACHINE/LABEL``.
     """
+    prefix = map_run_arn.replace(":mapRun:", ":execution:", 1).rsplit(":", 1)[0]
     item: dict[str, Any] = {
-        "executionArn": row["arn"],
-        "stateMachineArn": row["state_machine_arn"],
+        "executionArn": f"{prefix}:{row['name']}",
+        "stateMachineArn": prefix.replace(":execution:", ":stateMachine:", 1),
         "name": row["name"],
         "status": row["status"],
         "startDate": row["start"],

@@ -105,14 +105,11 @@ async def list_executions(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
     record = _record(b, str(arn))
     status = one_of(body, "statusFilter", _STATUSES)
     redrive = one_of(body, "redriveFilter", ("REDRIVEN", "NOT_REDRIVEN"))
-    prefix = record.arn.replace(":mapRun:", ":execution:", 1).rsplit(":", 1)[0]
-    machine = prefix.replace(":execution:", ":stateMachine:", 1)
-    items = []
-    for row in b.store.map_run_children(record.arn, status=status):
-        if redrive is not None and (row["redrive_count"] > 0) != (redrive == "REDRIVEN"):
-            continue
-        row = {**row, "arn": f"{prefix}:{row['name']}", "state_machine_arn": machine}
-        items.append(child_list_item(row, record.arn))
+    items = [
+        child_list_item(row, record.arn)
+        for row in b.store.map_run_children(record.arn, status=status)
+        if redrive is None or (row["redrive_count"] > 0) == (redrive == "REDRIVEN")
+    ]
     return page(items, body, f"ListExecutions|{record.arn}|{status}|{redrive}", "executions")
 
 
