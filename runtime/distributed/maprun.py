@@ -398,8 +398,10 @@ class MapRun:
         name = child_name(self.arn, index)
         if exc is None:
             self.record.ended(size, "SUCCEEDED")
-            done = ChildRecord(index, name, data, start, stop, "SUCCEEDED", output, None, None)
-            self._succeeded(dataclasses.replace(done, size=size, redrive_count=redrives), texts)
+            done = ChildRecord(
+                index, name, data, start, stop, "SUCCEEDED", output, None, None, size, redrives
+            )
+            self._succeeded(done, texts)
             return
         child = ChildRecord(
             index, name, data, start, stop, "FAILED", None, *_pair(exc), size, redrives

@@ -18,6 +18,8 @@ keeps it for the next chunks of the same run.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import multiprocessing
 import os
 import pickle
@@ -134,5 +136,13 @@ async def _run_chunk(
 
 
 def child_name(map_run_arn: str, index: int) -> str:
-    """The name of a Map Run's child execution (stable across redrives)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{map_run_arn}/{index}"))
+    """The name of a Map Run's child execution (stable across redrives): the UUID version 5
+    of ``<map run ARN>/<index>`` in the URL namespace, from a hash of the prefix kept once."""
+    digest = _prefix_hash(map_run_arn).copy()
+    digest.update(f"/{index}".encode())
+    return str(uuid.UUID(bytes=digest.digest()[:16], version=5))
+
+
+@functools.lru_cache(maxsize=64)
+def _prefix_hash(map_run_arn: str) -> Any:
+    return hashlib.sha1(uuid.NAMESPACE_URL.bytes + map_run_arn.encode(), usedforsecurity=False)
