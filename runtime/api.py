@@ -51,6 +51,8 @@ class ExecutionResult:
     #: States entered, nested ones included.
     transitions: int
     history: tuple[HistoryEvent, ...] = field(repr=False)
+    #: Each Distributed Map run, as DescribeMapRun shows it (counters, dates as epoch s).
+    map_runs: tuple[dict[str, Any], ...] = field(default=(), repr=False)
 
     @property
     def succeeded(self) -> bool:
@@ -290,6 +292,7 @@ async def run(
         stop_time=exe.stop_time if exe.stop_time is not None else exe.start_time,
         transitions=exe.transitions,
         history=tuple(sorted(exe.history, key=lambda e: e.id)),
+        map_runs=tuple(record.describe() for record in exe.map_runs),
     )
 
 

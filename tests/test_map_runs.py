@@ -333,3 +333,29 @@ def test_asl_executions_lists_the_children_of_a_map_run(tmp_path: Path, capsys: 
     assert "no Map Run" in capsys.readouterr().err
     assert main([*argv, "--bucket", bucket, "--processes", "0"]) == 2
     assert "--processes" in capsys.readouterr().err
+
+
+# -- the report ----------------------------------------------------------------------------
+
+
+def test_the_report_shows_each_map_run_with_its_counters(tmp_path: Path) -> None:
+    from runtime.cli import main
+    from runtime.report import report_html
+
+    items(tmp_path, 100, 3)
+    worker = Worker()
+    with Store.open(tmp_path / "s.db") as store:
+        result = start(store, worker, tmp_path, ItemReader=READER, ToleratedFailureCount=9)
+    assert result.map_runs[0]["itemCounts"]["failed"] == 4
+    html = report_html(result, None)
+    panel = html[html.index('<section id="map-runs"') :]
+    arn = result.map_runs[0]["mapRunArn"]
+    assert arn in panel and "<td>failed</td><td>4</td><td>4</td>" in panel
+    assert "<td>succeeded</td><td>96</td><td>96</td>" in panel
+    (tmp_path / "h.json").write_text(json.dumps({"events": result.history_json()}))
+    out = tmp_path / "r.html"
+    assert main(["report", str(tmp_path / "h.json"), "--html", str(out)]) == 0
+    assert "Counters are not in the history" in out.read_text()
+    store_flag = ["--store", str(tmp_path / "s.db")]
+    assert main(["report", str(tmp_path / "h.json"), "--html", str(out), *store_flag]) == 0
+    assert "<td>succeeded</td><td>96</td><td>96</td>" in out.read_text()

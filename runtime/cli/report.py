@@ -16,6 +16,7 @@ from typing import Any
 from asl.commandline import CommandParser
 from asl.errors import SourceError
 from asl.source import load_file
+from runtime.durable.store.errors import StoreError
 from runtime.report import load_history, render_report
 
 __all__ = ["main"]
@@ -34,7 +35,23 @@ def _parser() -> argparse.ArgumentParser:
         "--definition", metavar="FILE", help="the state machine definition (draws the graph)"
     )
     parser.add_argument("--name", default="", help="execution name shown in the title")
+    parser.add_argument(
+        "--store", metavar="PATH", help="the store to read the Map Runs' counters from"
+    )
     return parser
+
+
+def _map_runs(path: str | None, events: Sequence[Any]) -> list[dict[str, Any]]:
+    """The stored DescribeMapRun documents of the history's Map Runs (with ``--store``)."""
+    if path is None:
+        return []
+    from runtime.distributed.runs import MapRunRecord
+    from runtime.durable.store import Store
+
+    arns = [e.details.get("mapRunArn") for e in events if e.type == "MapRunStarted"]
+    with Store.open(path, create=False) as store:
+        documents = [store.map_run(str(arn)) for arn in dict.fromkeys(arns)]
+    return [MapRunRecord.from_json(doc).describe() for doc in documents if doc is not None]
 
 
 def _definition(path: str | None) -> Mapping[str, Any] | None:
@@ -52,10 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         events = load_history(args.history)
         definition = _definition(args.definition)
-    except (OSError, ValueError, SourceError) as exc:
+        map_runs = _map_runs(args.store, events)
+    except (OSError, ValueError, SourceError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    html = render_report(events, definition, name=args.name or Path(args.history).stem)
+    name = args.name or Path(args.history).stem
+    html = render_report(events, definition, name=name, map_runs=map_runs)
     Path(args.html).write_text(html, encoding="utf-8")
     return EXIT_OK
 

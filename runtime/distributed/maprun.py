@@ -191,6 +191,7 @@ class MapRun:
                 "MapRunRedriven", {"mapRunArn": self.arn, "redriveCount": record.redrive_count}
             )
         LIVE[self.arn] = record
+        exe.map_runs.append(record)
         for listener in self.listeners:
             listener(record, None)
 

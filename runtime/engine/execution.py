@@ -233,6 +233,9 @@ class Execution:
         #: Runs a child execution (nested executions), set with the handlers.
         self.run_child: Any = None
         self.output: Any = None
+        #: The Map Runs of this execution's Distributed Map states, as they started
+        #: (:class:`runtime.distributed.runs.MapRunRecord`).
+        self.map_runs: list[Any] = []
         self.error: str | None = None
         self.cause: str | None = None
         self._ctx_execution = {
