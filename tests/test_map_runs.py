@@ -359,3 +359,39 @@ def test_the_report_shows_each_map_run_with_its_counters(tmp_path: Path) -> None
     store_flag = ["--store", str(tmp_path / "s.db")]
     assert main(["report", str(tmp_path / "h.json"), "--html", str(out), *store_flag]) == 0
     assert "<td>succeeded</td><td>96</td><td>96</td>" in out.read_text()
+
+
+# -- Express children ----------------------------------------------------------------------
+
+
+def test_express_children_time_out_after_five_minutes() -> None:
+    from runtime import run_sync
+
+    def waiting(kind: str) -> dict[str, Any]:
+        processor = {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": kind},
+            "StartAt": "Wait",
+            "States": {"Wait": {"Type": "Wait", "SecondsPath": "$.s", "End": True}},
+        }
+        state = {
+            "Type": "Map",
+            "ItemProcessor": processor,
+            "ToleratedFailureCount": 5,
+            "ItemSelector": {"s.$": "$$.Map.Item.Value"},
+            "ResultWriter": {"WriterConfig": {"Transformation": "NONE"}},
+            "End": True,
+        }
+        return {"StartAt": "Map", "States": {"Map": state}}
+
+    seconds = [10, 299, 301, 400, 5]
+    express = run_sync(waiting("EXPRESS"), seconds)
+    assert express.status == "SUCCEEDED", express.cause
+    assert [json.loads(r["Input"])["s"] for r in express.output] == [10, 299, 5]
+    counts = express.map_runs[0]["executionCounts"]
+    assert (counts["timedOut"], counts["succeeded"], counts["failed"]) == (2, 3, 0)
+    standard = run_sync(waiting("STANDARD"), seconds)
+    assert [r["Status"] for r in standard.output] == ["SUCCEEDED"] * 5
+    untolerated = waiting("EXPRESS")
+    del untolerated["States"]["Map"]["ToleratedFailureCount"]
+    failed = run_sync(untolerated, [1, 301])
+    assert (failed.status, failed.error) == ("FAILED", "States.Timeout")

@@ -53,6 +53,9 @@ __all__ = ["DEFAULT_CONCURRENCY", "MapRun", "uses_map_run"]
 #: Child executions at once when MaxConcurrency is 0 (AWS's default limit).
 DEFAULT_CONCURRENCY = 10_000
 
+#: How long an Express child execution may run (AWS quota: five minutes).
+EXPRESS_SECONDS = 300
+
 #: AWS's ceiling for ReaderConfig MaxItems.
 MAX_ITEMS = 100_000_000
 
@@ -363,8 +366,7 @@ class MapRun:
         self.record.started(size)
         try:
             data = build()
-            frame = Frame(0, None, None, f"[{index}]", muted=True)
-            output = await run_branch(self.exe, self.state.processor, data, frame)
+            output = await self._run_child(index, data, start)
         except StatesError as exc:
             self._ended(index, data, size, start, clock.now(), None, exc)
             return
@@ -372,6 +374,22 @@ class MapRun:
             self.record.ended(size, "ABORTED")
             raise
         self._ended(index, data, size, start, clock.now(), output, None)
+
+    async def _run_child(self, index: int, data: Any, start: float) -> Any:
+        """One child's processor; an Express child that may wait has five minutes."""
+        frame = Frame(0, None, None, f"[{index}]", muted=True)
+        processor, exe = self.state.processor, self.exe
+        if processor.execution_type != "EXPRESS" or not processor.may_block:
+            return await run_branch(exe, processor, data, frame)
+        with anyio.CancelScope() as limit:
+            timer = exe.clock.call_at(start + EXPRESS_SECONDS, limit.cancel)
+            try:
+                return await run_branch(exe, processor, data, frame)
+            finally:
+                timer.cancel()
+        # Timed out: the child's own states were aborted in its (unwritten) history.
+        exe.aborts = [abort for abort in exe.aborts if not abort[0].muted]
+        raise _ExpressTimeout("States.Timeout", None)
 
     def _reuse(self, index: int, size: int) -> bool:
         """On a redrive, take over a child that succeeded (it is not run again)."""
@@ -404,10 +422,11 @@ class MapRun:
             )
             self._succeeded(done, texts)
             return
+        status = "TIMED_OUT" if isinstance(exc, _ExpressTimeout) else "FAILED"
         child = ChildRecord(
-            index, name, data, start, stop, "FAILED", None, *_pair(exc), size, redrives
+            index, name, data, start, stop, status, None, *_pair(exc), size, redrives
         )
-        self.record.ended(size, "FAILED")
+        self.record.ended(size, status)
         if texts is None:
             self.sink.add(child)
         else:
@@ -632,6 +651,10 @@ class MapRun:
     async def _blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
         with self.exe.clock.busy():
             return await anyio.to_thread.run_sync(functools.partial(fn, *args))
+
+
+class _ExpressTimeout(StatesError):
+    """An Express child execution that ran past its five minutes."""
 
 
 def _mocked(data: Any, action: str, reader: ItemReader) -> Iterator[Any]:
