@@ -386,3 +386,38 @@ def test_these_fields_validate_without_a_diagnostic() -> None:
         Label="rows",
     )
     compile_definition(definition)
+
+
+def test_a_mock_config_answers_a_listing_with_iso_dates() -> None:
+    entry = {"ETag": '"e"', "Size": 3, "StorageClass": "STANDARD"}
+    listing = {
+        "Contents": [
+            {**entry, "Key": "p/a", "LastModified": "2024-01-01T00:00:00Z"},
+            {**entry, "Key": "p/b", "LastModified": "2024-01-01T00:00:10+00:00"},
+        ]
+    }
+    config = MockConfig.parse(
+        {
+            "StateMachines": {"M": {"TestCases": {"Happy": {"Map": "Listing"}}}},
+            "MockedResponses": {"Listing": {"0": {"Return": listing}}},
+        }
+    )
+    result = run_sync(dmap(ItemReader=reader("p/")), {}, mocks=config.test_case("Happy", "M"))
+    assert [item["LastModified"] for item in result.output] == [1704067200, 1704067210]
+    assert result.output[0] == {
+        "Etag": '"e"',
+        "Key": "p/a",
+        "LastModified": 1704067200,
+        "Size": 3,
+        "StorageClass": "STANDARD",
+    }
+    listing["Contents"][0]["LastModified"] = "yesterday"
+    config = MockConfig.parse(
+        {
+            "StateMachines": {"M": {"TestCases": {"Happy": {"Map": "Listing"}}}},
+            "MockedResponses": {"Listing": {"0": {"Return": listing}}},
+        }
+    )
+    failed = run_sync(dmap(ItemReader=reader("p/")), {}, mocks=config.test_case("Happy", "M"))
+    assert failed.error == "States.ItemReaderFailed"
+    assert failed.cause == "LastModified of 'p/a' is not an ISO 8601 time: 'yesterday'"

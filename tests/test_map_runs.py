@@ -395,3 +395,24 @@ def test_express_children_time_out_after_five_minutes() -> None:
     del untolerated["States"]["Map"]["ToleratedFailureCount"]
     failed = run_sync(untolerated, [1, 301])
     assert (failed.status, failed.error) == ("FAILED", "States.Timeout")
+
+
+def test_an_update_of_the_tolerance_applies_to_the_running_map_run(tmp_path: Path) -> None:
+    from runtime.distributed.runs import LIVE
+
+    items(tmp_path, 100, 10)
+
+    class Updating(Worker):
+        def __call__(self, event: Any, context: Any) -> Any:
+            if event["n"] == 0:  # as UpdateMapRun does in asl serve --api
+                [record] = LIVE.values()
+                record.tolerated_failure_count = 20
+            return super().__call__(event, context)
+
+    worker = Updating()
+    with Store.open(tmp_path / "s.db") as store:
+        result = start(store, worker, tmp_path, ItemReader=READER, ToleratedFailureCount=0)
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.map_runs[0]["toleratedFailureCount"] == 20
+    assert result.map_runs[0]["itemCounts"]["failed"] == 10
+    assert not LIVE

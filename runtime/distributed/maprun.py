@@ -591,10 +591,13 @@ class MapRun:
     def _updated_tolerance(self) -> None:
         """Adopt the tolerance an UpdateMapRun set while the run goes on."""
         record = self.record
-        now = (record.tolerated_failure_count, record.tolerated_failure_percentage)
-        if now != self._tolerance_seen:
-            self._tolerance_seen = now
-            self.count, self.pct = float(now[0]), now[1]
+        count, pct = record.tolerated_failure_count, record.tolerated_failure_percentage
+        seen_count, seen_pct = self._tolerance_seen
+        if count != seen_count:
+            self.count = float(count)
+        if pct != seen_pct:
+            self.pct = pct
+        self._tolerance_seen = (count, pct)
 
     def _over_threshold(self, eager: bool) -> bool:
         """Past ToleratedFailureCount, or past the percentage once the total is known."""
