@@ -416,3 +416,48 @@ def test_an_update_of_the_tolerance_applies_to_the_running_map_run(tmp_path: Pat
     assert result.map_runs[0]["toleratedFailureCount"] == 20
     assert result.map_runs[0]["itemCounts"]["failed"] == 10
     assert not LIVE
+
+
+def test_stopping_the_execution_aborts_the_map_run(tmp_path: Path) -> None:
+    import asyncio
+
+    items(tmp_path, 50, 5)
+    running: list[Any] = []
+
+    class Stopper(Worker):
+        """Stops the execution (as StopExecution does) from its tenth child."""
+
+        def __call__(self, event: Any, context: Any) -> Any:
+            if event["n"] == 9:
+                loop, execution = running
+                loop.call_soon_threadsafe(execution.abort, "Stop.It", "enough")
+            return {"done": event["n"]}
+
+    def watch(event: Any, frame: Any) -> None:
+        return None
+
+    def attach(execution: Any) -> None:
+        running[:] = [asyncio.get_running_loop(), execution]
+
+    watch.attach = attach  # type: ignore[attr-defined]
+    worker = Stopper()
+
+    async def main() -> Any:
+        with Store.open(tmp_path / "s.db") as store:
+            result = await run(
+                machine(ItemReader=READER, MaxConcurrency=1),
+                {},
+                services=worker.services(tmp_path),
+                clock=VirtualClock(),
+                observers=[StoreRecorder(store), watch],
+            )
+            [document] = store.map_runs(result.arn)
+        return result, MapRunRecord.from_json(document)
+
+    result, record = anyio.run(main)
+    assert (result.status, result.error) == ("ABORTED", "Stop.It")
+    types = [e.type for e in result.history]
+    assert types[-3:] == ["MapRunAborted", "MapStateAborted", "ExecutionAborted"]
+    assert record.status == "ABORTED" and record.stop is not None
+    assert record.executions["succeeded"] == 9 and record.executions["aborted"] == 1
+    assert result.map_runs[0]["status"] == "ABORTED"
