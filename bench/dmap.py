@@ -77,6 +77,10 @@ class DmapFigure:
     worker_rss_mib: float
     status: str
     load: float
+    #: CPU seconds (user + system) of the parent and of all workers together: on a
+    #: loaded machine they say more than the wall time.
+    cpu_s: float = 0.0
+    worker_cpu_s: float = 0.0
 
     @property
     def items_per_s(self) -> float:
@@ -119,13 +123,16 @@ def _run(folder: Path, items: int, processes: int) -> dict[str, Any]:
     from runtime.adapters import Services
 
     services = Services.create(buckets={"bench": folder})
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = before.ru_utime + before.ru_stime
     started = time.perf_counter()
     result = run_sync(
         MACHINE, {}, services=services, clock=VirtualClock(start=0), processes=processes
     )
     seconds = time.perf_counter() - started
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    self_usage = resource.getrusage(resource.RUSAGE_SELF)
+    child_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own, workers = self_usage.ru_maxrss / 1024, child_usage.ru_maxrss / 1024
     return {
         "items": items,
         "processes": processes,
@@ -134,6 +141,8 @@ def _run(folder: Path, items: int, processes: int) -> dict[str, Any]:
         "worker_rss_mib": round(workers, 1) if processes > 1 else 0.0,
         "status": result.status,
         "load": os.getloadavg()[0],
+        "cpu_s": round(self_usage.ru_utime + self_usage.ru_stime - cpu_before, 2),
+        "worker_cpu_s": round(child_usage.ru_utime + child_usage.ru_stime, 2),
     }
 
 

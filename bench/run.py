@@ -248,7 +248,8 @@ def _render_dmap(console: Console, figures: list[dmap.DmapFigure]) -> None:
         console.print(
             f"Distributed Map, {f.items:,} JSONL items, 3-state Pass, {f.processes} process(es):"
             f" {f.seconds:.1f} s ({f.items_per_s:,.0f} items/s){speedup}; peak RSS"
-            f" {f.rss_mib:.0f} MiB{workers}; {f.status}; load average {f.load:.1f}"
+            f" {f.rss_mib:.0f} MiB{workers}; CPU {f.cpu_s:.0f} s + workers {f.worker_cpu_s:.0f} s;"
+            f" {f.status}; load average {f.load:.1f}"
             " (targets: under 60 s, under 2 GiB, near-linear speed-up)",
             highlight=False,
         )
