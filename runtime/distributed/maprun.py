@@ -494,6 +494,8 @@ class MapRun:
             )
             if exported
             else None,
+            # Exported records are all the parent needs, unless a store keeps children.
+            outputs=not exported or self.children is not None,
         )
         try:
             pickle.dumps(env.handlers)

@@ -69,6 +69,8 @@ class Environment:
     map_run_arn: str
     #: The ResultSink's settings when children's records are exported, else None.
     sink: tuple[str, str, str, str, str] | None
+    #: Send outputs back (False when the exported records are all the parent needs).
+    outputs: bool = True
 
 
 class WorkerPool:
@@ -131,6 +133,8 @@ async def _run_chunk(
             )
             texts = sink.texts(record)
         steps = exe.transitions - before
+        if not env.outputs:
+            output = None
         outcomes.append((index, status, output, error, cause, start, stop, texts, steps))
     return outcomes
 
