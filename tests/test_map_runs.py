@@ -201,9 +201,12 @@ CPU_PROCESSOR = {
 }
 
 
-def processes_run(tmp_path: Path, processes: int, bad_every: int, **fields: Any) -> Any:
-    """A Distributed Map of 1,200 items (more than one chunk) with ``processes``."""
-    folder = tmp_path / str(processes)
+def processes_run(
+    tmp_path: Path, processes: int, bad_every: int, stored: bool = True, **fields: Any
+) -> Any:
+    """A Distributed Map of 1,200 items (more than one chunk) with ``processes``, recorded
+    in a store (which keeps every child) or not."""
+    folder = tmp_path / f"{processes}-{stored}"
     folder.mkdir()
     rows = (json.dumps({"n": n, "bad": n % bad_every == 6}) for n in range(1200))
     (folder / "items.jsonl").write_text("\n".join(rows) + "\n")
@@ -223,11 +226,14 @@ def processes_run(tmp_path: Path, processes: int, bad_every: int, **fields: Any)
                 services=Services.create(buckets={"data": folder}),
                 clock=VirtualClock(start=1_700_000_000),
                 name="same",
-                observers=[StoreRecorder(store)],
+                observers=[StoreRecorder(store)] if stored else [],
                 processes=processes,
             )
-            [document] = store.map_runs(result.arn)
-            children = store.map_run_children(MapRunRecord.from_json(document).arn)
+            if stored:
+                [document] = store.map_runs(result.arn)
+                children = store.map_run_children(MapRunRecord.from_json(document).arn)
+            else:
+                document, children = json.dumps(result.map_runs), []
         files = {
             str(path.relative_to(folder)): path.read_bytes()
             for path in sorted((folder / "out").rglob("*"))
@@ -283,6 +289,10 @@ def test_two_processes_give_what_one_gives(tmp_path: Path) -> None:
     two = processes_run(tmp_path, 2, 40, **fields)
     assert one[0].status == "SUCCEEDED", one[0].cause
     assert outcome(two) == outcome(one)
+    # Without a store the workers' records are all the parent keeps: the same files.
+    unstored = processes_run(tmp_path, 2, 40, stored=False, **fields)
+    assert outcome(unstored)[:5] + outcome(unstored)[7:] == outcome(one)[:5] + outcome(one)[7:]
+    assert json.loads(outcome(unstored)[5]) == [MapRunRecord.from_json(one[1]).describe()]
     assert len(one[3]) == 3  # manifest, SUCCEEDED_0.json, FAILED_0.json
 
 

@@ -412,6 +412,15 @@ class MapRun:
         texts: list[str] | None = None,
     ) -> None:
         """Account for one child that ran (here, or in a worker that rendered ``texts``)."""
+        if texts is not None and self.children is None:
+            # A worker rendered the exported record, and nothing else keeps the child.
+            status = "SUCCEEDED" if exc is None else "FAILED"
+            self.record.ended(size, status)
+            self.sink.add_texts(status, texts)
+            if exc is not None:
+                self.results[index] = None
+                self._failed(exc, size)
+            return
         prior = self.prior.get(index)
         redrives = prior.redrive_count + 1 if prior is not None else 0
         name = child_name(self.arn, index)
