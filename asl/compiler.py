@@ -63,7 +63,11 @@ class _Compiler:
                 state = self.state(name, spec)
             states[name] = state
             self.all_states[name] = state
-        return m.Branch(raw["StartAt"], states, mode, any(map(_may_block, states.values())))
+        kind = "STANDARD"
+        if mode == "DISTRIBUTED":
+            kind = raw.get("ProcessorConfig", {}).get("ExecutionType", "STANDARD")
+        may_block = any(map(_may_block, states.values()))
+        return m.Branch(raw["StartAt"], states, mode, may_block, kind)
 
     def state(self, name: str, raw: Mapping[str, Any]) -> m.State:
         ql: m.QueryLanguage = raw.get("QueryLanguage", self.machine_ql)

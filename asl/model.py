@@ -231,6 +231,8 @@ class Branch:
     #: False when no state in this scope can wait on anything (no Task, Wait or Retry
     #: delay, nested scopes included): a runtime may then run it without a new task.
     may_block: bool = True
+    #: A Distributed Map processor's ProcessorConfig ExecutionType: "STANDARD" or "EXPRESS".
+    execution_type: str = "STANDARD"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

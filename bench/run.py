@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from rich.console import Console  # noqa: E402
 
-from bench import api_load, ours, parked, peers, report, serve_load, workloads  # noqa: E402
+from bench import api_load, dmap, ours, parked, peers, report, serve_load, workloads  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -59,6 +59,7 @@ class Settings:
     peers_large: bool
     peer_runs: int
     out: Path
+    dmap_items: int = 1_000_000
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="tiny sizes and budgets (smoke test)")
     p.add_argument("--profile", metavar="NAMES", help="only profile these workloads")
     p.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    p.add_argument(
+        "--dmap-items", type=int, default=1_000_000, help="Distributed Map items (0: skip)"
+    )
     return p
 
 
@@ -125,6 +129,7 @@ def _settings(args: argparse.Namespace, console: Console) -> Settings:
         peers_large=args.peers_large,
         peer_runs=args.peer_runs,
         out=args.out,
+        dmap_items=min(args.dmap_items, 2_000) if quick else args.dmap_items,
     )
 
 
@@ -247,6 +252,40 @@ def _measure_api(s: Settings, console: Console) -> list[api_load.ApiLoadFigure]:
     return figures
 
 
+def _measure_dmap(s: Settings, console: Console, tmp: Path) -> list[dmap.DmapFigure]:
+    """A Distributed Map of ``dmap_items`` JSON Lines items, one process then every core."""
+    if s.dmap_items <= 0:
+        return []
+    from runtime.distributed.workers import default_processes
+
+    folder = tmp / "dmap"
+    folder.mkdir()
+    dmap.write_items(folder, s.dmap_items)
+    figures = []
+    for processes in sorted({1, default_processes()}):
+        _progress(console, f"Distributed Map: {s.dmap_items:,} items, {processes} process(es)")
+        try:
+            figures.append(dmap.measure_dmap(folder, s.dmap_items, processes))
+        except RuntimeError as exc:
+            console.print(f"[yellow]warning: Distributed Map: {exc}[/]", highlight=False)
+    return figures
+
+
+def _render_dmap(console: Console, figures: list[dmap.DmapFigure]) -> None:
+    base = figures[0].seconds if figures else 0.0
+    for f in figures:
+        speedup = f" = {base / f.seconds:.2f}x one process" if f.processes > 1 else ""
+        workers = f", each worker {f.worker_rss_mib:.0f} MiB" if f.processes > 1 else ""
+        console.print(
+            f"Distributed Map, {f.items:,} JSONL items, 3-state Pass, {f.processes} process(es):"
+            f" {f.seconds:.1f} s ({f.items_per_s:,.0f} items/s){speedup}; peak RSS"
+            f" {f.rss_mib:.0f} MiB{workers}; CPU {f.cpu_s:.0f} s + workers {f.worker_cpu_s:.0f} s;"
+            f" {f.status}; load average {f.load:.1f}"
+            " (targets: under 60 s, under 2 GiB, near-linear speed-up)",
+            highlight=False,
+        )
+
+
 def _measure_peers(
     s: Settings, console: Console, loads: list[workloads.Workload], tmp: Path
 ) -> dict[tuple[str, str], peers.PeerFigure]:
@@ -297,6 +336,7 @@ def _render(console: Console, s: Settings, figures: dict[str, Any]) -> None:
         report.render_api_load(console, figures["api"])
     if figures["floor"]:
         report.render_floor(console, figures["floor"])
+    _render_dmap(console, figures.get("dmap", []))
 
 
 def _ratios(figures: dict[str, Any]) -> list[dict[str, Any]]:
@@ -321,6 +361,7 @@ def bench(s: Settings, console: Console) -> dict[str, Any]:
         figures["parked"] = _measure_parked(s, console)
         figures["serve"] = _measure_serve(s, console)
         figures["api"] = _measure_api(s, console)
+        figures["dmap"] = _measure_dmap(s, console, Path(folder))
         _progress(console, "plain-CPython floor (limit.py)")
         figures["floor"] = peers.run_limit(s.shared, s.floor_s) if s.floor_s > 0 else []
         figures["peers"] = _measure_peers(s, console, loads, Path(folder))

@@ -52,6 +52,8 @@ class ExecutionResult:
     #: States entered, nested ones included.
     transitions: int
     history: tuple[HistoryEvent, ...] = field(repr=False)
+    #: Each Distributed Map run, as DescribeMapRun shows it (counters, dates as epoch s).
+    map_runs: tuple[dict[str, Any], ...] = field(default=(), repr=False)
 
     @property
     def succeeded(self) -> bool:
@@ -193,6 +195,7 @@ async def run(
     stop_after: str | None = None,
     variables: Mapping[str, Any] | None = None,
     context: Mapping[str, Mapping[str, Any]] | None = None,
+    processes: int = 1,
 ) -> ExecutionResult:
     """Run one execution to its end and return its result.
 
@@ -224,6 +227,9 @@ async def run(
     ``replay`` and ``start_time`` resume an execution from its recorded history (see
     :func:`runtime.durable.resume.resume`). ``inspect`` records each state's data-flow stages (as
     AWS's TestState API names them) on its StateExited event's ``inspection``.
+    ``processes`` above 1 runs the children of a Distributed Map whose processor never
+    waits across that many worker processes (see :mod:`runtime.distributed.workers`);
+    results and history are the same as with one.
     Cancelling the calling task cancels the execution.
     """
     if name:  # AWS's rule for StartExecution's name (empty: a UUID is made)
@@ -263,6 +269,7 @@ async def run(
             context=context,
             # Tokens are signed with the secret the callback registry checks them with.
             tokens=services.callbacks.signer if services is not None else None,
+            processes=processes,
         ),
         tuple(observers),
         inspect=inspect,
@@ -295,6 +302,7 @@ async def run(
         stop_time=exe.stop_time if exe.stop_time is not None else exe.start_time,
         transitions=exe.transitions,
         history=tuple(sorted(exe.history, key=lambda e: e.id)),
+        map_runs=tuple(record.describe() for record in exe.map_runs),
     )
 
 

@@ -150,3 +150,16 @@ def test_render_throughput_shows_peer_ratio() -> None:
     report.render_throughput(console, [lib], {}, {("localstack", "w"): peer}, ["localstack"], [])
     text = console.file.getvalue()  # type: ignore[attr-defined]
     assert "10,000" in text and "×100" in text
+
+
+def test_distributed_map_figure_with_two_processes(tmp_path: Path) -> None:
+    from bench import dmap
+
+    dmap.write_items(tmp_path, 600)
+    figure = dmap.measure_dmap(tmp_path, 600, 2)
+    assert (figure.status, figure.items, figure.processes) == ("SUCCEEDED", 600, 2)
+    assert figure.seconds > 0 and figure.rss_mib > 0 and figure.worker_rss_mib > 0
+    manifest = next((tmp_path / "results").rglob("manifest.json"))
+    succeeded = json.loads(manifest.read_text())["ResultFiles"]["SUCCEEDED"]
+    records = json.loads((tmp_path / succeeded[0]["Key"]).read_text())
+    assert [json.loads(r["Output"])["id"] for r in records] == list(range(600))

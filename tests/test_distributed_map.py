@@ -11,13 +11,14 @@ documentation (DG: input-output-resultwriter): the manifest's ``DestinationBucke
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
 from asl import compile_definition
 from runtime import run_sync
@@ -48,16 +49,37 @@ SUCCEEDED_FIELDS = [
 ]
 
 
+#: The moto server's URL while the module's tests run (``moto_server``).
+ENDPOINT: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[str]:
+    """moto's S3 in server mode, on 127.0.0.1: reads and writes go over HTTP as with AWS."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    ENDPOINT[:] = [f"http://{host}:{port}"]
+    yield ENDPOINT[0]
+    ENDPOINT.clear()
+    server.stop()
+
+
 @pytest.fixture
-def s3() -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
+def s3(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    urllib.request.urlopen(  # a clean server for each test
+        urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
+    ).close()
+    client = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_server)
+    client.create_bucket(Bucket=BUCKET)
+    yield client
 
 
 def aws() -> Services:
-    return Services.create(aws=True, settings=AwsSettings(region="us-east-1"))
+    endpoints = {"*": ENDPOINT[0]} if ENDPOINT else {}
+    return Services.create(aws=True, settings=AwsSettings(region="us-east-1", endpoints=endpoints))
 
 
 def dmap(processor: dict[str, Any] = PASS, **fields: Any) -> dict[str, Any]:
@@ -364,3 +386,38 @@ def test_these_fields_validate_without_a_diagnostic() -> None:
         Label="rows",
     )
     compile_definition(definition)
+
+
+def test_a_mock_config_answers_a_listing_with_iso_dates() -> None:
+    entry = {"ETag": '"e"', "Size": 3, "StorageClass": "STANDARD"}
+    listing = {
+        "Contents": [
+            {**entry, "Key": "p/a", "LastModified": "2024-01-01T00:00:00Z"},
+            {**entry, "Key": "p/b", "LastModified": "2024-01-01T00:00:10+00:00"},
+        ]
+    }
+    config = MockConfig.parse(
+        {
+            "StateMachines": {"M": {"TestCases": {"Happy": {"Map": "Listing"}}}},
+            "MockedResponses": {"Listing": {"0": {"Return": listing}}},
+        }
+    )
+    result = run_sync(dmap(ItemReader=reader("p/")), {}, mocks=config.test_case("Happy", "M"))
+    assert [item["LastModified"] for item in result.output] == [1704067200, 1704067210]
+    assert result.output[0] == {
+        "Etag": '"e"',
+        "Key": "p/a",
+        "LastModified": 1704067200,
+        "Size": 3,
+        "StorageClass": "STANDARD",
+    }
+    listing["Contents"][0]["LastModified"] = "yesterday"
+    config = MockConfig.parse(
+        {
+            "StateMachines": {"M": {"TestCases": {"Happy": {"Map": "Listing"}}}},
+            "MockedResponses": {"Listing": {"0": {"Return": listing}}},
+        }
+    )
+    failed = run_sync(dmap(ItemReader=reader("p/")), {}, mocks=config.test_case("Happy", "M"))
+    assert failed.error == "States.ItemReaderFailed"
+    assert failed.cause == "LastModified of 'p/a' is not an ISO 8601 time: 'yesterday'"

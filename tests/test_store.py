@@ -176,8 +176,8 @@ def test_migrates_an_empty_file_from_version_0(tmp_path: Path) -> None:
     path.touch()
     Store.open(path).close()
     conn = sqlite3.connect(path)
-    assert current_version(conn) == LATEST_VERSION
-    assert {"executions", "events", "schema_version", "token_secret"} <= tables(conn)
+    assert current_version(conn) == LATEST_VERSION == 9
+    assert {"executions", "events", "schema_version", "token_secret", "map_runs"} <= tables(conn)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 

@@ -156,6 +156,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     store.add_argument("--no-store", action="store_true", help="do not record this execution")
     ex.add_argument("--seed", type=int, help="seed for jitter and random intrinsics")
+    ex.add_argument(
+        "--processes",
+        type=_processes,
+        metavar="N",
+        help="worker processes for Distributed Map children that never wait "
+        "(default: every core; 1 runs them in this process)",
+    )
     ex.add_argument("--quiet", action="store_true", help="no live trace")
     ex.add_argument(
         "--inspect", action="store_true", help="show each state's input and output in the trace"
@@ -459,11 +466,19 @@ def _absolute_dir(spec: str) -> str:
     return f"{name}={Path(target).resolve()}" if sep and target else spec
 
 
+def _processes(text: str) -> int:
+    """``--processes``: a whole number of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
 def _run(
     args: argparse.Namespace, machine: Any, payload: Any, sm_name: str, mocks: Any, services: Any
 ) -> int:
     from runtime.api import run_sync
     from runtime.cli.streams import handler_output_to_stderr
+    from runtime.distributed.workers import default_processes
     from runtime.durable.store import StoreError, StoreRecorder
     from runtime.engine.clock import RealClock, VirtualClock
 
@@ -509,6 +524,7 @@ def _run(
                 stop_after=args.stop_after,
                 variables=args.variables,
                 context=args.context,
+                processes=args.processes or default_processes(),
             )
     except StoreError as exc:
         _error(str(exc))

@@ -39,12 +39,29 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--html", metavar="OUT", help="the HTML file to write (default: NAME.html here)"
     )
-    parser.add_argument("--store", metavar="PATH", help="the execution store")
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        help="the execution store (also where a history file's Map Run counters are read)",
+    )
     parser.add_argument(
         "--definition", metavar="FILE", help="the state machine definition (draws the graph)"
     )
     parser.add_argument("--name", default="", help="execution name shown in the title")
     return parser
+
+
+def _map_runs(path: str | None, events: Sequence[Any]) -> list[dict[str, Any]]:
+    """The stored DescribeMapRun documents of the history's Map Runs (with ``--store``)."""
+    if path is None:
+        return []
+    from runtime.distributed.runs import MapRunRecord
+    from runtime.durable.store import Store
+
+    arns = [e.details.get("mapRunArn") for e in events if e.type == "MapRunStarted"]
+    with Store.open(path, create=False) as store:
+        documents = [store.map_run(str(arn)) for arn in dict.fromkeys(arns)]
+    return [MapRunRecord.from_json(doc).describe() for doc in documents if doc is not None]
 
 
 def _definition(path: str | None) -> Mapping[str, Any] | None:
@@ -64,14 +81,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             events = load_history(args.execution)
             stored: Mapping[str, Any] | None = None
             name = args.name or Path(args.execution).stem
+            store_path = args.store
         else:
             events, stored, name = _from_store(args.execution, args.store)
             name = args.name or name
+            store_path = str(_store_path(args.store))
         definition = _definition(args.definition) if args.definition else stored
+        map_runs = _map_runs(store_path, events)
     except (OSError, ValueError, SourceError, StoreError) as exc:
         error_line(f"asl report: {exc}")
         return EXIT_USAGE
-    html = render_report(events, definition, name=name)
+    html = render_report(events, definition, name=name, map_runs=map_runs)
     out = Path(args.html or f"{_file_name(name)}.html")
     try:
         out.write_text(html, encoding="utf-8")
@@ -83,13 +103,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK
 
 
-def _from_store(ref: str, path: str | None) -> tuple[Any, Mapping[str, Any], str]:
-    """The events, definition and name of the stored execution ``ref``."""
-    from runtime.durable.store import Store, resolve_store_path
+def _store_path(path: str | None) -> Path:
+    from runtime.durable.store import resolve_store_path
 
     where = resolve_store_path(path)
     assert where is not None
-    with Store.open(where, create=False) as store:
+    return where
+
+
+def _from_store(ref: str, path: str | None) -> tuple[Any, Mapping[str, Any], str]:
+    """The events, definition and name of the stored execution ``ref``."""
+    from runtime.durable.store import Store
+
+    with Store.open(_store_path(path), create=False) as store:
         record = store.get_execution(ref)
         return parse_events(store.history(record.arn)), record.definition, record.name
 

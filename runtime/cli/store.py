@@ -72,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--since", type=_iso_time, metavar="TIME", help="started at or after")
     ls.add_argument("--until", type=_iso_time, metavar="TIME", help="started before")
     ls.add_argument("--limit", type=int, default=100, help="at most N (0: all; default 100)")
+    ls.add_argument("--map-run", metavar="ARN", help="the child executions of this Map Run instead")
     hist = sub.add_parser("history", parents=[common], help="an execution's history events")
     hist.add_argument("execution", help="an ARN, a name or a unique prefix")
     hist.add_argument("--reverse", action="store_true", help="newest event first")
@@ -100,6 +101,8 @@ def main(argv: list[str]) -> int:
 
 
 def _executions(store: Store, args: argparse.Namespace) -> int:
+    if args.map_run is not None:
+        return _map_run_children(store, args)
     rows = store.list_executions(
         state_machine=args.state_machine,
         status=args.status,
@@ -111,6 +114,36 @@ def _executions(store: Store, args: argparse.Namespace) -> int:
         _print_json({"executions": [row.to_aws() for row in rows]})
     else:
         _console().print(_executions_table(rows) if rows else "[dim]no executions[/]")
+    return EXIT_OK
+
+
+def _map_run_children(store: Store, args: argparse.Namespace) -> int:
+    """The child executions of a Map Run (ListExecutions with mapRunArn)."""
+    from runtime.distributed.runs import child_list_item
+
+    if store.map_run(args.map_run) is None:
+        raise StoreError(f"no Map Run {args.map_run} in {store.path}")
+    rows = store.map_run_children(args.map_run, status=args.status, limit=args.limit or None)
+    items = [child_list_item(row, args.map_run) for row in rows]
+    if args.json:
+        _print_json({"executions": items})
+        return EXIT_OK
+    if not items:
+        _console().print("[dim]no executions[/]")
+        return EXIT_OK
+    table = Table("Name", "Status", "Items", "Started", "Duration", "Redrives")
+    for item, row in zip(items, rows, strict=True):
+        took = format_duration(row["stop"] - row["start"]) if row["stop"] is not None else ""
+        started = iso_timestamp(row["start"])
+        table.add_row(
+            _escape(item["name"]),
+            _status(item["status"]),
+            str(item["itemCount"]),
+            started,
+            took,
+            str(item["redriveCount"]),
+        )
+    _console().print(table)
     return EXIT_OK
 
 

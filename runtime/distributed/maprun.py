@@ -17,9 +17,12 @@ run at the first failure too many).
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import functools
 import io
 import json
+import pickle
 import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -31,7 +34,10 @@ from asl.errors import StatesError
 from runtime.adapters.base import TaskCall, parse_resource
 from runtime.distributed import reader as readers
 from runtime.distributed.batcher import MAX_BATCH_BYTES, batches
+from runtime.distributed.runs import LIVE, MapRunRecord
+from runtime.distributed.workers import CHUNK, Environment, WorkerPool, child_name
 from runtime.distributed.writer import ChildRecord, ResultSink
+from runtime.engine.clock import RealClock, VirtualClock
 from runtime.engine.dataflow import jsonata_bindings
 from runtime.engine.errors import MapRunFailure
 from runtime.engine.execution import Frame
@@ -47,6 +53,9 @@ __all__ = ["DEFAULT_CONCURRENCY", "MapRun", "uses_map_run"]
 #: Child executions at once when MaxConcurrency is 0 (AWS's default limit).
 DEFAULT_CONCURRENCY = 10_000
 
+#: How long an Express child execution may run (AWS quota: five minutes).
+EXPRESS_SECONDS = 300
+
 #: AWS's ceiling for ReaderConfig MaxItems.
 MAX_ITEMS = 100_000_000
 
@@ -60,8 +69,8 @@ Job = tuple[int, Callable[[], Any], int]
 
 
 def uses_map_run(state: MapState) -> bool:
-    """True when the state reads, batches or exports items (handled here)."""
-    return bool(state.item_reader or state.item_batcher or state.result_writer)
+    """True for a Distributed Map state (its Map Run is handled here)."""
+    return state.processor.mode == "DISTRIBUTED"
 
 
 class MapRun:
@@ -86,11 +95,25 @@ class MapRun:
         self.tolerance = tolerance
         self.total: int | None = None
         self.read = 0
+        #: Items counted in the Map Run record so far (see :meth:`_account`).
+        self.accounted = 0
         self.failures = 0
         self.failure: StatesError | None = None
         self.count: float | None = None
         self.pct: float | None = None
         self.results: dict[int, Any] = {}
+        #: The Map Run resource (DescribeMapRun), and who hears of it (the store).
+        self.record = MapRunRecord(arn, self.exe.arn, self.exe.state_machine_arn, 0.0)
+        self.listeners = [
+            listener
+            for listener in (getattr(o, "map_run", None) for o in self.exe.observers)
+            if listener is not None
+        ]
+        #: Every ended child, kept only when a listener stores them.
+        self.children: list[ChildRecord] | None = [] if self.listeners else None
+        #: A redrive: the children of the run being redriven, by index.
+        self.prior: dict[int, ChildRecord] = {}
+        self._tolerance_seen: tuple[float, float] = (0, 0.0)
         label = self.state.label or self.state.name
         opts = self.exe.options
         prefix = f"arn:aws:states:{opts.region}:{opts.account}"
@@ -118,6 +141,7 @@ class MapRun:
         run.emit("MapStateStarted", {"length": self.total or 0})
         self.count, self.pct = self.tolerance()
         run.emit("MapRunStarted", {"mapRunArn": self.arn})
+        self._begin(int(limit or 0))
         try:
             if source is None:
                 source = await self._open_reader()
@@ -127,17 +151,58 @@ class MapRun:
             finally:
                 _close(jobs)
                 _close(source)
+            self._account(self.read)
             if self.failure is None and self._over_threshold(eager=False):
                 self.failure = _THRESHOLD
             result = await self._export()
         except StatesError as exc:
             self.failure = self.failure or exc
+        except self.exe.cancelled:
+            # The execution was stopped (or a sibling branch failed): AWS aborts the run.
+            self.exe.defer_abort(run.frame, "MapRunAborted")
+            self._end("ABORTED")
+            raise
+        finally:
+            self.sink.close()
         if self.failure is not None:
             run.emit("MapRunFailed", {"error": self.failure.error, "cause": self.failure.cause})
+            self._end("FAILED")
             raise self.failure
         run.emit("MapRunSucceeded")
+        self._end("SUCCEEDED")
         run.emit("MapStateSucceeded")
         return result
+
+    # -- the Map Run resource -------------------------------------------------------------
+
+    def _begin(self, limit: int) -> None:
+        """Set up the record; on a redrive, take over the run being redriven."""
+        record, exe = self.record, self.exe
+        record.start = exe.clock.now()
+        record.max_concurrency = limit
+        record.tolerated_failure_count = int(self.count or 0)
+        record.tolerated_failure_percentage = float(self.pct or 0.0)
+        self._tolerance_seen = (record.tolerated_failure_count, record.tolerated_failure_percentage)
+        prior = exe.replay.map_runs.get(self.arn) if exe.replay is not None else None
+        if prior is not None and exe.options.redrive_count and exe.replaying(self.srun.frame):
+            before, children = prior
+            record.start = before.start
+            record.redrive_count = before.redrive_count + 1
+            record.redrive_date = exe.clock.now()
+            self.prior = children
+            self.srun.emit(
+                "MapRunRedriven", {"mapRunArn": self.arn, "redriveCount": record.redrive_count}
+            )
+        LIVE[self.arn] = record
+        exe.map_runs.append(record)
+        for listener in self.listeners:
+            listener(record, None)
+
+    def _end(self, status: str) -> None:
+        self.record.finish(status, self.exe.clock.now())
+        LIVE.pop(self.arn, None)
+        for listener in self.listeners:
+            listener(self.record, self.children)
 
     # -- items -----------------------------------------------------------------------
 
@@ -226,12 +291,24 @@ class MapRun:
             self.read = index + 1
             yield index, item
 
-    def _next(self, jobs: Iterator[Job]) -> Job | None:
-        """The next child, or None when the source is done or the run failed."""
+    def _account(self, read: int) -> None:
+        """Count the items read up to ``read`` in the Map Run (pending until they run)."""
+        if read > self.accounted:
+            self.record.read(read - self.accounted)
+            self.accounted = read
+
+    def _next(self, jobs: Iterator[Job], account: bool = True) -> Job | None:
+        """The next child, or None when the source is done or the run failed.
+
+        Its items count as read now, unless ``account`` is false (the caller counts them
+        when it takes the child's result, so that counts follow the children's order)."""
         if self.failure is not None:
             return None
         try:
-            return next(jobs, None)
+            job = next(jobs, None)
+            if account:
+                self._account(self.read)
+            return job
         except StatesError as exc:
             self._fail(exc)
         except readers.ReadError as exc:
@@ -243,6 +320,9 @@ class MapRun:
     # -- children ----------------------------------------------------------------------
 
     async def _children(self, jobs: Iterator[Job], width: int) -> None:
+        env = self._environment()
+        if env is not None and await self._pooled(jobs, env):
+            return
         if width == 1 or not self.state.processor.may_block:
             # No child can wait on anything: each runs to its end before the next starts.
             while (job := self._next(jobs)) is not None:
@@ -278,38 +358,257 @@ class MapRun:
                 group.start_soon(worker, job)
 
     async def _child(self, index: int, build: Callable[[], Any], size: int) -> None:
+        if self._reuse(index, size):
+            return
         clock = self.exe.clock
-        name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.arn}/{index}"))
         start = clock.now()
         data: Any = None
+        self.record.started(size)
         try:
             data = build()
-            frame = Frame(0, None, None, f"[{index}]", muted=True)
-            output = await run_branch(self.exe, self.state.processor, data, frame)
+            output = await self._run_child(index, data, start)
         except StatesError as exc:
-            stop = clock.now()
-            self.sink.add(ChildRecord(index, name, data, start, stop, "FAILED", None, *_pair(exc)))
-            self.results[index] = None
-            self._failed(exc, size)
+            self._ended(index, data, size, start, clock.now(), None, exc)
             return
-        self._succeeded(ChildRecord(index, name, data, start, clock.now(), "SUCCEEDED", output))
+        except self.exe.cancelled:
+            self.record.ended(size, "ABORTED")
+            raise
+        self._ended(index, data, size, start, clock.now(), output, None)
 
-    def _succeeded(self, child: ChildRecord) -> None:
+    async def _run_child(self, index: int, data: Any, start: float) -> Any:
+        """One child's processor; an Express child that may wait has five minutes."""
+        frame = Frame(0, None, None, f"[{index}]", muted=True)
+        processor, exe = self.state.processor, self.exe
+        if processor.execution_type != "EXPRESS" or not processor.may_block:
+            return await run_branch(exe, processor, data, frame)
+        with anyio.CancelScope() as limit:
+            timer = exe.clock.call_at(start + EXPRESS_SECONDS, limit.cancel)
+            try:
+                return await run_branch(exe, processor, data, frame)
+            finally:
+                timer.cancel()
+        # Timed out: the child's own states were aborted in its (unwritten) history.
+        exe.aborts = [abort for abort in exe.aborts if not abort[0].muted]
+        raise _ExpressTimeout("States.Timeout", None)
+
+    def _reuse(self, index: int, size: int) -> bool:
+        """On a redrive, take over a child that succeeded (it is not run again)."""
+        prior = self.prior.get(index)
+        if prior is None or prior.status != "SUCCEEDED":
+            return False
+        self.record.reused(size)
+        self._succeeded(prior, None)
+        return True
+
+    def _ended(
+        self,
+        index: int,
+        data: Any,
+        size: int,
+        start: float,
+        stop: float,
+        output: Any,
+        exc: StatesError | None,
+        texts: list[str] | None = None,
+    ) -> None:
+        """Account for one child that ran (here, or in a worker that rendered ``texts``)."""
+        if texts is not None and self.children is None:
+            # A worker rendered the exported record, and nothing else keeps the child.
+            status = "SUCCEEDED" if exc is None else "FAILED"
+            self.record.ended(size, status)
+            self.sink.add_texts(status, texts)
+            if exc is not None:
+                self.results[index] = None
+                self._failed(exc, size)
+            return
+        prior = self.prior.get(index)
+        redrives = prior.redrive_count + 1 if prior is not None else 0
+        name = child_name(self.arn, index)
+        if exc is None:
+            self.record.ended(size, "SUCCEEDED")
+            done = ChildRecord(
+                index, name, data, start, stop, "SUCCEEDED", output, None, None, size, redrives
+            )
+            self._succeeded(done, texts)
+            return
+        status = "TIMED_OUT" if isinstance(exc, _ExpressTimeout) else "FAILED"
+        child = ChildRecord(
+            index, name, data, start, stop, status, None, *_pair(exc), size, redrives
+        )
+        self.record.ended(size, status)
+        if texts is None:
+            self.sink.add(child)
+        else:
+            self.sink.add_texts(child.status, texts)
+        self._keep(child)
+        self.results[index] = None
+        self._failed(exc, size)
+
+    def _keep(self, child: ChildRecord) -> None:
+        if self.children is not None:
+            self.children.append(child)
+
+    def _succeeded(self, child: ChildRecord, texts: list[str] | None) -> None:
+        self._keep(child)
         writer = self.state.result_writer
         if writer is not None and writer.resource:
-            self.sink.add(child)
+            if texts is None:
+                self.sink.add(child)
+            else:
+                self.sink.add_texts(child.status, texts)
         elif writer is not None:
             self.results[child.index] = list(self.sink.values(child))
         else:
             self.results[child.index] = child.output
 
+    # -- children in worker processes ---------------------------------------------------
+
+    def _environment(self) -> Environment | None:
+        """What workers need to run this run's children, or None to run them here: one
+        process asked for, children that may wait, a seeded run (its random sequence is
+        this process's), a clock other than the standard two."""
+        exe = self.exe
+        clock = exe.clock
+        if (
+            exe.options.processes <= 1
+            or self.state.processor.may_block
+            or exe.options.seed is not None
+            or type(clock) not in (VirtualClock, RealClock)
+        ):
+            return None
+        writer = self.state.result_writer
+        sink = self.sink
+        exported = writer is not None and bool(writer.resource)
+        options = dataclasses.replace(
+            exe.options,
+            name=exe.name,
+            start_time=exe.start_time,
+            context={"Execution": dict(exe.base_context["Execution"])},
+        )
+        env = Environment(
+            token=f"{self.arn}#{uuid.uuid4()}",
+            machine=exe.machine,
+            processor=self.state.processor,
+            handlers=dict(exe.handlers),
+            options=options,
+            input=exe.input,
+            virtual=type(clock) is VirtualClock,
+            map_run_arn=self.arn,
+            sink=(
+                sink.map_run_arn,
+                sink.child_prefix,
+                sink.state_machine_arn,
+                sink.transformation,
+                sink.output_type,
+            )
+            if exported
+            else None,
+            # Exported records are all the parent needs, unless a store keeps children.
+            outputs=not exported or self.children is not None,
+        )
+        try:
+            pickle.dumps(env.handlers)
+        except Exception:  # a partial run's wrapped handler: run here
+            return None
+        return env
+
+    async def _pooled(self, jobs: Iterator[Job], env: Environment) -> bool:
+        """Run the children in worker processes; False (nothing done) when there are too
+        few to be worth it. Results are taken in order, as one process takes them."""
+        first: list[tuple[Job, int]] = []
+        while len(first) < CHUNK and (job := self._next(jobs, account=False)) is not None:
+            first.append((job, self.read))
+        if len(first) < CHUNK:
+            for job, read in first:
+                self._account(read)
+                await self._child(*job)
+            return True
+        processes = self.exe.options.processes
+        pool = WorkerPool(processes, env)
+        inflight: collections.deque[tuple[list[Any], Any]] = collections.deque()
+        pending: list[tuple[Job, int]] = first
+        try:
+            while True:
+                while self.failure is None and len(inflight) < 2 * processes:
+                    while len(pending) < CHUNK and (job := self._next(jobs, account=False)):
+                        pending.append((job, self.read))
+                    if not pending:
+                        break
+                    inflight.append(self._submit(pool, pending))
+                    pending = []
+                if not inflight:
+                    return True
+                entries, future = inflight.popleft()
+                outcomes = await self._blocking(future.result) if future is not None else []
+                self._take(entries, iter(outcomes))
+        finally:
+            # Items pulled ahead for chunks whose results were not taken were not read,
+            # as far as one process would know.
+            self.read = self.accounted
+            for _, future in inflight:
+                if future is not None:
+                    future.cancel()
+            with anyio.CancelScope(shield=True):
+                await self._blocking(pool.close)
+
+    def _submit(self, pool: WorkerPool, jobs: list[tuple[Job, int]]) -> tuple[list[Any], Any]:
+        """Build the inputs of a chunk and send the ones to run; what :meth:`_take` needs."""
+        entries: list[Any] = []
+        sent: list[tuple[int, Any, int, int]] = []
+        for (index, build, size), read in jobs:
+            prior = self.prior.get(index)
+            if prior is not None and prior.status == "SUCCEEDED":
+                entries.append(("reuse", index, size, read, None))
+                continue
+            try:
+                data = build()
+            except StatesError as exc:
+                entries.append(("failed", index, size, read, exc))
+                continue
+            redrives = prior.redrive_count + 1 if prior is not None else 0
+            sent.append((index, data, size, redrives))
+            entries.append(("run", index, size, read, data))
+        future = pool.submit(self.exe.clock.now(), sent) if sent else None
+        return entries, future
+
+    def _take(self, entries: list[Any], outcomes: Iterator[Any]) -> None:
+        """Account for a chunk's children in order, up to a failure that ends the run."""
+        now = self.exe.clock.now
+        for kind, index, size, read, extra in entries:
+            if self.failure is not None:
+                return
+            self._account(read)
+            if kind == "reuse":
+                self._reuse(index, size)
+                continue
+            self.record.started(size)
+            if kind == "failed":
+                self._ended(index, None, size, now(), now(), None, extra)
+                continue
+            _, status, output, error, cause, start, stop, texts, steps = next(outcomes)
+            self.exe.transitions += steps
+            exc = None if status == "SUCCEEDED" else StatesError(error or "", cause)
+            self._ended(index, extra, size, start, stop, output, exc, texts)
+
     def _failed(self, exc: StatesError, size: int) -> None:
         self.failures += size
+        self._updated_tolerance()
         tolerant = self.count is not None or self.pct is not None
         if not tolerant:
             self._fail(exc)
         elif self._over_threshold(eager=True):
             self._fail(_THRESHOLD)
+
+    def _updated_tolerance(self) -> None:
+        """Adopt the tolerance an UpdateMapRun set while the run goes on."""
+        record = self.record
+        count, pct = record.tolerated_failure_count, record.tolerated_failure_percentage
+        seen_count, seen_pct = self._tolerance_seen
+        if count != seen_count:
+            self.count = float(count)
+        if pct != seen_pct:
+            self.pct = pct
+        self._tolerance_seen = (count, pct)
 
     def _over_threshold(self, eager: bool) -> bool:
         """Past ToleratedFailureCount, or past the percentage once the total is known."""
@@ -339,11 +638,16 @@ class MapRun:
         # By pattern, not by state: a mock of the Map state answers its ItemReader only.
         store: Any = self.exe.adapters.resolve("", resource)
         try:
-            return await self._blocking(self.sink.write, bucket, prefix, store.put)
+            result = await self._blocking(self.sink.write, bucket, prefix, store.put)
         except StatesError as exc:
             raise MapRunFailure("States.ResultWriterFailed", exc.cause or exc.error) from None
         except Exception as exc:
             raise MapRunFailure("States.ResultWriterFailed", _describe(exc)) from None
+        items, executions = self.record.items, self.record.executions
+        self.record.written(
+            items["succeeded"] + items["failed"], executions["succeeded"] + executions["failed"]
+        )
+        return result
 
     def _in_order(self, transformed: bool) -> list[Any]:
         ordered = [self.results.get(index) for index in range(len(self.results))]
@@ -361,6 +665,10 @@ class MapRun:
     async def _blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
         with self.exe.clock.busy():
             return await anyio.to_thread.run_sync(functools.partial(fn, *args))
+
+
+class _ExpressTimeout(StatesError):
+    """An Express child execution that ran past its five minutes."""
 
 
 def _mocked(data: Any, action: str, reader: ItemReader) -> Iterator[Any]:

@@ -64,6 +64,13 @@ def listing_items(entries: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, An
         modified = entry.get("LastModified")
         if isinstance(modified, datetime):
             modified = modified.timestamp()
+        elif isinstance(modified, str):  # a mocked listing, as the CLI or an SDK prints it
+            try:
+                modified = datetime.fromisoformat(modified.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                raise ReadError(
+                    f"LastModified of {entry.get('Key')!r} is not an ISO 8601 time: {modified!r}"
+                ) from None
         yield {
             "Etag": entry.get("ETag"),
             "Key": entry.get("Key"),

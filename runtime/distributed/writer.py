@@ -55,6 +55,10 @@ class ChildRecord:
     output: Any = None
     error: str | None = None
     cause: str | None = None
+    #: Items the child held (more than one with an ItemBatcher).
+    size: int = 1
+    #: Times the child was redriven (a Map Run's redrive re-runs its failed children).
+    redrive_count: int = 0
 
     def record(self, execution_arn: str, state_machine_arn: str) -> dict[str, Any]:
         """The child as AWS writes it in a results file (NONE), keys in AWS's order."""
@@ -69,7 +73,7 @@ class ChildRecord:
         if self.status == "SUCCEEDED":
             fields["Output"] = dumps(self.output)
             fields["OutputDetails"] = {"Included": True}
-        fields["RedriveCount"] = 0
+        fields["RedriveCount"] = self.redrive_count
         if self.status == "SUCCEEDED":
             fields["RedriveStatus"] = "NOT_REDRIVABLE"
             fields["RedriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven"
@@ -129,15 +133,31 @@ class ResultSink:
         self.child_prefix = child_prefix
         self.state_machine_arn = state_machine_arn
         self.transformation = transformation
+        self.output_type = output_type
         jsonl = output_type == "JSONL"
         self.extension = ".jsonl" if jsonl else ".json"
         self.spools = {status: _Spool(status, jsonl) for status in _STATUSES}
 
+    def close(self) -> None:
+        """Drop what is spooled (a run that failed, or one already written)."""
+        for spool in self.spools.values():
+            for handle in spool.files:
+                handle.close()
+            spool.files.clear()
+
     def add(self, child: ChildRecord) -> None:
         """Spool one ended child."""
-        spool = self.spools["SUCCEEDED" if child.status == "SUCCEEDED" else "FAILED"]
-        for value in self.values(child):
-            spool.add(dumps(value))
+        self.add_texts(child.status, self.texts(child))
+
+    def texts(self, child: ChildRecord) -> list[str]:
+        """The JSON texts one child adds to its results file."""
+        return [dumps(value) for value in self.values(child)]
+
+    def add_texts(self, status: str, texts: list[str]) -> None:
+        """Spool a child's texts (rendered by :meth:`texts`, here or in a worker)."""
+        spool = self.spools["SUCCEEDED" if status == "SUCCEEDED" else "FAILED"]
+        for text in texts:
+            spool.add(text)
 
     def values(self, child: ChildRecord) -> Iterator[Any]:
         """What the transformation keeps of one child (FLATTEN may give several)."""

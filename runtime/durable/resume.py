@@ -99,6 +99,9 @@ async def resume(
         last = max((e.timestamp for e in events), default=record.start_time)
         clock = VirtualClock(start=last) if options.get("clock") == "virtual" else RealClock()
     recorder = StoreRecorder(store, options=options, resuming=True, lease=lease)
+    replay = Replay(events, unsuccessful(events) if redriving else ())
+    if redriving:
+        replay.map_runs = _map_runs(store, record.arn)
     return await run(
         _compiled(record.definition_json),
         record.input,
@@ -112,7 +115,7 @@ async def resume(
         account=where["account"],
         region=where["region"],
         inspect=inspect,
-        replay=Replay(events, unsuccessful(events) if redriving else ()),
+        replay=replay,
         start_time=record.start_time,
         redrive_count=redrive_count or record.redrive_count,
         allow_aws=bool(options.get("allow_aws")),
@@ -121,6 +124,34 @@ async def resume(
         variables=options.get("variables"),
         context=options.get("context"),
     )
+
+
+def _map_runs(store: Any, execution_arn: str) -> dict[str, tuple[Any, dict[int, Any]]]:
+    """The execution's stored Map Runs and their children, for a redrive."""
+    from runtime.distributed.runs import MapRunRecord
+    from runtime.distributed.writer import ChildRecord
+
+    runs: dict[str, tuple[Any, dict[int, Any]]] = {}
+    for document in store.map_runs(execution_arn):
+        run = MapRunRecord.from_json(document)
+        children = {
+            row["index"]: ChildRecord(
+                row["index"],
+                row["name"],
+                row["input"],
+                row["start"],
+                row["stop"],
+                row["status"],
+                row["output"],
+                row["error"],
+                row["cause"],
+                row["size"],
+                row["redrive_count"],
+            )
+            for row in store.map_run_children(run.arn)
+        }
+        runs[run.arn] = (run, children)
+    return runs
 
 
 def _begin_redrive(store: Any, record: Any) -> int:

@@ -80,6 +80,8 @@ class ExecutionOptions:
     #: Signs task tokens (the store's secret for stored executions); None: this
     #: process's secret (:func:`runtime.callbacks.tokens.process_signer`).
     tokens: TokenSigner | None = None
+    #: Worker processes for the children of a Distributed Map (1: this process only).
+    processes: int = 1
 
 
 class Frame:
@@ -235,6 +237,9 @@ class Execution:
         #: Runs a child execution (nested executions), set with the handlers.
         self.run_child: Any = None
         self.output: Any = None
+        #: The Map Runs of this execution's Distributed Map states, as they started
+        #: (:class:`runtime.distributed.runs.MapRunRecord`).
+        self.map_runs: list[Any] = []
         self.error: str | None = None
         self.cause: str | None = None
         self._ctx_execution = {

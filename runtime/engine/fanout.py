@@ -10,6 +10,7 @@ tolerance was set and exceeded.
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -251,7 +252,7 @@ async def _map_attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any
     state = run.state
     assert isinstance(state, MapState)
     effective = apply_path(state.input_path, run.data, run.ctx, run.frame.view)
-    if state.processor.mode == "DISTRIBUTED" and uses_map_run(state):
+    if uses_map_run(state):
         map_run = MapRun(
             run,
             effective,
@@ -265,14 +266,11 @@ async def _map_attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any
     limit = number_field(run, state.max_concurrency, "MaxConcurrency", integer=True)
     started = run.emit("MapStateStarted", {"length": len(items)})
     count, pct = _tolerance(run, state)
-    distributed = state.processor.mode == "DISTRIBUTED"
-    if distributed:
-        run.emit("MapRunStarted", {"mapRunArn": _map_run_arn(run)})
     results: list[Any] = [None] * len(items)
-    hooks = _MapHooks(run, state, len(items), count, pct, distributed)
+    hooks = _MapHooks(run, state, len(items), count, pct)
     jobs = [
         (
-            _iteration_frame(run, started, index, distributed),
+            run.frame.child(started, f"[{index}]"),
             state.processor,
             functools.partial(_select, run, state, effective, index, item),
             index,
@@ -286,17 +284,13 @@ async def _map_attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any
                 "States.ExceedToleratedFailureThreshold",
                 "The specified tolerated failure threshold was exceeded",
             )
-        if distributed:
-            run.emit("MapRunFailed", {"error": failure.error, "cause": failure.cause or ""})
         raise failure
-    if distributed:
-        run.emit("MapRunSucceeded")
     run.emit("MapStateSucceeded")
     return _finish(run, state, results)
 
 
 class _MapHooks(Hooks):
-    """Map iterations write MapIteration* events (inline mode) and count failures."""
+    """Inline Map iterations write MapIteration* events and count failures."""
 
     def __init__(
         self,
@@ -305,7 +299,6 @@ class _MapHooks(Hooks):
         total: int,
         count: float | None,
         pct: float | None,
-        distributed: bool,
     ) -> None:
         self.exe = run.exe
         self.name = state.name
@@ -313,12 +306,10 @@ class _MapHooks(Hooks):
         self.count = count
         self.pct = pct
         self.tolerant = count is not None or pct is not None
-        self.quiet = distributed
         self.failures = 0
 
     def _emit(self, kind: str, index: int, frame: Frame) -> None:
-        if not self.quiet:
-            self.exe.emit(frame, "MapIteration" + kind, {"name": self.name, "index": index})
+        self.exe.emit(frame, "MapIteration" + kind, {"name": self.name, "index": index})
 
     def started(self, index: int, frame: Frame) -> None:
         self._emit("Started", index, frame)
@@ -327,8 +318,7 @@ class _MapHooks(Hooks):
         self._emit("Succeeded", index, frame)
 
     def aborted(self, index: int, frame: Frame) -> None:
-        if not self.quiet:
-            self.exe.defer_abort(frame, "MapIterationAborted", {"name": self.name, "index": index})
+        self.exe.defer_abort(frame, "MapIterationAborted", {"name": self.name, "index": index})
 
     def failed(self, index: int, frame: Frame, exc: StatesError) -> bool:
         self.failures += 1
@@ -341,16 +331,13 @@ class _MapHooks(Hooks):
 
 
 def _map_run_arn(run: StateRun) -> str:
+    """``arn:aws:states:REGION:ACCOUNT:mapRun:MACHINE/LABEL:ID`` (DG: state-map-distributed,
+    ``Label``); the id is derived from the execution and the state visit, so a resumed or
+    redriven execution finds the same Map Run."""
     exe = run.exe
     label = getattr(run.state, "label", None) or run.state.name
+    visit = f"{exe.arn}#{run.frame.label}#{run.entered_id}"
     return (
         f"arn:aws:states:{exe.options.region}:{exe.options.account}:mapRun:"
-        f"{exe.options.state_machine_name}/{label}:{exe.name}"
+        f"{exe.options.state_machine_name}/{label}:{uuid.uuid5(uuid.NAMESPACE_URL, visit)}"
     )
-
-
-def _iteration_frame(run: StateRun, started: int, index: int, distributed: bool) -> Frame:
-    if distributed:
-        # A child execution: its own history, no access to outer variables (SPEC A.5).
-        return Frame(0, None, None, f"[{index}]", muted=True)
-    return run.frame.child(started, f"[{index}]")

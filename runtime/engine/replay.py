@@ -96,6 +96,9 @@ class Replay:
         self._used: set[int] = set()
         #: Events matched so far (re-used, not written again).
         self.matched = 0
+        #: For a redrive: each stored Map Run by ARN, as ``(record, {index: child})`` (see
+        #: :mod:`runtime.distributed.runs`), so it re-runs only its unsuccessful children.
+        self.map_runs: dict[str, tuple[Any, dict[int, Any]]] = {}
 
     def pending(self, prev: int) -> list[RecordedEvent]:
         """Recorded events that follow ``prev`` in its thread and are not replayed yet."""
@@ -210,7 +213,12 @@ def _fan_out_outcome(
     if any(e.type == started[0].type for e in after):  # retried: several attempts
         return None
     own = ("StateFailed", "StateSucceeded", "StateAborted", "StateExited", "MapRunFailed")
-    return [e.id for e in after if e.type.endswith(own) or e.type in _CLOSING]
+    outcome = [e.id for e in after if e.type.endswith(own) or e.type in _CLOSING]
+    for event in after:
+        if event.type == "MapRunStarted":
+            # A Distributed Map: its Map Run's end (and earlier redrives) are run again.
+            outcome.extend(children.get(event.id, ()))
+    return outcome
 
 
 def recorded_events(items: Iterable[Mapping[str, Any]]) -> list[RecordedEvent]:

@@ -51,6 +51,7 @@ def report_html(
     definition: Mapping[str, Any] | None,
     *,
     name: str = "",
+    map_runs: Sequence[Mapping[str, Any]] | None = None,
 ) -> str:
     """The report as HTML text.
 
@@ -59,10 +60,13 @@ def report_html(
     as ``asl exec --history`` writes). A result of a run with ``inspect=True`` gives every
     state visit the stages of AWS's TestState API; otherwise the report shows what the
     history holds (input, each call's parameters, the result, output, variables).
+    ``map_runs`` (DescribeMapRun documents; a result's own by default) fill the Map Run
+    panel with their counters.
     """
     if not name and hasattr(history, "name"):
         name = str(history.name)
-    return render_report(_events(history), definition, name=name)
+    runs = map_runs if map_runs is not None else getattr(history, "map_runs", ())
+    return render_report(_events(history), definition, name=name, map_runs=runs)
 
 
 def write_report(

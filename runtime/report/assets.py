@@ -14,6 +14,8 @@ header h1 { font-size: 18px; margin: 0 0 4px; }
   font-weight: 600; font-size: 12px; margin-right: 8px; }
 .badge.SUCCEEDED { background: #2e7d32; } .badge.FAILED, .badge.TIMED_OUT { background: #c62828; }
 .badge.ABORTED, .badge.RUNNING { background: #78909c; }
+.map-run dl { display: grid; grid-template-columns: max-content auto; gap: 2px 12px; }
+.map-run dd { margin: 0; } .map-run td:not(:first-child) { text-align: right; }
 .error { color: #b71c1c; font-family: ui-monospace, Menlo, Consolas, monospace; }
 main { display: grid; grid-template-columns: minmax(320px, 1fr) minmax(340px, 40%); gap: 14px;
   padding: 14px 22px; }

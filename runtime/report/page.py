@@ -233,10 +233,77 @@ def _header(summary: ExecutionSummary) -> str:
     return f"<header>{''.join(parts)}</header>"
 
 
+def _map_runs(events: Sequence[Event], documents: Sequence[Mapping[str, Any]]) -> str:
+    """The Map Run panel: each run's settings and counters (from ``documents``), or what
+    the history says of it (its ARN and how it ended)."""
+    ended = {"MapRunSucceeded": "SUCCEEDED", "MapRunFailed": "FAILED", "MapRunAborted": "ABORTED"}
+    arns: list[str] = []
+    outcome: dict[int, str] = {}
+    by_start: dict[int, str] = {}
+    for event in events:
+        if event.type == "MapRunStarted":
+            arn = str(event.details.get("mapRunArn", ""))
+            by_start[event.id] = arn
+            if arn not in arns:
+                arns.append(arn)
+        elif event.type in ended and event.previous_event_id in by_start:
+            outcome[event.previous_event_id] = ended[event.type]
+    known = {str(doc.get("mapRunArn")): doc for doc in documents}
+    arns += [arn for arn in known if arn not in arns]
+    if not arns:
+        return ""
+    status = {by_start[i]: value for i, value in outcome.items()}
+    blocks = [_map_run(arn, known.get(arn), status.get(arn, "RUNNING")) for arn in arns]
+    return f'<section id="map-runs" class="wide"><h2>Map Runs</h2>{"".join(blocks)}</section>'
+
+
+def _map_run(arn: str, doc: Mapping[str, Any] | None, status: str) -> str:
+    if doc is None:
+        return (
+            f'<div class="map-run"><h3><span class="badge {_h(status)}">{_h(status)}</span>'
+            f'{_h(arn)}</h3><p class="muted">Counters are not in the history: '
+            "<code>asl report --store</code> reads them from the store.</p></div>"
+        )
+    status = str(doc.get("status", status))
+    settings = [
+        ("started", _stamp(doc.get("startDate"))),
+        ("stopped", _stamp(doc.get("stopDate"))),
+        ("max concurrency", doc.get("maxConcurrency")),
+        ("tolerated failure %", doc.get("toleratedFailurePercentage")),
+        ("tolerated failure count", doc.get("toleratedFailureCount")),
+        ("redrives", doc.get("redriveCount")),
+    ]
+    facts = "".join(f"<dt>{_h(k)}</dt><dd>{_h(v)}</dd>" for k, v in settings if v is not None)
+    items, runs = doc.get("itemCounts") or {}, doc.get("executionCounts") or {}
+    rows = "".join(
+        f"<tr><td>{_h(key)}</td><td>{_h(items.get(key, 0))}</td>"
+        f"<td>{_h(runs.get(key, 0))}</td></tr>"
+        for key in items or runs
+    )
+    return (
+        f'<div class="map-run"><h3><span class="badge {_h(status)}">{_h(status)}</span>'
+        f"{_h(arn)}</h3><dl>{facts}</dl><table><thead><tr><th>counter</th><th>items</th>"
+        f"<th>child executions</th></tr></thead><tbody>{rows}</tbody></table></div>"
+    )
+
+
+def _stamp(value: Any) -> str | None:
+    if value is None:
+        return None
+    from runtime.engine.events import iso_timestamp
+
+    return iso_timestamp(float(value))
+
+
 def render_report(
-    events: Sequence[Event], definition: Mapping[str, Any] | None, *, name: str = ""
+    events: Sequence[Event],
+    definition: Mapping[str, Any] | None,
+    *,
+    name: str = "",
+    map_runs: Sequence[Mapping[str, Any]] = (),
 ) -> str:
-    """The HTML report of one execution; the graph needs the ``definition``."""
+    """The HTML report of one execution; the graph needs the ``definition``; ``map_runs``
+    are DescribeMapRun documents for the Map Run panel's counters."""
     summary = summarise(events, name)
     lanes, visits = build_visits(events)
     lane_map = {lane.key: lane for lane in lanes}
@@ -254,6 +321,7 @@ def render_report(
 <aside id="flow"><h2>Data flow: <span id="flow-title">click a state</span></h2>
 <div id="flow-body"><p class="muted">Click a state in the graph or the timeline.</p></div></aside>
 <section id="timeline" class="wide"><h2>Timeline</h2>{_timeline(lanes, visits, events)}</section>
+{_map_runs(events, map_runs)}
 <section id="events" class="wide"><h2>Events</h2>{table}</section>
 </main>
 <script type="application/json" id="asl-data">{_data(visits, lane_map)}</script>

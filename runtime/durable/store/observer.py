@@ -89,3 +89,8 @@ class StoreRecorder:
             os.kill(os.getpid(), signal.SIGKILL)
         if event.type in _CLOSING:
             self._lease.release()
+
+    def map_run(self, record: Any, children: Any = None) -> None:
+        """Store a Map Run as it starts and ends (with its children then); see
+        :mod:`runtime.durable.store.mapruns`."""
+        self.store.save_map_run(record, children)

@@ -177,6 +177,34 @@ CREATE TABLE IF NOT EXISTS token_secret (
 );
 """
 
+_MAP_RUNS = """
+-- Distributed Map runs (DescribeMapRun's document, kept up to date as the run goes) and
+-- their child executions, one row each, written when the run ends.
+CREATE TABLE IF NOT EXISTS map_runs (
+    arn           TEXT PRIMARY KEY,
+    execution_arn TEXT NOT NULL REFERENCES executions (arn) ON DELETE CASCADE,
+    start_time    REAL NOT NULL,           -- seconds since the Unix epoch
+    status        TEXT NOT NULL CHECK (status IN ('RUNNING', 'SUCCEEDED', 'FAILED', 'ABORTED')),
+    document      TEXT NOT NULL            -- JSON: DescribeMapRun's answer
+);
+CREATE INDEX IF NOT EXISTS map_runs_by_execution ON map_runs (execution_arn, start_time);
+CREATE TABLE IF NOT EXISTS map_run_children (
+    map_run_arn   TEXT NOT NULL REFERENCES map_runs (arn) ON DELETE CASCADE,
+    idx           INTEGER NOT NULL,        -- the child's place among the run's children
+    name          TEXT NOT NULL,           -- the child execution's name
+    status        TEXT NOT NULL,
+    start_time    REAL NOT NULL,
+    stop_time     REAL,
+    size          INTEGER NOT NULL,        -- items it held (an ItemBatcher's batch)
+    redrive_count INTEGER NOT NULL,
+    input         TEXT NOT NULL,           -- JSON documents
+    output        TEXT,
+    error         TEXT,
+    cause         TEXT,
+    PRIMARY KEY (map_run_arn, idx)
+) WITHOUT ROWID;
+"""
+
 #: SQL scripts; ``MIGRATIONS[n]`` migrates version ``n`` to ``n + 1``.
 MIGRATIONS: tuple[str, ...] = (
     _V1_TABLES,
@@ -187,6 +215,7 @@ MIGRATIONS: tuple[str, ...] = (
     _V6_STATE_MACHINES,
     _V7_SCHEDULES,
     _TOKEN_SECRET,
+    _MAP_RUNS,
 )
 
 #: The version this code writes and reads.

@@ -33,6 +33,7 @@ from runtime.durable.store.errors import (
     ExecutionNotFound,
     StoreError,
 )
+from runtime.durable.store.mapruns import MapRunTables
 from runtime.durable.store.records import (
     CLOSING_STATUS,
     ExecutionInfo,
@@ -85,10 +86,11 @@ def resolve_store_path(
     return Path(option).expanduser() if option else default_store_path(env)
 
 
-class Store(ScheduleTables):
+class Store(ScheduleTables, MapRunTables):
     """An open store; one connection, used from one thread. Close it (or use ``with``).
 
-    The schedule methods come from :class:`ScheduleTables`."""
+    The schedule methods come from :class:`ScheduleTables`, the Map Run ones from
+    :class:`MapRunTables`."""
 
     __slots__ = ("_conn", "_signer", "path")
 

@@ -45,6 +45,7 @@ from runtime.server.api import (
     express,
     history,
     machines,
+    maprun,
     redrive,
     tags,
     tasks,
@@ -84,6 +85,7 @@ OPERATIONS: dict[str, Operation] = {
     **tags.OPERATIONS,
     **teststate.OPERATIONS,
     **versions.OPERATIONS,
+    **maprun.OPERATIONS,  # after executions: ListExecutions(mapRunArn) is answered there
 }
 
 

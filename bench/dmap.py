@@ -1,0 +1,166 @@
+"""A Distributed Map over a local JSON Lines file: wall time and peak memory by processes.
+
+``make bench`` runs :func:`measure_dmap` for one process and for every core: each run is a
+fresh ``python -m bench.dmap`` so its memory figures are its own. The definition reads
+the items with an ItemReader (a bucket mapped to a local folder), runs a three-state Pass
+processor per item on the virtual clock and exports the results with a ResultWriter
+(``SUCCEEDED_0.json`` of every child, as AWS lays it out). The file is written once,
+outside the timing.
+
+    python -m bench.dmap --items 1000000 --processes 2      # one figure, as JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DmapFigure", "measure_dmap", "write_items"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MACHINE = {
+    "Comment": "A Distributed Map: JSON Lines in, a 3-state Pass processor, results out",
+    "StartAt": "Map",
+    "States": {
+        "Map": {
+            "Type": "Map",
+            "ItemReader": {
+                "Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "JSONL"},
+                "Parameters": {"Bucket": "bench", "Key": "items.jsonl"},
+            },
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Tag",
+                "States": {
+                    "Tag": {
+                        "Type": "Pass",
+                        "Result": "seen",
+                        "ResultPath": "$.tag",
+                        "Next": "Pick",
+                    },
+                    "Pick": {
+                        "Type": "Pass",
+                        "Parameters": {"id.$": "$.id", "name.$": "$.name", "tag.$": "$.tag"},
+                        "Next": "Done",
+                    },
+                    "Done": {"Type": "Pass", "End": True},
+                },
+            },
+            "ResultWriter": {
+                "Resource": "arn:aws:states:::s3:putObject",
+                "Parameters": {"Bucket": "bench", "Prefix": "results"},
+            },
+            "End": True,
+        }
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DmapFigure:
+    """One run: items, processes, wall seconds, peak RSS of the parent and of one worker."""
+
+    items: int
+    processes: int
+    seconds: float
+    rss_mib: float
+    worker_rss_mib: float
+    status: str
+    load: float
+    #: CPU seconds (user + system) of the parent and of all workers together: on a
+    #: loaded machine they say more than the wall time.
+    cpu_s: float = 0.0
+    worker_cpu_s: float = 0.0
+
+    @property
+    def items_per_s(self) -> float:
+        return self.items / self.seconds if self.seconds > 0 else 0.0
+
+
+def write_items(folder: Path, count: int) -> None:
+    """``items.jsonl`` of ``count`` small objects in ``folder``."""
+    with (folder / "items.jsonl").open("w") as out:
+        for number in range(count):
+            out.write(f'{{"id":{number},"name":"item-{number}","size":{number % 977}}}\n')
+
+
+def measure_dmap(folder: Path, items: int, processes: int) -> DmapFigure:
+    """Run one measurement in a fresh process (``folder`` holds ``items.jsonl``)."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.dmap",
+            "--folder",
+            str(folder),
+            "--items",
+            str(items),
+            "--processes",
+            str(processes),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "failed")
+    return DmapFigure(**json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _run(folder: Path, items: int, processes: int) -> dict[str, Any]:
+    from runtime import VirtualClock, run_sync
+    from runtime.adapters import Services
+
+    services = Services.create(buckets={"bench": folder})
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = before.ru_utime + before.ru_stime
+    started = time.perf_counter()
+    result = run_sync(
+        MACHINE, {}, services=services, clock=VirtualClock(start=0), processes=processes
+    )
+    seconds = time.perf_counter() - started
+    self_usage = resource.getrusage(resource.RUSAGE_SELF)
+    child_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own, workers = self_usage.ru_maxrss / 1024, child_usage.ru_maxrss / 1024
+    return {
+        "items": items,
+        "processes": processes,
+        "seconds": round(seconds, 2),
+        "rss_mib": round(own, 1),
+        "worker_rss_mib": round(workers, 1) if processes > 1 else 0.0,
+        "status": result.status,
+        "load": os.getloadavg()[0],
+        "cpu_s": round(self_usage.ru_utime + self_usage.ru_stime - cpu_before, 2),
+        "worker_cpu_s": round(child_usage.ru_utime + child_usage.ru_stime, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--folder", type=Path, help="holds items.jsonl (else written here)")
+    args = parser.parse_args()
+    if args.folder is None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="asl-dmap-") as name:
+            write_items(Path(name), args.items)
+            print(json.dumps(_run(Path(name), args.items, args.processes)))
+        return
+    print(json.dumps(_run(args.folder, args.items, args.processes)))
+
+
+if __name__ == "__main__":
+    main()

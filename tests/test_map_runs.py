@@ -1,0 +1,473 @@
+"""Map Runs: the resource DescribeMapRun shows, its events, its stored children, redrive.
+
+The store keeps each Map Run with its child executions; a redrive re-runs only the
+children that did not succeed (AWS DG: redrive-map-run) and writes ``MapRunRedriven``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from runtime import TaskFailure, VirtualClock, run
+from runtime.adapters import Services
+from runtime.adapters.local_lambda import LocalFunctions
+from runtime.distributed.runs import MapRunRecord
+from runtime.durable.resume import redrive
+from runtime.durable.store import Store, StoreRecorder
+
+FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:work"
+
+
+def machine(**fields: Any) -> dict[str, Any]:
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Work",
+        "States": {"Work": {"Type": "Task", "Resource": FUNCTION, "End": True}},
+    }
+    state = {"Type": "Map", "ItemProcessor": processor, "End": True, **fields}
+    return {"StartAt": "Map", "States": {"Map": state}}
+
+
+class Worker:
+    """A local Lambda function that fails the items marked bad while ``broken``."""
+
+    def __init__(self) -> None:
+        self.broken = True
+        self.calls: list[int] = []
+
+    def __call__(self, event: Any, context: Any) -> Any:
+        self.calls.append(event["n"])
+        if self.broken and event["bad"]:
+            raise TaskFailure("Item.Bad", f"item {event['n']} is bad")
+        return {"done": event["n"]}
+
+    def services(self, tmp_path: Path) -> Services:
+        functions = LocalFunctions()
+        functions.add("work", self)
+        return Services.create(functions=functions, buckets={"data": tmp_path})
+
+
+def items(tmp_path: Path, count: int, bad: int) -> None:
+    rows = (json.dumps({"n": n, "bad": n % (count // bad) == 0}) for n in range(count))
+    (tmp_path / "items.jsonl").write_text("\n".join(rows) + "\n")
+
+
+READER = {
+    "Resource": "arn:aws:states:::s3:getObject",
+    "ReaderConfig": {"InputType": "JSONL"},
+    "Parameters": {"Bucket": "data", "Key": "items.jsonl"},
+}
+WRITER = {
+    "Resource": "arn:aws:states:::s3:putObject",
+    "Parameters": {"Bucket": "data", "Prefix": "out"},
+}
+
+
+def start(store: Store, worker: Worker, tmp_path: Path, **fields: Any) -> Any:
+    async def main() -> Any:
+        return await run(
+            machine(**fields),
+            {},
+            services=worker.services(tmp_path),
+            clock=VirtualClock(),
+            name="job",
+            observers=[StoreRecorder(store)],
+        )
+
+    return anyio.run(main)
+
+
+def test_a_map_run_is_stored_with_its_counters_and_children(tmp_path: Path) -> None:
+    items(tmp_path, 100, 3)
+    worker = Worker()
+    with Store.open(tmp_path / "s.db") as store:
+        result = start(
+            store,
+            worker,
+            tmp_path,
+            ItemReader=READER,
+            ToleratedFailurePercentage=5,
+            MaxConcurrency=7,
+            Label="Work",
+        )
+        assert result.status == "SUCCEEDED", result.cause
+        [document] = store.map_runs(result.arn)
+        described = MapRunRecord.from_json(document).describe()
+        children = store.map_run_children(described["mapRunArn"])
+    arn = described.pop("mapRunArn")
+    assert arn.startswith("arn:aws:states:us-east-1:123456789012:mapRun:StateMachine/Work:")
+    assert described.pop("startDate") == described.pop("stopDate") == result.start_time
+    counts = {
+        "pending": 0,
+        "running": 0,
+        "succeeded": 96,
+        "failed": 4,
+        "timedOut": 0,
+        "aborted": 0,
+        "total": 100,
+        "resultsWritten": 0,
+        "failuresNotRedrivable": 0,
+        "pendingRedrive": 0,
+    }
+    assert described == {
+        "executionArn": result.arn,
+        "status": "SUCCEEDED",
+        "maxConcurrency": 7,
+        "toleratedFailurePercentage": 5.0,
+        "toleratedFailureCount": 0,
+        "itemCounts": counts,
+        "executionCounts": counts,
+        "redriveCount": 0,
+    }
+    assert [c["index"] for c in children] == list(range(100))
+    assert [c["input"]["n"] for c in children if c["status"] == "FAILED"] == [0, 33, 66, 99]
+    assert children[1]["output"] == {"done": 1}
+    assert (children[0]["error"], children[0]["cause"]) == ("Item.Bad", "item 0 is bad")
+
+
+def test_redrive_reruns_only_the_failed_children(tmp_path: Path) -> None:
+    items(tmp_path, 100, 6)
+    worker = Worker()
+    with Store.open(tmp_path / "s.db") as store:
+        failed = start(
+            store,
+            worker,
+            tmp_path,
+            ItemReader=READER,
+            ItemSelector={"n.$": "$$.Map.Item.Value.n", "bad.$": "$$.Map.Item.Value.bad"},
+            ToleratedFailurePercentage=5,
+            ResultWriter=WRITER,
+        )
+        assert failed.error == "States.ExceedToleratedFailureThreshold"
+        worker.calls.clear()
+        worker.broken = False
+        redriven = anyio.run(
+            lambda: redrive(store, "job", services=worker.services(tmp_path), clock=VirtualClock())
+        )
+        [document] = store.map_runs(failed.arn)
+        record = MapRunRecord.from_json(document)
+    assert redriven.status == "SUCCEEDED", redriven.cause
+    types = [e.type for e in redriven.history]
+    assert types[types.index("ExecutionRedriven") :] == [
+        "ExecutionRedriven",
+        "MapRunRedriven",
+        "MapRunSucceeded",
+        "MapStateSucceeded",
+        "MapStateExited",
+        "ExecutionSucceeded",
+    ]
+    redriven_event = next(e for e in redriven.history if e.type == "MapRunRedriven")
+    assert redriven_event.details == {"mapRunArn": record.arn, "redriveCount": 1}
+    assert (record.status, record.redrive_count) == ("SUCCEEDED", 1)
+    assert record.executions["succeeded"] == 100 and record.executions["failed"] == 0
+    assert record.redrive_date is not None
+    bad = [n for n in range(100) if n % 16 == 0]
+    assert len(bad) == 7
+    manifest_key = redriven.output["ResultWriterDetails"]["Key"]
+    manifest = json.loads((tmp_path / manifest_key).read_text())
+    assert manifest["ResultFiles"]["FAILED"] == []
+    [succeeded_file] = manifest["ResultFiles"]["SUCCEEDED"]
+    records = json.loads((tmp_path / succeeded_file["Key"]).read_text())
+    assert len(records) == 100
+    again = sorted(json.loads(r["Input"])["n"] for r in records if r["RedriveCount"])
+    assert again == sorted(worker.calls) == bad
+
+
+# -- worker processes ----------------------------------------------------------------------
+
+CPU_PROCESSOR = {
+    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+    "StartAt": "Check",
+    "States": {
+        "Check": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.bad", "BooleanEquals": True, "Next": "Broken"}],
+            "Default": "Shape",
+        },
+        "Broken": {"Type": "Fail", "Error": "Item.Bad", "Cause": "a bad item"},
+        "Shape": {
+            "Type": "Pass",
+            "Parameters": {
+                "n.$": "$.n",
+                "text.$": "States.Format('item {} of {}', $.n, $$.Execution.Name)",
+            },
+            "End": True,
+        },
+    },
+}
+
+
+def processes_run(
+    tmp_path: Path, processes: int, bad_every: int, stored: bool = True, **fields: Any
+) -> Any:
+    """A Distributed Map of 1,200 items (more than one chunk) with ``processes``, recorded
+    in a store (which keeps every child) or not."""
+    folder = tmp_path / f"{processes}-{stored}"
+    folder.mkdir()
+    rows = (json.dumps({"n": n, "bad": n % bad_every == 6}) for n in range(1200))
+    (folder / "items.jsonl").write_text("\n".join(rows) + "\n")
+    state = {
+        "Type": "Map",
+        "ItemProcessor": CPU_PROCESSOR,
+        "ItemReader": READER,
+        "End": True,
+        **fields,
+    }
+
+    async def main() -> Any:
+        with Store.open(folder / "s.db") as store:
+            result = await run(
+                {"StartAt": "Map", "States": {"Map": state}},
+                {},
+                services=Services.create(buckets={"data": folder}),
+                clock=VirtualClock(start=1_700_000_000),
+                name="same",
+                observers=[StoreRecorder(store)] if stored else [],
+                processes=processes,
+            )
+            if stored:
+                [document] = store.map_runs(result.arn)
+                children = store.map_run_children(MapRunRecord.from_json(document).arn)
+            else:
+                document, children = json.dumps(result.map_runs), []
+        files = {
+            str(path.relative_to(folder)): path.read_bytes()
+            for path in sorted((folder / "out").rglob("*"))
+            if path.is_file()
+        }
+        return result, document, children, files
+
+    return anyio.run(main)
+
+
+def outcome(run_result: Any) -> Any:
+    result, document, children, files = run_result
+    history = [(e.id, e.previous_event_id, e.type, e.timestamp, e.details) for e in result.history]
+    return (
+        result.status,
+        result.output,
+        result.error,
+        result.transitions,
+        history,
+        document,
+        children,
+        files,
+    )
+
+
+def test_two_processes_give_what_one_gives(tmp_path: Path) -> None:
+    fields = {
+        "ToleratedFailurePercentage": 5,
+        "ItemBatcher": {"MaxItemsPerBatch": 2},
+        "ItemSelector": {"n.$": "$$.Map.Item.Value.n", "bad.$": "$$.Map.Item.Value.bad"},
+        "ResultWriter": WRITER,
+    }
+    # ItemSelector feeds the batcher; each child gets {"Items": [...]} and fails on none.
+    fields["ItemProcessor"] = {
+        **CPU_PROCESSOR,
+        "States": {
+            **CPU_PROCESSOR["States"],
+            "Check": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.Items[0].bad", "BooleanEquals": True, "Next": "Broken"}
+                ],
+                "Default": "Shape",
+            },
+            "Shape": {
+                "Type": "Pass",
+                "Parameters": {"n.$": "$.Items[0].n", "text.$": "States.Format('{}', $.Items)"},
+                "End": True,
+            },
+        },
+    }
+    one = processes_run(tmp_path, 1, 40, **fields)
+    two = processes_run(tmp_path, 2, 40, **fields)
+    assert one[0].status == "SUCCEEDED", one[0].cause
+    assert outcome(two) == outcome(one)
+    # Without a store the workers' records are all the parent keeps: the same files.
+    unstored = processes_run(tmp_path, 2, 40, stored=False, **fields)
+    assert outcome(unstored)[:5] + outcome(unstored)[7:] == outcome(one)[:5] + outcome(one)[7:]
+    assert json.loads(outcome(unstored)[5]) == [MapRunRecord.from_json(one[1]).describe()]
+    assert len(one[3]) == 3  # manifest, SUCCEEDED_0.json, FAILED_0.json
+
+
+def test_two_processes_stop_where_one_stops(tmp_path: Path) -> None:
+    one = processes_run(tmp_path, 1, 10, ToleratedFailureCount=20)
+    two = processes_run(tmp_path, 2, 10, ToleratedFailureCount=20)
+    assert one[0].error == "States.ExceedToleratedFailureThreshold"
+    assert outcome(two) == outcome(one)
+    counts = MapRunRecord.from_json(one[1]).items
+    assert (counts["failed"], counts["succeeded"]) == (21, 186)
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def test_asl_executions_lists_the_children_of_a_map_run(tmp_path: Path, capsys: Any) -> None:
+    from runtime.cli import main
+
+    items(tmp_path, 20, 4)
+    definition = {
+        "StartAt": "Map",
+        "States": {
+            "Map": {
+                "Type": "Map",
+                "ItemReader": READER,
+                "ToleratedFailurePercentage": 50,
+                "ItemProcessor": CPU_PROCESSOR,
+                "End": True,
+            }
+        },
+    }
+    (tmp_path / "m.json").write_text(json.dumps(definition))
+    store = str(tmp_path / "s.db")
+    bucket = f"data={tmp_path}"
+    argv = ["exec", str(tmp_path / "m.json"), "--quiet", "--offline", "--store", store]
+    assert main([*argv, "--bucket", bucket, "--processes", "1", "--name", "e"]) == 0
+    capsys.readouterr()
+    with Store.open(store) as opened:
+        [document] = opened.map_runs(opened.get_execution("e").arn)
+    arn = MapRunRecord.from_json(document).arn
+    assert main(["executions", "--store", store, "--map-run", arn, "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["executions"]
+    assert [c["status"] for c in listed].count("FAILED") == 4
+    assert {c["mapRunArn"] for c in listed} == {arn} and len(listed) == 20
+    assert main(["executions", "--store", store, "--map-run", arn, "--status", "FAILED"]) == 0
+    assert capsys.readouterr().out.count("FAILED") == 4
+    assert main(["executions", "--store", store, "--map-run", arn + "x"]) == 1
+    assert "no Map Run" in capsys.readouterr().err
+    assert main([*argv, "--bucket", bucket, "--processes", "0"]) == 2
+    assert "--processes" in capsys.readouterr().err
+
+
+# -- the report ----------------------------------------------------------------------------
+
+
+def test_the_report_shows_each_map_run_with_its_counters(tmp_path: Path) -> None:
+    from runtime.cli import main
+    from runtime.report import report_html
+
+    items(tmp_path, 100, 3)
+    worker = Worker()
+    with Store.open(tmp_path / "s.db") as store:
+        result = start(store, worker, tmp_path, ItemReader=READER, ToleratedFailureCount=9)
+    assert result.map_runs[0]["itemCounts"]["failed"] == 4
+    html = report_html(result, None)
+    panel = html[html.index('<section id="map-runs"') :]
+    arn = result.map_runs[0]["mapRunArn"]
+    assert arn in panel and "<td>failed</td><td>4</td><td>4</td>" in panel
+    assert "<td>succeeded</td><td>96</td><td>96</td>" in panel
+    (tmp_path / "h.json").write_text(json.dumps({"events": result.history_json()}))
+    out = tmp_path / "r.html"
+    assert main(["report", str(tmp_path / "h.json"), "--html", str(out)]) == 0
+    assert "Counters are not in the history" in out.read_text()
+    store_flag = ["--store", str(tmp_path / "s.db")]
+    assert main(["report", str(tmp_path / "h.json"), "--html", str(out), *store_flag]) == 0
+    assert "<td>succeeded</td><td>96</td><td>96</td>" in out.read_text()
+
+
+# -- Express children ----------------------------------------------------------------------
+
+
+def test_express_children_time_out_after_five_minutes() -> None:
+    from runtime import run_sync
+
+    def waiting(kind: str) -> dict[str, Any]:
+        processor = {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": kind},
+            "StartAt": "Wait",
+            "States": {"Wait": {"Type": "Wait", "SecondsPath": "$.s", "End": True}},
+        }
+        state = {
+            "Type": "Map",
+            "ItemProcessor": processor,
+            "ToleratedFailureCount": 5,
+            "ItemSelector": {"s.$": "$$.Map.Item.Value"},
+            "ResultWriter": {"WriterConfig": {"Transformation": "NONE"}},
+            "End": True,
+        }
+        return {"StartAt": "Map", "States": {"Map": state}}
+
+    seconds = [10, 299, 301, 400, 5]
+    express = run_sync(waiting("EXPRESS"), seconds)
+    assert express.status == "SUCCEEDED", express.cause
+    assert [json.loads(r["Input"])["s"] for r in express.output] == [10, 299, 5]
+    counts = express.map_runs[0]["executionCounts"]
+    assert (counts["timedOut"], counts["succeeded"], counts["failed"]) == (2, 3, 0)
+    standard = run_sync(waiting("STANDARD"), seconds)
+    assert [r["Status"] for r in standard.output] == ["SUCCEEDED"] * 5
+    untolerated = waiting("EXPRESS")
+    del untolerated["States"]["Map"]["ToleratedFailureCount"]
+    failed = run_sync(untolerated, [1, 301])
+    assert (failed.status, failed.error) == ("FAILED", "States.Timeout")
+
+
+def test_an_update_of_the_tolerance_applies_to_the_running_map_run(tmp_path: Path) -> None:
+    from runtime.distributed.runs import LIVE
+
+    items(tmp_path, 100, 10)
+
+    class Updating(Worker):
+        def __call__(self, event: Any, context: Any) -> Any:
+            if event["n"] == 0:  # as UpdateMapRun does in asl serve --api
+                [record] = LIVE.values()
+                record.tolerated_failure_count = 20
+            return super().__call__(event, context)
+
+    worker = Updating()
+    with Store.open(tmp_path / "s.db") as store:
+        result = start(store, worker, tmp_path, ItemReader=READER, ToleratedFailureCount=0)
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.map_runs[0]["toleratedFailureCount"] == 20
+    assert result.map_runs[0]["itemCounts"]["failed"] == 10
+    assert not LIVE
+
+
+def test_stopping_the_execution_aborts_the_map_run(tmp_path: Path) -> None:
+    import asyncio
+
+    items(tmp_path, 50, 5)
+    running: list[Any] = []
+
+    class Stopper(Worker):
+        """Stops the execution (as StopExecution does) from its tenth child."""
+
+        def __call__(self, event: Any, context: Any) -> Any:
+            if event["n"] == 9:
+                loop, execution = running
+                loop.call_soon_threadsafe(execution.abort, "Stop.It", "enough")
+            return {"done": event["n"]}
+
+    def watch(event: Any, frame: Any) -> None:
+        return None
+
+    def attach(execution: Any) -> None:
+        running[:] = [asyncio.get_running_loop(), execution]
+
+    watch.attach = attach  # type: ignore[attr-defined]
+    worker = Stopper()
+
+    async def main() -> Any:
+        with Store.open(tmp_path / "s.db") as store:
+            result = await run(
+                machine(ItemReader=READER, MaxConcurrency=1),
+                {},
+                services=worker.services(tmp_path),
+                clock=VirtualClock(),
+                observers=[StoreRecorder(store), watch],
+            )
+            [document] = store.map_runs(result.arn)
+        return result, MapRunRecord.from_json(document)
+
+    result, record = anyio.run(main)
+    assert (result.status, result.error) == ("ABORTED", "Stop.It")
+    types = [e.type for e in result.history]
+    assert types[-3:] == ["MapRunAborted", "MapStateAborted", "ExecutionAborted"]
+    assert record.status == "ABORTED" and record.stop is not None
+    assert record.executions["succeeded"] == 9 and record.executions["aborted"] == 1
+    assert result.map_runs[0]["status"] == "ABORTED"
