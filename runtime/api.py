@@ -23,6 +23,7 @@ from asl.model import StateMachine
 from runtime.adapters import Services
 from runtime.adapters.base import Adapter, AdapterRegistry
 from runtime.engine.clock import Clock, VirtualClock
+from runtime.engine.errors import input_limit_problem, payload_bytes
 from runtime.engine.events import HistoryEvent
 from runtime.engine.execution import Execution, ExecutionOptions, Observer
 from runtime.engine.interpreter import run_execution
@@ -215,13 +216,18 @@ async def run(
     them, and succeeds with the output of the top-level state ``stop_after`` once that
     state is done; ``context`` sets fields of ``$$.Execution`` and ``$$.StateMachine``. A
     state that is not a top-level state, or a ``stop_after`` not reachable from the
-    start, raises ValueError naming it.
+    start, raises ValueError naming it. An ``input`` over 256 KiB of UTF-8 JSON raises
+    ValueError, as AWS's StartExecution refuses it (ValidationException).
     ``replay`` and ``start_time`` resume an execution from its recorded history (see
     :func:`runtime.durable.resume.resume`). ``inspect`` records each state's data-flow stages (as
     AWS's TestState API names them) on its StateExited event's ``inspection``.
     Cancelling the calling task cancels the execution.
     """
     machine = load_machine(definition)
+    input = {} if input is None else input
+    too_big = input_limit_problem(payload_bytes(input))
+    if too_big:
+        raise ValueError(too_big)
     mocked = mocks.states() if mocks is not None else ()
     check = getattr(mocks, "check", None)
     if check is not None:
@@ -238,7 +244,7 @@ async def run(
         _strict_mocks(registry, mocks, allow_aws)
     exe = Execution(
         machine,
-        {} if input is None else input,
+        input,
         clock or VirtualClock(),
         registry,
         ExecutionOptions(

@@ -166,13 +166,19 @@ def main(argv: list[str]) -> int:
 
 
 def _read_input(args: argparse.Namespace) -> Any:
+    from runtime.engine.errors import input_limit_problem
     from runtime.engine.events import loads
 
     if args.input_json is not None:
-        return loads(args.input_json)
-    if args.input is None:
+        text = args.input_json
+    elif args.input is None:
         return {}
-    text = sys.stdin.read() if args.input == "-" else Path(args.input).read_text("utf-8")
+    else:
+        text = sys.stdin.read() if args.input == "-" else Path(args.input).read_text("utf-8")
+    # AWS measures the text the caller sends (StartExecution's input string).
+    too_big = input_limit_problem(len(text.encode("utf-8", "surrogatepass")))
+    if too_big:
+        raise ValueError(too_big)
     return loads(text) if text.strip() else {}
 
 

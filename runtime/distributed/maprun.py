@@ -33,7 +33,7 @@ from runtime.distributed import reader as readers
 from runtime.distributed.batcher import MAX_BATCH_BYTES, batches
 from runtime.distributed.writer import ChildRecord, ResultSink
 from runtime.engine.dataflow import jsonata_bindings
-from runtime.engine.errors import MapRunFailure
+from runtime.engine.errors import MapRunFailure, check_payload
 from runtime.engine.execution import Frame
 from runtime.engine.fields import number_field
 from runtime.engine.scope import run_branch
@@ -284,6 +284,8 @@ class MapRun:
         data: Any = None
         try:
             data = build()
+            # A child's input (an item, a batch) is an execution input: 256 KiB at most.
+            check_payload(data, self.state.name)
             frame = Frame(0, None, None, f"[{index}]", muted=True)
             output = await run_branch(self.exe, self.state.processor, data, frame)
         except StatesError as exc:

@@ -9,7 +9,9 @@ All of them are :class:`asl.errors.StatesError` (an ASL ``error`` name and a ``c
     │                              adapter; mocked responses ran out): States.Runtime
     ├── FailStateReached           a Fail state ended the scope
     ├── ExecutionTimedOut          the execution's TimeoutSeconds or the 1-year limit passed
-    └── MapRunFailure              a Map Run failed as a whole (threshold, reader, writer)
+    ├── MapRunFailure              a Map Run failed as a whole (threshold, reader, writer)
+    └── DataLimitExceeded          a state's input or output (or a Parallel/Map result) is
+                                   over 256 KiB: terminal, no Catch handles it
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 from asl.errors import StatesError
 
 __all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "DataLimitExceeded",
     "ExecutionTimedOut",
     "FailStateReached",
     "HeartbeatTimeout",
@@ -24,7 +28,10 @@ __all__ = [
     "PrefixedError",
     "TaskFailure",
     "UnservedTask",
+    "check_payload",
     "data_limit",
+    "input_limit_problem",
+    "payload_bytes",
     "state_error",
 ]
 
@@ -73,6 +80,57 @@ class MapRunFailure(StatesError):
     """Raised when a Map Run fails as a whole (its failure threshold, reader or writer)."""
 
 
+class DataLimitExceeded(StatesError):
+    """Raised when a state's effective input, its output, or the result a Parallel or Map
+    state gathered is over 256 KiB of UTF-8.
+
+    Terminal: AWS fails the execution and no Retry or Catch handles it, not even
+    ``States.ALL`` (DG error handling: "can't catch the States.DataLimitExceeded terminal
+    error"). A task's own oversized result is a :class:`TaskFailure` instead, which AWS
+    lets a Catch handle (recorded: states_errors.task_lambda_catch_state_all_data_limit_*).
+    The cause carries no state prefix, as AWS writes it.
+    """
+
+    def __init__(self, who: str) -> None:
+        super().__init__("States.DataLimitExceeded", _limit_cause(who))
+
+
+def _limit_cause(who: str) -> str:
+    return (
+        f"The state/task '{who}' returned a result with a size exceeding the maximum "
+        "number of bytes service limit."
+    )
+
+
+def payload_bytes(value: object) -> int:
+    """The size of ``value`` as AWS counts a payload: bytes of its compact UTF-8 JSON."""
+    from runtime.engine.events import dumps
+
+    text = dumps(value)
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
+def input_limit_problem(size: int) -> str | None:
+    """Why an execution input of ``size`` bytes cannot start, or None if it can.
+
+    AWS refuses it before any execution exists: StartExecution's ``input`` is at most
+    262,144 bytes of UTF-8 (botocore's model, shape ``SensitiveData``), so the call fails
+    with ValidationException and nothing runs.
+    """
+    if size <= MAX_PAYLOAD_BYTES:
+        return None
+    return (
+        f"the execution input is {size:,} bytes of UTF-8; AWS refuses an input over "
+        f"{MAX_PAYLOAD_BYTES:,} bytes (StartExecution: ValidationException)"
+    )
+
+
+def check_payload(value: object, who: str) -> None:
+    """Raise :class:`DataLimitExceeded` naming ``who`` if ``value`` is over 256 KiB."""
+    if payload_bytes(value) > MAX_PAYLOAD_BYTES:
+        raise DataLimitExceeded(who)
+
+
 def state_error(exc: StatesError, state: str, entered_id: int) -> StatesError:
     """Give an interpreter-raised error the prefix AWS puts on it.
 
@@ -80,7 +138,13 @@ def state_error(exc: StatesError, state: str, entered_id: int) -> StatesError:
     #<n>). <detail>" (LS-SNAP ``test_catch_states_runtime``, ``base/test_wait``).
     """
     if isinstance(
-        exc, TaskFailure | FailStateReached | ExecutionTimedOut | MapRunFailure | PrefixedError
+        exc,
+        TaskFailure
+        | FailStateReached
+        | ExecutionTimedOut
+        | MapRunFailure
+        | PrefixedError
+        | DataLimitExceeded,
     ):
         return exc
     prefix = (
@@ -100,12 +164,6 @@ def data_limit(value: object, who: str) -> TaskFailure | None:
 
     ``who`` is what AWS names in the cause: the Lambda ARN, the service, or the state.
     """
-    from runtime.engine.events import dumps
-
-    if len(dumps(value).encode("utf-8")) <= MAX_PAYLOAD_BYTES:
+    if payload_bytes(value) <= MAX_PAYLOAD_BYTES:
         return None
-    return TaskFailure(
-        "States.DataLimitExceeded",
-        f"The state/task '{who}' returned a result with a size exceeding the maximum "
-        "number of bytes service limit.",
-    )
+    return TaskFailure("States.DataLimitExceeded", _limit_cause(who))

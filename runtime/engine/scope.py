@@ -16,7 +16,7 @@ import anyio
 
 from asl.errors import StatesError
 from asl.model import Branch, State
-from runtime.engine.errors import state_error
+from runtime.engine.errors import check_payload, state_error
 from runtime.engine.events import iso_timestamp
 from runtime.engine.execution import Execution, Frame
 
@@ -110,6 +110,10 @@ class StateRun:
         return dict(values)
 
     def exit(self, output: Any, assigned: Mapping[str, Any] | None = None) -> None:
+        if output is not self.data:
+            # A state's output is at most 256 KiB (DG service quotas). An output that is
+            # the input itself was measured when it was made: nothing to serialise then.
+            check_payload(output, self.state.name)
         details: dict[str, Any] = {"name": self.state.name, "output": output}
         if assigned is not None:
             details["assignedVariables"] = assigned
