@@ -24,9 +24,11 @@ from typing import Any, Final
 
 __all__ = ["EXTRA_FUNCTIONS", "HASH_ALGORITHMS", "ExtraFunction", "FunctionError"]
 
-#: Upper bound on ``$range`` results; JSONata's own range operator stops at the same order
-#: of magnitude (D2014), and an unbounded list would let one expression exhaust memory.
-MAX_RANGE_ITEMS: Final = 10_000_000
+#: Upper bound on ``$range`` results. Any JSON array of this many items is over the 256 KiB
+#: payload quota once written (two bytes an item at least), so no state could output it;
+#: an unbounded list would let one expression exhaust memory (9.9M items took 1.95 GB).
+#: AWS publishes no bound of its own; JSONata's range operator stops at 1e7 (D2014).
+MAX_RANGE_ITEMS: Final = 131_072
 
 #: ``$hash`` algorithm names, spelled as AWS documents them (same set as ``States.Hash``).
 HASH_ALGORITHMS: Final[dict[str, Callable[[bytes], Any]]] = {
@@ -141,9 +143,23 @@ def uuid_() -> str:
 def parse(text: str) -> Any:
     """``$parse(jsonString)``: the JSON value ``text`` holds (AWS's stand-in for ``$eval``)."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_json, parse_float=_finite)
     except ValueError as exc:
         raise FunctionError("", f"The argument of $parse is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise FunctionError("", "The argument of $parse is nested too deeply") from None
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    """A JSON number as a double; ``1e999`` has none (and could never be written back)."""
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text} is too large")
+    return value
 
 
 def eval_removed(*_args: Any) -> Any:

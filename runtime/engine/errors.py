@@ -106,8 +106,15 @@ def payload_bytes(value: object) -> int:
     """The size of ``value`` as AWS counts a payload: bytes of its compact UTF-8 JSON."""
     from runtime.engine.events import dumps
 
-    text = dumps(value)
-    return len(text) if text.isascii() else len(text.encode("utf-8"))
+    try:
+        text = dumps(value)
+    except RecursionError:
+        # Built deeper than any JSON writer goes (a recursive JSONata function can):
+        # it could never be written to the history or sent anywhere.
+        raise StatesError(
+            "States.Runtime", "A value is nested too deeply to be written as JSON."
+        ) from None
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def input_limit_problem(size: int) -> str | None:
