@@ -12,6 +12,7 @@ reports ``T0410: Argument 1 of function "range" does not match function signatur
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -172,14 +173,37 @@ def eval_removed(*_args: Any) -> Any:
     raise FunctionError("T1006", "Attempted to invoke a non-function")
 
 
+def _checked(name: str, implementation: Callable[..., Any]) -> Callable[..., Any]:
+    """``implementation``, failing as JSONata does on an argument of the wrong type.
+
+    The engine checks a signature's types but passes an undefined argument through as
+    None (``$range($states.input.missing, 1, 1)``); a Python error on it is JSONata's
+    T0410, never a traceback.
+    """
+
+    @functools.wraps(implementation)
+    def call(*args: Any) -> Any:
+        try:
+            return implementation(*args)
+        except (TypeError, AttributeError):
+            raise FunctionError(
+                "T0410", f'An argument of function "{name}" does not match function signature'
+            ) from None
+
+    return call
+
+
 #: Registered on every compiled expression. A binding of the same name (a workflow variable)
 #: takes precedence, as a JSONata binding does over a built-in.
-EXTRA_FUNCTIONS: Final[tuple[ExtraFunction, ...]] = (
-    ExtraFunction("partition", partition, "<an:a>"),
-    ExtraFunction("range", range_, "<nnn:x>"),
-    ExtraFunction("hash", hash_, "<ss:s>"),
-    ExtraFunction("random", random_, "<(ns)?:n>"),
-    ExtraFunction("uuid", uuid_, "<:s>"),
-    ExtraFunction("parse", parse, "<s:x>"),
-    ExtraFunction("eval", eval_removed, None),
+EXTRA_FUNCTIONS: Final[tuple[ExtraFunction, ...]] = tuple(
+    ExtraFunction(name, _checked(name, implementation), signature)
+    for name, implementation, signature in (
+        ("partition", partition, "<an:a>"),
+        ("range", range_, "<nnn:x>"),
+        ("hash", hash_, "<ss:s>"),
+        ("random", random_, "<(ns)?:n>"),
+        ("uuid", uuid_, "<:s>"),
+        ("parse", parse, "<s:x>"),
+        ("eval", eval_removed, None),
+    )
 )
