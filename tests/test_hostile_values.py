@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -150,3 +151,42 @@ def test_a_report_of_a_history_with_a_malformed_map_index_draws(tmp_path: Path) 
     ]
     lanes, _ = build_visits(parse_events(events))
     assert any("M[0]" in lane.label for lane in lanes)
+
+
+def test_a_store_that_fills_up_mid_run_is_one_line_and_resumable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from runtime.cli import main as asl
+
+    machine = tmp_path / "m.json"
+    states = {f"P{i}": {"Type": "Pass", "Next": f"P{i + 1}"} for i in range(10)}
+    states["P10"] = {"Type": "Succeed"}
+    machine.write_text(json.dumps({"StartAt": "P0", "States": states}))
+    db = tmp_path / "s.db"
+    real_record = Store.record
+    written: list[int] = []
+
+    def record(self: Store, arn: str, event: Any) -> None:
+        if len(written) >= 5:  # the disk is full from the sixth event on
+            with self._write():
+                raise sqlite3.OperationalError("database or disk is full")
+        written.append(event.id)
+        real_record(self, arn, event)
+
+    monkeypatch.setattr(Store, "record", record)
+    args = ["exec", str(machine), "--store", str(db), "--quiet", "--name", "full"]
+    assert asl(args) != 0
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+    assert "database or disk is full" in err and "asl resume full" in err
+    with Store.open(db) as store:
+        record_ = store.get_execution("full")
+        assert record_.status == "RUNNING"
+        # The run's lease could not be released on a full disk; it expires (30 s) here.
+        owner = store.lease_owner(record_.arn, time.time())
+        if owner is not None:
+            store.release_lease(record_.arn, owner)
+    monkeypatch.setattr(Store, "record", real_record)  # space freed
+    assert asl(["resume", "full", "--store", str(db), "--quiet"]) == 0
+    with Store.open(db) as store:
+        assert store.get_execution("full").status == "SUCCEEDED"

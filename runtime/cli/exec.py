@@ -402,7 +402,16 @@ def _run(
                 context=args.context,
             )
     except StoreError as exc:
-        _error(str(exc))
+        stored = observers[0].stored_name if store is not None else None
+        # A store that stops taking writes mid-run (a full disk) leaves the execution as it
+        # last committed it: RUNNING, and resumable once the store can be written again.
+        hint = (
+            f"; the execution stays RUNNING in the store: `asl resume {stored}` finishes it "
+            "once the store can be written"
+            if stored
+            else ""
+        )
+        _error(f"{exc}{hint}")
         return EXIT_FAILED
     finally:
         if trace is not None:
