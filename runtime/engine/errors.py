@@ -28,6 +28,7 @@ __all__ = [
     "PrefixedError",
     "TaskFailure",
     "UnservedTask",
+    "check_output",
     "check_payload",
     "data_limit",
     "input_limit_problem",
@@ -132,10 +133,48 @@ def input_limit_problem(size: int) -> str | None:
     )
 
 
-def check_payload(value: object, who: str) -> None:
-    """Raise :class:`DataLimitExceeded` naming ``who`` if ``value`` is over 256 KiB."""
-    if payload_bytes(value) > MAX_PAYLOAD_BYTES:
+#: The last value :func:`check_payload` measured and its size: a state's output often
+#: holds its effective input or result as is, which then need not be measured again.
+_measured: tuple[object, int] = (None, 4)
+
+
+def check_payload(value: object, who: str) -> int:
+    """Raise :class:`DataLimitExceeded` naming ``who`` if ``value`` is over 256 KiB;
+    return its size."""
+    global _measured
+    size = payload_bytes(value)
+    if size > MAX_PAYLOAD_BYTES:
         raise DataLimitExceeded(who)
+    _measured = (value, size)
+    return size
+
+
+def check_output(value: object, previous: object, previous_size: int, who: str) -> int:
+    """:func:`check_payload` for a state's output; return its size or an upper bound.
+
+    ``previous`` is the state's input and ``previous_size`` its size or a bound on it (-1
+    when unknown). An output object that keeps most members of the input object as they
+    are (a ResultPath such as ``$.result``) is bounded by the input's size plus its new
+    members, so the whole output is serialised only when that bound is over the quota:
+    the check costs no full serialisation per transition.
+    """
+    if previous_size >= 0 and type(value) is dict and type(previous) is dict:
+        bound = previous_size
+        measured, measured_size = _measured
+        for key, item in value.items():
+            if previous.get(key, _ABSENT) is item:
+                continue
+            # A key's JSON is at most 6 bytes a character (\uXXXX), plus ':' and ','.
+            bound += 6 * len(key) + 4
+            bound += measured_size if item is measured else payload_bytes(item)
+            if bound > MAX_PAYLOAD_BYTES:
+                break
+        else:
+            return bound
+    return check_payload(value, who)
+
+
+_ABSENT = object()
 
 
 def state_error(exc: StatesError, state: str, entered_id: int) -> StatesError:
