@@ -274,3 +274,37 @@ def test_asl_exec_refuses_a_large_input_in_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     assert "262,144 bytes" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+_VALUES = st.recursive(
+    st.one_of(st.none(), st.integers(), st.text(max_size=20)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    before=st.dictionaries(st.text(max_size=8), _VALUES, max_size=8),
+    changes=st.dictionaries(st.text(max_size=8), _VALUES, max_size=4),
+    pad=st.sampled_from([0, 1000, LIMIT // 2, LIMIT - 200, LIMIT]),
+)
+def test_the_output_bound_is_never_below_the_real_size(
+    before: dict[str, Any], changes: dict[str, Any], pad: int
+) -> None:
+    """check_output may answer a bound instead of measuring; the bound must be sound and
+    an output over the quota must always fail."""
+    from runtime.engine.errors import DataLimitExceeded, check_output
+
+    before = {**before, "pad": "x" * pad}
+    after = {**before, **changes}
+    exact = payload_bytes(after)
+    try:
+        bound = check_output(after, before, payload_bytes(before), "S")
+    except DataLimitExceeded:
+        assert exact > LIMIT
+    else:
+        assert exact <= LIMIT
+        assert bound >= exact

@@ -169,7 +169,7 @@ def check_output(value: object, previous: object, previous_size: int, who: str) 
             bound += measured_size if item is measured else payload_bytes(item)
             if bound > MAX_PAYLOAD_BYTES:
                 break
-        else:
+        if bound <= MAX_PAYLOAD_BYTES:
             return bound
     return check_payload(value, who)
 

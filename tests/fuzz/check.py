@@ -15,6 +15,7 @@ import json
 import resource
 import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,9 @@ def main() -> int:
     sys.stdout.write('{"ready": true}\n')
     sys.stdout.flush()
     for line in sys.stdin:
+        start = time.perf_counter()
         verdict = check(json.loads(line))
+        verdict["seconds"] = time.perf_counter() - start
         verdict["rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         sys.stdout.write(json.dumps(verdict) + "\n")
         sys.stdout.flush()

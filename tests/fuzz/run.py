@@ -195,14 +195,14 @@ def _answer(worker: Worker, tally: Tally, out: IO[str] | None) -> Worker:
     case = worker.case
     assert case is not None
     line = worker.stdout.readline()
-    elapsed = time.monotonic() - worker.started
-    tally.slowest = max(tally.slowest, elapsed)
     tally.slowest_cpu = max(tally.slowest_cpu, worker.cpu_seconds() - worker.cpu_at_start)
     if not line:  # died: over its memory limit, or killed by the system
         code = worker.proc.wait()
         tally.finding(case, f"the worker died (exit status {code})", out)
         return Worker()
     verdict = json.loads(line)
+    # Measured by the worker: the harness may have been busy starting another worker.
+    tally.slowest = max(tally.slowest, float(verdict.get("seconds", 0.0)))
     tally.peak_kib = max(tally.peak_kib, int(verdict.get("rss_kib", 0)))
     if "finding" in verdict:
         tally.finding(case, verdict["finding"], out)
