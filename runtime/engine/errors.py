@@ -158,20 +158,34 @@ def check_output(value: object, previous: object, previous_size: int, who: str) 
     members, so the whole output is serialised only when that bound is over the quota:
     the check costs no full serialisation per transition.
     """
+    measured, measured_size = _measured
+    if value is measured:  # the effective input or result, passed on as it is
+        return measured_size
     if previous_size >= 0 and type(value) is dict and type(previous) is dict:
         bound = previous_size
-        measured, measured_size = _measured
         for key, item in value.items():
             if previous.get(key, _ABSENT) is item:
                 continue
             # A key's JSON is at most 6 bytes a character (\uXXXX), plus ':' and ','.
             bound += 6 * len(key) + 4
-            bound += measured_size if item is measured else payload_bytes(item)
+            bound += measured_size if item is measured else _bytes_bound(item)
             if bound > MAX_PAYLOAD_BYTES:
                 break
         if bound <= MAX_PAYLOAD_BYTES:
             return bound
     return check_payload(value, who)
+
+
+def _bytes_bound(value: object) -> int:
+    """Bytes of ``value`` as JSON, or an upper bound for a scalar (no serialisation)."""
+    kind = type(value)
+    if kind is str:
+        return 6 * len(value) + 2  # type: ignore[arg-type]
+    if kind is int or kind is float:
+        return len(repr(value)) + 4  # a float's JSON text is its repr ("1e+16" and such)
+    if value is None or kind is bool:
+        return 5
+    return payload_bytes(value)
 
 
 _ABSENT = object()

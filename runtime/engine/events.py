@@ -26,9 +26,13 @@ _DATA_FIELDS = {
 }
 
 
+#: Built once: ``json.dumps`` with keyword arguments builds a new encoder on every call.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def dumps(value: Any) -> str:
     """Compact JSON as AWS prints it in histories and causes."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODE(value)
 
 
 def loads(text: str | bytes) -> Any:
