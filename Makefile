@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SHARED ?= ../shared
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test lint typecheck pytest bench conformance clean
+.PHONY: venv run test lint typecheck pytest bench conformance fuzz clean
 
 venv: $(STAMP)
 
@@ -37,6 +37,11 @@ pytest: venv
 
 bench: venv
 	$(BIN)/python bench/run.py --shared $(SHARED)
+
+## Hostile definitions, inputs and expressions: 10,000 + 10,000 cases in worker processes
+## (1 GiB, 10 s of CPU a case); findings in tests/artifacts/fuzz-findings.jsonl.
+fuzz: venv
+	ASL_SHARED=$(abspath $(SHARED)) $(BIN)/python -m tests.fuzz.run
 
 conformance: venv
 	$(BIN)/python $(SHARED)/conformance/run.py --cmd $(abspath $(BIN))/asl -v

@@ -46,6 +46,13 @@ Format = Literal["json", "yaml"]
 #: definitions are far shallower (AWS caps the definition at 1 MB anyway).
 MAX_DEPTH = 200
 
+#: YAML aliases may repeat a node without repeating its text ("billion laughs": 500 bytes
+#: that expand to 10^8 values). A definition is at most 1 MB of JSON on AWS, and every
+#: value takes two bytes of it at least (itself and a separator), so a document whose
+#: aliases expand to more values than this could never be deployed: it is refused before
+#: anything expands it.
+MAX_EXPANDED_VALUES = 1_048_576 // 2
+
 
 def escape_pointer(token: str) -> str:
     """Escape one JSON Pointer reference token (RFC 6901: ``~`` → ``~0``, ``/`` → ``~1``)."""
@@ -370,34 +377,45 @@ class _YamlWalker:
         self.loader = loader
         self.source = source
         self.positions: dict[str, tuple[int, int]] = {}
-        self._done: set[int] = set()  # aliased nodes are checked once (no alias bombs)
+        #: Aliased nodes are checked once; each one's size once its aliases are expanded.
+        self._done: dict[int, int] = {}
         self._open: set[int] = set()  # nodes on the current path (recursive aliases)
 
     def _error(self, message: str, node: Any) -> SourceError:
         mark = node.start_mark
         return SourceError(message, line=mark.line + 1, column=mark.column + 1, source=self.source)
 
-    def walk(self, node: Any, pointer: str, depth: int) -> None:
+    def walk(self, node: Any, pointer: str, depth: int) -> int:
+        """Check ``node``; return how many values it holds once its aliases are expanded."""
         import yaml
 
         self.positions.setdefault(pointer, (node.start_mark.line + 1, node.start_mark.column + 1))
         if id(node) in self._open:
             raise self._error("a YAML alias refers to its own parent (recursive data)", node)
-        if id(node) in self._done:
-            return
+        done = self._done.get(id(node))
+        if done is not None:
+            return done
         if depth > MAX_DEPTH:
             raise self._error(f"the value is nested more than {MAX_DEPTH} levels deep", node)
         self._open.add(id(node))
+        size = 1
         if isinstance(node, yaml.MappingNode):
-            self._mapping(node, pointer, depth)
+            size += self._mapping(node, pointer, depth)
         elif isinstance(node, yaml.SequenceNode):
             self._expect_tag(node, _YAML_TAG + "seq")
             for index, item in enumerate(node.value):
-                self.walk(item, f"{pointer}/{index}", depth + 1)
+                size += self.walk(item, f"{pointer}/{index}", depth + 1)
         else:
             self._scalar(node)
+        if size > MAX_EXPANDED_VALUES:
+            raise self._error(
+                f"the YAML aliases expand this value to more than {MAX_EXPANDED_VALUES:,} "
+                "values, far over AWS's 1 MB definition limit",
+                node,
+            )
         self._open.discard(id(node))
-        self._done.add(id(node))
+        self._done[id(node)] = size
+        return size
 
     def _expect_tag(self, node: Any, tag: str) -> None:
         if node.tag != tag:
@@ -430,12 +448,13 @@ class _YamlWalker:
                 node,
             )
 
-    def _mapping(self, node: Any, pointer: str, depth: int) -> None:
+    def _mapping(self, node: Any, pointer: str, depth: int) -> int:
         self._expect_tag(node, _YAML_TAG + "map")
         seen: dict[str, Any] = {}
+        size = 0
         for key_node, value_node in node.value:
             if key_node.tag == _YAML_TAG + "merge":
-                self.walk(value_node, pointer, depth)
+                size += self.walk(value_node, pointer, depth)
                 continue
             if not key_node.style and isinstance(yaml_core_value(key_node.value), str):
                 # A key is always a string in ASL; YAML 1.1 alone would make `No:` false.
@@ -455,4 +474,5 @@ class _YamlWalker:
             seen[key] = key_node
             member = f"{pointer}/{escape_pointer(key)}"
             self.positions[member] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            self.walk(value_node, member, depth + 1)
+            size += 1 + self.walk(value_node, member, depth + 1)
+        return size

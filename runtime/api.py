@@ -24,6 +24,7 @@ from runtime.adapters import Services
 from runtime.adapters.base import Adapter, AdapterRegistry
 from runtime.callbacks.registry import valid_name
 from runtime.engine.clock import Clock, VirtualClock
+from runtime.engine.errors import input_limit_problem, payload_bytes
 from runtime.engine.events import HistoryEvent
 from runtime.engine.execution import Execution, ExecutionOptions, Observer
 from runtime.engine.interpreter import run_execution
@@ -223,7 +224,9 @@ async def run(
     ``name`` (the execution's; empty makes a UUID) and ``state_machine_name`` follow
     AWS's rule for names (1 to 80 characters, no white space, brackets, wildcards,
     ``" # % \\ ^ | ~ ` $ & , ; : /`` or control characters): another raises
-    :class:`runtime.callbacks.registry.InvalidName` before anything runs.
+    :class:`runtime.callbacks.registry.InvalidName` before anything runs. An ``input``
+    over 256 KiB of UTF-8 JSON raises ValueError, as AWS's StartExecution refuses it
+    (ValidationException).
     ``replay`` and ``start_time`` resume an execution from its recorded history (see
     :func:`runtime.durable.resume.resume`). ``inspect`` records each state's data-flow stages (as
     AWS's TestState API names them) on its StateExited event's ``inspection``.
@@ -236,6 +239,10 @@ async def run(
         valid_name(name)
     valid_name(state_machine_name)
     machine = load_machine(definition)
+    input = {} if input is None else input
+    too_big = input_limit_problem(payload_bytes(input))
+    if too_big:
+        raise ValueError(too_big)
     mocked = mocks.states() if mocks is not None else ()
     check = getattr(mocks, "check", None)
     if check is not None:
@@ -252,7 +259,7 @@ async def run(
         _strict_mocks(registry, mocks, allow_aws)
     exe = Execution(
         machine,
-        {} if input is None else input,
+        input,
         clock or VirtualClock(),
         registry,
         ExecutionOptions(

@@ -458,6 +458,12 @@ def test_more_errors(sfn: Any) -> None:
         sfn.start_execution(stateMachineArn=arn, input="{not json")
     with pytest.raises(sfn.exceptions.InvalidName):
         sfn.start_execution(stateMachineArn=arn, name="has space")
+    # Over 256 KiB: the model's length constraint, answered before anything is stored.
+    with pytest.raises(sfn.exceptions.ValidationException, match="262144"):
+        sfn.start_execution(stateMachineArn=arn, name="big", input=json.dumps("x" * 262_143))
+    assert not any(
+        e["name"] == "big" for e in sfn.list_executions(stateMachineArn=arn)["executions"]
+    )
     with pytest.raises(sfn.exceptions.ValidationException):
         sfn.start_execution(stateMachineArn=f"{arn}#NoSuchCase")
     done = sfn.start_execution(stateMachineArn=arn, name="closed")["executionArn"]

@@ -101,7 +101,11 @@ def _truncated(value: Any) -> int:
     Java's ``(int)``: toward zero (AWS observations: ArrayPartition(…, 2.6) uses 2,
     MathRandom(1.6, 5.4) may return 1)."""
     number = _number(value)
-    return number if isinstance(number, int) else int(number)
+    if isinstance(number, int):
+        return number
+    if not math.isfinite(number):
+        raise InvalidArguments
+    return int(number)
 
 
 def _rounded(value: Any) -> int:
@@ -161,7 +165,8 @@ def _string_to_json(args: Sequence[Any]) -> Any:
         return None
     try:
         return _DECODER.decode(text)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # Not JSON, nested deeper than Python's stack, or a number no double holds.
         raise InvalidArguments from None
 
 
@@ -169,8 +174,15 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)  # NaN / Infinity are not JSON
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999: no JSON output could hold it
+        raise ValueError(text)
+    return value
+
+
 #: Built once: ``json.loads`` with keyword arguments builds a new decoder per call.
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 
 
 def _json_to_string(args: Sequence[Any]) -> str:
@@ -200,11 +212,12 @@ def _array_range(args: Sequence[Any]) -> list[int]:
     first, last, step = (_truncated(arg) for arg in args)
     if step == 0:
         raise InvalidArguments
-    # The end is inclusive (DG: ArrayRange(1, 9, 2) → [1,3,5,7,9]).
-    result = range(first, last + (1 if step > 0 else -1), step)
-    if len(result) > MAX_RANGE_ITEMS:
+    # The end is inclusive (DG: ArrayRange(1, 9, 2) → [1,3,5,7,9]). The count is
+    # worked out in integers first: len(range) overflows for bounds like 1e308.
+    count = (last - first) // step + 1
+    if count > MAX_RANGE_ITEMS:
         raise InvalidArguments
-    return list(result)
+    return list(range(first, last + (1 if step > 0 else -1), step))
 
 
 def _array_get_item(args: Sequence[Any]) -> Any:

@@ -217,16 +217,17 @@ class JsonataExpression:
         :data:`UNSUPPORTED`; raises :class:`EvaluationError` when the engine fails.
         """
         reads = self._reads
-        if reads is None:
-            env = bindings if type(bindings) is dict else dict(bindings)
-        else:
-            env = {
-                name: bindings[name] if read is True else _cut(bindings[name], read)
-                for name, read in reads
-                if name in bindings
-            }
         timeout = EVALUATION_TIMEOUT_SECONDS
         try:
+            if reads is None:
+                env = bindings if type(bindings) is dict else dict(bindings)
+            else:
+                # Cutting the bindings walks the input: deep input overflows here too.
+                env = {
+                    name: bindings[name] if read is True else _cut(bindings[name], read)
+                    for name, read in reads
+                    if name in bindings
+                }
             result = self._main.evaluate(data, env, timeout=timeout)
             if result is None:
                 return self._classify_none(data, env, timeout)

@@ -12,6 +12,7 @@ reports ``T0410: Argument 1 of function "range" does not match function signatur
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -24,9 +25,11 @@ from typing import Any, Final
 
 __all__ = ["EXTRA_FUNCTIONS", "HASH_ALGORITHMS", "ExtraFunction", "FunctionError"]
 
-#: Upper bound on ``$range`` results; JSONata's own range operator stops at the same order
-#: of magnitude (D2014), and an unbounded list would let one expression exhaust memory.
-MAX_RANGE_ITEMS: Final = 10_000_000
+#: Upper bound on ``$range`` results. Any JSON array of this many items is over the 256 KiB
+#: payload quota once written (two bytes an item at least), so no state could output it;
+#: an unbounded list would let one expression exhaust memory (9.9M items took 1.95 GB).
+#: AWS publishes no bound of its own; JSONata's range operator stops at 1e7 (D2014).
+MAX_RANGE_ITEMS: Final = 131_072
 
 #: ``$hash`` algorithm names, spelled as AWS documents them (same set as ``States.Hash``).
 HASH_ALGORITHMS: Final[dict[str, Callable[[bytes], Any]]] = {
@@ -141,9 +144,23 @@ def uuid_() -> str:
 def parse(text: str) -> Any:
     """``$parse(jsonString)``: the JSON value ``text`` holds (AWS's stand-in for ``$eval``)."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_json, parse_float=_finite)
     except ValueError as exc:
         raise FunctionError("", f"The argument of $parse is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise FunctionError("", "The argument of $parse is nested too deeply") from None
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    """A JSON number as a double; ``1e999`` has none (and could never be written back)."""
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text} is too large")
+    return value
 
 
 def eval_removed(*_args: Any) -> Any:
@@ -156,14 +173,37 @@ def eval_removed(*_args: Any) -> Any:
     raise FunctionError("T1006", "Attempted to invoke a non-function")
 
 
+def _checked(name: str, implementation: Callable[..., Any]) -> Callable[..., Any]:
+    """``implementation``, failing as JSONata does on an argument of the wrong type.
+
+    The engine checks a signature's types but passes an undefined argument through as
+    None (``$range($states.input.missing, 1, 1)``); a Python error on it is JSONata's
+    T0410, never a traceback.
+    """
+
+    @functools.wraps(implementation)
+    def call(*args: Any) -> Any:
+        try:
+            return implementation(*args)
+        except (TypeError, AttributeError):
+            raise FunctionError(
+                "T0410", f'An argument of function "{name}" does not match function signature'
+            ) from None
+
+    return call
+
+
 #: Registered on every compiled expression. A binding of the same name (a workflow variable)
 #: takes precedence, as a JSONata binding does over a built-in.
-EXTRA_FUNCTIONS: Final[tuple[ExtraFunction, ...]] = (
-    ExtraFunction("partition", partition, "<an:a>"),
-    ExtraFunction("range", range_, "<nnn:x>"),
-    ExtraFunction("hash", hash_, "<ss:s>"),
-    ExtraFunction("random", random_, "<(ns)?:n>"),
-    ExtraFunction("uuid", uuid_, "<:s>"),
-    ExtraFunction("parse", parse, "<s:x>"),
-    ExtraFunction("eval", eval_removed, None),
+EXTRA_FUNCTIONS: Final[tuple[ExtraFunction, ...]] = tuple(
+    ExtraFunction(name, _checked(name, implementation), signature)
+    for name, implementation, signature in (
+        ("partition", partition, "<an:a>"),
+        ("range", range_, "<nnn:x>"),
+        ("hash", hash_, "<ss:s>"),
+        ("random", random_, "<(ns)?:n>"),
+        ("uuid", uuid_, "<:s>"),
+        ("parse", parse, "<s:x>"),
+        ("eval", eval_removed, None),
+    )
 )

@@ -9,7 +9,9 @@ wildcard, filter or slice a missing property or wrong type is silently skipped.
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -54,7 +56,8 @@ class Plan:
         """Build the plan for ``steps``."""
         last = len(steps) - 1
         flags = [is_definite_step(step, i == last) for i, step in enumerate(steps)]
-        upstream = tuple(all(flags[:i]) for i in range(len(steps)))
+        # A running "all so far" (linear: a 100,000-step path must not cost n² checks).
+        upstream = tuple(itertools.accumulate([True, *flags[:-1]], operator.and_)) if flags else ()
         return cls(steps, upstream, all(flags))
 
 

@@ -263,13 +263,19 @@ def check_on_aws(
 
 
 def _read_input(args: argparse.Namespace) -> Any:
+    from runtime.engine.errors import input_limit_problem
     from runtime.engine.events import loads
 
     if args.input_json is not None:
-        return loads(args.input_json)
-    if args.input is None:
+        text = args.input_json
+    elif args.input is None:
         return {}
-    text = sys.stdin.read() if args.input == "-" else Path(args.input).read_text("utf-8")
+    else:
+        text = sys.stdin.read() if args.input == "-" else Path(args.input).read_text("utf-8")
+    # AWS measures the text the caller sends (StartExecution's input string).
+    too_big = input_limit_problem(len(text.encode("utf-8", "surrogatepass")))
+    if too_big:
+        raise ValueError(too_big)
     return loads(text) if text.strip() else {}
 
 
@@ -527,7 +533,16 @@ def _run(
                 processes=args.processes or default_processes(),
             )
     except StoreError as exc:
-        _error(str(exc))
+        stored = observers[0].stored_name if store is not None else None
+        # A store that stops taking writes mid-run (a full disk) leaves the execution as it
+        # last committed it: RUNNING, and resumable once the store can be written again.
+        hint = (
+            f"; the execution stays RUNNING in the store: `asl resume {stored}` finishes it "
+            "once the store can be written"
+            if stored
+            else ""
+        )
+        _error(f"{exc}{hint}")
         return EXIT_FAILED
     except KeyboardInterrupt:
         if trace is not None:

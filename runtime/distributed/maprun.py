@@ -39,7 +39,7 @@ from runtime.distributed.workers import CHUNK, Environment, WorkerPool, child_na
 from runtime.distributed.writer import ChildRecord, ResultSink
 from runtime.engine.clock import RealClock, VirtualClock
 from runtime.engine.dataflow import jsonata_bindings
-from runtime.engine.errors import MapRunFailure
+from runtime.engine.errors import MapRunFailure, check_payload
 from runtime.engine.execution import Frame
 from runtime.engine.fields import number_field
 from runtime.engine.scope import run_branch
@@ -366,6 +366,8 @@ class MapRun:
         self.record.started(size)
         try:
             data = build()
+            # A child's input (an item, a batch) is an execution input: 256 KiB at most.
+            check_payload(data, self.state.name)
             output = await self._run_child(index, data, start)
         except StatesError as exc:
             self._ended(index, data, size, start, clock.now(), None, exc)
@@ -562,6 +564,7 @@ class MapRun:
                 continue
             try:
                 data = build()
+                check_payload(data, self.state.name)  # as a child run here checks it
             except StatesError as exc:
                 entries.append(("failed", index, size, read, exc))
                 continue

@@ -16,6 +16,7 @@ from typing import Any
 
 from asl.errors import StatesError
 from asl.model import DEFAULT, State
+from runtime.engine.errors import check_payload
 
 __all__ = [
     "apply_path",
@@ -80,14 +81,18 @@ def effective_input(
         if arguments is None:
             return data
         effective = arguments.evaluate(jsonata_bindings(data, context, variables))
+        check_payload(effective, state.name)
         if stages is not None:
             stages["afterArguments"] = effective
         return effective
     selected = apply_path(state.input_path, data, context, variables)
     parameters = getattr(state, "parameters", None)
-    effective = (
-        selected if parameters is None else parameters.evaluate(selected, context, variables)
-    )
+    if parameters is None:
+        effective = selected
+    else:
+        # AWS: the input after Parameters is at most 256 KiB too (States.DataLimitExceeded).
+        effective = parameters.evaluate(selected, context, variables)
+        check_payload(effective, state.name)
     if stages is not None:
         stages["afterInputPath"] = selected
         if parameters is not None:

@@ -26,6 +26,7 @@ _DATA_FIELDS = {
 }
 
 
+#: Built once: ``json.dumps`` with keyword arguments builds a new encoder on every call.
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 

@@ -19,7 +19,8 @@ from asl.model import StateMachine
 from runtime.adapters.base import AdapterRegistry
 from runtime.callbacks.tokens import TokenSigner, process_signer
 from runtime.engine.clock import Clock
-from runtime.engine.events import HistoryEvent, dumps, iso_timestamp
+from runtime.engine.errors import payload_bytes
+from runtime.engine.events import HistoryEvent, iso_timestamp
 from runtime.engine.replay import Replay
 
 __all__ = [
@@ -171,8 +172,7 @@ class Frame:
 
 def _json_bytes(name: str, value: Any) -> int:
     """Size of ``value`` as UTF-8 JSON; StatesError when one variable is over its quota."""
-    text = dumps(value)
-    size = len(text) if text.isascii() else len(text.encode("utf-8"))
+    size = payload_bytes(value)  # measured as every other payload quota is
     if size > MAX_VARIABLE_BYTES:
         raise _variable_limit(
             f"The value of the variable '{name}' is {size} bytes, exceeding the maximum of "

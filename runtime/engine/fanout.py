@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import anyio
@@ -20,7 +20,7 @@ from asl.errors import StatesError
 from asl.model import Branch, MapState, ParallelState
 from runtime.distributed.maprun import MapRun, uses_map_run
 from runtime.engine.dataflow import apply_path, effective_input, jsonata_bindings, state_output
-from runtime.engine.errors import MapRunFailure
+from runtime.engine.errors import MapRunFailure, check_payload
 from runtime.engine.events import dumps
 from runtime.engine.execution import Frame
 from runtime.engine.fields import number_field
@@ -28,6 +28,10 @@ from runtime.engine.recovery import with_recovery
 from runtime.engine.scope import StateRun, run_branch
 
 __all__ = ["run_map", "run_parallel"]
+
+#: One branch or iteration to run: its frame, its branch, its input (built when it
+#: starts) and its index in the results.
+Job = tuple[Frame, Branch, Callable[[], Any], int]
 
 
 async def run_parallel(run: StateRun) -> tuple[str | None, Any]:
@@ -46,7 +50,14 @@ async def _parallel_attempt(run: StateRun, retry_count: int) -> tuple[str | None
         (run.frame.child(started, f"[{i}]"), branch, lambda: effective, i)
         for i, branch in enumerate(state.branches)
     ]
-    failure = await _fan_out(run, jobs, results, limit=0)
+    failure = await _fan_out(
+        run,
+        jobs,
+        results,
+        limit=0,
+        count=len(jobs),
+        may_block=any(branch.may_block for branch in state.branches),
+    )
     if failure is not None:
         raise failure
     run.emit("ParallelStateSucceeded")
@@ -54,6 +65,9 @@ async def _parallel_attempt(run: StateRun, retry_count: int) -> tuple[str | None
 
 
 def _finish(run: StateRun, state: Any, results: Any) -> tuple[str | None, Any]:
+    # The gathered results are the state's result: over 256 KiB the execution fails,
+    # whatever ResultSelector or ResultPath would keep of them (terminal, like AWS).
+    check_payload(results, state.name)
     with run.evaluating:
         output, assign_input = state_output(
             state, run.data, results, run.ctx, run.frame.view, run.stages
@@ -82,74 +96,87 @@ class Hooks:
 
 async def _fan_out(
     run: StateRun,
-    jobs: Sequence[tuple[Frame, Branch, Callable[[], Any], int]],
+    jobs: Iterable[Job],
     results: list[Any],
     limit: int,
     hooks: Hooks | None = None,
+    *,
+    count: int,
+    may_block: bool,
 ) -> StatesError | None:
-    """Run each job's branch; return the error that failed the group, if any."""
+    """Run each job's branch; return the error that failed the group, if any.
+
+    ``jobs`` is consumed lazily: a job (its frame, its input) is built when a worker takes
+    it, so a Map over a million items holds only the iterations running at once, and the
+    history quota can end it long before the last item is looked at.
+    """
 
     exe = run.exe
     clock = exe.clock
     hooks = hooks or Hooks()
     failure: StatesError | None = None
-    remaining = len(jobs)
-    if not remaining:
+    if not count:
         return None
-    if limit == 1 or remaining == 1 or not any(job[1].may_block for job in jobs):
+    if limit == 1 or count == 1 or not may_block:
         return await _in_order(run, jobs, results, hooks)
-    limiter = anyio.CapacityLimiter(limit) if limit > 0 else None
     cancelled = anyio.get_cancelled_exc_class()
+    pending = iter(jobs)
+    width = min(limit, count) if limit > 0 else count
+    workers = width
 
     async def one(frame: Frame, branch: Branch, data: Callable[[], Any], index: int) -> None:
-        nonlocal failure, remaining
+        nonlocal failure
         try:
-            if limiter is not None:
-                await limiter.acquire()
+            hooks.started(index, frame)
+            results[index] = await run_branch(exe, branch, data(), frame)
+            hooks.succeeded(index, frame)
+        except StatesError as exc:
+            # Recording the failure writes an event, which may itself break the history
+            # quota: that error then fails the group, never escapes the task group.
             try:
-                if failure is not None:
-                    return
-                hooks.started(index, frame)
-                results[index] = await run_branch(exe, branch, data(), frame)
-                hooks.succeeded(index, frame)
-            except StatesError as exc:
-                if hooks.failed(index, frame, exc):
-                    return
-                if failure is None:
-                    failure = exc
-                    group.cancel_scope.cancel()
-            except cancelled:
-                hooks.aborted(index, frame)
-                raise
-            finally:
-                if limiter is not None:
-                    limiter.release()
-        finally:
-            remaining -= 1
-            if not remaining:
-                clock.join()  # the waiting parent is runnable again
-            if remaining < tokens:
-                clock.leave()
-            # else: a job still waits for the limiter; this job's place passes to it.
+                tolerated = hooks.failed(index, frame, exc)
+            except StatesError as quota:
+                exc, tolerated = quota, False
+            if not tolerated and failure is None:
+                failure = exc
+                group.cancel_scope.cancel()
+        except cancelled:
+            hooks.aborted(index, frame)
+            raise
 
-    # The parent hands its clock participation to the jobs that can run at once while it
-    # waits on them; they are counted before they are scheduled, so virtual time cannot
-    # jump meanwhile. A job waiting for MaxConcurrency's limiter is not counted: it waits
-    # on its siblings, not on the clock, and takes over the place of one that ends.
-    tokens = min(limit, remaining) if limit > 0 else remaining
-    for _ in range(tokens):
+    async def worker() -> None:
+        nonlocal workers
+        try:
+            while failure is None and (job := next(pending, None)) is not None:
+                await one(*job)
+        finally:
+            workers -= 1
+            if not workers:
+                clock.join()  # the waiting parent is runnable again
+            clock.leave()
+
+    # The parent hands its clock participation to the workers while it waits on them;
+    # they are counted before they are scheduled, so virtual time cannot jump meanwhile.
+    # MaxConcurrency is the number of workers; each takes the next job when it is free.
+    for _ in range(width):
         clock.join()
     clock.leave()
     async with anyio.create_task_group() as group:
-        for frame, branch, data, index in jobs:
-            group.start_soon(one, frame, branch, data, index)
+        for started in range(1, width + 1):
+            group.start_soon(worker)
+            if not started & 63:
+                # Let the workers already scheduled run: a failure (or the history
+                # quota) then stops the fan-out before every worker exists.
+                await anyio.lowlevel.checkpoint()
+                if failure is not None:
+                    break
     exe.flush_aborts()  # the siblings a failure cancelled, now marked aborted
     return failure
 
 
 async def _in_order(
     run: StateRun,
-    jobs: Sequence[tuple[Frame, Branch, Callable[[], Any], int]],
+    jobs: Iterable[Job],
     results: list[Any],
     hooks: Hooks,
 ) -> StatesError | None:
@@ -168,8 +195,11 @@ async def _in_order(
             results[index] = await run_branch(exe, branch, data(), frame)
             hooks.succeeded(index, frame)
         except StatesError as exc:
-            if not hooks.failed(index, frame, exc):
-                return exc
+            try:
+                if not hooks.failed(index, frame, exc):
+                    return exc
+            except StatesError as quota:
+                return quota
         except cancelled:
             hooks.aborted(index, frame)
             raise
@@ -244,8 +274,11 @@ def _select(run: StateRun, state: MapState, effective: Any, index: int, item: An
     ctx["Map"] = {"Item": {"Index": index, "Value": item}}
     if state.query_language == "JSONata":
         with run.evaluating:
-            return selector.evaluate(jsonata_bindings(run.data, ctx, run.frame.view))
-    return selector.evaluate(effective, ctx, run.frame.view)
+            selected = selector.evaluate(jsonata_bindings(run.data, ctx, run.frame.view))
+    else:
+        selected = selector.evaluate(effective, ctx, run.frame.view)
+    check_payload(selected, state.name)  # an iteration's input: 256 KiB at most
+    return selected
 
 
 async def _map_attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
@@ -268,16 +301,24 @@ async def _map_attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any
     count, pct = _tolerance(run, state)
     results: list[Any] = [None] * len(items)
     hooks = _MapHooks(run, state, len(items), count, pct)
-    jobs = [
+    jobs = (
         (
-            run.frame.child(started, f"[{index}]"),
+            _iteration_frame(run, started, index),
             state.processor,
             functools.partial(_select, run, state, effective, index, item),
             index,
         )
         for index, item in enumerate(items)
-    ]
-    failure = await _fan_out(run, jobs, results, int(limit or 0), hooks)
+    )
+    failure = await _fan_out(
+        run,
+        jobs,
+        results,
+        int(limit or 0),
+        hooks,
+        count=len(items),
+        may_block=state.processor.may_block,
+    )
     if failure is not None:
         if hooks.tolerant:
             failure = MapRunFailure(
@@ -287,6 +328,11 @@ async def _map_attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any
         raise failure
     run.emit("MapStateSucceeded")
     return _finish(run, state, results)
+
+
+def _iteration_frame(run: StateRun, started: int, index: int) -> Frame:
+    """An inline Map iteration's frame, built when the iteration is about to run."""
+    return run.frame.child(started, f"[{index}]")
 
 
 class _MapHooks(Hooks):

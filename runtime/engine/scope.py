@@ -16,7 +16,7 @@ import anyio
 
 from asl.errors import StatesError
 from asl.model import Branch, State
-from runtime.engine.errors import state_error
+from runtime.engine.errors import check_output, state_error
 from runtime.engine.events import iso_timestamp
 from runtime.engine.execution import Execution, Frame
 
@@ -33,18 +33,32 @@ class StateRun:
         "entered_at",
         "entered_id",
         "exe",
+        "exited",
         "frame",
+        "output_size",
+        "size",
         "stages",
         "state",
     )
 
     def __init__(
-        self, exe: Execution, frame: Frame, state: State, data: Any, entered_id: int
+        self,
+        exe: Execution,
+        frame: Frame,
+        state: State,
+        data: Any,
+        entered_id: int,
+        size: int = -1,
     ) -> None:
         self.exe = exe
         self.frame = frame
         self.state = state
         self.data = data
+        #: Bytes of ``data`` as JSON, or an upper bound on them; -1 when not known.
+        self.size = size
+        #: The output :meth:`exit` checked, and its size (or a bound; -1 before).
+        self.exited: Any = _NOT_EXITED
+        self.output_size = -1
         #: The StateEntered event: its id and time (epoch seconds and AWS's text).
         self.entered_id = entered_id
         self.entered_at = frame.prev_time
@@ -110,6 +124,13 @@ class StateRun:
         return dict(values)
 
     def exit(self, output: Any, assigned: Mapping[str, Any] | None = None) -> None:
+        # A state's output is at most 256 KiB (DG service quotas). An output that is the
+        # input itself was measured when it was made: nothing to serialise then.
+        if output is self.data:
+            self.output_size = self.size
+        else:
+            self.output_size = check_output(output, self.data, self.size, self.state.name)
+        self.exited = output
         details: dict[str, Any] = {"name": self.state.name, "output": output}
         if assigned is not None:
             details["assignedVariables"] = assigned
@@ -127,6 +148,8 @@ def _location(exc: StatesError) -> str:
 
 Handler = Callable[[StateRun], Awaitable[tuple[str | None, Any]]]
 
+_NOT_EXITED = object()
+
 
 # -- the scope loop -----------------------------------------------------------------
 
@@ -137,6 +160,7 @@ async def run_branch(exe: Execution, branch: Branch, data: Any, frame: Frame) ->
     name: str | None = branch.start_at
     cancelled = exe.cancelled
     handlers = exe.handlers
+    size = -1  # bytes of ``data``, or a bound on them, once a state measured it
     while name is not None:
         state = states[name]
         exe.transitions += 1
@@ -145,9 +169,10 @@ async def run_branch(exe: Execution, branch: Branch, data: Any, frame: Frame) ->
             # executions, lease renewals and the trace get their turn.
             await anyio.lowlevel.checkpoint()
         entered_id = exe.emit(frame, _ENTERED[state.type], {"name": name, "input": data})
-        run = StateRun(exe, frame, state, data, entered_id)
+        run = StateRun(exe, frame, state, data, entered_id, size)
         try:
             name, data = await handlers[state.type](run)
+            size = run.output_size if data is run.exited else -1
         except StatesError as exc:
             err = state_error(exc, state.name, run.entered_id)
             if err is exc:

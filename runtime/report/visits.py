@@ -109,7 +109,10 @@ class _Walker:
         owner = self.open.get(parent)
         name = owner.state if owner else "?"
         if fork.type == "MapStateStarted":
-            index = int(event.details.get("index", index))
+            given = event.details.get("index", index)
+            # A history from a file may be malformed: a non-integer index keeps the count.
+            if isinstance(given, int) and not isinstance(given, bool):
+                index = given
             tail = f"{name}[{index}]"
         else:
             tail = f"{name} branch {index + 1}"

@@ -63,6 +63,11 @@ class StoreRecorder:
         #: This process's claim on the execution while it runs it (see runtime.durable.store.lease).
         self._lease = lease if lease is not None else Lease(store)
 
+    @property
+    def stored_name(self) -> str | None:
+        """The execution's name once it is in the store (RUNNING or later), else None."""
+        return self.info.name if self._begun and self.info is not None else None
+
     def attach(self, execution: RunningExecution) -> None:
         """Learn the execution's identity and store it as RUNNING, before its first event.
 

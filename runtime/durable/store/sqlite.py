@@ -22,7 +22,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,8 @@ from runtime.durable.store.records import (
 )
 from runtime.durable.store.schedules import ScheduleTables
 from runtime.durable.store.schema import migrate
-from runtime.engine.events import HistoryEvent, details_key, dumps, export_details, iso_timestamp
+from runtime.engine.events import HistoryEvent, details_key, export_details, iso_timestamp
+from runtime.engine.events import dumps as _dumps
 from runtime.engine.replay import RecordedEvent
 
 __all__ = ["BUSY_TIMEOUT_MS", "ENV_VAR", "Store", "default_store_path", "resolve_store_path"]
@@ -84,6 +85,20 @@ def resolve_store_path(
     if no_store:
         return None
     return Path(option).expanduser() if option else default_store_path(env)
+
+
+def dumps(value: Any) -> str:
+    """JSON text for a column. A lone surrogate (``"\\ud800"`` in a definition or input is
+    valid JSON) has no UTF-8 form: such text is kept with ASCII escapes, which read back
+    to the same value."""
+    text = _dumps(value)
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=(",", ":"))
+    return text
 
 
 class Store(ScheduleTables, MapRunTables):
@@ -149,7 +164,11 @@ class Store(ScheduleTables, MapRunTables):
             yield conn
             conn.execute("COMMIT")
         except BaseException as exc:
-            conn.execute("ROLLBACK")
+            # SQLite rolls back by itself on some errors (SQLITE_FULL: a full disk); a
+            # second ROLLBACK would hide the real error behind "no transaction is active".
+            if conn.in_transaction:
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(f"cannot write to the store {self.path}: {exc}") from exc
             raise

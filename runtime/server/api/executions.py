@@ -77,9 +77,13 @@ def read_input(body: dict[str, Any]) -> tuple[str, Any]:
     text = optional(body, "input")
     if text is None:
         return "{}", {}
-    if len(text.encode("utf-8")) > MAX_INPUT_BYTES:
-        raise InvalidExecutionInput(
-            "Invalid State Machine Execution Input: 'Input exceeds the maximum size'"
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
+        # The model's length constraint (shape SensitiveData, max 262144), which AWS
+        # checks before the operation: a ValidationException that never shows a
+        # sensitive value, only the member's name.
+        raise ValidationException(
+            "1 validation error detected: Value at 'input' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {MAX_INPUT_BYTES}"
         )
     try:
         return text, json.loads(text)
