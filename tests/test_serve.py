@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -59,6 +60,11 @@ def serve(store: Path, *extra: str) -> subprocess.Popen[str]:
 def history(store: Path, name: str) -> list[dict[str, Any]]:
     with Store.open(store) as db:
         return db.history(db.get_execution(name).arn)
+
+
+def lease_holder(store: Path, name: str) -> str | None:
+    with Store.open(store) as db:
+        return db.lease_owner(db.get_execution(name).arn, time.time())
 
 
 def wait_for(predicate: Any, seconds: float) -> None:
@@ -267,3 +273,45 @@ def test_asl_stop_aborts_an_orphaned_execution_itself(tmp_path: Path) -> None:
     )
     assert again.returncode == 1
     assert "not RUNNING" in again.stderr
+
+
+def test_a_server_paused_past_its_lease_stops_when_it_wakes_after_a_takeover(
+    tmp_path: Path,
+) -> None:
+    """SIGSTOP one server mid-Wait; a second one takes the execution over and ends it. Woken
+    by SIGCONT, the first one finds its lease taken (fenced) and writes nothing."""
+    store = tmp_path / "store.db"
+    start(tmp_path, store, "nap", WAIT_5)
+    lease = ("--lease-seconds", "1")
+    first = subprocess.Popen(
+        [*ASL, "serve", *lease, "--poll-seconds", "0.1"],
+        env=env(store),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: any(e["type"] == "WaitStateEntered" for e in history(store, "nap")), 30)
+        first.send_signal(signal.SIGSTOP)
+        wait_for(lambda: lease_holder(store, "nap") is None, 30)  # its lease ran out
+        second = serve(store, *lease, "--once")
+        _out, err = second.communicate(timeout=60)
+        assert second.returncode == 0, err
+        ended = len(history(store, "nap"))
+        first.send_signal(signal.SIGCONT)
+        # Its Wait deadline and its lease renewal are both past: it notices at once.
+        assert first.stderr is not None
+        ready, _, _ = select.select([first.stderr], [], [], 30)
+        said = first.stderr.readline() if ready else ""
+        first.send_signal(signal.SIGTERM)
+        _out, rest = first.communicate(timeout=30)
+        first_err = said + rest
+    finally:
+        if first.poll() is None:
+            first.send_signal(signal.SIGCONT)
+            first.kill()
+            first.communicate(timeout=10)
+    assert "taken over" in first_err, first_err
+    events = history(store, "nap")
+    assert len(events) == ended == 8
+    assert events[-1]["type"] == "ExecutionSucceeded"

@@ -176,7 +176,7 @@ def test_migrates_an_empty_file_from_version_0(tmp_path: Path) -> None:
     path.touch()
     Store.open(path).close()
     conn = sqlite3.connect(path)
-    assert current_version(conn) == LATEST_VERSION == 7
+    assert current_version(conn) == LATEST_VERSION == 8
     assert {"executions", "events", "schema_version"} <= tables(conn)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

@@ -166,6 +166,14 @@ CREATE INDEX IF NOT EXISTS schedule_firings_retrying
     ON schedule_firings (next_attempt_at) WHERE status = 'RETRYING';
 """
 
+_LEASE_FENCING = """
+-- The fencing token of the execution's lease: incremented each time a process takes the
+-- lease (a renewal keeps it). Every event write checks it in its own transaction, so a
+-- runner whose lease was taken over (it was paused past its lease) cannot write again.
+-- It lives on the execution row since lease rows are deleted when released.
+ALTER TABLE executions ADD COLUMN lease_generation INTEGER NOT NULL DEFAULT 0;
+"""
+
 #: SQL scripts; ``MIGRATIONS[n]`` migrates version ``n`` to ``n + 1``.
 MIGRATIONS: tuple[str, ...] = (
     _V1_TABLES,
@@ -175,6 +183,7 @@ MIGRATIONS: tuple[str, ...] = (
     _V5_STOP_REQUESTS,
     _V6_STATE_MACHINES,
     _V7_SCHEDULES,
+    _LEASE_FENCING,
 )
 
 #: The version this code writes and reads.

@@ -30,6 +30,7 @@ from runtime.durable.store.errors import (
     AmbiguousExecution,
     ExecutionAlreadyExists,
     ExecutionNotFound,
+    LeaseLost,
     StoreError,
 )
 from runtime.durable.store.records import (
@@ -178,8 +179,13 @@ class Store(ScheduleTables):
                 raise ExecutionAlreadyExists(f"Execution Already Exists: '{info.arn}'") from None
             raise
 
-    def record(self, execution_arn: str, event: HistoryEvent) -> None:
-        """Commit one history event; a closing event also sets the execution's outcome."""
+    def record(self, execution_arn: str, event: HistoryEvent, fence: int | None = None) -> None:
+        """Commit one history event; a closing event also sets the execution's outcome.
+
+        ``fence`` is the generation of the writer's lease (see :meth:`acquire_lease`): the
+        write is refused with :class:`LeaseLost` when another process has taken the lease
+        since, checked in the same transaction as the insert.
+        """
         exported = None if event.details is None else export_details(event.details)
         row = (
             execution_arn,
@@ -191,6 +197,8 @@ class Store(ScheduleTables):
         )
         status = CLOSING_STATUS.get(event.type)
         with self._write() as conn:
+            if fence is not None:
+                _check_fence(conn, execution_arn, fence)
             conn.execute(_INSERT_EVENT, row)
             if status is not None:
                 details = event.details or {}
@@ -224,27 +232,47 @@ class Store(ScheduleTables):
         now: float,
         seconds: float,
         replace: str | None = None,
-    ) -> bool:
-        """Take (or renew) the lease of a RUNNING execution unless another owner holds a
-        live one (``replace`` names an owner known to be dead, whose lease may be taken).
-        Atomic across processes: two callers never both get it."""
+    ) -> int | None:
+        """Take the lease of a RUNNING execution unless another owner holds a live one
+        (``replace`` names an owner known to be dead, whose lease may be taken).
+
+        Returns the lease's generation, the fencing token its holder passes to
+        :meth:`record` (one more than the previous holder's), or None when the lease is
+        not free. Atomic across processes: two callers never both get it."""
         with self._write() as conn:
             row = conn.execute(
                 "SELECT owner, expires_at FROM leases WHERE execution_arn = ?", (execution_arn,)
             ).fetchone()
             if row is not None and row[0] not in (owner, replace) and row[1] > now:
-                return False
-            running = conn.execute(
-                "SELECT 1 FROM executions WHERE arn = ? AND status = 'RUNNING'",
+                return None
+            taken = conn.execute(
+                "SELECT lease_generation + 1 FROM executions WHERE arn = ? AND status = 'RUNNING'",
                 (execution_arn,),
             ).fetchone()
-            if running is None:
-                return False
+            if taken is None:
+                return None
+            conn.execute(
+                "UPDATE executions SET lease_generation = ? WHERE arn = ?",
+                (taken[0], execution_arn),
+            )
             conn.execute(
                 "INSERT OR REPLACE INTO leases (execution_arn, owner, expires_at) VALUES (?, ?, ?)",
                 (execution_arn, owner, now + seconds),
             )
-            return True
+            return int(taken[0])
+
+    def renew_lease(
+        self, execution_arn: str, owner: str, generation: int, now: float, seconds: float
+    ) -> bool:
+        """Extend a lease this owner holds at ``generation``; False when it was taken over
+        (its holder must then stop running the execution)."""
+        with self._write() as conn:
+            renewed = conn.execute(
+                "UPDATE leases SET expires_at = ? WHERE execution_arn = ? AND owner = ? AND "
+                "(SELECT lease_generation FROM executions WHERE arn = ?) = ?",
+                (now + seconds, execution_arn, owner, execution_arn, generation),
+            ).rowcount
+            return renewed == 1
 
     def lease_owner(self, execution_arn: str, now: float) -> str | None:
         """Who holds a live lease on the execution, if anyone."""
@@ -386,6 +414,18 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _check_fence(conn: sqlite3.Connection, execution_arn: str, fence: int) -> None:
+    """Raise :class:`LeaseLost` unless the execution's lease is still at ``fence``."""
+    row = conn.execute(
+        "SELECT lease_generation FROM executions WHERE arn = ?", (execution_arn,)
+    ).fetchone()
+    if row is None or row[0] != fence:
+        raise LeaseLost(
+            f"the execution {execution_arn} was taken over by another process (lease "
+            f"generation {fence} is stale): this process stops running it and writes nothing"
+        )
 
 
 def _filters(
