@@ -167,11 +167,15 @@ CREATE INDEX IF NOT EXISTS schedule_firings_retrying
 """
 
 _LEASE_FENCING = """
--- The fencing token of the execution's lease: incremented each time a process takes the
+-- The fencing token of each execution's lease: incremented each time a process takes the
 -- lease (a renewal keeps it). Every event write checks it in its own transaction, so a
 -- runner whose lease was taken over (it was paused past its lease) cannot write again.
--- It lives on the execution row since lease rows are deleted when released.
-ALTER TABLE executions ADD COLUMN lease_generation INTEGER NOT NULL DEFAULT 0;
+-- Its own small table: lease rows are deleted on release, and reading a column of the
+-- executions row would walk past its definition and input on every event.
+CREATE TABLE lease_fences (
+    execution_arn TEXT PRIMARY KEY REFERENCES executions (arn) ON DELETE CASCADE,
+    generation    INTEGER NOT NULL
+) WITHOUT ROWID;
 """
 
 #: SQL scripts; ``MIGRATIONS[n]`` migrates version ``n`` to ``n + 1``.

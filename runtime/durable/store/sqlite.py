@@ -60,6 +60,13 @@ _INSERT_EVENT = (
     "INSERT INTO events (execution_arn, id, previous_event_id, type, timestamp, details) "
     "VALUES (?, ?, ?, ?, ?, ?)"
 )
+#: The insert of a fenced write: nothing is inserted unless the lease is still at the
+#: writer's generation (one statement, checked in the write's transaction).
+_INSERT_FENCED_EVENT = (
+    "INSERT INTO events (execution_arn, id, previous_event_id, type, timestamp, details) "
+    "SELECT ?, ?, ?, ?, ?, ? WHERE "
+    "(SELECT generation FROM lease_fences WHERE execution_arn = ?) = ?"
+)
 _FINISH = (
     "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_time = ? "
     "WHERE arn = ?"
@@ -197,9 +204,10 @@ class Store(ScheduleTables):
         )
         status = CLOSING_STATUS.get(event.type)
         with self._write() as conn:
-            if fence is not None:
-                _check_fence(conn, execution_arn, fence)
-            conn.execute(_INSERT_EVENT, row)
+            if fence is None:
+                conn.execute(_INSERT_EVENT, row)
+            elif conn.execute(_INSERT_FENCED_EVENT, (*row, execution_arn, fence)).rowcount != 1:
+                raise _stale(execution_arn, fence)
             if status is not None:
                 details = event.details or {}
                 output = dumps(details["output"]) if "output" in details else None
@@ -245,16 +253,19 @@ class Store(ScheduleTables):
             ).fetchone()
             if row is not None and row[0] not in (owner, replace) and row[1] > now:
                 return None
-            taken = conn.execute(
-                "SELECT lease_generation + 1 FROM executions WHERE arn = ? AND status = 'RUNNING'",
-                (execution_arn,),
+            running = conn.execute(
+                "SELECT 1 FROM executions WHERE arn = ? AND status = 'RUNNING'", (execution_arn,)
             ).fetchone()
-            if taken is None:
+            if running is None:
                 return None
             conn.execute(
-                "UPDATE executions SET lease_generation = ? WHERE arn = ?",
-                (taken[0], execution_arn),
+                "INSERT INTO lease_fences (execution_arn, generation) VALUES (?, 1) "
+                "ON CONFLICT (execution_arn) DO UPDATE SET generation = generation + 1",
+                (execution_arn,),
             )
+            taken = conn.execute(
+                "SELECT generation FROM lease_fences WHERE execution_arn = ?", (execution_arn,)
+            ).fetchone()
             conn.execute(
                 "INSERT OR REPLACE INTO leases (execution_arn, owner, expires_at) VALUES (?, ?, ?)",
                 (execution_arn, owner, now + seconds),
@@ -269,7 +280,7 @@ class Store(ScheduleTables):
         with self._write() as conn:
             renewed = conn.execute(
                 "UPDATE leases SET expires_at = ? WHERE execution_arn = ? AND owner = ? AND "
-                "(SELECT lease_generation FROM executions WHERE arn = ?) = ?",
+                "(SELECT generation FROM lease_fences WHERE execution_arn = ?) = ?",
                 (now + seconds, execution_arn, owner, execution_arn, generation),
             ).rowcount
             return renewed == 1
@@ -416,16 +427,11 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
 
 
-def _check_fence(conn: sqlite3.Connection, execution_arn: str, fence: int) -> None:
-    """Raise :class:`LeaseLost` unless the execution's lease is still at ``fence``."""
-    row = conn.execute(
-        "SELECT lease_generation FROM executions WHERE arn = ?", (execution_arn,)
-    ).fetchone()
-    if row is None or row[0] != fence:
-        raise LeaseLost(
-            f"the execution {execution_arn} was taken over by another process (lease "
-            f"generation {fence} is stale): this process stops running it and writes nothing"
-        )
+def _stale(execution_arn: str, fence: int) -> LeaseLost:
+    return LeaseLost(
+        f"the execution {execution_arn} was taken over by another process (lease "
+        f"generation {fence} is stale): this process stops running it and writes nothing"
+    )
 
 
 def _filters(
