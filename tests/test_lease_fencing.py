@@ -7,6 +7,11 @@ Lease clocks are driven by hand (no real sleeping); "the other process" is a sec
 
 from __future__ import annotations
 
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +23,7 @@ import pytest
 from runtime.api import run
 from runtime.durable.store import ExecutionInfo, Store, StoreRecorder
 from runtime.durable.store.errors import LeaseLost
-from runtime.durable.store.lease import Lease
+from runtime.durable.store.lease import Lease, dead_here
 from runtime.engine.clock import RealClock, VirtualClock
 from runtime.engine.events import HistoryEvent
 
@@ -187,3 +192,27 @@ def test_a_renewal_keeps_the_lease_while_nobody_took_it(store: Store) -> None:
     assert lease.renew() is True and lease.lost is None
     store.record(ARN, HistoryEvent(1, 0, "ExecutionStarted", clock.t, {}), fence=lease.generation)
     assert _types(store) == ["ExecutionStarted"]
+
+
+def test_a_killed_runner_not_yet_reaped_is_seen_dead_at_once(store: Store) -> None:
+    """``kill -9`` leaves a zombie until its parent waits for it; a parent that never does
+    (a container's init) kept ``asl resume`` saying the execution was being run by it."""
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("zombies are recognised through Linux's /proc")
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        child.send_signal(signal.SIGKILL)
+        stat = Path(f"/proc/{child.pid}/stat")
+        deadline = time.monotonic() + 30
+        while stat.read_text().rpartition(")")[2].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the child did not die"
+            time.sleep(0.01)
+        owner = f"{socket.gethostname()}:{child.pid}:deadbeef"
+        assert dead_here(owner)
+        _begin(store)
+        assert store.acquire_lease(ARN, owner, 1000.0, LEASE) == 1
+        lease = Lease(store, clock=HandClock(1001.0))
+        lease.hold(ARN)  # taken over at once, not after the 30 s lease
+        assert lease.generation == 2
+    finally:
+        child.wait(timeout=30)

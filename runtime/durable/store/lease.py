@@ -27,6 +27,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runtime.durable.store.errors import LeaseLost, StoreError
@@ -59,7 +60,19 @@ def dead_here(owner: str) -> bool:
         return True
     except PermissionError:
         return False
-    return False
+    return _zombie(int(pid))
+
+
+def _zombie(pid: int) -> bool:
+    """True when ``pid`` has exited but was not reaped yet (Linux's ``/proc``; elsewhere
+    False). A killed process stays a zombie until its parent waits for it, and a parent
+    that never does (a container's init, a shell gone) would otherwise keep it "alive"."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    state = stat.rpartition(")")[2].split()[:1]
+    return state in (["Z"], ["X"])
 
 
 class Lease:
