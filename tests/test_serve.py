@@ -301,8 +301,12 @@ def test_a_server_paused_past_its_lease_stops_when_it_wakes_after_a_takeover(
         first.send_signal(signal.SIGCONT)
         # Its Wait deadline and its lease renewal are both past: it notices at once.
         assert first.stderr is not None
-        ready, _, _ = select.select([first.stderr], [], [], 30)
-        said = first.stderr.readline() if ready else ""
+        said = ""
+        while "ended" not in said:  # its log: "started nap", then "ended nap RUNNING: ..."
+            ready, _, _ = select.select([first.stderr], [], [], 30)
+            line = first.stderr.readline() if ready else ""
+            assert line, said
+            said += line
         first.send_signal(signal.SIGTERM)
         _out, rest = first.communicate(timeout=30)
         first_err = said + rest

@@ -17,7 +17,7 @@ import uuid
 import anyio
 
 from asl.commandline import CommandParser
-from runtime.durable.serve import serve
+from runtime.durable.serve import json_log_line, log_line, serve
 from runtime.engine.clock import RealClock
 
 __all__ = ["serve_main", "start_main"]
@@ -96,6 +96,11 @@ def serve_main(argv: list[str]) -> int:
         help="accept SendTaskSuccess/Failure/Heartbeat and GetActivityTask on 127.0.0.1:PORT "
         "(0 picks a free port)",
     )
+    parser.add_argument(
+        "--json-log",
+        action="store_true",
+        help="log each execution's start and end to stderr as JSON lines (default: text)",
+    )
     api = parser.add_argument_group("Step Functions API")
     api.add_argument(
         "--api",
@@ -169,6 +174,7 @@ def serve_main(argv: list[str]) -> int:
                     callbacks=callbacks,
                     activities=activities,
                     catch_up=args.catch_up,
+                    log=json_log_line if args.json_log else log_line,
                 )
                 group.cancel_scope.cancel()
         return ended
@@ -225,6 +231,7 @@ def _serve_api(args: argparse.Namespace, store: str) -> int:
         lease_seconds=args.lease_seconds,
         store_poll_seconds=args.poll_seconds,
         max_running=args.max_running,
+        log=json_log_line if args.json_log else log_line,
     )
 
     def ready(url: str) -> None:

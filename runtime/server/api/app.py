@@ -98,6 +98,8 @@ class ApiOptions:
     lease_seconds: float = 30.0
     store_poll_seconds: float = 1.0
     max_running: int = 1000
+    #: Hears each execution's start and end (``runtime.durable.serve.LogRecord``), or None.
+    log: Callable[[dict[str, Any]], None] | None = None
 
 
 async def handle(backend: Backend, target: str, raw: bytes) -> tuple[int, dict[str, Any]]:
@@ -199,6 +201,7 @@ async def run_api(
                     activities=activities,
                     nudge=backend.nudge,
                     running=backend.running,
+                    log=options.log,
                 )
 
             group.start_soon(run_loop)
