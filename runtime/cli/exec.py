@@ -314,6 +314,7 @@ RESUME_OPTIONS = (
     "allow_aws",
     "region",
     "endpoints",
+    "endpoint_port",
     "seed",
     "start_at",
     "stop_after",
@@ -365,6 +366,14 @@ def _run(
     except UsageError as exc:
         _error(str(exc))
         return EXIT_USAGE
+    try:
+        # Opened first: the port it got (--endpoint-port 0) is kept for asl resume.
+        endpoint = _endpoint(args, services)
+    except UsageError as exc:
+        if store is not None:
+            store.close()
+        _error(str(exc))
+        return EXIT_USAGE
     observers: list[Any] = (
         [StoreRecorder(store, options=launch_options(args))] if store is not None else []
     )
@@ -374,7 +383,6 @@ def _run(
 
         trace = LiveTrace(machine, virtual=clock.virtual, inspect=args.inspect)
         observers.append(trace.observe)
-    endpoint = _endpoint(args, services)
     try:
         with handler_output_to_stderr():
             result = run_sync(
@@ -425,12 +433,21 @@ def _reached(result: Any, state: str) -> bool:
 
 
 def _endpoint(args: argparse.Namespace, services: Any) -> Any:
+    """Start the local endpoint of ``--endpoint-port`` (None without it); the port it got
+    is written back to ``args.endpoint_port``. Raises UsageError when it cannot bind."""
     if args.endpoint_port is None:
         return None
     from runtime.server.endpoint import LocalEndpoint
 
     endpoint = LocalEndpoint(services.callbacks, services.activities, port=args.endpoint_port)
-    endpoint.start()
+    try:
+        endpoint.start()
+    except OSError as exc:
+        raise UsageError(
+            f"--endpoint-port {args.endpoint_port}: cannot listen on 127.0.0.1:"
+            f"{args.endpoint_port}: {exc.strerror or exc}"
+        ) from exc
+    args.endpoint_port = int(endpoint.url.rsplit(":", 1)[1])
     print(f"Step Functions endpoint: {endpoint.url}", file=sys.stderr)
     return endpoint
 
