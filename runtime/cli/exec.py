@@ -58,6 +58,15 @@ def _parser() -> argparse.ArgumentParser:
         help="run Lambda NAME locally: module:function or path/file.py:handler (repeatable)",
     )
     tasks.add_argument(
+        "--activity",
+        dest="activity_commands",
+        metavar="NAME=COMMAND",
+        action="append",
+        default=[],
+        help="work activity NAME by running COMMAND for each task, as asl worker does: input "
+        "JSON on stdin, output JSON on stdout (repeatable)",
+    )
+    tasks.add_argument(
         "--config",
         metavar="FILE",
         help="project config (TOML) with a [lambda] table of NAME = TARGET",
@@ -262,10 +271,10 @@ def _json_option(flag: str, text: str) -> Any:
 
 def _problems(args: argparse.Namespace, machine: Any, mocks: Any) -> list[str]:
     """What is wrong before the run: mocked states and bindings that match nothing."""
-    from runtime.durable.launch import binding_problems
+    from runtime.durable.launch import activity_problems, binding_problems
 
     problems = mocks.check(machine) if mocks is not None else []
-    return problems + binding_problems(vars(args), machine)
+    return problems + binding_problems(vars(args), machine) + activity_problems(vars(args), machine)
 
 
 def _mocks(args: argparse.Namespace, sm_name: str) -> Any:
@@ -315,6 +324,7 @@ RESUME_OPTIONS = (
     "region",
     "endpoints",
     "endpoint_port",
+    "activity_commands",
     "seed",
     "start_at",
     "stop_after",
@@ -357,6 +367,7 @@ def _run(
 ) -> int:
     from runtime.api import run_sync
     from runtime.cli.streams import handler_output_to_stderr
+    from runtime.durable.launch import activities_from
     from runtime.durable.store import StoreError, StoreRecorder
     from runtime.engine.clock import RealClock, VirtualClock
 
@@ -402,6 +413,7 @@ def _run(
                 stop_after=args.stop_after,
                 variables=args.variables,
                 context=args.context,
+                activities=activities_from(vars(args)),
             )
     except StoreError as exc:
         _error(str(exc))

@@ -95,6 +95,8 @@ async def resume(
     if clock is None:
         last = max((e.timestamp for e in events), default=record.start_time)
         clock = VirtualClock(start=last) if options.get("clock") == "virtual" else RealClock()
+    from runtime.durable.launch import activities_from
+
     recorder = StoreRecorder(store, options=options, resuming=True, lease=lease)
     return await run(
         _compiled(record.definition_json),
@@ -117,6 +119,7 @@ async def resume(
         stop_after=options.get("stop_after"),
         variables=options.get("variables"),
         context=options.get("context"),
+        activities=activities_from(options),  # asl exec --activity NAME=COMMAND
     )
 
 

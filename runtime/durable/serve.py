@@ -159,8 +159,8 @@ async def serve(
 def log_line(record: LogRecord, stream: TextIO | None = None) -> None:
     """Write one serve-log record as a line of text (to stderr by default)::
 
-        asl serve: started nap (arn:...)
-        asl serve: ended nap SUCCEEDED in 5.01s (execution took 5.02s)
+    asl serve: started nap (arn:...)
+    asl serve: ended nap SUCCEEDED in 5.01s (execution took 5.02s)
     """
     out = sys.stderr if stream is None else stream
     if record["event"] == "started":
