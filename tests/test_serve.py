@@ -302,11 +302,16 @@ def test_a_server_paused_past_its_lease_stops_when_it_wakes_after_a_takeover(
         # Its Wait deadline and its lease renewal are both past: it notices at once.
         assert first.stderr is not None
         said = ""
-        while "ended" not in said:  # its log: "started nap", then "ended nap RUNNING: ..."
-            ready, _, _ = select.select([first.stderr], [], [], 30)
-            line = first.stderr.readline() if ready else ""
-            assert line, said
-            said += line
+        # Its log: "started nap", then "ended nap RUNNING: ...". Read the pipe's bytes
+        # (a buffered readline could hold both lines while select waits for more).
+        while "ended" not in said:
+            ready, _, _ = select.select([first.stderr], [], [], 60)
+            chunk = os.read(first.stderr.fileno(), 65536).decode() if ready else ""
+            if not chunk:  # timed out, or it exited: say what it said and how it ended
+                first.send_signal(signal.SIGTERM)
+                _out, rest = first.communicate(timeout=30)
+                raise AssertionError(f"exit {first.returncode}: {said}{rest}")
+            said += chunk
         first.send_signal(signal.SIGTERM)
         _out, rest = first.communicate(timeout=30)
         first_err = said + rest
