@@ -168,8 +168,8 @@ def _counting_store(path: Path, counts: _Counts) -> Any:
     class _CountingStore(Store):
         __slots__ = ()
 
-        def record(self, execution_arn: str, event: Any) -> None:
-            super().record(execution_arn, event)
+        def record(self, execution_arn: str, event: Any, fence: int | None = None) -> None:
+            super().record(execution_arn, event, fence)
             counts.note(execution_arn, event.type)
 
     return _CountingStore.open(path)

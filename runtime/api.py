@@ -162,6 +162,84 @@ def _registry(
     return registry
 
 
+def _bind_activities(
+    registry: AdapterRegistry, activities: Mapping[str, Callable[..., Any]]
+) -> None:
+    """Route each activity of ``activities`` (name or ARN) to its local worker."""
+    from runtime.adapters.activity import LocalActivity, activity_arn_pattern, activity_name
+
+    for key, work in activities.items():
+        pattern = activity_arn_pattern(activity_name(key))
+        registry.register(pattern, LocalActivity(work), source="activity")
+
+
+def binding_problems(
+    machine: StateMachine,
+    functions: Mapping[str, Any] | None,
+    activities: Mapping[str, Any] | None,
+) -> list[str]:
+    """What is wrong with ``functions=``/``activities=`` for this definition, one line each:
+    an activity bound as a function (it would never be called), and activities no Task
+    state of the definition uses (a misspelt name)."""
+    from runtime.adapters.activity import activity_name
+
+    used = _activities_of(machine.definition)
+    problems = []
+    for key in functions or {}:
+        name = key.rsplit(":activity:", 1)[-1] if ":activity:" in key else None
+        if name is None and key in used and not _calls_function(machine.definition, key):
+            name = key
+        if name is not None:
+            problems.append(
+                f"functions={{{key!r}: ...}}: {name!r} is an activity of the definition, "
+                f"not a Lambda function: bind it with activities={{{name!r}: ...}}"
+            )
+    for key in activities or {}:
+        try:
+            name = activity_name(key)
+        except Exception as exc:
+            problems.append(f"activities={{{key!r}: ...}}: {exc}")
+            continue
+        if name not in used:
+            known = ", ".join(sorted(used)) or "none"
+            problems.append(
+                f"activities={{{key!r}: ...}}: no Task state uses the activity {name!r} "
+                f"(activities used: {known})"
+            )
+    return problems
+
+
+def _task_states(scope: Any) -> Iterable[Mapping[str, Any]]:
+    states = scope.get("States") if isinstance(scope, Mapping) else None
+    for state in (states or {}).values():
+        if not isinstance(state, Mapping):
+            continue
+        for branch in state.get("Branches") or ():
+            yield from _task_states(branch)
+        for key in ("Iterator", "ItemProcessor"):
+            yield from _task_states(state.get(key))
+        if state.get("Type") == "Task":
+            yield state
+
+
+def _activities_of(definition: Any) -> set[str]:
+    """The names of the activities the definition's Task states (nested ones too) use."""
+    return {
+        str(state["Resource"]).rsplit(":activity:", 1)[1]
+        for state in _task_states(definition)
+        if ":activity:" in str(state.get("Resource", ""))
+    }
+
+
+def _calls_function(definition: Any, name: str) -> bool:
+    """True when a Task state may call the Lambda function ``name``."""
+    for state in _task_states(definition):
+        resource = str(state.get("Resource", ""))
+        if resource.endswith(f":function:{name}") or ":states:::lambda:invoke" in resource:
+            return True
+    return False
+
+
 def _strict_mocks(registry: AdapterRegistry, mocks: Any, allow_aws: bool) -> None:
     """A mocked run names the test case when a state has no mock, and refuses AWS."""
     case = getattr(mocks, "test_case", "")
@@ -180,6 +258,7 @@ async def run(
     adapters: AdapterRegistry | None = None,
     services: Services | None = None,
     functions: Mapping[str, Callable[..., Any]] | None = None,
+    activities: Mapping[str, Callable[..., Any]] | None = None,
     mocks: Any = None,
     name: str = "",
     state_machine_name: str = "StateMachine",
@@ -207,7 +286,11 @@ async def run(
     :class:`runtime.adapters.mock_config.MockedTasks`, one MockConfigFile test case);
     ``functions``, which maps a Lambda function name to a Python callable (``fn(event)`` or
     Lambda's ``fn(event, context)``; an exception fails the task as Lambda reports it,
-    :class:`runtime.TaskFailure` fails it with its own error and cause); then ``adapters``,
+    :class:`runtime.TaskFailure` fails it with its own error and cause); ``activities``,
+    which maps an activity name (or ARN) to the Python callable a worker would run,
+    ``fn(input) -> output`` (ActivityStarted, then ActivitySucceeded with its return value;
+    :class:`runtime.TaskFailure` or another exception gives ActivityFailed; the virtual
+    clock waits while it runs); then ``adapters``,
     or when that is None a registry built from ``services`` (default: offline, with
     callbacks and activities; see :class:`runtime.adapters.Services` for AWS).
     A run with ``mocks`` is strict: a state of the test case that is not a Task state of
@@ -220,7 +303,8 @@ async def run(
     them, and succeeds with the output of the top-level state ``stop_after`` once that
     state is done; ``context`` sets fields of ``$$.Execution`` and ``$$.StateMachine``. A
     state that is not a top-level state, or a ``stop_after`` not reachable from the
-    start, raises ValueError naming it.
+    start, raises ValueError naming it; so does a ``functions`` key naming an activity of
+    the definition, or an ``activities`` key no Task state uses.
     ``name`` (the execution's; empty makes a UUID) and ``state_machine_name`` follow
     AWS's rule for names (1 to 80 characters, no white space, brackets, wildcards,
     ``" # % \\ ^ | ~ ` $ & , ; : /`` or control characters): another raises
@@ -254,7 +338,12 @@ async def run(
     bounds = partial_run_problems(machine, start_at, stop_after, context)
     if bounds:
         raise ValueError("\n".join(f"{option} {message}" for option, message in bounds))
+    problems = binding_problems(machine, functions, activities)
+    if problems:
+        raise ValueError("\n".join(problems))
     registry = _registry(adapters, services, functions, mocks, mocked)
+    if activities:
+        _bind_activities(registry, activities)
     if mocks is not None:
         _strict_mocks(registry, mocks, allow_aws)
     exe = Execution(

@@ -156,13 +156,21 @@ def test_a_failed_parallel_reruns_only_its_failed_branch(tmp_path: Path) -> None
             "States": {state: {"Type": "Task", "Resource": resource, "End": True}},
         }
 
+    # The failing branch must fail after the steady one succeeded: a failure cancels the
+    # branches still running (as AWS does), and a cancelled branch re-runs on redrive.
+    # Without an order, whether the steady branch's thread returned before the flaky one
+    # raised was up to the machine's load. A Wait on the virtual clock gives the order:
+    # time only moves once the steady branch (busy in its handler) has ended.
+    later = branch("Flaky", "flaky")
+    later["States"] = {"Later": {"Type": "Wait", "Seconds": 1, "Next": "Flaky"}, **later["States"]}
+    later["StartAt"] = "Later"
     machine = {
         "StartAt": "Both",
         "States": {
             "Both": {
                 "Type": "Parallel",
                 "End": True,
-                "Branches": [branch("Steady", "steady"), branch("Flaky", "flaky")],
+                "Branches": [branch("Steady", "steady"), later],
             },
         },
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -60,6 +61,11 @@ def serve(store: Path, *extra: str) -> subprocess.Popen[str]:
 def history(store: Path, name: str) -> list[dict[str, Any]]:
     with Store.open(store) as db:
         return db.history(db.get_execution(name).arn)
+
+
+def lease_holder(store: Path, name: str) -> str | None:
+    with Store.open(store) as db:
+        return db.lease_owner(db.get_execution(name).arn, time.time())
 
 
 def wait_for(predicate: Any, seconds: float) -> None:
@@ -291,3 +297,54 @@ def test_a_queued_execution_starts_at_its_start_date(tmp_path: Path) -> None:
     assert record.status == "SUCCEEDED"
     assert events[0]["type"] == "ExecutionStarted"
     assert events[0]["timestamp"] == iso_timestamp(record.start_time)
+
+
+def test_a_server_paused_past_its_lease_stops_when_it_wakes_after_a_takeover(
+    tmp_path: Path,
+) -> None:
+    """SIGSTOP one server mid-Wait; a second one takes the execution over and ends it. Woken
+    by SIGCONT, the first one finds its lease taken (fenced) and writes nothing."""
+    store = tmp_path / "store.db"
+    start(tmp_path, store, "nap", WAIT_5)
+    lease = ("--lease-seconds", "1")
+    first = subprocess.Popen(
+        [*ASL, "serve", *lease, "--poll-seconds", "0.1"],
+        env=env(store),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: any(e["type"] == "WaitStateEntered" for e in history(store, "nap")), 30)
+        first.send_signal(signal.SIGSTOP)
+        wait_for(lambda: lease_holder(store, "nap") is None, 30)  # its lease ran out
+        second = serve(store, *lease, "--once")
+        _out, err = second.communicate(timeout=60)
+        assert second.returncode == 0, err
+        ended = len(history(store, "nap"))
+        first.send_signal(signal.SIGCONT)
+        # Its Wait deadline and its lease renewal are both past: it notices at once.
+        assert first.stderr is not None
+        said = ""
+        # Its log: "started nap", then "ended nap RUNNING: ...". Read the pipe's bytes
+        # (a buffered readline could hold both lines while select waits for more).
+        while "ended" not in said:
+            ready, _, _ = select.select([first.stderr], [], [], 60)
+            chunk = os.read(first.stderr.fileno(), 65536).decode() if ready else ""
+            if not chunk:  # timed out, or it exited: say what it said and how it ended
+                first.send_signal(signal.SIGTERM)
+                _out, rest = first.communicate(timeout=30)
+                raise AssertionError(f"exit {first.returncode}: {said}{rest}")
+            said += chunk
+        first.send_signal(signal.SIGTERM)
+        _out, rest = first.communicate(timeout=30)
+        first_err = said + rest
+    finally:
+        if first.poll() is None:
+            first.send_signal(signal.SIGCONT)
+            first.kill()
+            first.communicate(timeout=10)
+    assert "taken over" in first_err, first_err
+    events = history(store, "nap")
+    assert len(events) == ended == 8
+    assert events[-1]["type"] == "ExecutionSucceeded"

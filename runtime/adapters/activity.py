@@ -43,6 +43,8 @@ __all__ = [
     "Activities",
     "ActivityAdapter",
     "ActivityTask",
+    "LocalActivity",
+    "activity_arn_pattern",
     "activity_name",
     "register",
 ]
@@ -356,3 +358,60 @@ def _started_hook(call: TaskCall, pending: Pending) -> Callable[[str], None]:
 def register(registry: AdapterRegistry, activities: Activities) -> None:
     """Route every activity ARN to the queues of ``activities``."""
     registry.register(ACTIVITY_PATTERN, ActivityAdapter(activities))
+
+
+def activity_arn_pattern(name: str) -> str:
+    """The pattern of every ARN of the activity ``name`` (any region and account)."""
+    return rf"^arn:[^:]+:states:[^:]*:[^:]*:activity:{re.escape(name)}$"
+
+
+class LocalActivity:
+    """Works one activity in this process: ``work(input) -> output`` (sync or async).
+
+    What a worker would do, without the queue: the task is taken at once (ActivityStarted,
+    worker name ``worker_name``), its input is the JSON the worker would receive, and the
+    return value is the output SendTaskSuccess would carry (it must be JSON).
+    :class:`runtime.TaskFailure` fails the task with its error and cause, as
+    SendTaskFailure does; any other exception fails it with the exception's class name
+    and message. A plain function runs in a thread while the clock is held, so virtual
+    time does not move while it works; TimeoutSeconds and HeartbeatSeconds still apply.
+    """
+
+    def __init__(self, work: Callable[[Any], Any], worker_name: str = "asl-runtime") -> None:
+        self.work = work
+        self.worker_name = worker_name
+
+    async def invoke(self, call: TaskCall) -> Any:
+        import inspect
+
+        import anyio
+
+        from runtime.engine.events import loads
+
+        call.on_started(self.worker_name)
+        call.heartbeat()  # the HeartbeatSeconds clock starts when a worker has the task
+        task_input = loads(dumps(call.parameters))
+        try:
+            if inspect.iscoroutinefunction(self.work):
+                result = await self.work(task_input)
+            elif call.clock is not None:
+                with call.clock.busy():
+                    result = await anyio.to_thread.run_sync(
+                        self.work, task_input, abandon_on_cancel=True
+                    )
+            else:
+                result = await anyio.to_thread.run_sync(
+                    self.work, task_input, abandon_on_cancel=True
+                )
+        except TaskFailure:
+            raise
+        except Exception as exc:
+            raise TaskFailure(type(exc).__name__, str(exc)) from exc
+        try:
+            return loads(dumps(result))
+        except (TypeError, ValueError) as exc:
+            raise TaskFailure(
+                "States.Runtime",
+                f"The activity worker for {activity_name(call.resource.arn)} returned an "
+                f"output that is not JSON: {exc}",
+            ) from exc

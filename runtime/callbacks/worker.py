@@ -48,6 +48,7 @@ __all__ = [
     "Outcome",
     "TaskSource",
     "command_environment",
+    "command_work",
     "is_api_error",
     "run_command",
     "run_worker",
@@ -357,3 +358,28 @@ def is_api_error(exc: Exception) -> bool:
     from botocore.exceptions import ClientError
 
     return isinstance(exc, ClientError)
+
+
+def command_work(
+    command: Sequence[str], env: Mapping[str, str] | None = None
+) -> Callable[[Any], Any]:
+    """``work(input) -> output`` running ``command`` once per task as ``asl worker`` does
+    (input JSON on stdin, output JSON from stdout, stderr streamed to this process's), for
+    :class:`runtime.adapters.activity.LocalActivity` (``asl exec --activity``). A failure
+    raises :class:`runtime.TaskFailure` with the worker's error and cause."""
+    import sys
+
+    from runtime.engine.errors import TaskFailure
+    from runtime.engine.events import dumps, loads
+
+    def to_stderr(data: bytes) -> None:
+        sys.stderr.write(data.decode("utf-8", errors="replace"))
+        sys.stderr.flush()
+
+    def work(task_input: Any) -> Any:
+        outcome = run_command(command, dumps(task_input), env=env, stderr_sink=to_stderr)
+        if outcome.output is None:
+            raise TaskFailure(outcome.error or "Worker.Failed", outcome.cause)
+        return loads(outcome.output)
+
+    return work

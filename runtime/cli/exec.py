@@ -82,6 +82,15 @@ def _parser() -> argparse.ArgumentParser:
         help="run Lambda NAME locally: module:function or path/file.py:handler (repeatable)",
     )
     tasks.add_argument(
+        "--activity",
+        dest="activity_commands",
+        metavar="NAME=COMMAND",
+        action="append",
+        default=[],
+        help="work activity NAME by running COMMAND for each task, as asl worker does: input "
+        "JSON on stdin, output JSON on stdout (repeatable)",
+    )
+    tasks.add_argument(
         "--config",
         metavar="FILE",
         help="project config (TOML) with a [lambda] table of NAME = TARGET",
@@ -383,10 +392,10 @@ def _json_option(flag: str, text: str) -> Any:
 
 def _problems(args: argparse.Namespace, machine: Any, mocks: Any) -> list[str]:
     """What is wrong before the run: mocked states and bindings that match nothing."""
-    from runtime.durable.launch import binding_problems
+    from runtime.durable.launch import activity_problems, binding_problems
 
     problems = mocks.check(machine) if mocks is not None else []
-    return problems + binding_problems(vars(args), machine)
+    return problems + binding_problems(vars(args), machine) + activity_problems(vars(args), machine)
 
 
 def _mocks(args: argparse.Namespace, sm_name: str) -> Any:
@@ -435,6 +444,8 @@ RESUME_OPTIONS = (
     "allow_aws",
     "region",
     "endpoints",
+    "endpoint_port",
+    "activity_commands",
     "seed",
     "start_at",
     "stop_after",
@@ -485,6 +496,7 @@ def _run(
     from runtime.api import run_sync
     from runtime.cli.streams import handler_output_to_stderr
     from runtime.distributed.workers import default_processes
+    from runtime.durable.launch import activities_from
     from runtime.durable.store import StoreError, StoreRecorder
     from runtime.engine.clock import RealClock, VirtualClock
 
@@ -501,6 +513,14 @@ def _run(
             store.close()
             _error(str(exc))
             return EXIT_FAILED
+    try:
+        # Opened first: the port it got (--endpoint-port 0) is kept for asl resume.
+        endpoint = _endpoint(args, services)
+    except UsageError as exc:
+        if store is not None:
+            store.close()
+        _error(str(exc))
+        return EXIT_USAGE
     observers: list[Any] = (
         [StoreRecorder(store, options=launch_options(args))] if store is not None else []
     )
@@ -510,7 +530,6 @@ def _run(
 
         trace = LiveTrace(machine, virtual=clock.virtual, inspect=args.inspect)
         observers.append(trace.observe)
-    endpoint = _endpoint(args, services)
     try:
         with handler_output_to_stderr():
             result = run_sync(
@@ -531,6 +550,7 @@ def _run(
                 variables=args.variables,
                 context=args.context,
                 processes=args.processes or default_processes(),
+                activities=activities_from(vars(args)),
             )
     except StoreError as exc:
         stored = observers[0].stored_name if store is not None else None
@@ -590,6 +610,8 @@ def _reached(result: Any, state: str) -> bool:
 
 
 def _endpoint(args: argparse.Namespace, services: Any) -> Any:
+    """Start the local endpoint of ``--endpoint-port`` (None without it); the port it got
+    is written back to ``args.endpoint_port``. Raises UsageError when it cannot bind."""
     if args.endpoint_port is None:
         return None
     from runtime.server.endpoint import LocalEndpoint
@@ -601,7 +623,14 @@ def _endpoint(args: argparse.Namespace, services: Any) -> Any:
         port=args.endpoint_port,
         secret=secret_from(args.secret),
     )
-    endpoint.start()
+    try:
+        endpoint.start()
+    except OSError as exc:
+        raise UsageError(
+            f"--endpoint-port {args.endpoint_port}: cannot listen on 127.0.0.1:"
+            f"{args.endpoint_port}: {exc.strerror or exc}"
+        ) from exc
+    args.endpoint_port = int(endpoint.url.rsplit(":", 1)[1])
     print(f"Step Functions endpoint: {endpoint.url}", file=sys.stderr)
     return endpoint
 

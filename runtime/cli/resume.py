@@ -1,7 +1,9 @@
 """``asl resume EXECUTION``: continue a RUNNING execution whose process died.
 
-Task routing (mocks, local functions, AWS settings) and the clock kind are those the
-execution was started with (kept in the store); flags given here replace them.
+Task routing (mocks, local functions, machines, buckets, AWS settings), the clock kind
+and the local endpoint (``--endpoint-port`` of ``asl exec``, reopened on the same port so
+activity workers and task-token callers reconnect) are those the execution was started
+with (kept in the store); flags given here replace them.
 """
 
 from __future__ import annotations
@@ -25,6 +27,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--store", metavar="PATH", help="the execution store")
     parser.add_argument(
         "--clock", choices=("real", "virtual"), help="override the clock kind the execution ran on"
+    )
+    parser.add_argument(
+        "--endpoint-port",
+        type=int,
+        metavar="PORT",
+        help="serve SendTaskSuccess/Failure/Heartbeat and GetActivityTask on 127.0.0.1:PORT "
+        "(0 picks a free port; default: the port the execution was started with, if any)",
     )
     parser.add_argument("--quiet", action="store_true", help="no live trace")
     parser.add_argument(
@@ -72,6 +81,15 @@ def main(argv: list[str], redriving: bool = False) -> int:
         virtual = (args.clock or options.get("clock")) == "virtual"
         observers, trace = _trace(args, record, store.recorded(record.arn), virtual)
         try:
+            endpoint = exec_cli._endpoint(launch, services)
+        except exec_cli.UsageError as exc:
+            if args.endpoint_port is None:  # the port came from the store
+                raise exec_cli.UsageError(
+                    f"{exc} (the port the execution was started with; pass --endpoint-port "
+                    "to choose another)"
+                ) from exc
+            raise
+        try:
             with handler_output_to_stderr():
                 result = anyio.run(
                     lambda: resume(
@@ -87,6 +105,8 @@ def main(argv: list[str], redriving: bool = False) -> int:
         finally:
             if trace is not None:
                 trace.close()
+            if endpoint is not None:
+                endpoint.stop()
     except (ASLError, exec_cli.UsageError) as exc:
         exec_cli._error(str(exc))
         return exec_cli.EXIT_USAGE
@@ -106,7 +126,8 @@ def _namespace(options: dict[str, Any], args: argparse.Namespace) -> argparse.Na
     values["machines"] = values["machines"] or []
     values["endpoints"] = values["endpoints"] or []
     values["offline"] = bool(values["offline"])
-    values["endpoint_port"] = None
+    if args.endpoint_port is not None:
+        values["endpoint_port"] = args.endpoint_port
     if args.clock:
         values["clock"] = args.clock
     return argparse.Namespace(**values)

@@ -17,7 +17,7 @@ import uuid
 import anyio
 
 from asl.commandline import CommandParser
-from runtime.durable.serve import serve
+from runtime.durable.serve import json_log_line, log_line, serve
 from runtime.engine.clock import RealClock
 
 __all__ = ["serve_main", "start_main"]
@@ -114,6 +114,11 @@ def serve_main(argv: list[str]) -> int:
         help="require requests to the endpoint and the API to be SigV4-signed with SECRET as "
         "the secret access key (default: $ASL_ENDPOINT_SECRET; prefer it, a flag shows in ps)",
     )
+    parser.add_argument(
+        "--json-log",
+        action="store_true",
+        help="log each execution's start and end to stderr as JSON lines (default: text)",
+    )
     api = parser.add_argument_group("Step Functions API")
     api.add_argument(
         "--api",
@@ -197,6 +202,7 @@ def serve_main(argv: list[str]) -> int:
                     callbacks=callbacks,
                     activities=activities,
                     catch_up=args.catch_up,
+                    log=json_log_line if args.json_log else log_line,
                 )
                 group.cancel_scope.cancel()
         return ended
@@ -255,6 +261,7 @@ def _serve_api(args: argparse.Namespace, store: str) -> int:
         store_poll_seconds=args.poll_seconds,
         max_running=args.max_running,
         secret=secret_from(args.secret),
+        log=json_log_line if args.json_log else log_line,
     )
 
     def ready(url: str) -> None:

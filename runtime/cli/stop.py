@@ -70,7 +70,7 @@ def main(argv: list[str]) -> int:
                 last = max((e.id for e in store.recorded(record.arn)), default=0)
                 details = {k: v for k, v in (("error", args.error), ("cause", args.cause)) if v}
                 event = HistoryEvent(last + 1, last, "ExecutionAborted", clock.now(), details)
-                store.record(record.arn, event)
+                store.record(record.arn, event, fence=lease.generation)
             finally:
                 lease.release()
     except StoreError as exc:

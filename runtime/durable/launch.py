@@ -19,7 +19,14 @@ from typing import Any
 
 from asl.errors import ASLError
 
-__all__ = ["LaunchError", "binding_problems", "mocks_from", "services_from"]
+__all__ = [
+    "LaunchError",
+    "activities_from",
+    "activity_problems",
+    "binding_problems",
+    "mocks_from",
+    "services_from",
+]
 
 
 class LaunchError(ASLError):
@@ -110,6 +117,43 @@ def services_from(
     if activities is not None:
         services.activities = activities
     return services
+
+
+def activities_from(options: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The ``--activity NAME=COMMAND`` bindings as ``run(activities=...)`` takes them:
+    each activity is worked by running its command (see ``command_work``); None if none."""
+    import shlex
+
+    from runtime.callbacks.worker import command_work
+
+    specs = _pairs(list(options.get("activity_commands") or []), "--activity")
+    return {name: command_work(shlex.split(command)) for name, command in specs.items()} or None
+
+
+def activity_problems(options: Mapping[str, Any], machine: Any) -> list[str]:
+    """The ``--activity`` bindings that are malformed or that no Task state uses."""
+    import shlex
+
+    from runtime.api import _activities_of
+
+    used = _activities_of(machine.definition)
+    problems = []
+    for spec in options.get("activity_commands") or []:
+        name, sep, command = spec.partition("=")
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            problems.append(f"--activity {spec}: {exc}")
+            continue
+        if not sep or not name or not argv:
+            problems.append(f"--activity takes NAME=COMMAND, got {spec!r}")
+        elif name not in used:
+            known = ", ".join(sorted(used)) or "none"
+            problems.append(
+                f"--activity {spec}: no Task state uses the activity {name!r} "
+                f"(activities used: {known})"
+            )
+    return problems
 
 
 def binding_problems(options: Mapping[str, Any], machine: Any) -> list[str]:

@@ -98,6 +98,8 @@ async def resume(
     if clock is None:
         last = max((e.timestamp for e in events), default=record.start_time)
         clock = VirtualClock(start=last) if options.get("clock") == "virtual" else RealClock()
+    from runtime.durable.launch import activities_from
+
     recorder = StoreRecorder(store, options=options, resuming=True, lease=lease)
     replay = Replay(events, unsuccessful(events) if redriving else ())
     if redriving:
@@ -123,6 +125,7 @@ async def resume(
         stop_after=options.get("stop_after"),
         variables=options.get("variables"),
         context=options.get("context"),
+        activities=activities_from(options),  # asl exec --activity NAME=COMMAND
     )
 
 

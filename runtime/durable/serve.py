@@ -9,19 +9,29 @@ never run the same execution at once (:mod:`runtime.durable.store.lease`).
 
 Each poll first fires the store's schedules that are due (:mod:`runtime.schedules.firing`):
 a firing stores a new execution, which the same poll then runs.
+
+``log`` hears one record when this loop starts running an execution and one when it stops
+(:func:`log_line` writes them as text, ``asl serve --json-log`` as JSON lines).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 import anyio
 
 from runtime.engine.clock import RealClock
 
-__all__ = ["Nudge", "serve"]
+__all__ = ["Nudge", "json_log_line", "log_line", "serve"]
+
+#: One record of the serve log: ``event`` (started, ended), ``execution`` (its ARN),
+#: ``name``, ``time`` (epoch seconds); an ended one adds ``status`` (SUCCEEDED, FAILED,
+#: TIMED_OUT, ABORTED; RUNNING when serve stopped or lost it), ``seconds`` (how long this
+#: loop ran it), ``duration`` (since the execution started), and ``error``/``cause``.
+LogRecord = dict[str, Any]
 
 
 class Nudge:
@@ -63,6 +73,7 @@ async def serve(
     nudge: Nudge | None = None,
     running: dict[str, Any] | None = None,
     on_end: Callable[[str], None] | None = None,
+    log: Callable[[LogRecord], None] | None = None,
 ) -> int:
     """Run claimable executions until ``stop`` is set (or, with ``once``, until none is
     left). Returns how many executions ended while serving.
@@ -71,7 +82,8 @@ async def serve(
     and ``activities`` are shared by all of them (e.g. behind one local endpoint).
     ``nudge`` ends a pause early (a new execution was stored); ``running``, when given,
     is kept up to date with the lease of every execution this loop runs, by ARN (the
-    API's StopExecution aborts them through ``lease.on_stop``). ``on_end`` is called with
+    API's StopExecution aborts them through ``lease.on_stop``). ``log`` hears each
+    execution's start and end (see :data:`LogRecord`); ``on_end`` is called with
     the ARN of each execution this loop stops running (ended, or failed to run).
     """
     from runtime.durable.resume import resume
@@ -84,10 +96,21 @@ async def serve(
     stop = stop or anyio.Event()
     serving_since = clock.now()
 
+    def note(record: LogRecord) -> None:
+        if log is not None:
+            try:
+                log(record)
+            except Exception as exc:  # a broken log must not stop the executions
+                print(f"asl serve: log: {type(exc).__name__}: {exc}", file=sys.stderr)
+
     async def run_one(arn: str, lease: Lease) -> None:
         nonlocal ended
+        began = clock.now()
+        name = arn.rsplit(":", 1)[-1]
+        note({"event": "started", "execution": arn, "name": name, "time": began})
+        outcome: LogRecord = {"status": "RUNNING", "error": "detached", "cause": "serve stopped"}
         try:
-            await resume(
+            result = await resume(
                 store,
                 arn,
                 lease=lease,
@@ -95,11 +118,19 @@ async def serve(
                 activities=activities,
             )
             ended += 1
+            outcome = {"status": result.status, "duration": result.stop_time - result.start_time}
+            outcome.update({"error": result.error, "cause": result.cause})
         except Exception as exc:  # keep serving the others; say what happened
-            print(f"asl serve: {arn}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            outcome = {"status": "RUNNING", "error": type(exc).__name__, "cause": str(exc)}
+            if log is None:
+                print(f"asl serve: {arn}: {type(exc).__name__}: {exc}", file=sys.stderr)
         finally:
             lease.release()
             running.pop(arn, None)
+            now = clock.now()
+            record = {"event": "ended", "execution": arn, "name": name, "time": now}
+            record.update(seconds=now - began, **outcome)
+            note({k: v for k, v in record.items() if v is not None})
             if on_end is not None:
                 on_end(arn)
 
@@ -127,6 +158,32 @@ async def serve(
         # sibling's failure cancels a state), for the next serve to resume.
         group.cancel_scope.cancel()
     return ended
+
+
+def log_line(record: LogRecord, stream: TextIO | None = None) -> None:
+    """Write one serve-log record as a line of text (to stderr by default)::
+
+    asl serve: started nap (arn:...)
+    asl serve: ended nap SUCCEEDED in 5.01s (execution took 5.02s)
+    """
+    out = sys.stderr if stream is None else stream
+    if record["event"] == "started":
+        line = f"started {record['name']} ({record['execution']})"
+    else:
+        line = f"ended {record['name']} {record['status']} in {record['seconds']:.2f}s"
+        if "duration" in record:
+            line += f" (execution took {record['duration']:.2f}s)"
+        if "error" in record:
+            line += f": {record['error']}"
+            if record.get("cause"):
+                line += f": {record['cause']}"
+    print(f"asl serve: {line}", file=out, flush=True)
+
+
+def json_log_line(record: LogRecord, stream: TextIO | None = None) -> None:
+    """Write one serve-log record as a JSON line (to stderr by default)."""
+    out = sys.stderr if stream is None else stream
+    print(json.dumps(record, separators=(",", ":"), default=str), file=out, flush=True)
 
 
 def _fire_schedules(store: Any, now: float, serving_since: float, catch_up: str) -> None:

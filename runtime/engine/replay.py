@@ -14,7 +14,8 @@ While a thread replays:
   callback) is resumed by adapters that can (``resume``), never submitted twice;
 * a task recorded as started but with no outcome was in flight when the process died:
   its outcome is unknown, so it fails with :data:`UNKNOWN_OUTCOME` and its Retry policy
-  decides (the history says so);
+  decides (the history says so). An activity only scheduled (no worker had taken it) did
+  not run: it is queued again and waits for a worker;
 * sleeps (Wait, retry back-off) whose end is already recorded are skipped; a pending
   one sleeps until its original deadline, computed from recorded timestamps.
 

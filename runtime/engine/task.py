@@ -243,7 +243,15 @@ async def _replayed(
     """A resumed task attempt: its recorded outcome, or an honest unknown (see replay)."""
     replay = run.exe.replay
     assert replay is not None
-    for event in replay.pending(run.frame.prev):
+    pending = replay.pending(run.frame.prev)
+    if call.resource.kind == "activity" and not pending:
+        # Scheduled, but no worker took it before the restart: nothing ran, so the task
+        # is queued again under its token and waits for a worker, its TimeoutSeconds
+        # counted from the recorded ActivityScheduled.
+        return await _call(
+            run, adapter, call, timeout, heartbeat, heartbeat_now, since=run.frame.prev_time
+        )
+    for event in pending:
         if event.type == "ActivityStarted":  # a worker had taken the activity task
             call.on_started(str(event.details.get("workerName", "")))
             break
@@ -294,6 +302,7 @@ class _Limits:
         timeout: int | None,
         heartbeat: int | None,
         heartbeat_now: bool = True,
+        since: float | None = None,
     ) -> None:
         self.clock = run.exe.clock
         self.scope = scope
@@ -302,7 +311,8 @@ class _Limits:
         now = self.clock.now()
         self.timers = []
         if timeout is not None:
-            self.timers.append(self.clock.call_at(now + timeout, self._timed_out))
+            start = now if since is None else min(since, now)
+            self.timers.append(self.clock.call_at(start + timeout, self._timed_out))
         # An activity's heartbeat clock starts when a worker takes the task (its first beat).
         self.beat_timer = (
             self.clock.call_at(now + heartbeat, self._missed)
@@ -339,11 +349,14 @@ async def _call(
     timeout: int | None,
     heartbeat: int | None,
     heartbeat_now: bool,
+    since: float | None = None,
 ) -> Any:
+    """Invoke the task under its limits; ``since`` is when its TimeoutSeconds started
+    (default now)."""
     if timeout is None and heartbeat is None:
         return await adapter.invoke(call)
     with anyio.CancelScope() as scope:
-        limits = _Limits(run, scope, timeout, heartbeat, heartbeat_now)
+        limits = _Limits(run, scope, timeout, heartbeat, heartbeat_now, since)
         call.heartbeat = limits.beat
         try:
             return await adapter.invoke(call)

@@ -7,7 +7,8 @@
         ├── SchemaTooNew           the file was written by a newer asl-runtime
         ├── ExecutionNotFound      no execution matches an ARN, name or prefix
         ├── AmbiguousExecution     a name or prefix matches several executions
-        └── ExecutionAlreadyExists an execution with this ARN is already stored
+        ├── ExecutionAlreadyExists an execution with this ARN is already stored
+        └── LeaseLost              another process runs the execution (or took it over)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = [
     "AmbiguousExecution",
     "ExecutionAlreadyExists",
     "ExecutionNotFound",
+    "LeaseLost",
     "SchemaTooNew",
     "StoreError",
 ]
@@ -44,4 +46,12 @@ class ExecutionAlreadyExists(StoreError):
 
     AWS keeps a Standard execution's name unique for 90 days (StartExecution's
     ``ExecutionAlreadyExists``); a local store keeps it unique for as long as it is kept.
+    """
+
+
+class LeaseLost(StoreError):
+    """Raised when another process holds the execution's lease, or took it over.
+
+    A runner whose lease was taken over gets it from its next event write (the write is
+    refused by the lease's fencing token, see :mod:`runtime.durable.store.lease`) and stops.
     """

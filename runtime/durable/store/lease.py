@@ -3,8 +3,21 @@
 A process running an execution (``asl exec``, ``asl resume``, ``asl serve``) holds its
 lease and renews it from a background task every third of its length; if the process
 dies, the lease expires and ``asl serve`` may take the execution over. Taking a lease is
-atomic across processes (one ``BEGIN IMMEDIATE`` transaction), so two runners never run
+atomic across processes (one ``BEGIN IMMEDIATE`` transaction), so two runners never take
 the same execution at once. Lease time is real time, whatever clock the execution uses.
+
+A process can also stop without dying (SIGSTOP, a debugger, a laptop lid, a long GC pause)
+and wake up after another one took its executions over. Two things keep it from running
+them on:
+
+* **Fencing.** Each take of a lease increments the execution's lease *generation*; the
+  holder passes its generation with every event it writes (``Store.record(fence=...)``)
+  and the store refuses the write, in the write's own transaction, once the generation
+  moved on. The stale runner gets :class:`LeaseLost` and writes nothing more.
+* **Renewal.** A renewal that finds the lease taken over (or that cannot reach the store
+  until the lease has run out) marks the lease lost and calls ``on_lost``: the store's
+  recorder cancels the execution at once, without writing, so a Task waiting on a
+  handler is not left to finish.
 """
 
 from __future__ import annotations
@@ -14,10 +27,11 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runtime.durable.store.errors import StoreError
-from runtime.engine.clock import RealClock
+from runtime.durable.store.errors import LeaseLost, StoreError
+from runtime.engine.clock import Clock, RealClock
 
 if TYPE_CHECKING:
     from runtime.durable.store.sqlite import Store
@@ -27,10 +41,6 @@ __all__ = ["DEFAULT_LEASE_SECONDS", "Lease", "LeaseLost", "dead_here", "new_owne
 #: How long a lease lasts without renewal (``ASL_LEASE_SECONDS`` overrides it). A stop
 #: request is noticed when the lease is renewed, every third of it.
 DEFAULT_LEASE_SECONDS = float(os.environ.get("ASL_LEASE_SECONDS", "") or 30.0)
-
-
-class LeaseLost(StoreError):
-    """Raised when another process holds the execution's lease."""
 
 
 def new_owner() -> str:
@@ -50,23 +60,49 @@ def dead_here(owner: str) -> bool:
         return True
     except PermissionError:
         return False
-    return False
+    return _zombie(int(pid))
+
+
+def _zombie(pid: int) -> bool:
+    """True when ``pid`` has exited but was not reaped yet (Linux's ``/proc``; elsewhere
+    False). A killed process stays a zombie until its parent waits for it, and a parent
+    that never does (a container's init, a shell gone) would otherwise keep it "alive"."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    state = stat.rpartition(")")[2].split()[:1]
+    return state in (["Z"], ["X"])
 
 
 class Lease:
-    """This process's lease on one execution, renewed in the background while held."""
+    """This process's lease on one execution, renewed in the background while held.
+
+    ``clock`` is the real clock unless a test drives one (leases are real time).
+    """
 
     def __init__(
-        self, store: Store, owner: str | None = None, seconds: float = DEFAULT_LEASE_SECONDS
+        self,
+        store: Store,
+        owner: str | None = None,
+        seconds: float = DEFAULT_LEASE_SECONDS,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
         self.owner = owner or new_owner()
         self.seconds = seconds
         self.arn: str | None = None
-        self._clock = RealClock()
+        #: The fencing token of the lease while held (see ``Store.acquire_lease``).
+        self.generation: int | None = None
+        #: Why the lease was lost (taken over, not renewed in time); None while it holds.
+        self.lost: str | None = None
+        self._clock: Clock = clock or RealClock()
+        self._expires = 0.0
         self._renewer: asyncio.Task[None] | None = None
         #: Called with (error, cause) when ``asl stop`` asks to abort the execution.
         self.on_stop: Callable[[str | None, str | None], None] | None = None
+        #: Called once when the lease is lost: the runner must stop, writing nothing.
+        self.on_lost: Callable[[str], None] | None = None
 
     def hold(self, arn: str) -> None:
         """Take the lease of ``arn`` and keep renewing it. Raises :class:`LeaseLost`.
@@ -79,31 +115,63 @@ class Lease:
         now = self._clock.now()
         holder = self.store.lease_owner(arn, now)
         dead = holder if holder is not None and dead_here(holder) else None
-        if not self.store.acquire_lease(arn, self.owner, now, self.seconds, replace=dead):
+        generation = self.store.acquire_lease(arn, self.owner, now, self.seconds, replace=dead)
+        if generation is None:
             raise LeaseLost(
                 f"the execution {arn} is being run by {holder} (its lease expires within "
                 f"{self.seconds:g} s of that process stopping)"
             )
-        self.arn = arn
+        self.arn, self.generation, self.lost = arn, generation, None
+        self._expires = now + self.seconds
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        self._renewer = loop.create_task(self._renew(arn))
+        self._renewer = loop.create_task(self._renew())
 
-    async def _renew(self, arn: str) -> None:
+    async def _renew(self) -> None:
         while True:
             await self._clock.sleep_until(self._clock.now() + self.seconds / 3)
-            self.store.acquire_lease(arn, self.owner, self._clock.now(), self.seconds)
-            request = self.store.stop_request(arn)
-            if request is not None and self.on_stop is not None:
-                self.on_stop(*request)
+            if not self.renew():
+                return
+
+    def renew(self) -> bool:
+        """Renew the lease now (the background task does it every third of its length);
+        pass on a pending stop request. Returns False once the lease is lost."""
+        arn, generation = self.arn, self.generation
+        if self.lost is not None or arn is None or generation is None:
+            return False
+        now = self._clock.now()
+        try:
+            renewed = self.store.renew_lease(arn, self.owner, generation, now, self.seconds)
+        except StoreError as exc:
+            if now < self._expires:
+                return True  # try again at the next renewal, while the lease still runs
+            self.lose(f"the lease of {arn} ran out while the store could not be written: {exc}")
+            return False
+        if not renewed:
+            self.lose(f"the execution {arn} was taken over by another process")
+            return False
+        self._expires = now + self.seconds
+        request = self.store.stop_request(arn)
+        if request is not None and self.on_stop is not None:
+            self.on_stop(*request)
+        return True
+
+    def lose(self, reason: str) -> None:
+        """Note that the lease is lost and tell the runner (``on_lost``), once."""
+        if self.lost is not None:
+            return
+        self.lost = reason
+        if self.on_lost is not None:
+            self.on_lost(reason)
 
     def release(self) -> None:
-        """Stop renewing and give the lease up."""
+        """Stop renewing and give the lease up (unless it was taken over)."""
         if self._renewer is not None:
             self._renewer.cancel()
             self._renewer = None
         if self.arn is not None:
-            self.store.release_lease(self.arn, self.owner)
+            if self.lost is None:
+                self.store.release_lease(self.arn, self.owner)
             self.arn = None

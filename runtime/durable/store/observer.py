@@ -9,6 +9,10 @@ learns it in one of two ways:
   row is written then, so a duplicate name fails before any state runs.
 * an :class:`ExecutionInfo` given to the constructor; the row is then written when the
   ``ExecutionStarted`` event arrives (with that event's input and time).
+
+Once attached, the recorder holds the execution's lease and writes each event fenced by
+it: when another process took the execution over (this one was paused past its lease),
+the write is refused, the execution is cancelled, and :class:`LeaseLost` ends the run.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import signal
 from collections.abc import Mapping
 from typing import Any
 
-from runtime.durable.store.errors import StoreError
+from runtime.durable.store.errors import LeaseLost, StoreError
 from runtime.durable.store.lease import Lease
 from runtime.durable.store.records import ExecutionInfo, RunningExecution
 from runtime.durable.store.sqlite import Store
@@ -38,7 +42,7 @@ _CLOSING = frozenset(
 class StoreRecorder:
     """An execution observer (``recorder(event, frame)``) that commits every event."""
 
-    __slots__ = ("_begun", "_kill_after", "_lease", "info", "options", "store")
+    __slots__ = ("_begun", "_execution", "_kill_after", "_lease", "info", "options", "store")
 
     def __init__(
         self,
@@ -62,6 +66,7 @@ class StoreRecorder:
         self._kill_after = int(kill) if kill.isdigit() else 0
         #: This process's claim on the execution while it runs it (see runtime.durable.store.lease).
         self._lease = lease if lease is not None else Lease(store)
+        self._execution: RunningExecution | None = None
 
     @property
     def stored_name(self) -> str | None:
@@ -77,8 +82,16 @@ class StoreRecorder:
         if not self._begun:
             self.store.begin_execution(self.info, execution.input, execution.start_time)
             self._begun = True
+        self._execution = execution
         self._lease.on_stop = getattr(execution, "abort", None)
+        self._lease.on_lost = self._stop
         self._lease.hold(self.info.arn)
+
+    def _stop(self, reason: str) -> None:
+        """The lease is lost: cancel the execution now; its next event is refused."""
+        scope = getattr(self._execution, "stop_scope", None)
+        if scope is not None:
+            scope.cancel()
 
     def __call__(self, event: HistoryEvent, frame: Any = None) -> None:
         """Commit ``event`` (called synchronously by the execution as it writes it)."""
@@ -89,7 +102,14 @@ class StoreRecorder:
             details = event.details or {}
             self.store.begin_execution(info, details.get("input", {}), event.timestamp)
             self._begun = True
-        self.store.record(info.arn, event)
+        lease = self._lease
+        if lease.lost is not None:
+            raise LeaseLost(lease.lost)
+        try:
+            self.store.record(info.arn, event, fence=lease.generation)
+        except LeaseLost as exc:
+            lease.lose(str(exc))
+            raise
         if self._kill_after and event.id >= self._kill_after:
             os.kill(os.getpid(), signal.SIGKILL)
         if event.type in _CLOSING:

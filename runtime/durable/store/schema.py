@@ -205,6 +205,18 @@ CREATE TABLE IF NOT EXISTS map_run_children (
 ) WITHOUT ROWID;
 """
 
+_LEASE_FENCING = """
+-- The fencing token of each execution's lease: incremented each time a process takes the
+-- lease (a renewal keeps it). Every event write checks it in its own transaction, so a
+-- runner whose lease was taken over (it was paused past its lease) cannot write again.
+-- Its own small table: lease rows are deleted on release, and reading a column of the
+-- executions row would walk past its definition and input on every event.
+CREATE TABLE lease_fences (
+    execution_arn TEXT PRIMARY KEY REFERENCES executions (arn) ON DELETE CASCADE,
+    generation    INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+
 #: SQL scripts; ``MIGRATIONS[n]`` migrates version ``n`` to ``n + 1``.
 MIGRATIONS: tuple[str, ...] = (
     _V1_TABLES,
@@ -216,6 +228,7 @@ MIGRATIONS: tuple[str, ...] = (
     _V7_SCHEDULES,
     _TOKEN_SECRET,
     _MAP_RUNS,
+    _LEASE_FENCING,
 )
 
 #: The version this code writes and reads.

@@ -31,6 +31,7 @@ from runtime.durable.store.errors import (
     AmbiguousExecution,
     ExecutionAlreadyExists,
     ExecutionNotFound,
+    LeaseLost,
     StoreError,
 )
 from runtime.durable.store.mapruns import MapRunTables
@@ -61,6 +62,13 @@ _RECORD_COLUMNS = f"{_SUMMARY_COLUMNS}, definition, input, output"
 _INSERT_EVENT = (
     "INSERT INTO events (execution_arn, id, previous_event_id, type, timestamp, details) "
     "VALUES (?, ?, ?, ?, ?, ?)"
+)
+#: The insert of a fenced write: nothing is inserted unless the lease is still at the
+#: writer's generation (one statement, checked in the write's transaction).
+_INSERT_FENCED_EVENT = (
+    "INSERT INTO events (execution_arn, id, previous_event_id, type, timestamp, details) "
+    "SELECT ?, ?, ?, ?, ?, ? WHERE "
+    "(SELECT generation FROM lease_fences WHERE execution_arn = ?) = ?"
 )
 _FINISH = (
     "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_time = ? "
@@ -217,8 +225,13 @@ class Store(ScheduleTables, MapRunTables):
                 raise ExecutionAlreadyExists(f"Execution Already Exists: '{info.arn}'") from None
             raise
 
-    def record(self, execution_arn: str, event: HistoryEvent) -> None:
-        """Commit one history event; a closing event also sets the execution's outcome."""
+    def record(self, execution_arn: str, event: HistoryEvent, fence: int | None = None) -> None:
+        """Commit one history event; a closing event also sets the execution's outcome.
+
+        ``fence`` is the generation of the writer's lease (see :meth:`acquire_lease`): the
+        write is refused with :class:`LeaseLost` when another process has taken the lease
+        since, checked in the same transaction as the insert.
+        """
         exported = None if event.details is None else export_details(event.details)
         row = (
             execution_arn,
@@ -230,7 +243,10 @@ class Store(ScheduleTables, MapRunTables):
         )
         status = CLOSING_STATUS.get(event.type)
         with self._write() as conn:
-            conn.execute(_INSERT_EVENT, row)
+            if fence is None:
+                conn.execute(_INSERT_EVENT, row)
+            elif conn.execute(_INSERT_FENCED_EVENT, (*row, execution_arn, fence)).rowcount != 1:
+                raise _stale(execution_arn, fence)
             if status is not None:
                 details = event.details or {}
                 output = dumps(details["output"]) if "output" in details else None
@@ -263,27 +279,50 @@ class Store(ScheduleTables, MapRunTables):
         now: float,
         seconds: float,
         replace: str | None = None,
-    ) -> bool:
-        """Take (or renew) the lease of a RUNNING execution unless another owner holds a
-        live one (``replace`` names an owner known to be dead, whose lease may be taken).
-        Atomic across processes: two callers never both get it."""
+    ) -> int | None:
+        """Take the lease of a RUNNING execution unless another owner holds a live one
+        (``replace`` names an owner known to be dead, whose lease may be taken).
+
+        Returns the lease's generation, the fencing token its holder passes to
+        :meth:`record` (one more than the previous holder's), or None when the lease is
+        not free. Atomic across processes: two callers never both get it."""
         with self._write() as conn:
             row = conn.execute(
                 "SELECT owner, expires_at FROM leases WHERE execution_arn = ?", (execution_arn,)
             ).fetchone()
             if row is not None and row[0] not in (owner, replace) and row[1] > now:
-                return False
+                return None
             running = conn.execute(
-                "SELECT 1 FROM executions WHERE arn = ? AND status = 'RUNNING'",
-                (execution_arn,),
+                "SELECT 1 FROM executions WHERE arn = ? AND status = 'RUNNING'", (execution_arn,)
             ).fetchone()
             if running is None:
-                return False
+                return None
+            conn.execute(
+                "INSERT INTO lease_fences (execution_arn, generation) VALUES (?, 1) "
+                "ON CONFLICT (execution_arn) DO UPDATE SET generation = generation + 1",
+                (execution_arn,),
+            )
+            taken = conn.execute(
+                "SELECT generation FROM lease_fences WHERE execution_arn = ?", (execution_arn,)
+            ).fetchone()
             conn.execute(
                 "INSERT OR REPLACE INTO leases (execution_arn, owner, expires_at) VALUES (?, ?, ?)",
                 (execution_arn, owner, now + seconds),
             )
-            return True
+            return int(taken[0])
+
+    def renew_lease(
+        self, execution_arn: str, owner: str, generation: int, now: float, seconds: float
+    ) -> bool:
+        """Extend a lease this owner holds at ``generation``; False when it was taken over
+        (its holder must then stop running the execution)."""
+        with self._write() as conn:
+            renewed = conn.execute(
+                "UPDATE leases SET expires_at = ? WHERE execution_arn = ? AND owner = ? AND "
+                "(SELECT generation FROM lease_fences WHERE execution_arn = ?) = ?",
+                (now + seconds, execution_arn, owner, execution_arn, generation),
+            ).rowcount
+            return renewed == 1
 
     def lease_owner(self, execution_arn: str, now: float) -> str | None:
         """Who holds a live lease on the execution, if anyone."""
@@ -425,6 +464,13 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _stale(execution_arn: str, fence: int) -> LeaseLost:
+    return LeaseLost(
+        f"the execution {execution_arn} was taken over by another process (lease "
+        f"generation {fence} is stale): this process stops running it and writes nothing"
+    )
 
 
 def _filters(

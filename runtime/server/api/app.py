@@ -118,6 +118,8 @@ class ApiOptions:
     secret: str | None = None
     #: Host header values accepted besides loopback names and ``host``.
     hosts: tuple[str, ...] = ()
+    #: Hears each execution's start and end (``runtime.durable.serve.LogRecord``), or None.
+    log: Callable[[dict[str, Any]], None] | None = None
 
 
 async def handle(backend: Backend, target: str, raw: bytes) -> tuple[int, dict[str, Any]]:
@@ -342,6 +344,7 @@ async def run_api(
                     nudge=backend.nudge,
                     running=backend.running,
                     on_end=on_end,
+                    log=options.log,
                 )
 
             group.start_soon(run_loop)

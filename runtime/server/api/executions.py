@@ -239,10 +239,15 @@ def _abort_unclaimed(b: Backend, arn: str, error: str | None, cause: str | None)
                 "input": None if record is None else record.input,
                 "roleArn": "" if machine is None else machine.role_arn,
             }
-            b.store.record(arn, HistoryEvent(1, 0, "ExecutionStarted", clock.now(), started))
+            b.store.record(
+                arn,
+                HistoryEvent(1, 0, "ExecutionStarted", clock.now(), started),
+                fence=lease.generation,
+            )
             last = 1
         details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
-        b.store.record(arn, HistoryEvent(last + 1, last, "ExecutionAborted", clock.now(), details))
+        aborted = HistoryEvent(last + 1, last, "ExecutionAborted", clock.now(), details)
+        b.store.record(arn, aborted, fence=lease.generation)
     finally:
         lease.release()
 
