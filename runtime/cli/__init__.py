@@ -33,6 +33,7 @@ SUBCOMMANDS: dict[str, tuple[str, bool, str]] = {
     "send-task-success": ("runtime.cli.task", False, "answer a callback task with its output"),
     "send-task-failure": ("runtime.cli.task", False, "fail a callback task"),
     "send-task-heartbeat": ("runtime.cli.task", False, "report progress of a callback task"),
+    "mock": ("runtime.cli.mock", False, "write a MockConfigFile of test cases (mock init)"),
 }
 
 

@@ -1,0 +1,230 @@
+"""``asl mock init``: a MockConfigFile with one test case per path worth testing.
+
+The test cases: the happy path; each Catch of each Task (and of each Parallel or Map, by a
+failing Task inside it); a retried Task; each Choice outcome that mocked answers can force.
+Every mocked answer starts as the service's real response shape
+(:mod:`runtime.testing.responses`); what else a path needs is found by running it
+(:mod:`runtime.testing.search`). What is written is what was run: the file is loaded by
+the strict loader and each test case in it run once more, its outcome reported. Paths that
+could not be forced are reported, not invented.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from asl.model import StateMachine
+from runtime.testing import forcing, mockfile, rules, runs
+from runtime.testing.mockfile import Plan
+from runtime.testing.search import SEARCH_LIMIT, Search
+
+__all__ = ["GeneratedCase", "MockInit", "generate"]
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedCase:
+    """One generated test case and the outcome its run showed."""
+
+    name: str
+    #: What it tests, e.g. "the Catch of RunJob on States.ALL, to ExplainFailure".
+    purpose: str
+    #: SUCCEEDED, or FAILED when the tested path ends at a Fail state by design.
+    status: str
+    error: str | None
+    #: The states entered, in order.
+    path: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MockInit:
+    """What :func:`generate` made."""
+
+    #: The MockConfigFile, as a JSON value.
+    document: dict[str, Any]
+    cases: tuple[GeneratedCase, ...]
+    #: Paths that could not be tested, and why: one sentence each.
+    notes: tuple[str, ...]
+
+
+def generate(
+    machine: StateMachine, input: Any = None, state_machine: str = "StateMachine"
+) -> MockInit:
+    """A MockConfigFile for ``machine`` whose test cases run as reported when the
+    execution's input is ``input`` (default ``{}``)."""
+    return _Generator(machine, {} if input is None else input, state_machine).generate()
+
+
+class _Generator(Search):
+    """The test cases of one state machine."""
+
+    def generate(self) -> MockInit:
+        happy = Plan("HappyPath", "the happy path", self._base_returns())
+        happy.goal = lambda r: 2 if r.succeeded else 1 if runs.designed_end(r) else 0
+        found = self.search(happy)
+        cases = [found] if found is not None else []
+        if found is None:
+            self.notes.append(
+                "no run of the mocks reached the end of the definition: "
+                + runs.ending(happy.result)
+            )
+            return self._finish(cases)
+        for make in (self._catch_cases, self._retry_cases):
+            cases += make(found)
+        cases += self._choice_cases(cases)
+        return self._finish(cases)
+
+    def _catch_cases(self, happy: Plan) -> list[Plan]:
+        made = []
+        for name, raw in self.raw.items():
+            catchers = raw.get("Catch") or []
+            if not catchers:
+                continue
+            thrower = self._thrower(name, happy)
+            if thrower is None:
+                self.notes.append(f"the Catch of '{name}' is not tested: no run reached it")
+                continue
+            for i in range(len(catchers)):
+                made += self._catch_case(happy, name, thrower, catchers, i)
+        return made
+
+    def _catch_case(
+        self, happy: Plan, name: str, thrower: str, catchers: list[Any], i: int
+    ) -> list[Plan]:
+        catcher = catchers[i]
+        error = rules.error_for(catcher.get("ErrorEquals", []), catchers[:i])
+        label = f"the Catch #{i + 1} of '{name}' ({', '.join(catcher.get('ErrorEquals', []))})"
+        if error is None:
+            self.notes.append(f"{label} is not tested: an earlier catcher catches its errors")
+            return []
+        count = SEARCH_LIMIT if thrower != name else rules.attempts(self.raw[name], error)
+        throw = {"Error": error, "Cause": f"The mock of '{thrower}' throws {error}."}
+        target = catcher["Next"]
+        case = replace(
+            happy,
+            name=mockfile.title(name, "Caught" if len(catchers) == 1 else f"Caught{i + 1}"),
+            purpose=f"{label}: {thrower} throws {error}, then {target}",
+            throws={**happy.throws, thrower: (count, throw)},
+            goal=lambda r: runs.ended(r) if runs.reached_after(r, name, target) else 0,
+        )
+        found = self.search(case)
+        if found is None:
+            self.notes.append(f"{label} is not tested: {runs.ending(case.result)}")
+            return []
+        return [found]
+
+    def _thrower(self, name: str, happy: Plan) -> str | None:
+        """The mocked Task whose failure reaches ``name``'s Catch: itself, or a Task
+        inside it (Parallel, Map) that has no Catch of its own."""
+        if name in self.answers and happy.calls.get(name):
+            return name if self.raw[name].get("Type") == "Task" else None
+        inner = forcing.nested_names(self.raw[name])
+        for task in self.mocked:
+            if task in inner and happy.calls.get(task) and not self.raw[task].get("Catch"):
+                return task
+        return None
+
+    def _retry_cases(self, happy: Plan) -> list[Plan]:
+        made = []
+        for name in self.mocked:
+            retriers = [r for r in self.raw[name].get("Retry") or [] if r.get("MaxAttempts") != 0]
+            if not retriers or not happy.calls.get(name):
+                continue
+            error = rules.error_for(retriers[0].get("ErrorEquals", []), [])
+            first = self.raw[name].get("Retry", [])[0]
+            if error is None or first is not retriers[0]:
+                continue
+            throw = {"Error": error, "Cause": f"The mock of '{name}' throws {error} once."}
+            case = replace(
+                happy,
+                name=mockfile.title(name, "Retried"),
+                purpose=f"the Retry of '{name}' ({error}): it fails once, then succeeds",
+                throws={**happy.throws, name: (1, throw)},
+                goal=lambda r: runs.ended(r) if runs.FAILED_EVENTS & set(r.event_types) else 0,
+            )
+            found = self.search(case)
+            if found is None:
+                self.notes.append(
+                    f"the Retry of '{name}' is not tested: {runs.ending(case.result)}"
+                )
+            else:
+                made.append(found)
+        return made
+
+    def _choice_cases(self, bases: list[Plan]) -> list[Plan]:
+        covered = {visit for case in bases for visit in runs.choice_visits(case.result)}
+        made: list[Plan] = []
+        for choice in [n for n, raw in self.raw.items() if raw.get("Type") == "Choice"]:
+            base = next((c for c in bases if choice in runs.entered(c.result)), None)
+            for index, target in self._outcomes(choice):
+                if (choice, target) in covered:
+                    continue
+                label = f"'{choice}' -> '{target}'"
+                if base is None:
+                    self.notes.append(f"{label} is not tested: no test case reaches '{choice}'")
+                    continue
+                found = self._choice_case(base, choice, index, target)
+                if found is None:
+                    self.notes.append(f"{label} is not tested: {self._why_not(choice, index)}")
+                    continue
+                made.append(found)
+                covered |= set(runs.choice_visits(found.result))
+        return made
+
+    def _choice_case(self, base: Plan, choice: str, index: int | None, target: str) -> Plan | None:
+        outcome = "Default" if index is None else f"Rule{index + 1}"
+        for mutation in self._forcing(base.result, choice, index)[:3]:
+            case = self._with(base, mutation)
+            case.name = mockfile.title(choice, outcome)
+            case.purpose = f"the Choice '{choice}' takes {outcome.lower()} to '{target}'"
+            case.pinned = base.pinned | {choice}
+            case.goal = lambda r: runs.ended(r) if (choice, target) in runs.choice_visits(r) else 0
+            found = self.search(case)
+            if found is not None:
+                return found
+        return None
+
+    def _why_not(self, choice: str, index: int | None) -> str:
+        rules = self.raw[choice].get("Choices", [])
+        if index is not None and self._rule(choice, rules[index], None) is None:
+            return "its rule is not one the generator can solve; edit a mocked answer"
+        return (
+            "its rule reads values no mocked answer feeds (the execution input, the "
+            "context or variables), or the runs did not confirm it"
+        )
+
+    def _finish(self, cases: list[Plan]) -> MockInit:
+        names: set[str] = set()
+        for case in cases:
+            base, n = case.name, 2
+            while case.name in names:
+                case.name, n = f"{base}{n}", n + 1
+            names.add(case.name)
+        document = mockfile.document(self.name, cases)
+        return MockInit(document, tuple(self._confirm(document, cases)), tuple(self.notes))
+
+    def _confirm(self, document: dict[str, Any], cases: list[Plan]) -> Iterator[GeneratedCase]:
+        """Each test case as written, loaded by the strict loader and run again."""
+        from runtime.adapters.mock_config import MockConfig
+        from runtime.api import run_sync
+
+        config = MockConfig.parse(document)
+        for case in cases:
+            result = run_sync(
+                self.machine,
+                copy.deepcopy(self.payload),
+                mocks=config.test_case(case.name, self.name),
+                state_machine_name=self.name,
+                seed=0,
+            )
+            if case.goal(result) == 0:  # the search saw it run: a change would be a bug
+                raise AssertionError(f"test case {case.name} did not run as searched")
+            yield GeneratedCase(
+                case.name,
+                case.purpose,
+                result.status,
+                result.error,
+                tuple(runs.entered(result)),
+            )
