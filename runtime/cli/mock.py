@@ -20,6 +20,7 @@ from asl.commandline import CommandParser, did_you_mean, error_line
 __all__ = ["main"]
 
 EXIT_OK = 0
+EXIT_FAILED = 1
 EXIT_USAGE = 2
 ACTIONS = ("init",)
 
@@ -100,6 +101,9 @@ def _init(args: argparse.Namespace) -> int:
     from runtime.testing.mockgen import generate
 
     made = generate(machine, payload, name)
+    if not made.cases:
+        error_line(f"asl mock init: nothing written: {made.notes[0]}")
+        return EXIT_FAILED
     text = json.dumps(made.document, indent=2) + "\n"
     if args.out:
         _write(Path(args.out), text)

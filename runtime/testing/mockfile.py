@@ -26,6 +26,9 @@ class Plan:
     returns: dict[str, Any]
     #: state -> (invocations that throw, the Throw), from the first invocation on.
     throws: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)
+    #: state -> the Return of its first invocation that does not throw (later ones
+    #: return ``returns``): a Choice in a loop sees it once, then leaves the loop.
+    first: dict[str, Any] = field(default_factory=dict)
     #: Choice states whose outcome the case forces: never changed to escape a dead end.
     pinned: frozenset[str] = frozenset()
     goal: Callable[[Any], int] = lambda result: 2 if result.succeeded else 0
@@ -34,6 +37,8 @@ class Plan:
 
 
 def document(machine: str, cases: list[Plan]) -> dict[str, Any]:
+    """The MockConfigFile of ``cases`` (each run: its ``calls`` say how many answers each
+    state needs)."""
     responses: dict[str, Any] = {}
     by_content: dict[str, str] = {}
     test_cases: dict[str, dict[str, str]] = {}
@@ -60,6 +65,9 @@ def _keyed(case: Plan, state: str, count: int) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     if thrown:
         answers[_span(0, thrown - 1)] = {"Throw": throw}
+    if count > thrown and state in case.first:
+        answers[str(thrown)] = {"Return": case.first[state]}
+        thrown += 1
     if count > thrown:
         answers[_span(thrown, count - 1)] = {"Return": case.returns[state]}
     return answers
@@ -71,7 +79,9 @@ def _span(first: int, last: int) -> str:
 
 def _response_name(state: str, case: Plan, taken: Mapping[str, Any]) -> str:
     thrown = case.throws.get(state)
-    if thrown is None:
+    if state in case.first and thrown is None:
+        stem = title(state, "ReturnsChanging")
+    elif thrown is None:
         stem = title(state, "Return")
     else:
         error = thrown[1]["Error"].split(".")[-1]
@@ -83,6 +93,7 @@ def _response_name(state: str, case: Plan, taken: Mapping[str, Any]) -> str:
 
 
 def title(state: str, suffix: str) -> str:
+    """A name for a test case or response: the state's words joined, then ``suffix``."""
     words = re.findall(r"[A-Za-z0-9]+", state)
     stem = "".join(w[:1].upper() + w[1:] for w in words) or "State"
     return stem + suffix

@@ -68,7 +68,7 @@ class _Generator(Search):
         if found is None:
             self.notes.append(
                 "no run of the mocks reached the end of the definition: "
-                + runs.ending(happy.result)
+                + runs.ending(self.furthest)
             )
             return self._finish(cases)
         for make in (self._catch_cases, self._retry_cases):
@@ -111,7 +111,7 @@ class _Generator(Search):
         )
         found = self.search(case)
         if found is None:
-            self.notes.append(f"{label} is not tested: {runs.ending(case.result)}")
+            self.notes.append(f"{label} is not tested: {runs.ending(self.furthest)}")
             return []
         return [found]
 
@@ -147,7 +147,7 @@ class _Generator(Search):
             found = self.search(case)
             if found is None:
                 self.notes.append(
-                    f"the Retry of '{name}' is not tested: {runs.ending(case.result)}"
+                    f"the Retry of '{name}' is not tested: {runs.ending(self.furthest)}"
                 )
             else:
                 made.append(found)
@@ -175,8 +175,10 @@ class _Generator(Search):
 
     def _choice_case(self, base: Plan, choice: str, index: int | None, target: str) -> Plan | None:
         outcome = "Default" if index is None else f"Rule{index + 1}"
-        for mutation in self._forcing(base.result, choice, index)[:3]:
-            case = self._with(base, mutation)
+        forcings = self._forcing(base.result, choice, index)[:3]
+        # Every time, else only the first time (a Choice in a loop must leave it).
+        for mutation, once in [(m, False) for m in forcings] + [(m, True) for m in forcings]:
+            case = self._with(base, mutation, once)
             case.name = mockfile.title(choice, outcome)
             case.purpose = f"the Choice '{choice}' takes {outcome.lower()} to '{target}'"
             case.pinned = base.pinned | {choice}

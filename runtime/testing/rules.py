@@ -108,8 +108,21 @@ def _data_test(rule: Mapping[str, Any], want: bool) -> Any:
         if name.endswith("Path"):
             return _UNFORCEABLE  # compared with another path of the input
         value = _operator_value(name, operand, want)
-        return _UNFORCEABLE if value is None and name != "IsNull" else value
+        if value is None and name != "IsNull":
+            return _UNFORCEABLE
+        return value if _holds({name: operand}, value) is want else _UNFORCEABLE
     return _UNFORCEABLE
+
+
+def _holds(test: Mapping[str, Any], value: Any) -> bool | None:
+    """What the data test says of ``value``, as the engine's compiled rule evaluates it."""
+    from asl.choice import compile_choice_rule
+    from asl.errors import ASLError
+
+    try:
+        return compile_choice_rule({"Variable": "$.v", **test}).evaluate({"v": value}, {}, {})
+    except (ASLError, ValueError):
+        return None
 
 
 def _operator_value(name: str, operand: Any, want: bool) -> Any:
@@ -123,7 +136,7 @@ def _operator_value(name: str, operand: Any, want: bool) -> Any:
         return operand if want else not operand
     if name == "StringMatches" and isinstance(operand, str):
         example = re.sub(r"(?<!\\)\*", "x", operand).replace("\\*", "*").replace("\\\\", "\\")
-        return example if want else example + "\u00a7no-match"
+        return example if want else "\u00a7" + example + "\u00a7"
     if name == "IsPresent":
         return "present" if operand == want else None
     if name in _TYPES and isinstance(operand, bool):

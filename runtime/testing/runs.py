@@ -31,41 +31,47 @@ _NOT_FOUND = re.compile(
     r"The JSONPath '(?P<path>[^']+)' specified for the field '(?P<field>[^']+)' could not be found"
 )
 
-_NOTHING = re.compile(
-    r"The JSONata expression '\$states\.(?P<root>input|context\.Map\.Item\.Value)"
-    r"(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_]*)+)' "
-    r"specified for the field '(?P<field>[^']+)' returned nothing"
+_INTRINSIC = re.compile(
+    r"The JsonPath argument for the field '(?P<path>[^']+)' could not be found in the input"
 )
-
-_NOTHING_VARIABLE = re.compile(
-    r"The JSONata expression '[^']*?(?P<ref>\$(?!states\b)[A-Za-z_][A-Za-z0-9_]*"
-    r"(?:\.[A-Za-z_][A-Za-z0-9_]*)*)[^']*' specified for the field '(?P<field>[^']+)' "
+_NOTHING = re.compile(
+    r"The JSONata expression '(?P<expression>.*?)' specified for the field '(?P<field>[^']+)' "
     r"returned nothing"
 )
-
+#: The paths a JSONata expression reads: of the input, of the Map item, of a variable.
+_JSONATA_REFERENCE = re.compile(
+    r"\$states\.(?:input|context\.Map\.Item\.Value)(?:\.[A-Za-z_]\w*)+"
+    r"|\$(?!states\b)[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
+)
 _INVALID = re.compile(r"Invalid path '(?P<path>[^']+)'")
 
 
-def missing_path(cause: str) -> tuple[str, str, str] | None:
-    """(state, path, field) of a path the input lacked, from a States.Runtime cause."""
+def missing_path(cause: str) -> tuple[str, list[str], str] | None:
+    """(state, paths, field) of what a run's input lacked, from the cause of a
+    States.Runtime or States.QueryEvaluationError; paths as ASL JSONPath (``$.a``,
+    ``$$.Map.Item.Value.a``, ``$variable.a``)."""
     state = _STATE.search(cause)
     if state is None:
         return None
+    name = state["state"].replace("''", "'")
     found = _NOT_FOUND.search(cause)
     if found is not None:
-        return state["state"], found["path"], found["field"].removesuffix(".$")
+        return name, [found["path"]], found["field"].removesuffix(".$")
+    intrinsic = _INTRINSIC.search(cause)
+    if intrinsic is not None:
+        return name, [intrinsic["path"]], ""
     invalid = _INVALID.search(cause)
     if invalid is not None:
-        return state["state"], invalid["path"], ""
+        return name, [invalid["path"]], ""
     nothing = _NOTHING.search(cause)
-    nothing_var = _NOTHING_VARIABLE.search(cause)
     if nothing is not None:
-        root = "$" if nothing["root"] == "input" else "$$.Map.Item.Value"
-        return state["state"], root + nothing["path"], nothing["field"]
-    if nothing_var is not None:
-        return state["state"], nothing_var["ref"], nothing_var["field"]
+        paths = [
+            text.replace("$states.input", "$", 1).replace("$states.context", "$$", 1)
+            for text in _JSONATA_REFERENCE.findall(nothing["expression"])
+        ]
+        return name, paths, nothing["field"]
     if "Map state input must be an array" in cause:
-        return state["state"], "", "ItemsPath"
+        return name, [], "ItemsPath"
     return None
 
 
@@ -129,8 +135,9 @@ def progress(result: Any) -> int:
 
 def signature(result: Any) -> tuple[Any, ...]:
     missing = missing_path(result.cause or "")
+    where = None if missing is None else (missing[0], tuple(missing[1]), missing[2])
     names = entered(result)
-    return (result.status, result.error, missing, names[-1] if names else None)
+    return (result.status, result.error, where, names[-1] if names else None)
 
 
 def value_at(result: Any, choice: str, text: str) -> Any:

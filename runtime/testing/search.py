@@ -32,17 +32,26 @@ RUN_BUDGET = 60
 Mutation = list[tuple[str, forcing.Keys, Any]]
 
 
-class _Answers(Mapping[int, Mapping[str, Any]]):
-    """A searching mock's answers: Throw for the first ``thrown`` invocations, then Return."""
+_NONE = object()
 
-    def __init__(self, value: Any, thrown: int, throw: Mapping[str, str] | None) -> None:
-        self.value, self.thrown, self.throw = value, thrown, throw
+
+class _Answers(Mapping[int, Mapping[str, Any]]):
+    """A searching mock's answers: Throw for the first ``thrown`` invocations, then
+    ``first`` once (when given), then Return."""
+
+    def __init__(
+        self, value: Any, thrown: int, throw: Mapping[str, str] | None, first: Any = _NONE
+    ) -> None:
+        self.value, self.thrown, self.throw, self.first = value, thrown, throw, first
 
     def __getitem__(self, index: int) -> Mapping[str, Any]:
         if not 0 <= index < SEARCH_LIMIT:
             raise KeyError(index)
-        if index < self.thrown and self.throw is not None:
+        thrown = self.thrown if self.throw is not None else 0
+        if index < thrown:
             return {"Throw": self.throw}
+        if index == thrown and self.first is not _NONE:
+            return {"Return": self.first}
         return {"Return": self.value}
 
     def __iter__(self) -> Iterator[int]:
@@ -67,6 +76,8 @@ class Search:
         self.answers = {n: self._answer(n) for n in self.mocked}
         self.notes: list[str] = []
         self.runs = self.spent = 0
+        #: The run that got furthest in the last search (to say where it stopped).
+        self.furthest: Any = None
         self._calls: dict[int, dict[str, int]] = {}
 
     def _answer(self, name: str) -> ServiceAnswer:
@@ -112,7 +123,9 @@ class Search:
         by_state = {}
         for name in self.mocked:
             thrown, throw = case.throws.get(name, (0, None))
-            by_state[name] = MockedResponse(name, _Answers(case.returns[name], thrown, throw))
+            first = case.first.get(name, _NONE)
+            answers = _Answers(case.returns[name], thrown, throw, first)
+            by_state[name] = MockedResponse(name, answers)
         tasks = MockedTasks(by_state, test_case=case.name)
         self.runs += 1
         result = run_sync(
@@ -134,7 +147,7 @@ class Search:
         back to the next one. A run that stops where an earlier one did is not followed."""
         fallback: Plan | None = None
         seen: set[tuple[Any, ...]] = set()
-        self.spent = 0
+        self.spent, self.furthest = 0, None
         stack = [(case, self._tried(case))]
         while stack and self.spent < RUN_BUDGET:
             case, result = stack.pop()
@@ -163,23 +176,41 @@ class Search:
     def _tried(self, case: Plan) -> Any:
         self.spent += 1
         result = self.run(case)
+        if self.furthest is None or runs.progress(result) > runs.progress(self.furthest):
+            self.furthest = result
         self._calls[id(case)] = case.calls
         return result
 
-    def _with(self, case: Plan, mutation: Mutation) -> Plan:
-        returns = copy.deepcopy(case.returns)
+    def _with(self, case: Plan, mutation: Mutation, once: bool = False) -> Plan:
+        """``case`` with ``mutation`` made to its answers (``once``: to the first answer
+        of each state it changes only)."""
+        returns, first = copy.deepcopy(case.returns), copy.deepcopy(case.first)
         for state, keys, value in mutation:
+            if once:
+                first[state] = forcing.put(first.get(state, returns[state]), keys, value)
+                continue
             returns[state] = forcing.put(returns[state], keys, copy.deepcopy(value))
-        return replace(case, returns=returns, result=None, calls={})
+            if state in first:
+                first[state] = forcing.put(first[state], keys, copy.deepcopy(value))
+        return replace(case, returns=returns, first=first, result=None, calls={})
 
     def _repairs(self, case: Plan, result: Any) -> list[Mutation]:
         """Changes to the answers that may get the run past where it stopped."""
         missing = runs.missing_path(result.cause or "")
-        if result.error in ("States.Runtime", "States.QueryEvaluationError") and missing:
-            return self._fill(result, *missing)
-        return self._escapes(case, result)
+        if result.error not in ("States.Runtime", "States.QueryEvaluationError") or not missing:
+            return self._escapes(case, result)
+        state, paths, field_name = missing
+        found = []
+        if self.raw.get(state, {}).get("Type") == "Choice" and state not in case.pinned:
+            for index, _ in self._outcomes(state):  # any outcome: a rule with its values
+                found += self._forcing(result, state, index)
+        for path in paths or [""]:
+            found += self._fill(result, state, path, field_name)
+        return found
 
     def _fill(self, result: Any, state: str, path: str, field_name: str) -> list[Mutation]:
+        """Mutations putting a value at ``path`` of ``state``'s input (or of its own result,
+        for its ResultSelector), as a string and as a number (a list for items)."""
         if path.startswith("$$.Map.Item.Value"):
             return self._fill_item(result, state, path)
         ref = forcing.reference(path)
@@ -199,7 +230,16 @@ class Search:
         if field_name not in ("InputPath", "ResultPath", "OutputPath"):
             keys = (forcing.path_keys(raw.get("InputPath", "$")) or ()) + keys
         values = [[{}]] if items else [forcing.placeholder_for(keys), 1]
-        return [m for value in values for m in self._placed(result, state, keys, value)]
+        found = [m for value in values for m in self._placed(result, state, keys, value)]
+        owner = self._map_of(state) if not found and path.startswith("$.") else None
+        if owner is not None and owner != state and not self._selects_items(owner):
+            return self._fill_item(result, state, "$$.Map.Item.Value" + path[1:])
+        return found
+
+    def _selects_items(self, owner: str) -> bool:
+        """Whether a Map's iterations get something else than the item itself."""
+        raw = self.raw[owner]
+        return any(key in raw for key in ("ItemSelector", "Parameters", "ItemBatcher"))
 
     def _fill_item(self, result: Any, state: str, path: str) -> list[Mutation]:
         """``$$.Map.Item.Value.x`` missing: put ``x`` in the item of the Map around it."""
