@@ -157,7 +157,7 @@ def _write(out: Path, text: str) -> None:
 def _report(made: Any, name: str, args: argparse.Namespace) -> None:
     """What each test case tests and how it ends; what could not be tested."""
     write = sys.stderr.write
-    target = args.out or "the file"
+    target = args.out or "stdout"
     write(f"{len(made.cases)} test case(s) for state machine {name!r} in {target}:\n")
     for case in made.cases:
         end = case.status

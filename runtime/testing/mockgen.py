@@ -84,7 +84,7 @@ class _Generator(Search):
                 continue
             thrower = self._thrower(name, happy)
             if thrower is None:
-                self.notes.append(f"the Catch of '{name}' is not tested: no run reached it")
+                self.notes.append(f"the Catch of '{name}': no run reached it")
                 continue
             for i in range(len(catchers)):
                 made += self._catch_case(happy, name, thrower, catchers, i)
@@ -97,7 +97,7 @@ class _Generator(Search):
         error = rules.error_for(catcher.get("ErrorEquals", []), catchers[:i])
         label = f"the Catch #{i + 1} of '{name}' ({', '.join(catcher.get('ErrorEquals', []))})"
         if error is None:
-            self.notes.append(f"{label} is not tested: an earlier catcher catches its errors")
+            self.notes.append(f"{label}: an earlier catcher catches its errors")
             return []
         count = SEARCH_LIMIT if thrower != name else rules.attempts(self.raw[name], error)
         throw = {"Error": error, "Cause": f"The mock of '{thrower}' throws {error}."}
@@ -111,7 +111,7 @@ class _Generator(Search):
         )
         found = self.search(case)
         if found is None:
-            self.notes.append(f"{label} is not tested: {runs.ending(self.furthest)}")
+            self.notes.append(f"{label}: {runs.ending(self.furthest)}")
             return []
         return [found]
 
@@ -146,9 +146,7 @@ class _Generator(Search):
             )
             found = self.search(case)
             if found is None:
-                self.notes.append(
-                    f"the Retry of '{name}' is not tested: {runs.ending(self.furthest)}"
-                )
+                self.notes.append(f"the Retry of '{name}': {runs.ending(self.furthest)}")
             else:
                 made.append(found)
         return made
@@ -163,11 +161,11 @@ class _Generator(Search):
                     continue
                 label = f"'{choice}' -> '{target}'"
                 if base is None:
-                    self.notes.append(f"{label} is not tested: no test case reaches '{choice}'")
+                    self.notes.append(f"{label}: no test case reaches '{choice}'")
                     continue
                 found = self._choice_case(base, choice, index, target)
                 if found is None:
-                    self.notes.append(f"{label} is not tested: {self._why_not(choice, index)}")
+                    self.notes.append(f"{label}: {self._why_not(choice, index)}")
                     continue
                 made.append(found)
                 covered |= set(runs.choice_visits(found.result))
