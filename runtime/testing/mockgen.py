@@ -202,11 +202,18 @@ class _Generator(Search):
             while case.name in names:
                 case.name, n = f"{base}{n}", n + 1
             names.add(case.name)
-        document = mockfile.document(self.name, cases)
-        return MockInit(document, tuple(self._confirm(document, cases)), tuple(self.notes))
+        confirmed = list(self._confirm(mockfile.document(self.name, cases), cases))
+        kept = [case for case in cases if case.name in {c.name for c in confirmed}]
+        unreached = [s for s in self.mocked if not any(c.calls.get(s) for c in kept)]
+        if unreached and kept:
+            listed = ", ".join(f"'{name}'" for name in unreached)
+            self.notes.append(f"no test case runs {listed}: no mock is written for them")
+        document = mockfile.document(self.name, kept)
+        return MockInit(document, tuple(confirmed), tuple(self.notes))
 
     def _confirm(self, document: dict[str, Any], cases: list[Plan]) -> Iterator[GeneratedCase]:
-        """Each test case as written, loaded by the strict loader and run again."""
+        """Each test case as written, loaded by the strict loader and run again; one that
+        does not end as its search saw is left out, and said so (it would be a bug)."""
         from runtime.adapters.mock_config import MockConfig
         from runtime.api import run_sync
 
@@ -219,8 +226,12 @@ class _Generator(Search):
                 state_machine_name=self.name,
                 seed=0,
             )
-            if case.goal(result) == 0:  # the search saw it run: a change would be a bug
-                raise AssertionError(f"test case {case.name} did not run as searched")
+            if case.goal(result) == 0:
+                self.notes.append(
+                    f"{case.name}: left out, as its run from the written file ended "
+                    f"otherwise than its search ({runs.ending(result)})"
+                )
+                continue
             yield GeneratedCase(
                 case.name,
                 case.purpose,
