@@ -352,3 +352,91 @@ def test_mistakes_are_one_line(
     assert message in captured.err and "Traceback" not in captured.err
     assert captured.out == ""
     assert len(captured.err.strip().splitlines()) == 1, captured.err
+
+
+PAGED_SCAN = {
+    "StartAt": "Seed",
+    "States": {
+        "Seed": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:dynamodb:scan",
+            "Parameters": {"TableName": "records"},
+            "ResultPath": "$.scan",
+            "Next": "HasItems",
+        },
+        "HasItems": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.scan.Count", "NumericGreaterThan": 0, "Next": "ForEach"}],
+            "Default": "Empty",
+        },
+        "Empty": {"Type": "Succeed"},
+        "ForEach": {
+            "Type": "Map",
+            "ItemsPath": "$.scan.Items",
+            "ItemProcessor": {
+                "StartAt": "Send",
+                "States": {
+                    "Send": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::sqs:sendMessage",
+                        "Parameters": {"QueueUrl": "q", "MessageBody.$": "$.message.S"},
+                        "End": True,
+                    }
+                },
+            },
+            "ResultPath": None,
+            "Next": "More",
+        },
+        "More": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.scan.LastEvaluatedKey", "IsPresent": True, "Next": "Seed"}],
+            "Default": "Done",
+        },
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+def test_a_paged_scan_gets_items_for_its_map_and_one_more_page() -> None:
+    made = generate(load_machine(PAGED_SCAN), {}, "M")
+    paths = {case.name: case.path for case in made.cases}
+    assert paths["HappyPath"] == ("Seed", "HasItems", "Empty")  # no page marker: no loop
+    assert "Send" in paths["HasItemsRule1"]  # the Map got an item, with the member it reads
+    assert paths["MoreRule1"].count("Seed") == 2  # a second page, once
+    assert made.notes == ()
+    config = MockConfig.parse(made.document)
+    result = run_sync(PAGED_SCAN, {}, mocks=config.test_case("HasItemsRule1", "M"))
+    assert result.succeeded
+
+
+def test_is_present_false_is_forced_by_leaving_the_member_out() -> None:
+    definition = {
+        "StartAt": "Get",
+        "States": {
+            "Get": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:getItem",
+                "Parameters": {"TableName": "t", "Key": {"pk": {"S": "1"}}},
+                "ResultPath": "$.got",
+                "Next": "Found?",
+            },
+            "Found?": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.got.Item", "IsPresent": False, "Next": "Missing"},
+                    {"Variable": "$.got.Item.status.S", "StringMatches": "act*", "Next": "On"},
+                ],
+                "Default": "Off",
+            },
+            "Missing": {"Type": "Fail", "Error": "NotFound"},
+            "On": {"Type": "Succeed"},
+            "Off": {"Type": "Succeed"},
+        },
+    }
+    made = generate(load_machine(definition), {}, "M")
+    ends = {case.path[-1]: case for case in made.cases}
+    assert set(ends) == {"Missing", "On", "Off"}
+    assert ends["Missing"].status == "FAILED" and ends["Missing"].error == "NotFound"
+    returns = [a["0"]["Return"] for a in made.document["MockedResponses"].values()]
+    assert any("Item" not in value for value in returns)
+    assert any(value.get("Item", {}).get("status") == {"S": "actx"} for value in returns)

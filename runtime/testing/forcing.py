@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 __all__ = [
+    "ABSENT",
     "Keys",
     "assignment_source",
     "get",
@@ -181,11 +182,28 @@ def _holds(value: Any, key: str | int) -> bool:
     return isinstance(value, dict) and key in value
 
 
+#: The value :func:`put` takes as "remove what is at these keys" (IsPresent false).
+class _Absent:
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __deepcopy__(self, memo: Any) -> _Absent:
+        return self
+
+
+ABSENT: Any = _Absent()
+
+
 def put(root: Any, keys: Keys, value: Any) -> Any:
-    """``root`` with ``value`` at ``keys``, containers made on the way."""
+    """``root`` with ``value`` at ``keys``, containers made on the way (``ABSENT``: with
+    the member at ``keys`` removed)."""
     if not keys:
         return value
     key, rest = keys[0], keys[1:]
+    if value is ABSENT and len(keys) == 1:
+        if isinstance(root, dict):
+            return {k: v for k, v in root.items() if k != key}
+        return root
     if isinstance(key, int):
         items = list(root) if isinstance(root, list) else []
         while len(items) <= key:

@@ -12,7 +12,7 @@ could not be forced are reported, not invented.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -57,6 +57,11 @@ def generate(
     return _Generator(machine, {} if input is None else input, state_machine).generate()
 
 
+def _also_entering(goal: Callable[[Any], int], states: set[str]) -> Callable[[Any], int]:
+    """``goal``, met only by runs that enter one of ``states``."""
+    return lambda result: goal(result) if states & set(runs.entered(result)) else 0
+
+
 class _Generator(Search):
     """The test cases of one state machine."""
 
@@ -71,10 +76,32 @@ class _Generator(Search):
                 + runs.ending(self.furthest)
             )
             return self._finish(cases)
+        found = self._widen(found)
+        cases = [found]
         for make in (self._catch_cases, self._retry_cases):
             cases += make(found)
         cases += self._choice_cases(cases)
         return self._finish(cases)
+
+    def _widen(self, happy: Plan) -> Plan:
+        """The happy path with one item for each Map it ran without any (so the Tasks
+        inside run and get mocks), where an answer gives the items."""
+        for name, raw in self.raw.items():
+            inner = forcing.nested_names(raw) & set(self.mocked)
+            if raw.get("Type") != "Map" or not inner or name not in runs.entered(happy.result):
+                continue
+            keys = self._items_keys(name)
+            if inner & set(runs.entered(happy.result)) or keys is None:
+                continue
+            goal = happy.goal
+            for mutation in self._placed(happy.result, name, keys, [{}])[:2]:
+                trial = self._with(happy, mutation)
+                trial.goal = _also_entering(goal, inner)
+                widened = self.search(trial)
+                if widened is not None and widened.goal(widened.result) == 2:
+                    happy = widened
+                    break
+        return happy
 
     def _catch_cases(self, happy: Plan) -> list[Plan]:
         made = []
@@ -155,7 +182,8 @@ class _Generator(Search):
         covered = {visit for case in bases for visit in runs.choice_visits(case.result)}
         made: list[Plan] = []
         for choice in [n for n, raw in self.raw.items() if raw.get("Type") == "Choice"]:
-            base = next((c for c in bases if choice in runs.entered(c.result)), None)
+            reaching = [c for c in [*bases, *made] if choice in runs.entered(c.result)]
+            base = reaching[0] if reaching else None
             for index, target in self._outcomes(choice):
                 if (choice, target) in covered:
                     continue
@@ -165,8 +193,9 @@ class _Generator(Search):
                     continue
                 found = self._choice_case(base, choice, index, target)
                 if found is None:
-                    self.notes.append(f"{label}: {self._why_not(choice, index)}")
+                    self.notes.append(f"{label}: {self._why_not(choice, index, base)}")
                     continue
+                found = self._widen(found)
                 made.append(found)
                 covered |= set(runs.choice_visits(found.result))
         return made
@@ -186,13 +215,16 @@ class _Generator(Search):
                 return found
         return None
 
-    def _why_not(self, choice: str, index: int | None) -> str:
+    def _why_not(self, choice: str, index: int | None, base: Plan) -> str:
         rules = self.raw[choice].get("Choices", [])
-        if index is not None and self._rule(choice, rules[index], None) is None:
-            return "its rule is not one the generator can solve; edit a mocked answer"
+        deciding = rules if index is None else rules[: index + 1]
+        unsolved = [i for i, r in enumerate(deciding) if self._rule(choice, r, base.result) is None]
+        if unsolved:
+            which = ", ".join(f"#{i + 1}" for i in unsolved)
+            return f"the generator cannot solve rule {which} (edit a mocked answer by hand)"
         return (
-            "its rule reads values no mocked answer feeds (the execution input, the "
-            "context or variables), or the runs did not confirm it"
+            "no mocked answer feeds the values its rules read (they come from the "
+            "execution input or the context), or no run confirmed it"
         )
 
     def _finish(self, cases: list[Plan]) -> MockInit:

@@ -30,8 +30,12 @@ EPOCH_MS = 1767225600000
 #: Enum values picked before the first one: the state of a job that went well.
 _SUCCESS = ("SUCCEEDED", "Succeeded", "Completed", "COMPLETED", "SUCCESS", "Success", "ACTIVE")
 
-#: Top-level members left out: what a failure, a checksum or paging would fill in.
-_SKIPPED = re.compile(r"(?i)error|cause|failure|checksum|nexttoken|continuation")
+#: Top-level members left out: what a failure, a checksum or another page would fill in
+#: (a paging member that is present sends a definition round its paging loop forever).
+_SKIPPED = re.compile(
+    r"(?i)error|cause|failure|checksum|nexttoken|continuation|lastevaluated|nextmarker"
+    r"|^marker$|istruncated"
+)
 
 _SERVICE_RE = re.compile(r"^arn:[^:]+:states:::(?P<service>[a-z0-9-]+):(?P<action>[A-Za-z0-9]+)")
 

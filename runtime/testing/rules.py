@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from runtime.testing.forcing import reference
+from runtime.testing.forcing import ABSENT, reference
 
 __all__ = [
     "MISSING",
@@ -120,7 +120,8 @@ def _holds(test: Mapping[str, Any], value: Any) -> bool | None:
     from asl.errors import ASLError
 
     try:
-        return compile_choice_rule({"Variable": "$.v", **test}).evaluate({"v": value}, {}, {})
+        data = {} if value is ABSENT else {"v": value}
+        return compile_choice_rule({"Variable": "$.v", **test}).evaluate(data, {}, {})
     except (ASLError, ValueError):
         return None
 
@@ -138,7 +139,7 @@ def _operator_value(name: str, operand: Any, want: bool) -> Any:
         example = re.sub(r"(?<!\\)\*", "x", operand).replace("\\*", "*").replace("\\\\", "\\")
         return example if want else "\u00a7" + example + "\u00a7"
     if name == "IsPresent":
-        return "present" if operand == want else None
+        return "present" if operand == want else ABSENT
     if name in _TYPES and isinstance(operand, bool):
         yes, no = _TYPES[name]
         return yes if operand == want else no
