@@ -15,11 +15,20 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Answer", "ServiceAnswer", "answer_for", "member_shape", "placeholder"]
+__all__ = [
+    "ServiceAnswer",
+    "answer_for",
+    "build",
+    "child_shape",
+    "lambda_envelope",
+    "leaf_for",
+    "member_shape",
+    "placeholder",
+    "scalar",
+]
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -52,9 +61,6 @@ class ServiceAnswer:
     free: tuple[str, ...] | None = None
     #: ``iso`` or ``millis``: how timestamps are written.
     clock: str = "millis"
-
-
-Answer = ServiceAnswer
 
 
 def answer_for(resource: str) -> ServiceAnswer:
@@ -273,7 +279,3 @@ def child_shape(shape: Any, key: str | int) -> Any:
     if shape.type_name == "map":
         return shape.value
     return member_shape(shape, key)
-
-
-def is_mapping(value: Any) -> bool:
-    return isinstance(value, Mapping)

@@ -87,6 +87,8 @@ class Search:
         return answer_for(str(self.raw[name].get("Resource", "")))
 
     def _base_returns(self) -> dict[str, Any]:
+        """Each mocked state's answer with the members its ResultSelector (or JSONata
+        ``$states.result``) reads."""
         returns = {name: copy.deepcopy(self.answers[name].value) for name in self.mocked}
         for name in self.mocked:
             raw = self.raw[name]
@@ -104,6 +106,7 @@ class Search:
         return returns
 
     def _leaf(self, state: str, keys: forcing.Keys) -> Any:
+        """A value for ``keys`` of ``state``'s answer, typed by the service's shape."""
         answer = self.answers.get(state)
         if answer is None:
             return forcing.placeholder_for(keys)
@@ -117,6 +120,7 @@ class Search:
         return leaf_for(shape, answer.clock, str(last))
 
     def run(self, case: Plan) -> Any:
+        """Run ``case`` on the engine (virtual clock, no AWS); keep its result and calls."""
         from runtime.adapters.mock_config import MockedResponse, MockedTasks
         from runtime.api import run_sync
 
