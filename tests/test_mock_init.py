@@ -440,3 +440,113 @@ def test_is_present_false_is_forced_by_leaving_the_member_out() -> None:
     returns = [a["0"]["Return"] for a in made.document["MockedResponses"].values()]
     assert any("Item" not in value for value in returns)
     assert any(value.get("Item", {}).get("status") == {"S": "actx"} for value in returns)
+
+
+#: A Map whose ItemSelector reads the item, a Choice inside it, a Parallel with a Catch
+#: whose branch Task has its own, a JSONPath Assign read by the catcher's path.
+NESTED = {
+    "StartAt": "Load",
+    "States": {
+        "Load": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "load", "Payload.$": "$"},
+            "ResultSelector": {"orders.$": "$.Payload.orders", "region.$": "$.Payload.region"},
+            "ResultPath": "$.loaded",
+            "Assign": {"region.$": "$.region"},
+            "Next": "Each",
+        },
+        "Each": {
+            "Type": "Map",
+            "ItemsPath": "$.loaded.orders",
+            "ItemSelector": {"order.$": "$$.Map.Item.Value", "index.$": "$$.Map.Item.Index"},
+            "ItemProcessor": {
+                "StartAt": "Kind",
+                "States": {
+                    "Kind": {
+                        "Type": "Choice",
+                        "Choices": [
+                            {
+                                "Variable": "$.order.express",
+                                "BooleanEquals": True,
+                                "Next": "Express",
+                            }
+                        ],
+                        "Default": "Standard",
+                    },
+                    "Express": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::sqs:sendMessage",
+                        "Parameters": {"QueueUrl": "q", "MessageBody.$": "$.order.id"},
+                        "End": True,
+                    },
+                    "Standard": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::aws-sdk:s3:putObject",
+                        "Parameters": {"Bucket": "b", "Key.$": "$.order.id", "Body.$": "$"},
+                        "End": True,
+                    },
+                },
+            },
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Report"}],
+            "Next": "Both",
+        },
+        "Both": {
+            "Type": "Parallel",
+            "Branches": [
+                {
+                    "StartAt": "Notify",
+                    "States": {
+                        "Notify": {
+                            "Type": "Task",
+                            "Resource": "arn:aws:states:::sns:publish",
+                            "Parameters": {"TopicArn": "t", "Message": "m"},
+                            "Catch": [
+                                {"ErrorEquals": ["SNS.InvalidParameterException"], "Next": "Ignore"}
+                            ],
+                            "End": True,
+                        },
+                        "Ignore": {"Type": "Pass", "End": True},
+                    },
+                },
+                {
+                    "StartAt": "Audit",
+                    "States": {
+                        "Audit": {
+                            "Type": "Task",
+                            "Resource": "arn:aws:states:::events:putEvents",
+                            "Parameters": {
+                                "Entries": [{"Detail": {}, "DetailType": "x", "Source": "s"}]
+                            },
+                            "End": True,
+                        }
+                    },
+                },
+            ],
+            "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 1}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Report"}],
+            "Next": "Done",
+        },
+        "Report": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sns:publish",
+            "Parameters": {"TopicArn": "t", "Message.$": "States.Format('failed in {}', $region)"},
+            "Next": "Failed",
+        },
+        "Failed": {"Type": "Fail", "Error": "OrderBatchFailed"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+def test_values_reach_states_inside_maps_and_parallels() -> None:
+    made = generate(load_machine(NESTED), {}, "M")
+    cases = {case.name: case for case in made.cases}
+    assert set(cases) == {"HappyPath", "EachCaught", "NotifyCaught", "BothCaught", "KindDefault"}
+    assert "Express" in cases["HappyPath"].path  # the item's express flag was set
+    assert "Standard" in cases["KindDefault"].path
+    assert cases["NotifyCaught"].status == "SUCCEEDED" and "Ignore" in cases["NotifyCaught"].path
+    for name in ("EachCaught", "BothCaught"):
+        assert (cases[name].status, cases[name].error) == ("FAILED", "OrderBatchFailed")
+        assert cases[name].path[-2:] == ("Report", "Failed")
+    assert made.notes == ()

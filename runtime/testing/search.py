@@ -12,6 +12,7 @@ first, within a budget of runs; what is kept is only what a run showed.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
@@ -265,22 +266,49 @@ class Search:
             return forcing.input_keys(raw.get("Items", "{% $states.input %}"))
         return forcing.path_keys(raw.get("ItemsPath", "$"))
 
-    def _map_of(self, state: str) -> str | None:
-        for name, raw in self.raw.items():
-            processor = raw.get("ItemProcessor") or raw.get("Iterator")
-            if name == state and processor is not None:
-                return name
-            if processor is not None and state in forcing.nested_names(processor):
-                return name
-        return None
+    def _map_of(self, state: str, itself: bool = True) -> str | None:
+        """The innermost Map whose iterations run ``state`` (``state`` itself, if a Map,
+        unless not ``itself``)."""
+        if itself and self.raw.get(state, {}).get("Type") == "Map":
+            return state
+        owners = [
+            (len(forcing.nested_names(raw)), name)
+            for name, raw in self.raw.items()
+            if raw.get("Type") == "Map" and state in forcing.nested_names(raw)
+        ]
+        return min(owners)[1] if owners else None
 
     def _placed(self, result: Any, consumer: str, keys: forcing.Keys, value: Any) -> list[Mutation]:
         """Mutations putting ``value`` at ``keys`` of ``consumer``'s input, one per Task
-        that ran before it (latest first)."""
+        that ran before it (latest first); in a Map iteration with none, in the item."""
         found = []
         for state in self._upstream(result, consumer):
             found += [[(task, loc, value)] for task, loc in self._into(state, keys)]
-        return found
+        owner = self._map_of(consumer, itself=False)
+        if found or owner is None:
+            return found
+        outside = self._through_item(owner, keys)
+        if outside is None:
+            return []
+        if outside[0] == "item" and owner in self.answers:  # a mocked ItemReader's items
+            return [[(owner, (0, *outside[1]), value)]]
+        return self._placed(result, owner, outside[1], value)
+
+    def _through_item(self, owner: str, keys: forcing.Keys) -> tuple[str, forcing.Keys] | None:
+        """Where ``keys`` of an iteration's input come from: ``("item", keys)`` of the
+        item, or ``("input", keys)`` of the Map's input (ItemSelector taken into account)."""
+        raw = self.raw[owner]
+        selector = raw.get("ItemSelector", raw.get("Parameters"))
+        found: tuple[str, forcing.Keys] | None = None
+        if selector is None:
+            found = ("item", keys)
+        elif keys and isinstance(keys[0], str) and isinstance(selector, Mapping):
+            source = selector.get(f"{keys[0]}.$", selector.get(keys[0]))
+            found = _selected(source, keys[1:])
+        if found is None or found[0] == "input" or owner in self.answers:
+            return found
+        items = self._items_keys(owner)
+        return None if items is None else ("input", (*items, 0, *found[1]))
 
     def _into(self, state: str, keys: forcing.Keys) -> list[tuple[str, forcing.Keys]]:
         """(Task, place in its answer) for ``keys`` of ``state``'s output; through a
@@ -307,10 +335,13 @@ class Search:
         entered = runs.entered(result)
         last = max((i for i, name in enumerate(entered) if name == consumer), default=None)
         before = entered if last is None else entered[:last]
+        owner = self._map_of(consumer, itself=False)
+        # An iteration sees only its item: what ran outside the Map reaches it through that.
+        scope = forcing.nested_names(self.raw[owner]) if owner else set(self.raw)
         tasks: list[str] = []
         for name in reversed(before):
             kind = self.raw[name].get("Type")
-            if name not in tasks and kind in ("Task", "Parallel", "Map"):
+            if name not in tasks and name in scope and kind in ("Task", "Parallel", "Map"):
                 tasks.append(name)
         return tasks
 
@@ -395,3 +426,29 @@ class Search:
             elif source == "input":
                 found += self._placed(result, name, loc, value)
         return found
+
+
+_JSONATA = re.compile(r"\{%\s*(?P<expression>.*?)\s*%\}", re.DOTALL)
+_ITEM_VALUE = "$$.Map.Item.Value"
+
+
+def _selected(source: Any, rest: forcing.Keys) -> tuple[str, forcing.Keys] | None:
+    """Where an ItemSelector field's value comes from: ``("item", keys)`` of the item or
+    ``("input", keys)`` of the Map's input; None when it is computed."""
+    if not isinstance(source, str):
+        return None
+    text = source.strip()
+    jsonata = _JSONATA.fullmatch(text)
+    if jsonata is not None:
+        text = jsonata["expression"]
+        for prefix, path in (("$states.context", "$$"), ("$states.input", "$")):
+            if text.startswith(prefix):
+                text = path + text[len(prefix) :]
+                break
+        else:
+            return None
+    if text.startswith(_ITEM_VALUE):
+        keys = forcing.path_keys("$" + text[len(_ITEM_VALUE) :])
+        return None if keys is None else ("item", (*keys, *rest))
+    keys = forcing.path_keys(text)
+    return None if keys is None else ("input", (*keys, *rest))
