@@ -329,6 +329,7 @@ def test_stdout_and_the_state_machine_key(
     ("argv", "message"),
     [
         (["mock", "inti"], "unknown action 'inti' (did you mean 'init'?)"),
+        (["mock"], "asl mock: name the action: asl mock init DEFINITION"),
         (["mock", "init", "x.json", "--outt", "y"], "unrecognized arguments: --outt"),
         (["mock", "init", "{missing}"], "No such file or directory"),
         (["mock", "init", "{bad}"], "/States/A/Type: 'Type' must be one of"),

@@ -59,9 +59,12 @@ class _Usage(Exception):
 
 def main(argv: list[str]) -> int:
     """Run ``asl mock ACTION ...`` with ``argv`` (without ``mock``)."""
-    if not argv or argv[0] in ("-h", "--help"):
+    if argv and argv[0] in ("-h", "--help"):
         print("usage: asl mock init DEFINITION [options]   (asl mock init --help)")
-        return EXIT_OK if argv else EXIT_USAGE
+        return EXIT_OK
+    if not argv:
+        error_line("asl mock: name the action: asl mock init DEFINITION")
+        return EXIT_USAGE
     if argv[0] not in ACTIONS:
         close = did_you_mean(argv[0], ACTIONS)
         hint = f" (did you mean {close!r}?)" if close else ""

@@ -111,7 +111,10 @@ class _Generator(Search):
                 continue
             thrower = self._thrower(name, happy)
             if thrower is None:
-                self.notes.append(f"the Catch of '{name}': no run reached it")
+                why = "no run reached it"
+                if name in runs.entered(happy.result):
+                    why = "no mocked Task that ran can fail into it"
+                self.notes.append(f"the Catch of '{name}': {why}")
                 continue
             for i in range(len(catchers)):
                 made += self._catch_case(happy, name, thrower, catchers, i)
@@ -145,8 +148,8 @@ class _Generator(Search):
     def _thrower(self, name: str, happy: Plan) -> str | None:
         """The mocked Task whose failure reaches ``name``'s Catch: itself, or a Task
         inside it (Parallel, Map) that has no Catch of its own."""
-        if name in self.answers and happy.calls.get(name):
-            return name if self.raw[name].get("Type") == "Task" else None
+        if self.raw[name].get("Type") == "Task":
+            return name if happy.calls.get(name) else None
         inner = forcing.nested_names(self.raw[name])
         for task in self.mocked:
             if task in inner and happy.calls.get(task) and not self.raw[task].get("Catch"):
