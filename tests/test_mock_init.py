@@ -551,3 +551,65 @@ def test_values_reach_states_inside_maps_and_parallels() -> None:
         assert (cases[name].status, cases[name].error) == ("FAILED", "OrderBatchFailed")
         assert cases[name].path[-2:] == ("Report", "Failed")
     assert made.notes == ()
+
+
+def _distributed(writer: bool) -> dict[str, Any]:
+    """A Distributed Map reading items from S3, optionally writing its results there."""
+    process: dict[str, Any] = {
+        "Type": "Map",
+        "ItemReader": {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "JSON"},
+            "Parameters": {"Bucket": "in", "Key": "items.json"},
+        },
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Handle",
+            "States": {
+                "Handle": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": "f", "Payload": {"id.$": "$.id"}},
+                    "OutputPath": "$.Payload",
+                    "End": True,
+                }
+            },
+        },
+        "End": True,
+    }
+    if writer:
+        process["ResultWriter"] = {
+            "Resource": "arn:aws:states:::s3:putObject",
+            "Parameters": {"Bucket": "out", "Prefix": "runs"},
+        }
+    return {"StartAt": "Process", "States": {"Process": process}}
+
+
+def test_a_distributed_map_gets_its_item_reader_mocked_with_the_members_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    definition = tmp_path / "dmap.asl.json"
+    definition.write_text(json.dumps(_distributed(writer=False)))
+    document, _ = _init([str(definition)], tmp_path / "m.json", capsys)
+    happy = document["StateMachines"]["dmap"]["TestCases"]["HappyPath"]
+    assert set(happy) == {"Process", "Handle"}
+    assert document["MockedResponses"][happy["Process"]] == {"0": {"Return": [{"id": "id"}]}}
+    results = _run_each(str(definition), [], tmp_path / "m.json", "dmap", capsys)
+    assert results["HappyPath"]["status"] == "SUCCEEDED"
+
+
+def test_a_result_writer_runs_on_a_copy_of_the_bucket_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    definition = tmp_path / "dmap.asl.json"
+    definition.write_text(json.dumps(_distributed(writer=True)))
+    assert asl(["mock", "init", str(definition)]) == 1
+    assert "(--bucket NAME=DIR)" in capsys.readouterr().err  # said, and nothing written
+    bucket = tmp_path / "out"
+    bucket.mkdir()
+    flags = ["--bucket", f"out={bucket}"]
+    _init([str(definition), *flags], tmp_path / "m.json", capsys)
+    assert list(bucket.iterdir()) == []  # the generator's runs wrote to a copy
+    results = _run_each(str(definition), flags, tmp_path / "m.json", "dmap", capsys)
+    assert results["HappyPath"]["status"] == "SUCCEEDED"
+    assert list(bucket.iterdir())  # the user's run writes its results

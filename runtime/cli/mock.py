@@ -8,14 +8,18 @@ that could not be forced, are reported on stderr. User mistakes are one red line
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from asl.commandline import CommandParser, did_you_mean, error_line
+from asl.errors import ASLError
 
 __all__ = ["main"]
 
@@ -50,6 +54,16 @@ def _parser() -> argparse.ArgumentParser:
         "--input", metavar="FILE", help="the execution input the test cases run with"
     )
     given.add_argument("--input-json", metavar="TEXT", help="the same, as JSON text")
+    cmd.add_argument(
+        "--bucket",
+        dest="buckets",
+        metavar="NAME=DIR",
+        action="append",
+        default=[],
+        help="S3 bucket NAME as local folder DIR, for a Distributed Map's ResultWriter or "
+        "an ItemReader left unmocked, as asl exec takes it; the runs use a copy, DIR is "
+        "not written (repeatable)",
+    )
     return cmd
 
 
@@ -103,7 +117,14 @@ def _init(args: argparse.Namespace) -> int:
     name = args.state_machine or read.resource or Path(args.definition).stem.split(".")[0]
     from runtime.testing.mockgen import generate
 
-    made = generate(machine, payload, name)
+    with _bucket_copies(args.buckets) as buckets:
+        from runtime.durable.launch import services_from
+
+        try:
+            services = services_from({"buckets": buckets, "offline": True})
+        except ASLError as exc:
+            raise _Usage(str(exc)) from exc
+        made = generate(machine, payload, name, services)
     if not made.cases:
         error_line(f"asl mock init: nothing written: {made.notes[0]}")
         return EXIT_FAILED
@@ -114,6 +135,22 @@ def _init(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     _report(made, name, args)
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _bucket_copies(specs: list[str]) -> Iterator[list[str]]:
+    """``NAME=DIR`` specs pointing at temporary copies of the folders (the generator's
+    runs may write results there many times)."""
+    with tempfile.TemporaryDirectory(prefix="asl-mock-init-") as scratch:
+        copies: list[str] = []
+        for spec in specs:
+            name, sep, folder = spec.partition("=")
+            if not sep or not name or not Path(folder).is_dir():
+                raise _Usage(f"--bucket {spec}: expected NAME=DIR with an existing folder")
+            target = Path(scratch) / f"{len(copies)}-{name}"
+            shutil.copytree(folder, target)
+            copies.append(f"{name}={target}")
+        yield copies
 
 
 def _input(args: argparse.Namespace) -> Any:

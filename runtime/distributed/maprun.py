@@ -132,6 +132,8 @@ class MapRun:
             result = await self._export()
         except StatesError as exc:
             self.failure = self.failure or exc
+        finally:
+            self.sink.close()
         if self.failure is not None:
             run.emit("MapRunFailed", {"error": self.failure.error, "cause": self.failure.cause})
             raise self.failure

@@ -148,6 +148,12 @@ class ResultSink:
         else:
             yield child.output
 
+    def close(self) -> None:
+        """Release the spooled files (a Map Run without an export, or one that failed)."""
+        for spool in self.spools.values():
+            for handle in spool.files:
+                handle.close()
+
     def write(self, bucket: str, prefix: str, put: Callable[[str, str, IO[bytes]], int]) -> Any:
         """Write the files and the manifest with ``put``; return the Map's result."""
         if prefix and not prefix.endswith("/"):

@@ -50,11 +50,17 @@ class MockInit:
 
 
 def generate(
-    machine: StateMachine, input: Any = None, state_machine: str = "StateMachine"
+    machine: StateMachine,
+    input: Any = None,
+    state_machine: str = "StateMachine",
+    services: Any = None,
 ) -> MockInit:
     """A MockConfigFile for ``machine`` whose test cases run as reported when the
-    execution's input is ``input`` (default ``{}``)."""
-    return _Generator(machine, {} if input is None else input, state_machine).generate()
+    execution's input is ``input`` (default ``{}``). ``services``
+    (:class:`runtime.adapters.Services`, offline) serve what mocks do not, e.g. the
+    local S3 folders of a Distributed Map's ResultWriter."""
+    payload = {} if input is None else input
+    return _Generator(machine, payload, state_machine, services).generate()
 
 
 def _also_entering(goal: Callable[[Any], int], states: set[str]) -> Callable[[Any], int]:
@@ -260,6 +266,7 @@ class _Generator(Search):
                 mocks=config.test_case(case.name, self.name),
                 state_machine_name=self.name,
                 seed=0,
+                services=self.services,
             )
             if case.goal(result) == 0:
                 self.notes.append(

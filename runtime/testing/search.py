@@ -65,8 +65,12 @@ class _Answers(Mapping[int, Mapping[str, Any]]):
 class Search:
     """Runs and repairs the test cases of one state machine."""
 
-    def __init__(self, machine: StateMachine, payload: Any, name: str) -> None:
+    def __init__(
+        self, machine: StateMachine, payload: Any, name: str, services: Any = None
+    ) -> None:
         self.machine, self.payload, self.name = machine, payload, name
+        #: Local services the runs may use besides the mocks (``--bucket`` folders).
+        self.services = services
         self.raw = {n: s.raw for n, s in machine.all_states.items()}
         self.jsonata = {n: s.query_language == "JSONata" for n, s in machine.all_states.items()}
         self.mocked = [
@@ -139,6 +143,7 @@ class Search:
             mocks=tasks,
             state_machine_name=self.name,
             seed=0,
+            services=self.services,
         )
         case.result, case.calls = result, dict(tasks.calls)
         return result
@@ -181,7 +186,7 @@ class Search:
     def _tried(self, case: Plan) -> Any:
         self.spent += 1
         result = self.run(case)
-        if self.furthest is None or runs.progress(result) > runs.progress(self.furthest):
+        if self.furthest is None or runs.progress(result) >= runs.progress(self.furthest):
             self.furthest = result
         self._calls[id(case)] = case.calls
         return result
