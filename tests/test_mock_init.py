@@ -24,9 +24,9 @@ from asl.validate.cli import main as validate_main
 from runtime import MockConfig, load_machine, run_sync
 from runtime.cli import main as asl
 from runtime.cli.exec import main as exec_main
-from runtime.testing.mockgen import generate
-from runtime.testing.responses import answer_for
-from runtime.testing.rules import error_for, witness
+from runtime.testing.mockinit import generate
+from runtime.testing.mockinit.responses import answer_for
+from runtime.testing.mockinit.rules import error_for, witness
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 

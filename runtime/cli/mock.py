@@ -115,7 +115,7 @@ def _init(args: argparse.Namespace) -> int:
             )
         ) from exc
     name = args.state_machine or read.resource or Path(args.definition).stem.split(".")[0]
-    from runtime.testing.mockgen import generate
+    from runtime.testing.mockinit import generate
 
     with _bucket_copies(args.buckets) as buckets:
         from runtime.durable.launch import services_from

@@ -216,7 +216,7 @@ def put(root: Any, keys: Keys, value: Any) -> Any:
 
 
 def placeholder_for(keys: Keys) -> Any:
-    from runtime.testing.responses import placeholder
+    from runtime.testing.mockinit.responses import placeholder
 
     last = next((k for k in reversed(keys) if isinstance(k, str)), "value")
     return placeholder(str(last))

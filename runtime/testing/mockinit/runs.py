@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from runtime.testing import forcing, rules
+from runtime.testing.mockinit import forcing, rules
 
 __all__ = [
     "FAILED_EVENTS",

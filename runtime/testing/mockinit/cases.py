@@ -3,8 +3,8 @@
 The test cases: the happy path; each Catch of each Task (and of each Parallel or Map, by a
 failing Task inside it); a retried Task; each Choice outcome that mocked answers can force.
 Every mocked answer starts as the service's real response shape
-(:mod:`runtime.testing.responses`); what else a path needs is found by running it
-(:mod:`runtime.testing.search`). What is written is what was run: the file is loaded by
+(:mod:`runtime.testing.mockinit.responses`); what else a path needs is found by running it
+(:mod:`runtime.testing.mockinit.search`). What is written is what was run: the file is loaded by
 the strict loader and each test case in it run once more, its outcome reported. Paths that
 could not be forced are reported, not invented.
 """
@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from asl.model import StateMachine
-from runtime.testing import forcing, mockfile, rules, runs
-from runtime.testing.mockfile import Plan
-from runtime.testing.search import SEARCH_LIMIT, Search
+from runtime.testing.mockinit import forcing, plan, rules, runs
+from runtime.testing.mockinit.plan import Plan
+from runtime.testing.mockinit.search import SEARCH_LIMIT, Search
 
 __all__ = ["GeneratedCase", "MockInit", "generate"]
 
@@ -140,7 +140,7 @@ class _Generator(Search):
         target = catcher["Next"]
         case = replace(
             happy,
-            name=mockfile.title(name, "Caught" if len(catchers) == 1 else f"Caught{i + 1}"),
+            name=plan.title(name, "Caught" if len(catchers) == 1 else f"Caught{i + 1}"),
             purpose=f"{label}: {thrower} throws {error}, then {target}",
             throws={**happy.throws, thrower: (count, throw)},
             goal=lambda r: runs.ended(r) if runs.reached_after(r, name, target) else 0,
@@ -175,7 +175,7 @@ class _Generator(Search):
             throw = {"Error": error, "Cause": f"The mock of '{name}' throws {error} once."}
             case = replace(
                 happy,
-                name=mockfile.title(name, "Retried"),
+                name=plan.title(name, "Retried"),
                 purpose=f"the Retry of '{name}' ({error}): it fails once, then succeeds",
                 throws={**happy.throws, name: (1, throw)},
                 goal=lambda r: runs.ended(r) if runs.FAILED_EVENTS & set(r.event_types) else 0,
@@ -215,7 +215,7 @@ class _Generator(Search):
         # Every time, else only the first time (a Choice in a loop must leave it).
         for mutation, once in [(m, False) for m in forcings] + [(m, True) for m in forcings]:
             case = self._with(base, mutation, once)
-            case.name = mockfile.title(choice, outcome)
+            case.name = plan.title(choice, outcome)
             case.purpose = f"the Choice '{choice}' takes {outcome.lower()} to '{target}'"
             case.pinned = base.pinned | {choice}
             case.goal = lambda r: runs.ended(r) if (choice, target) in runs.choice_visits(r) else 0
@@ -243,13 +243,13 @@ class _Generator(Search):
             while case.name in names:
                 case.name, n = f"{base}{n}", n + 1
             names.add(case.name)
-        confirmed = list(self._confirm(mockfile.document(self.name, cases), cases))
+        confirmed = list(self._confirm(plan.document(self.name, cases), cases))
         kept = [case for case in cases if case.name in {c.name for c in confirmed}]
         unreached = [s for s in self.mocked if not any(c.calls.get(s) for c in kept)]
         if unreached and kept:
             listed = ", ".join(f"'{name}'" for name in unreached)
             self.notes.append(f"no test case runs {listed}: no mock is written for them")
-        document = mockfile.document(self.name, kept)
+        document = plan.document(self.name, kept)
         return MockInit(document, tuple(confirmed), tuple(self.notes))
 
     def _confirm(self, document: dict[str, Any], cases: list[Plan]) -> Iterator[GeneratedCase]:

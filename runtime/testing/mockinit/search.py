@@ -1,12 +1,12 @@
 """The search behind ``asl mock init``: run a test case's mocks, and where the run stops
 short of the case's goal, change an answer and run again.
 
-The changes come from where the run stopped: a path the input lacked (the member is put in
-the answer of the Task it would come from, through ResultSelector, ResultPath, OutputPath,
-``Output``, Parallel branches, Map items and JSONata variables: :mod:`runtime.testing.forcing`),
-or a turn that led to a dead end (a value driving another outcome of a Choice rule it went
-through: :mod:`runtime.testing.rules`). The search is depth first, the run that got furthest
-first, within a budget of runs; what is kept is only what a run showed.
+The changes come from where the run stopped: a path the input lacked (the member is put
+in the answer of the Task it would come from, through ResultSelector, ResultPath,
+OutputPath, ``Output``, Parallel branches, Map items and JSONata variables: ``forcing``),
+or a turn that led to a dead end (a value driving another outcome of a Choice rule it
+went through: ``rules``). The search is depth first, the run that got furthest first,
+within a budget of runs; what is kept is only what a run showed.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from dataclasses import replace
 from typing import Any
 
 from asl.model import StateMachine
-from runtime.testing import forcing, rules, runs
-from runtime.testing.mockfile import Plan
-from runtime.testing.responses import ServiceAnswer, answer_for, child_shape, leaf_for
+from runtime.testing.mockinit import forcing, rules, runs
+from runtime.testing.mockinit.plan import Plan
+from runtime.testing.mockinit.responses import ServiceAnswer, answer_for, child_shape, leaf_for
 
 __all__ = ["RUN_BUDGET", "SEARCH_LIMIT", "Search"]
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from runtime.testing.forcing import ABSENT, reference
+from runtime.testing.mockinit.forcing import ABSENT, reference
 
 __all__ = [
     "MISSING",
