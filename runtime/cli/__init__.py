@@ -28,7 +28,11 @@ SUBCOMMANDS: dict[str, tuple[str, bool, str]] = {
     "stop": ("runtime.cli.stop", False, "abort a RUNNING execution (StopExecution)"),
     "serve": ("runtime.cli.serve", False, "run the store's executions, surviving restarts"),
     "schedule": ("runtime.cli.schedule", False, "schedules (EventBridge Scheduler) fired by serve"),
-    "test-state": ("runtime.cli.teststate", False, "run one state as the TestState API does"),
+    "test-state": (
+        "runtime.cli.testing.teststate",
+        False,
+        "run one state as the TestState API does",
+    ),
     "worker": ("runtime.cli.worker", False, "run a command for each task of an activity"),
     "send-task-success": ("runtime.cli.task", False, "answer a callback task with its output"),
     "send-task-failure": ("runtime.cli.task", False, "fail a callback task"),
@@ -40,7 +44,8 @@ SUBCOMMANDS: dict[str, tuple[str, bool, str]] = {
         False,
         "an AWS Data Pipeline definition as a state machine and schedule",
     ),
-    "test": ("runtime.cli.suite", False, "run test suites: expectations, JUnit, coverage"),
+    "test": ("runtime.cli.testing.suite", False, "run test suites: expectations, JUnit, coverage"),
+    "mock": ("runtime.cli.testing.mock", False, "write a MockConfigFile of test cases (mock init)"),
 }
 
 

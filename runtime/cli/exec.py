@@ -621,7 +621,8 @@ def _endpoint(args: argparse.Namespace, services: Any) -> Any:
         services.callbacks,
         services.activities,
         port=args.endpoint_port,
-        secret=secret_from(args.secret),
+        # asl resume and redrive rebuild these options without --secret: the environment's.
+        secret=secret_from(getattr(args, "secret", None)),
     )
     try:
         endpoint.start()
