@@ -19,7 +19,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +31,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from runtime.adapters.activity import LONG_POLL_SECONDS, Activities
 from runtime.callbacks.registry import CallbackRegistry
@@ -99,6 +99,10 @@ class ApiOptions:
     lease_seconds: float = 30.0
     store_poll_seconds: float = 1.0
     max_running: int = 1000
+    #: Serve the Step Functions API (``POST /``); False with ``ui`` alone.
+    api: bool = True
+    #: Serve the web console (:mod:`runtime.server.console`) on the same app and port.
+    ui: bool = False
 
 
 async def handle(backend: Backend, target: str, raw: bytes) -> tuple[int, dict[str, Any]]:
@@ -118,8 +122,9 @@ async def handle(backend: Backend, target: str, raw: bytes) -> tuple[int, dict[s
         return 400, error_body(exc)
 
 
-def create_app(backend: Backend) -> Starlette:
-    """The ASGI app answering ``POST /`` for ``backend``."""
+def create_app(backend: Backend, *, api: bool = True, extra: Sequence[BaseRoute] = ()) -> Starlette:
+    """The ASGI app answering ``POST /`` for ``backend`` (unless ``api`` is false), then
+    the ``extra`` routes (the console's pages are all GET, so they share ``/``)."""
 
     async def endpoint(request: Request) -> Response:
         status, payload = await handle(
@@ -132,7 +137,8 @@ def create_app(backend: Backend) -> Starlette:
             headers={"x-amzn-RequestId": str(uuid.uuid4())},
         )
 
-    return Starlette(routes=[Route("/", endpoint, methods=["POST"])])
+    routes: list[BaseRoute] = [Route("/", endpoint, methods=["POST"])] if api else []
+    return Starlette(routes=[*routes, *extra])
 
 
 class _Uvicorn(uvicorn.Server):
@@ -188,8 +194,13 @@ async def run_api(
             poll_seconds=options.poll_seconds,
             on_end=on_end,
         )
+        extra: list[BaseRoute] = []
+        if options.ui:
+            from runtime.server.console import console_routes
+
+            extra = console_routes(store)
         config = uvicorn.Config(
-            create_app(backend),
+            create_app(backend, api=options.api, extra=extra),
             log_level="warning",
             lifespan="off",
             access_log=False,

@@ -1,0 +1,153 @@
+"""The web console's routes (Starlette's TestClient) over a store of 1,000 executions."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from starlette.testclient import TestClient
+
+from runtime.durable.store import Store
+from runtime.durable.store.browse import Browser, Cursor, ExecutionQuery
+from runtime.server.console.app import PAGE_SIZE, console_app
+from tests import console_store
+
+COUNT = 1000
+
+
+@pytest.fixture(scope="module")
+def store_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    path = tmp_path_factory.mktemp("console") / "store.db"
+    return path, console_store.fill(path, COUNT)
+
+
+@pytest.fixture
+def client(store_file: tuple[Path, list[str]]) -> Iterator[TestClient]:
+    # The app opens the store at startup, in the thread its handlers run in.
+    with TestClient(console_app(str(store_file[0]))) as test_client:
+        yield test_client
+
+
+def _names(page: str) -> list[str]:
+    return [html.unescape(n) for n in re.findall(r'<a href="/executions/[^"]+">([^<]+)</a>', page)]
+
+
+def _next(page: str, rel: str) -> str | None:
+    found = re.search(rf'<a href="(/\?[^"]+)" rel="{rel}">', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def test_the_list_pages_through_every_execution_once(client: TestClient) -> None:
+    first = client.get("/")
+    assert first.status_code == 200
+    assert f"{COUNT + 3:,} matching" in first.text
+    names = _names(first.text)
+    assert names[:3] == ["order-2", "order-1", "order-0"]  # newest first
+    assert len(names) == PAGE_SIZE and _next(first.text, "prev") is None
+    seen = list(names)
+    link = _next(first.text, "next")
+    pages = 1
+    while link is not None:
+        page = client.get(link).text
+        seen += _names(page)
+        link = _next(page, "next")
+        pages += 1
+    assert len(seen) == COUNT + 3 == len(set(seen))
+    assert pages == -(-(COUNT + 3) // PAGE_SIZE)
+    # Going back from page 2 gives page 1 again.
+    second = client.get(_next(first.text, "next") or "").text
+    back = client.get(_next(second, "prev") or "").text
+    assert _names(back) == names
+
+
+def test_keyset_pages_break_ties_on_the_arn(store_file: tuple[Path, list[str]]) -> None:
+    with Store.open(store_file[0], create=False) as store:
+        browser = Browser(store)
+        query = ExecutionQuery(state_machine="Nightly")
+        rows = []
+        after = None
+        while True:
+            page = browser.page(query, limit=7, after=after)
+            rows += page.rows
+            if page.older is None:
+                break
+            after = page.older
+        everything = store.list_executions(state_machine="Nightly", limit=None)
+        assert len(rows) == len(everything) == browser.count(query)
+        keys = [(r.start_time, r.arn) for r in rows]
+        assert keys == sorted(keys, reverse=True) and len(set(keys)) == len(keys)
+    assert Cursor.decode(Cursor(1.5, "arn:x,y").encode()) == Cursor(1.5, "arn:x,y")
+
+
+def test_filters_by_machine_status_and_name_prefix(client: TestClient) -> None:
+    failed = client.get("/?status=FAILED").text
+    assert "✗" in failed and 'data-status="SUCCEEDED"' not in failed
+    assert set(re.findall(r'<tr data-status="([A-Z_]+)"', failed)) == {"FAILED"}
+    assert _names(failed)[:3] == ["order-2", "order-1", "order-0"]
+    orders = client.get("/?machine=Orders&status=FAILED&name=order-").text
+    assert _names(orders) == ["order-2", "order-1", "order-0"] and "3 matching" in orders
+    by_arn = client.get("/?" + "machine=" + quote(f"{console_store.PREFIX}:stateMachine:Reports"))
+    assert {n for n in _names(by_arn.text)} and all(
+        int(n.split("-")[1]) % 3 == 2 for n in _names(by_arn.text)
+    )
+    # Name prefixes are case-sensitive, as AWS names are.
+    assert "0 matching" in client.get("/?name=ORDER-").text
+    assert "No execution matches." in client.get("/?name=nothing").text
+
+
+def test_bad_parameters_are_a_clear_400(client: TestClient) -> None:
+    answer = client.get("/?status=DONE")
+    assert answer.status_code == 400
+    assert "status=&#x27;DONE&#x27; is not one of RUNNING, SUCCEEDED" in answer.text
+    answer = client.get("/?after=yesterday")
+    assert answer.status_code == 400 and "is not TIME,ARN" in answer.text
+
+
+def test_an_unknown_arn_is_a_404_naming_it(client: TestClient) -> None:
+    arn = f"{console_store.PREFIX}:execution:Orders:nope"
+    for path in (f"/executions/{arn}", f"/executions/{arn}/events"):
+        answer = client.get(path)
+        assert answer.status_code == 404
+        assert f"No execution with the ARN {arn} in the store" in answer.text
+    assert client.get(f"/executions/{arn}/status").status_code == 404
+
+
+def test_one_execution_shows_the_failed_state_and_its_cause(
+    client: TestClient, store_file: tuple[Path, list[str]]
+) -> None:
+    arn = store_file[1][0]
+    page = client.get("/executions/" + quote(arn, safe=":"))
+    assert page.status_code == 200
+    text = page.text
+    assert re.search(r'class="[^"]*st-failed[^"]*"[^>]*data-state="Charge card"', text)
+    assert re.search(r'class="[^"]*st-succeeded[^"]*"[^>]*data-state="Validate"', text)
+    assert "card 4000-2 was declined by the bank" in text and "Card.Declined" in text
+    assert 'id="event-search"' in text and 'id="flow-body"' in text
+    assert "data-live-url=" not in text  # it ended: nothing to follow
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
+    status = client.get("/executions/" + quote(arn, safe=":") + "/status").json()
+    assert status["status"] == "FAILED" and status["states"]["Charge card"] == "failed"
+
+
+def test_a_running_execution_is_followed(client: TestClient) -> None:
+    arn = f"{console_store.PREFIX}:execution:Orders:bulk-000003"  # 3 % 6: RUNNING
+    text = client.get("/executions/" + arn).text
+    assert f'data-live-url="/executions/{arn}/events"' in text
+    with client.stream("GET", f"/executions/{arn}/events") as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        first = next(stream.iter_lines())
+    assert first == 'data: {"status": "RUNNING", "events": 0, "states": {}}'
+
+
+def test_state_machines_are_counted_by_status(client: TestClient) -> None:
+    page = client.get("/state-machines").text
+    rows = re.findall(r"<tr><td><a [^>]+>([^<]+)</a>.*?</td><td>([\d,]+)</td>", page)
+    counts = dict(rows)
+    assert counts == {"Nightly": "333", "Orders": "337", "Reports": "333"}
+    orders = page.split(">Orders<")[1].split("</tr>")[0]
+    # 334 bulk rows of Orders: FAILED every sixth row from i=2 (i % 3 == 0 → i = 0, 6, ...)
+    assert "status=FAILED" in html.unescape(orders)
