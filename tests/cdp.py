@@ -49,14 +49,14 @@ class Browser:
             "--proxy-bypass-list=127.0.0.1",
             "about:blank",
         ]
-        # The shell puts the two pipe ends on descriptors 3 and 4, where Chromium looks.
+        # bash puts the two pipe ends on descriptors 3 and 4, where Chromium looks.
         script = f'exec "$0" "$@" 3<&{to_chrome_r} 4>&{from_chrome_w}'
         self._process = subprocess.Popen(
-            ["sh", "-c", script, binary, *flags],
+            ["bash", "-c", script, binary, *flags],  # dash reads one-digit descriptors only
             pass_fds=(to_chrome_r, from_chrome_w),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=None if os.environ.get("CDP_DEBUG") else subprocess.DEVNULL,
         )
         os.close(to_chrome_r)
         os.close(from_chrome_w)

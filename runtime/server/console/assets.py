@@ -9,7 +9,7 @@ STATUS_ICONS = {
     "RUNNING": "●",
     "SUCCEEDED": "✓",
     "FAILED": "✗",
-    "TIMED_OUT": "⌛",
+    "TIMED_OUT": "◷",
     "ABORTED": "■",
     "PENDING_REDRIVE": "↻",
 }
