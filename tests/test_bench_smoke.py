@@ -150,3 +150,18 @@ def test_render_throughput_shows_peer_ratio() -> None:
     report.render_throughput(console, [lib], {}, {("localstack", "w"): peer}, ["localstack"], [])
     text = console.file.getvalue()  # type: ignore[attr-defined]
     assert "10,000" in text and "×100" in text
+
+
+def test_console_list_figure_times_every_kind_of_page() -> None:
+    from bench.console_list import measure
+
+    figure = measure(200, repeat=1)
+    assert figure["executions"] == 200
+    assert set(figure["median_ms"]) == {
+        "first page",
+        "FAILED",
+        "machine + RUNNING",
+        "rare name prefix",
+        "page 4 (keyset)",
+        "one execution",
+    }

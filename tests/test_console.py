@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -151,3 +152,78 @@ def test_state_machines_are_counted_by_status(client: TestClient) -> None:
     orders = page.split(">Orders<")[1].split("</tr>")[0]
     # 334 bulk rows of Orders: FAILED every sixth row from i=2 (i % 3 == 0 → i = 0, 6, ...)
     assert "status=FAILED" in html.unescape(orders)
+
+
+# -- asl serve --ui and asl ui -----------------------------------------------------------
+
+
+def _get(url: str) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_serve_ui_shares_the_api_port_and_shows_what_the_api_ran(tmp_path: Path) -> None:
+    import boto3
+
+    from runtime.server.api import ApiOptions, ApiServer
+
+    options = ApiOptions(store=str(tmp_path / "s.db"), port=0, clock="virtual", ui=True)
+    with ApiServer(options) as server:
+        sfn = boto3.client(
+            "stepfunctions",
+            endpoint_url=server.url,
+            region_name="us-east-1",
+            aws_access_key_id="dummy",
+            aws_secret_access_key="dummy",
+        )
+        machine = sfn.create_state_machine(
+            name="Hello",
+            definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+            roleArn="arn:aws:iam::123456789012:role/r",
+        )["stateMachineArn"]
+        arn = sfn.start_execution(stateMachineArn=machine, name="first")["executionArn"]
+        assert server.wait_ended(arn)
+        status, page = _get(server.url + "/")
+        assert status == 200 and ">first</a>" in page and "SUCCEEDED" in page
+        status, page = _get(server.url + "/executions/" + arn)
+        assert status == 200 and 'data-state="P"' in page
+        status, page = _get(server.url + "/state-machines")
+        assert ">Hello</a>" in page
+
+
+def test_serve_ui_without_api_answers_no_api_call(tmp_path: Path) -> None:
+    import urllib.request
+
+    from runtime.server.api import ApiOptions, ApiServer
+
+    options = ApiOptions(store=str(tmp_path / "s.db"), port=0, api=False, ui=True)
+    with ApiServer(options) as server:
+        assert _get(server.url + "/")[0] == 200
+        request = urllib.request.Request(
+            server.url + "/",
+            data=b"{}",
+            headers={"X-Amz-Target": "AWSStepFunctions.ListStateMachines"},
+        )
+        import urllib.error
+
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 405
+
+
+def test_asl_ui_refuses_a_missing_store_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from runtime.cli import main
+
+    assert main(["ui", "--store", str(tmp_path / "absent.db"), "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"error: asl ui: no store at {tmp_path / 'absent.db'}"
+    assert main(["ui", "--prot", "1"]) == 2
+    assert "did you mean --port?" in capsys.readouterr().err

@@ -21,7 +21,7 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``asl ui``; returns the exit status."""
-    from runtime.durable.store import StoreError, resolve_store_path
+    from runtime.durable.store import Store, StoreError, resolve_store_path
     from runtime.server.console import ConsoleOptions, run_console
 
     parser = CommandParser(prog="asl ui", description=__doc__.splitlines()[0])
@@ -32,6 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
     path = resolve_store_path(args.store)
     assert path is not None
+    try:
+        Store.open(path, create=False).close()  # refuse a missing store before listening
+    except StoreError as exc:
+        error_line(f"asl ui: {exc}")
+        return 2
     options = ConsoleOptions(store=str(path), port=args.port)
 
     def ready(url: str) -> None:
@@ -53,9 +58,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         anyio.run(serve)
-    except StoreError as exc:
-        error_line(f"asl ui: {exc}")
-        return 2
     except OSError as exc:
         error_line(f"asl ui: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}")
         return 1
