@@ -56,6 +56,17 @@ def test_filter_to_failed_open_one_and_read_a_state(browser: Browser, tmp_path: 
         browser.goto(server.url + "/")
         assert browser.evaluate("document.getElementById('total').textContent") == "1,003 matching"
         _shot(browser, "console-list.png")
+        # A narrow window: the table scrolls inside its section, the page does not.
+        browser.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 420, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+        )
+        assert browser.evaluate("document.documentElement.scrollWidth") <= 420
+        _shot(browser, "console-list-narrow.png")
+        browser.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+        )
         browser.evaluate(
             "document.querySelector('select[name=status]').value = 'FAILED';"
             "document.querySelector('form.filters button').click()"

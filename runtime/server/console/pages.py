@@ -39,6 +39,9 @@ __all__ = [
     "machines_page",
 ]
 
+#: The legend entry the report lacks: a state entered and not yet left.
+_RUNNING_KEY = ' <span class="legend"><span><i class="k-running"></i>running</span></span>'
+
 _SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
@@ -215,6 +218,7 @@ def execution_page(record: ExecutionRecord, events: Sequence[Event]) -> str:
         + (f" · redriven {record.redrive_count}×" if record.redrive_count else "")
         + (
             f'<span class="live muted" id="live-note">live: {len(events)} events</span>'
+            + _RUNNING_KEY
             if live
             else ""
         )
