@@ -54,9 +54,16 @@ def _script_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=True).translate(_SCRIPT_SAFE)
 
 
+def _qs(params: dict[str, Any]) -> str:
+    """A query string (lone surrogates, which the store cannot hold, spelled out)."""
+    return urlencode(params, errors="backslashreplace")
+
+
 def execution_url(arn: str) -> str:
     """The console path of an execution (the ARN percent-encoded, ``:`` kept)."""
-    return "/executions/" + quote(arn, safe=":")
+    # A lone surrogate cannot be stored (SQLite text is UTF-8); if one comes anyway, the
+    # link is wrong rather than the page failing.
+    return "/executions/" + quote(arn, safe=":", errors="backslashreplace")
 
 
 def _when(seconds: float | None) -> str:
@@ -113,7 +120,7 @@ def _filters(query: ExecutionQuery, machines: Sequence[str]) -> str:
 
 def _row(row: ExecutionSummary) -> str:
     duration = "" if row.duration is None else format_duration(row.duration)
-    machine = "/?" + urlencode({"machine": row.state_machine_name})
+    machine = "/?" + _qs({"machine": row.state_machine_name})
     cause = " ".join(x for x in (row.error, row.cause) if x)
     return (
         f'<tr data-status="{_h(row.status)}"><td>{status_label(row.status)}</td>'
@@ -133,11 +140,11 @@ def _pager(query: ExecutionQuery, page: ExecutionPage) -> str:
     base = _query_params(query)
     links = []
     if page.newer is not None:
-        links.append(f'<a href="/?{_h(urlencode(base))}">« Newest</a>')
-        newer = urlencode({**base, "before": page.newer.encode()})
+        links.append(f'<a href="/?{_h(_qs(base))}">« Newest</a>')
+        newer = _qs({**base, "before": page.newer.encode()})
         links.append(f'<a href="/?{_h(newer)}" rel="prev">‹ Newer</a>')
     if page.older is not None:
-        older = urlencode({**base, "after": page.older.encode()})
+        older = _qs({**base, "after": page.older.encode()})
         links.append(f'<a href="/?{_h(older)}" rel="next">Older ›</a>')
     return f'<div class="pager">{"".join(links)}</div>'
 
@@ -175,9 +182,9 @@ def machines_page(machines: Sequence[MachineCounts]) -> str:
         cells = []
         for status in STATUSES:
             count = machine.counts.get(status, 0)
-            link = "/?" + urlencode({"machine": machine.arn, "status": status})
+            link = "/?" + _qs({"machine": machine.arn, "status": status})
             cells.append(f'<td><a href="{_h(link)}">{count:,}</a></td>' if count else "<td>0</td>")
-        everything = "/?" + urlencode({"machine": machine.arn})
+        everything = "/?" + _qs({"machine": machine.arn})
         rows.append(
             f'<tr><td><a href="{_h(everything)}">{_h(machine.name)}</a>'
             f'<div class="muted">{_h(machine.arn)}</div></td><td>{machine.total:,}</td>'
@@ -210,7 +217,7 @@ def execution_page(record: ExecutionRecord, events: Sequence[Event]) -> str:
     attrs = f' data-status="{_h(record.status)}"'
     if live:
         attrs += f' data-live-url="{_h(execution_url(record.arn) + "/events")}"'
-    machine = "/?" + urlencode({"machine": record.state_machine_arn})
+    machine = "/?" + _qs({"machine": record.state_machine_arn})
     facts = (
         f'<div class="page"><p>{status_label(record.status)} · state machine '
         f'<a href="{_h(machine)}">{_h(record.state_machine_name)}</a> · started '
