@@ -165,7 +165,8 @@ def _get(url: str) -> tuple[int, str]:
         with urllib.request.urlopen(url, timeout=30) as answer:
             return answer.status, answer.read().decode()
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
+        with exc:  # it holds the connection
+            return exc.code, exc.read().decode()
 
 
 def test_serve_ui_shares_the_api_port_and_shows_what_the_api_ran(tmp_path: Path) -> None:
@@ -215,6 +216,7 @@ def test_serve_ui_without_api_answers_no_api_call(tmp_path: Path) -> None:
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=30)
         assert refused.value.code == 405
+        refused.value.close()
 
 
 def test_asl_ui_refuses_a_missing_store_in_one_line(
