@@ -229,3 +229,15 @@ def test_asl_ui_refuses_a_missing_store_in_one_line(
     assert err.strip() == f"error: asl ui: no store at {tmp_path / 'absent.db'}"
     assert main(["ui", "--prot", "1"]) == 2
     assert "did you mean --port?" in capsys.readouterr().err
+
+
+def test_filters_by_start_time_in_utc(client: TestClient) -> None:
+    # Bulk row i starts i // 2 seconds after 2026-01-01T00:00:00Z; the real runs later.
+    assert "43 matching" in client.get("/?since=2026-01-01T00:08:00").text
+    early = client.get("/?until=2026-01-01T00:00:10").text
+    assert "20 matching" in early and 'value="2026-01-01T00:00:10"' in early
+    both = client.get("/?since=2026-01-01&until=2026-01-01T00:00:01&status=FAILED").text
+    assert _names(both) == [] and "0 matching" in both
+    answer = client.get("/?since=last+week")
+    assert answer.status_code == 400
+    assert "since=&#x27;last week&#x27; is not a date or time" in answer.text

@@ -59,6 +59,10 @@ class ExecutionQuery:
     status: str | None = None
     #: Names starting with this text (case-sensitive, as AWS names are).
     name_prefix: str | None = None
+    #: Started at or after this time (epoch seconds).
+    since: float | None = None
+    #: Started before this time (epoch seconds).
+    until: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +192,12 @@ def _where(query: ExecutionQuery) -> tuple[list[str], list[object]]:
         # Not LIKE: it ignores ASCII case, and execution names are case-sensitive.
         clauses.append("substr(name, 1, ?) = ?")
         params += [len(query.name_prefix), query.name_prefix]
+    if query.since is not None:
+        clauses.append("start_time >= ?")
+        params.append(query.since)
+    if query.until is not None:
+        clauses.append("start_time < ?")
+        params.append(query.until)
     return clauses, params
 
 

@@ -15,6 +15,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -61,12 +62,32 @@ class _BadRequest(ValueError):
     """Raised when a query parameter cannot be read; the message names it."""
 
 
+def _time(params: Any, key: str) -> float | None:
+    """``since``/``until``: ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM[:SS]``, in UTC."""
+    text = params.get(key) or ""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise _BadRequest(f"{key}={text!r} is not a date or time (YYYY-MM-DDTHH:MM, UTC)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
 def _query(request: Request) -> tuple[ExecutionQuery, Cursor | None, Cursor | None]:
     params = request.query_params
     status = params.get("status") or None
     if status is not None and status not in STATUSES:
         raise _BadRequest(f"status={status!r} is not one of {', '.join(STATUSES)}")
-    query = ExecutionQuery(params.get("machine") or None, status, params.get("name") or None)
+    query = ExecutionQuery(
+        params.get("machine") or None,
+        status,
+        params.get("name") or None,
+        _time(params, "since"),
+        _time(params, "until"),
+    )
     try:
         after = Cursor.decode(params["after"]) if params.get("after") else None
         before = Cursor.decode(params["before"]) if params.get("before") else None

@@ -114,6 +114,10 @@ def _filters(query: ExecutionQuery, machines: Sequence[str]) -> str:
         f'<select name="status" aria-label="status">{status_options}</select>'
         f'<input type="search" name="name" value="{_h(query.name_prefix or "")}" '
         'placeholder="name starts with" aria-label="name starts with">'
+        f'<label>from <input type="datetime-local" name="since" value="{_h(_local(query.since))}" '
+        'aria-label="started at or after (UTC)"></label>'
+        f'<label>to <input type="datetime-local" name="until" value="{_h(_local(query.until))}" '
+        'aria-label="started before (UTC)"></label>'
         '<button type="submit">Filter</button></form>'
     )
 
@@ -131,8 +135,21 @@ def _row(row: ExecutionSummary) -> str:
     )
 
 
+def _local(seconds: float | None) -> str:
+    """A time as a ``datetime-local`` input's value (UTC)."""
+    if seconds is None:
+        return ""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def _query_params(query: ExecutionQuery) -> dict[str, str]:
-    params = {"machine": query.state_machine, "status": query.status, "name": query.name_prefix}
+    params = {
+        "machine": query.state_machine,
+        "status": query.status,
+        "name": query.name_prefix,
+        "since": _local(query.since),
+        "until": _local(query.until),
+    }
     return {key: value for key, value in params.items() if value}
 
 
