@@ -241,3 +241,16 @@ def test_filters_by_start_time_in_utc(client: TestClient) -> None:
     answer = client.get("/?since=last+week")
     assert answer.status_code == 400
     assert "since=&#x27;last week&#x27; is not a date or time" in answer.text
+
+
+def test_machine_names_skip_through_the_index(tmp_path: Path) -> None:
+    from runtime.durable.store import ExecutionInfo
+
+    with Store.open(tmp_path / "s.db") as store:
+        assert Browser(store).machine_names() == []
+        for machine in ("", "b", "a", "b"):
+            arn = f"{console_store.PREFIX}:execution:{machine}:{len(store.list_executions())}"
+            owner = f"{console_store.PREFIX}:stateMachine:{machine}"
+            info = ExecutionInfo(arn, "x", owner, machine, {})
+            store.begin_execution(info, {}, 1.0)
+        assert Browser(store).machine_names() == ["", "a", "b"]

