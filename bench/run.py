@@ -32,7 +32,17 @@ sys.path.insert(0, str(ROOT))
 
 from rich.console import Console  # noqa: E402
 
-from bench import api_load, dmap, ours, parked, peers, report, serve_load, workloads  # noqa: E402
+from bench import (  # noqa: E402
+    api_load,
+    console_list,
+    dmap,
+    ours,
+    parked,
+    peers,
+    report,
+    serve_load,
+    workloads,
+)
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -60,6 +70,7 @@ class Settings:
     peer_runs: int
     out: Path
     dmap_items: int = 1_000_000
+    console_executions: int = 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
         "--api-executions", type=int, default=1_000, help="API loop executions (0: skip)"
     )
     p.add_argument("--api-threads", type=int, default=8, help="API loop client threads")
+    p.add_argument(
+        "--console-executions",
+        type=int,
+        default=100_000,
+        help="executions in the store for the web console's list pages (0: skip)",
+    )
     p.add_argument("--floor-seconds", type=float, default=0.3, help="limit.py budget (0: skip)")
     p.add_argument("--peers", dest="peers", action="store_true", default=None)
     p.add_argument("--no-peers", dest="peers", action="store_false")
@@ -130,6 +147,9 @@ def _settings(args: argparse.Namespace, console: Console) -> Settings:
         peer_runs=args.peer_runs,
         out=args.out,
         dmap_items=min(args.dmap_items, 2_000) if quick else args.dmap_items,
+        console_executions=min(args.console_executions, 1_000)
+        if quick
+        else args.console_executions,
     )
 
 
@@ -286,6 +306,25 @@ def _render_dmap(console: Console, figures: list[dmap.DmapFigure]) -> None:
         )
 
 
+def _measure_console(s: Settings, console: Console) -> dict[str, Any]:
+    """The web console's list pages over a store of ``console_executions`` executions."""
+    if s.console_executions <= 0:
+        return {}
+    _progress(console, f"web console: list pages, {s.console_executions:,} executions")
+    return console_list.measure(s.console_executions)
+
+
+def _render_console(console: Console, figure: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"asl ui: one HTTP request, {figure['executions']:,} executions")
+    table.add_column("page")
+    table.add_column("median ms (target < 200)", justify="right")
+    for label, ms in figure["median_ms"].items():
+        table.add_row(label, f"{ms:.1f}")
+    console.print(table)
+
+
 def _measure_peers(
     s: Settings, console: Console, loads: list[workloads.Workload], tmp: Path
 ) -> dict[tuple[str, str], peers.PeerFigure]:
@@ -337,6 +376,8 @@ def _render(console: Console, s: Settings, figures: dict[str, Any]) -> None:
     if figures["floor"]:
         report.render_floor(console, figures["floor"])
     _render_dmap(console, figures.get("dmap", []))
+    if figures.get("console"):
+        _render_console(console, figures["console"])
 
 
 def _ratios(figures: dict[str, Any]) -> list[dict[str, Any]]:
@@ -362,6 +403,7 @@ def bench(s: Settings, console: Console) -> dict[str, Any]:
         figures["serve"] = _measure_serve(s, console)
         figures["api"] = _measure_api(s, console)
         figures["dmap"] = _measure_dmap(s, console, Path(folder))
+        figures["console"] = _measure_console(s, console)
         _progress(console, "plain-CPython floor (limit.py)")
         figures["floor"] = peers.run_limit(s.shared, s.floor_s) if s.floor_s > 0 else []
         figures["peers"] = _measure_peers(s, console, loads, Path(folder))

@@ -163,3 +163,18 @@ def test_distributed_map_figure_with_two_processes(tmp_path: Path) -> None:
     succeeded = json.loads(manifest.read_text())["ResultFiles"]["SUCCEEDED"]
     records = json.loads((tmp_path / succeeded[0]["Key"]).read_text())
     assert [json.loads(r["Output"])["id"] for r in records] == list(range(600))
+
+
+def test_console_list_figure_times_every_kind_of_page() -> None:
+    from bench.console_list import measure
+
+    figure = measure(200, repeat=1)
+    assert figure["executions"] == 200
+    assert set(figure["median_ms"]) == {
+        "first page",
+        "FAILED",
+        "machine + RUNNING",
+        "rare name prefix",
+        "page 4 (keyset)",
+        "one execution",
+    }

@@ -39,6 +39,7 @@ SUBCOMMANDS: dict[str, tuple[str, bool, str]] = {
     "send-task-heartbeat": ("runtime.cli.task", False, "report progress of a callback task"),
     "deploy": ("runtime.cli.cloud", False, "create or update the state machine on AWS"),
     "diff": ("runtime.cli.cloud", False, "compare two runs state by state"),
+    "ui": ("runtime.cli.ui", False, "a web console of the store's executions (read-only)"),
     "import-datapipeline": (
         "runtime.cli.datapipeline",
         False,

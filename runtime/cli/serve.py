@@ -125,6 +125,11 @@ def serve_main(argv: list[str]) -> int:
         action="store_true",
         help="serve the Step Functions API (AWS JSON 1.0) for boto3, the AWS CLI, SDKs",
     )
+    api.add_argument(
+        "--ui",
+        action="store_true",
+        help="serve the web console (executions, live graphs) on the same address and port",
+    )
     api.add_argument("--host", default="127.0.0.1", help="API address (default 127.0.0.1)")
     api.add_argument(
         "--port", type=int, default=8083, help="API port (default 8083; 0 picks a free one)"
@@ -160,7 +165,7 @@ def serve_main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     path = resolve_store_path(args.store, False)
     assert path is not None
-    if args.api:
+    if args.api or args.ui:
         return _serve_api(args, str(path))
 
     from runtime.adapters.activity import Activities
@@ -262,10 +267,15 @@ def _serve_api(args: argparse.Namespace, store: str) -> int:
         max_running=args.max_running,
         secret=secret_from(args.secret),
         log=json_log_line if args.json_log else log_line,
+        api=args.api,
+        ui=args.ui,
     )
 
     def ready(url: str) -> None:
-        print(f"Step Functions API: {url} (store {store})", file=sys.stderr, flush=True)
+        if args.api:
+            print(f"Step Functions API: {url} (store {store})", file=sys.stderr, flush=True)
+        if args.ui:
+            print(f"asl console: {url}/ (store {store})", file=sys.stderr, flush=True)
 
     async def main() -> int:
         stop = anyio.Event()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -15,7 +16,7 @@ from runtime.report.history import Event, ExecutionSummary, summarise
 from runtime.report.visits import OUTCOMES, Lane, Visit, build_visits, state_outcomes
 from runtime.trace.format import format_duration
 
-__all__ = ["render_report"]
+__all__ = ["ReportParts", "render_report", "report_parts"]
 
 _DETAIL_CHARS = 400
 
@@ -295,6 +296,51 @@ def _stamp(value: Any) -> str | None:
     return iso_timestamp(float(value))
 
 
+@dataclass(frozen=True, slots=True)
+class ReportParts:
+    """The pieces of the report page, for pages that frame them differently (the console)."""
+
+    #: The ``<title>`` text, escaped.
+    title: str
+    #: ``<header>``: status badge, name, duration, error and cause.
+    header: str
+    #: The inside of ``<main>``: graph, data-flow panel, timeline, events.
+    main: str
+    #: The ``<script type="application/json" id="asl-data">`` element the script reads.
+    data: str
+
+
+def report_parts(
+    events: Sequence[Event],
+    definition: Mapping[str, Any] | None,
+    *,
+    name: str = "",
+    map_runs: Sequence[Mapping[str, Any]] = (),
+    outcomes: Mapping[str, str] | None = None,
+) -> ReportParts:
+    """The report's pieces; ``map_runs`` are DescribeMapRun documents for the Map Run
+    panel's counters; ``outcomes`` (state name → ``st-*`` suffix) replaces the colours the
+    finished visits give (a live view marks open visits ``running``)."""
+    summary = summarise(events, name)
+    lanes, visits = build_visits(events)
+    lane_map = {lane.key: lane for lane in lanes}
+    colours = state_outcomes(visits) if outcomes is None else outcomes
+    graph = _graph(definition, colours, visits) if definition is not None else ""
+    table = _event_rows(events, visits, summary.start)
+    main = f"""
+<section id="graph"><h2>Graph</h2>{_legend()}{graph or '<p class="muted">No definition given.</p>'}
+</section>
+<aside id="flow"><h2>Data flow: <span id="flow-title">click a state</span></h2>
+<div id="flow-body"><p class="muted">Click a state in the graph or the timeline.</p></div></aside>
+<section id="timeline" class="wide"><h2>Timeline</h2>{_timeline(lanes, visits, events)}</section>
+{_map_runs(events, map_runs)}
+<section id="events" class="wide"><h2>Events</h2>{table}</section>
+"""
+    data = f'<script type="application/json" id="asl-data">{_data(visits, lane_map)}</script>'
+    title = _h(f"{summary.status} · {name or 'execution'}")
+    return ReportParts(title, _header(summary), main, data)
+
+
 def render_report(
     events: Sequence[Event],
     definition: Mapping[str, Any] | None,
@@ -304,27 +350,14 @@ def render_report(
 ) -> str:
     """The HTML report of one execution; the graph needs the ``definition``; ``map_runs``
     are DescribeMapRun documents for the Map Run panel's counters."""
-    summary = summarise(events, name)
-    lanes, visits = build_visits(events)
-    lane_map = {lane.key: lane for lane in lanes}
-    graph = _graph(definition, state_outcomes(visits), visits) if definition is not None else ""
-    title = _h(f"{summary.status} · {name or 'execution'} · asl report")
-    table = _event_rows(events, visits, summary.start)
+    parts = report_parts(events, definition, name=name, map_runs=map_runs)
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<html lang="en"><head><meta charset="utf-8"><title>{parts.title} · asl report</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>{CSS}{GRAPH_STYLE}</style></head>
-<body>{_header(summary)}
-<main>
-<section id="graph"><h2>Graph</h2>{_legend()}{graph or '<p class="muted">No definition given.</p>'}
-</section>
-<aside id="flow"><h2>Data flow: <span id="flow-title">click a state</span></h2>
-<div id="flow-body"><p class="muted">Click a state in the graph or the timeline.</p></div></aside>
-<section id="timeline" class="wide"><h2>Timeline</h2>{_timeline(lanes, visits, events)}</section>
-{_map_runs(events, map_runs)}
-<section id="events" class="wide"><h2>Events</h2>{table}</section>
-</main>
-<script type="application/json" id="asl-data">{_data(visits, lane_map)}</script>
+<body>{parts.header}
+<main>{parts.main}</main>
+{parts.data}
 <script>{SCRIPT}</script>
 </body></html>
 """

@@ -19,7 +19,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +32,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from runtime.adapters.activity import LONG_POLL_SECONDS, Activities
@@ -120,6 +120,10 @@ class ApiOptions:
     hosts: tuple[str, ...] = ()
     #: Hears each execution's start and end (``runtime.durable.serve.LogRecord``), or None.
     log: Callable[[dict[str, Any]], None] | None = None
+    #: Serve the Step Functions API (``POST /``); False with ``ui`` alone.
+    api: bool = True
+    #: Serve the web console (:mod:`runtime.server.console`) on the same app and port.
+    ui: bool = False
 
 
 async def handle(backend: Backend, target: str, raw: bytes) -> tuple[int, dict[str, Any]]:
@@ -166,13 +170,20 @@ async def _read_body(request: Request, length: int) -> bytes:
 
 
 def create_app(
-    backend: Backend, *, secret: str | None = None, hosts: frozenset[str] | None = None
-) -> Starlette:
-    """The ASGI app answering ``POST /`` for ``backend``.
+    backend: Backend,
+    *,
+    secret: str | None = None,
+    hosts: frozenset[str] | None = None,
+    api: bool = True,
+    extra: Sequence[BaseRoute] = (),
+) -> Any:
+    """The ASGI app answering ``POST /`` for ``backend`` (unless ``api`` is false), and the
+    ``extra`` routes (the console's pages, all GET, so they share ``/``).
 
     Every request passes :mod:`runtime.server.guard` first: its Host must be one of
     ``hosts`` (default: loopback names), its body at most 1 MiB of JSON at most 64 deep,
-    and with a ``secret`` it must be SigV4-signed with it.
+    and with a ``secret`` it must be SigV4-signed with it. The console's pages get the
+    Host check too (a page on localhost is what DNS rebinding aims at).
     """
     allowed = hosts if hosts is not None else allowed_hosts("127.0.0.1")
 
@@ -199,12 +210,37 @@ def create_app(
         return answer(status, payload)
 
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
-    return Starlette(
-        routes=[
+    # The console's GET pages first; then the API, which answers anything else in AWS's
+    # shape (UnknownOperationException).
+    routes: list[BaseRoute] = list(extra)
+    if api:
+        routes += [
             Route("/", endpoint, methods=methods),
             Route("/{rest:path}", endpoint, methods=methods),
         ]
-    )
+    app = Starlette(routes=routes)
+    return _host_checked(app, allowed) if extra else app
+
+
+def _host_checked(app: Any, allowed: frozenset[str]) -> Any:
+    """``app`` behind the Host check, for routes that do not make it themselves."""
+
+    async def guarded(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            host = dict(scope["headers"]).get(b"host")
+            try:
+                check_host(host.decode("latin-1") if host is not None else None, allowed)
+            except StepFunctionsApiError as exc:
+                response = Response(
+                    json.dumps(error_body(exc)),
+                    status_code=status_of(exc),
+                    media_type=CONTENT_TYPE,
+                )
+                await response(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return guarded
 
 
 class _BoundedH11(H11Protocol):
@@ -315,9 +351,18 @@ async def run_api(
             poll_seconds=options.poll_seconds,
             on_end=on_end,
         )
+        extra: list[BaseRoute] = []
+        if options.ui:
+            from runtime.server.console import console_routes
+
+            extra = console_routes(store)
         config = uvicorn.Config(
             create_app(
-                backend, secret=options.secret, hosts=allowed_hosts(options.host, options.hosts)
+                backend,
+                secret=options.secret,
+                hosts=allowed_hosts(options.host, options.hosts),
+                api=options.api,
+                extra=extra,
             ),
             log_level="warning",
             lifespan="off",

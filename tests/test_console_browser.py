@@ -1,0 +1,201 @@
+"""The web console in a real headless Chromium (DevTools protocol over a pipe).
+
+A store of 1,000 executions: filter to FAILED, open one, see the failed state and its
+cause, click a state and read its input. Hostile names and causes stay text. A running
+execution turns green in the open page without a reload. Screenshots go to
+tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from runtime.durable.store import Store
+from runtime.server.console import ConsoleOptions, ConsoleServer
+from tests import console_store
+from tests.cdp import Browser, chromium
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+pytestmark = pytest.mark.skipif(
+    chromium() is None,
+    reason="Chromium is not on PATH: the console's browser tests need `chromium` "
+    "(apt-get install chromium; .ci/run installs it when it can)",
+)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with Browser() as b:
+        yield b
+
+
+def _shot(b: Browser, name: str) -> None:
+    path = ARTIFACTS / name
+    path.unlink(missing_ok=True)
+    b.screenshot(path)
+    assert path.stat().st_size > 10_000
+
+
+def _graph_class(state: str) -> str:
+    selector = json.dumps(f'.asl-graph [data-state="{state}"]')
+    return f"document.querySelector({selector}).getAttribute('class')"
+
+
+def test_filter_to_failed_open_one_and_read_a_state(browser: Browser, tmp_path: Path) -> None:
+    store = tmp_path / "store.db"
+    newest = console_store.fill(store, 1000)[0]
+    with ConsoleServer(ConsoleOptions(str(store), port=0)) as server:
+        browser.goto(server.url + "/")
+        assert browser.evaluate("document.getElementById('total').textContent") == "1,003 matching"
+        _shot(browser, "console-list.png")
+        # A narrow window: the table scrolls inside its section, the page does not.
+        browser.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 420, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+        )
+        assert browser.evaluate("document.documentElement.scrollWidth") <= 420
+        _shot(browser, "console-list-narrow.png")
+        browser.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+        )
+        browser.evaluate(
+            "document.querySelector('select[name=status]').value = 'FAILED';"
+            "document.querySelector('form.filters button').click()"
+        )
+        browser.wait_event("Page.loadEventFired")
+        statuses = browser.evaluate(
+            "Array.from(document.querySelectorAll('tbody tr')).map(r => r.dataset.status)"
+        )
+        assert set(statuses) == {"FAILED"} and len(statuses) == 50
+        assert "status=FAILED" in browser.evaluate("location.search")
+        browser.click("tbody tr a[href^='/executions/']")
+        assert browser.evaluate("location.pathname") == "/executions/" + quote(newest, safe=":")
+        # On load the failed state is selected and its error shows in the data-flow panel.
+        assert "st-failed" in browser.evaluate(_graph_class("Charge card"))
+        assert "selected" in browser.evaluate(_graph_class("Charge card"))
+        header = browser.evaluate("document.querySelector('header').textContent")
+        assert "Card.Declined" in header and "card 4000-2 was declined by the bank" in header
+        assert browser.evaluate("document.getElementById('flow-title').textContent") == (
+            "Charge card"
+        )
+        _shot(browser, "console-failed.png")
+        browser.evaluate(
+            "document.querySelector('.asl-graph [data-state=\"Validate\"]')"
+            ".dispatchEvent(new MouseEvent('click', {bubbles: true}))"
+        )
+        panel = browser.evaluate("document.getElementById('flow-body').textContent")
+        assert '"card": "4000-2"' in panel
+        _shot(browser, "console-state-input.png")
+
+
+#: Replaces alert and friends before any page script runs, so a payload that ran is seen.
+_TRAP = """
+window.__ran = [];
+['alert', 'confirm', 'prompt'].forEach(function (name) {
+  window[name] = function (x) { window.__ran.push(name + ':' + x); };
+});
+"""
+
+
+def test_hostile_names_inputs_and_causes_stay_text(browser: Browser, tmp_path: Path) -> None:
+    store = tmp_path / "store.db"
+    arn = console_store.hostile(store)
+    browser.send("Page.addScriptToEvaluateOnNewDocument", {"source": _TRAP})
+    with ConsoleServer(ConsoleOptions(str(store), port=0)) as server:
+        # The console's own scripts: none on the lists; data, icons, report and live script.
+        for path, scripts in [
+            ("/", 0),
+            ("/state-machines", 0),
+            ("/executions/" + quote(arn, safe=":"), 4),
+        ]:
+            browser.goto(server.url + path)
+            # Click every state so the data-flow panel renders each hostile input.
+            browser.evaluate(
+                "document.querySelectorAll('.asl-graph [data-state]').forEach(function (el) {"
+                "el.dispatchEvent(new MouseEvent('click', {bubbles: true})); })"
+            )
+            found = browser.evaluate(
+                "({img: document.querySelectorAll('img').length,"
+                " handlers: Array.from(document.querySelectorAll('*')).filter(function (el) {"
+                "   return Array.from(el.attributes).some(function (a) {"
+                "     return a.name.indexOf('on') === 0; }); }).length,"
+                " scripts: document.querySelectorAll('script').length,"
+                " svgs: document.querySelectorAll('svg').length,"
+                " ran: window.__ran})"
+            )
+            assert found == {
+                "img": 0,
+                "handlers": 0,
+                "scripts": scripts,
+                "svgs": 1 if scripts else 0,
+                "ran": [],
+            }, path
+            text = browser.evaluate("document.body.textContent")
+            assert "<img src=x onerror=alert(" in text, path  # shown, as text
+        assert console_store.IMG in text and console_store.SCRIPT_END in text
+        _shot(browser, "console-hostile.png")
+
+
+LIVE: dict[str, Any] = {
+    "StartAt": "Prepare",
+    "States": {
+        "Prepare": {"Type": "Pass", "Next": "Work"},
+        "Work": {"Type": "Task", "Resource": console_store.LAMBDA + "work", "Next": "Finish"},
+        "Finish": {"Type": "Pass", "End": True},
+    },
+}
+
+
+def test_a_running_execution_turns_green_without_a_reload(browser: Browser, tmp_path: Path) -> None:
+    store_path = tmp_path / "store.db"
+    Store.open(store_path).close()
+    started, release = threading.Event(), threading.Event()
+
+    def work(payload: Any) -> Any:
+        started.set()
+        assert release.wait(30), "the test never released the task"
+        return {"done": True}
+
+    def run() -> None:
+        with Store.open(store_path) as store:
+            console_store.record_run(
+                store, "Live", "live-1", LIVE, {}, {"work": work}, console_store.EPOCH
+            )
+
+    runner = threading.Thread(target=run, name="live-run", daemon=True)
+    runner.start()
+    try:
+        assert started.wait(30)
+        arn = f"{console_store.PREFIX}:execution:Live:live-1"
+        with ConsoleServer(ConsoleOptions(str(store_path), port=0)) as server:
+            browser.goto(server.url + "/executions/" + quote(arn, safe=":"))
+            browser.wait_for("document.body.dataset.live === 'connected'", "the live stream")
+            assert "st-succeeded" in browser.evaluate(_graph_class("Prepare"))
+            assert "st-running" in browser.evaluate(_graph_class("Work"))
+            assert "st-not-visited" in browser.evaluate(_graph_class("Finish"))
+            _shot(browser, "console-live-running.png")
+            browser.evaluate("window.__same_page = true")
+            release.set()
+            runner.join(30)
+            browser.wait_for(
+                "document.body.dataset.status === 'SUCCEEDED'", "the execution succeeding"
+            )
+            for state in ("Prepare", "Work", "Finish"):
+                assert "st-succeeded" in browser.evaluate(_graph_class(state)), state
+            assert browser.evaluate("window.__same_page") is True  # no reload happened
+            assert browser.evaluate("document.querySelector('header .badge').textContent") == (
+                "✓ SUCCEEDED"
+            )
+            _shot(browser, "console-live-succeeded.png")
+    finally:
+        release.set()
+        runner.join(30)
