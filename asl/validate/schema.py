@@ -8,8 +8,9 @@ whose kind is known, and becomes one readable sentence.
 The schema (``asl/schema/asl.schema.json``, Draft 2020-12) is applied by
 ``jsonschema.Draft202012Validator``: one validator over the whole schema is built per
 process, and one evolved from it per ``$defs`` entry (so ``$ref`` still resolves against
-the root). Its errors are reduced to one per real problem (:func:`_one_per_problem`)
-before they become diagnostics.
+the root). A well-formed part is recognised first by the plain predicates of
+:mod:`asl.validate.quickschema`, and jsonschema runs only on the rest. Its errors are
+reduced to one per real problem (:func:`_one_per_problem`) before they become diagnostics.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -71,6 +72,14 @@ def _validator(definition: str) -> Any:
     return _root_validator().evolve(schema=load_schema()["$defs"][definition])
 
 
+@functools.cache
+def _certainly_valid() -> Callable[[str], Callable[[Any], bool]]:
+    """The fast predicates of :mod:`asl.validate.quickschema` (built once per process)."""
+    from asl.validate.quickschema import compile_definitions
+
+    return compile_definitions(load_schema())
+
+
 def _properties(definition: str) -> frozenset[str]:
     return frozenset(load_schema()["$defs"][definition].get("properties", ()))
 
@@ -110,6 +119,8 @@ def _check_rule(state: StateRef, rule: Any, pointer: str) -> Iterator[Diagnostic
 def _validate(
     definition: str, instance: Any, pointer: str, state: StateRef | None
 ) -> Iterator[Diagnostic]:
+    if _certainly_valid()(definition)(instance):
+        return  # jsonschema would find nothing: spare its generic walk
     for err in _one_per_problem(_validator(definition).iter_errors(instance)):
         yield from _convert(err, pointer, state)
 
