@@ -19,14 +19,16 @@ import functools
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match, relevance
+from typing import TYPE_CHECKING, Any
 
 from asl.source import json_type
 from asl.validate.diagnostics import Diagnostic, error
 from asl.validate.rules.walk import Machine, StateRef, pointer_join
+
+if TYPE_CHECKING:
+    # jsonschema is imported on first doubt only: a definition the predicates of
+    # asl.validate.quickschema prove valid never needs it (a large share of a cold start).
+    from jsonschema.exceptions import ValidationError
 
 __all__ = ["STATE_TYPES", "check_schema", "load_schema"]
 
@@ -63,6 +65,8 @@ def _root_validator() -> Any:
     The schema is not re-checked against the metaschema here (that costs more than a
     whole small validation); the test suite checks it once.
     """
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(load_schema())
 
 
@@ -145,6 +149,8 @@ def _one_per_problem(errors: Iterable[ValidationError]) -> list[ValidationError]
             if mark not in seen:
                 seen.add(mark)
                 kept.append(err)
+    from jsonschema.exceptions import relevance
+
     return sorted(kept, key=relevance, reverse=True)
 
 
@@ -183,6 +189,8 @@ def _describe(err: ValidationError, field: str) -> str:
         return f"{field} must be {expected}, got {got}."
     if err.context:
         # An anyOf without its own wording: say what the most relevant alternative wanted.
+        from jsonschema.exceptions import best_match
+
         best = best_match([err])
         if best is not err:
             return _describe(best, _display(list(best.absolute_path)) or field)
