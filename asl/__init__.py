@@ -39,12 +39,14 @@ __all__ = [
 def compile_definition(definition: Mapping[str, Any]) -> StateMachine:
     """Validate ``definition`` and compile it; raise DefinitionError listing every error."""
     from asl.compiler import compile_machine
+    from asl.template import shared_templates
     from asl.validate import validate
 
-    errors = [d for d in validate(definition) if d.severity == "ERROR"]
-    if errors:
-        raise DefinitionError(errors)
-    return compile_machine(definition)
+    with shared_templates():  # each template is compiled once, for both steps
+        errors = [d for d in validate(definition) if d.severity == "ERROR"]
+        if errors:
+            raise DefinitionError(errors)
+        return compile_machine(definition)
 
 
 def __getattr__(name: str) -> Any:

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from asl.errors import ExpressionSyntaxError, StatesError
 from asl.paths import Path, PathNotFound, compile_path
 
-__all__ = ["Evaluable", "Template", "compile_template"]
+__all__ = ["Evaluable", "Template", "compile_template", "shared_templates"]
 
 
 class Evaluable(Protocol):
@@ -189,4 +191,37 @@ def compile_template(
     :class:`ExpressionSyntaxError` for a ``.$`` value that is not a string path or intrinsic
     call, for a bad path, or for a key that duplicates another after renaming.
     """
-    return Template(field, _Compiler(field, intrinsic_compiler).node(value))
+    memo = _SHARED.get() if intrinsic_compiler is None else None
+    if memo is None:
+        return Template(field, _Compiler(field, intrinsic_compiler).node(value))
+    key = (id(value), field)
+    hit = memo.get(key)
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    template = Template(field, _Compiler(field, None).node(value))
+    memo[key] = (value, template)
+    return template
+
+
+#: Templates compiled inside :func:`shared_templates`, by the template object's identity
+#: (the object is kept too, so an id cannot be reused while the memo lives).
+_SHARED: ContextVar[dict[tuple[int, str], tuple[Any, Template]] | None] = ContextVar(
+    "asl_shared_templates", default=None
+)
+
+
+@contextmanager
+def shared_templates() -> Iterator[None]:
+    """Compile each template object once within the block (validation, then compilation).
+
+    :func:`asl.compile_definition` validates a definition (which compiles every template to
+    be sure it will compile) and then compiles it: inside this block the second compile of
+    the same object (nothing runs in between to change it) returns the first result.
+    Templates are immutable, so the sharing is invisible; refusals are not remembered and
+    are raised again.
+    """
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)

@@ -494,3 +494,14 @@ def test_uuid_is_version_4_and_follows_the_random_source() -> None:
         assert run("States.UUID()") == first
     finally:
         use_random(previous)
+
+
+def test_compiled_calls_are_cached_and_refusals_are_not() -> None:
+    from asl.errors import ExpressionSyntaxError
+    from asl.intrinsics import compile_intrinsic
+
+    text = "States.MathAdd($.n, 1)"
+    assert compile_intrinsic(text) is compile_intrinsic(text)
+    for _ in range(2):
+        with pytest.raises(ExpressionSyntaxError):
+            compile_intrinsic("States.MathAdd($.n,")

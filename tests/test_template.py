@@ -206,3 +206,22 @@ def test_bad_path_syntax_is_rejected_at_compile_time() -> None:
 
 def test_field_name_is_recorded() -> None:
     assert compile_fake({}, field="ItemSelector").field == "ItemSelector"
+
+
+def test_shared_templates_compile_each_object_once_and_only_inside_the_block() -> None:
+    from asl.template import shared_templates
+
+    value = {"a.$": "$.x", "b": 1}
+    assert compile_template(value) is not compile_template(value)
+    with shared_templates():
+        first = compile_template(value, field="Parameters")
+        assert compile_template(value, field="Parameters") is first
+        # Another field (its messages differ) or an equal copy compiles anew.
+        assert compile_template(value, field="ResultSelector") is not first
+        assert compile_template(dict(value), field="Parameters") is not first
+        bad = {"a.$": 3}
+        for _ in range(2):  # a refusal is raised every time, never remembered as a result
+            with pytest.raises(ExpressionSyntaxError):
+                compile_template(bad)
+    assert compile_template(value, field="Parameters") is not first
+    assert first.evaluate({"x": 5}, {}, {}) == {"a": 5, "b": 1}

@@ -91,9 +91,9 @@ def test_quiet_hides_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 HEAVY = ("boto3", "botocore", "rich", "anyio", "asyncio", "asl.model", "asl.compiler")
 
 
-def _imported_after(tmp_path: Path, entry: str, argv: list[str]) -> list[str]:
+def _imported_after(tmp_path: Path, entry: str, argv: list[str], text: str = VALID) -> list[str]:
     """Run ``entry``'s ``main(argv + [file])`` in a fresh interpreter; list what it loaded."""
-    path = write(tmp_path, "ok.json", VALID)
+    path = write(tmp_path, "ok.json", text)
     code = (
         f"import sys; from {entry} import main; main({argv!r} + [sys.argv[1]]);"
         f"print([m for m in {(*HEAVY, 'jsonschema')!r} if m in sys.modules])"
@@ -106,9 +106,16 @@ def _imported_after(tmp_path: Path, entry: str, argv: list[str]) -> list[str]:
 
 
 def test_cold_path_imports_nothing_heavy(tmp_path: Path) -> None:
-    # jsonschema is the one sizeable import: the schema is applied by the library.
-    assert _imported_after(tmp_path, "asl.validate.cli", []) == ["jsonschema"]
+    # A well-formed definition is proven valid without jsonschema (asl.validate.quickschema).
+    assert _imported_after(tmp_path, "asl.validate.cli", []) == []
 
 
 def test_console_script_path_imports_nothing_heavy(tmp_path: Path) -> None:
-    assert _imported_after(tmp_path, "runtime.cli", ["validate"]) == ["jsonschema"]
+    assert _imported_after(tmp_path, "runtime.cli", ["validate"]) == []
+
+
+def test_jsonschema_is_imported_for_a_doubtful_definition(tmp_path: Path) -> None:
+    # Its diagnostics still come from jsonschema, imported on the first doubt.
+    text = VALID.replace('"End": true', '"End": 1')
+    assert text != VALID
+    assert _imported_after(tmp_path, "asl.validate.cli", [], text) == ["jsonschema"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from asl.intrinsics.functions import FUNCTIONS, use_random
@@ -55,7 +56,18 @@ class Intrinsic:
 
 
 def compile_intrinsic(text: str) -> Intrinsic:
-    """Parse ``text``; raise ``ExpressionSyntaxError`` (with the column) if it is not a call."""
+    """Parse ``text``; raise ``ExpressionSyntaxError`` (with the column) if it is not a call.
+
+    Compiled calls are immutable and cached (like paths): the validator's rules and the
+    compiler all compile the same texts of a definition, and parse each only once.
+    """
+    if not isinstance(text, str):
+        return Intrinsic(text, parse(text))
+    return _compile(text)
+
+
+@lru_cache(maxsize=4096)
+def _compile(text: str) -> Intrinsic:
     return Intrinsic(text, parse(text))
 
 

@@ -150,6 +150,17 @@ def compile_reference_path(text: str) -> Path:
 
     Raises :class:`ExpressionSyntaxError` for any other path.
     """
+    if not isinstance(text, str):
+        return _reference(text)
+    return _cached_reference(text)
+
+
+@lru_cache(maxsize=4096)
+def _cached_reference(text: str) -> Path:
+    return _reference(text)
+
+
+def _reference(text: str) -> Path:
     path = compile_path(text)
     bad = _operator_at(text)
     if not path.is_reference or bad >= 0:

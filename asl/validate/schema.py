@@ -8,8 +8,9 @@ whose kind is known, and becomes one readable sentence.
 The schema (``asl/schema/asl.schema.json``, Draft 2020-12) is applied by
 ``jsonschema.Draft202012Validator``: one validator over the whole schema is built per
 process, and one evolved from it per ``$defs`` entry (so ``$ref`` still resolves against
-the root). Its errors are reduced to one per real problem (:func:`_one_per_problem`)
-before they become diagnostics.
+the root). A well-formed part is recognised first by the plain predicates of
+:mod:`asl.validate.quickschema`, and jsonschema runs only on the rest. Its errors are
+reduced to one per real problem (:func:`_one_per_problem`) before they become diagnostics.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match, relevance
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from asl.source import json_type
 from asl.validate.diagnostics import Diagnostic, error
 from asl.validate.rules.walk import Machine, StateRef, pointer_join
+
+if TYPE_CHECKING:
+    # jsonschema is imported on first doubt only: a definition the predicates of
+    # asl.validate.quickschema prove valid never needs it (a large share of a cold start).
+    from jsonschema.exceptions import ValidationError
 
 __all__ = ["STATE_TYPES", "check_schema", "load_schema"]
 
@@ -62,6 +65,8 @@ def _root_validator() -> Any:
     The schema is not re-checked against the metaschema here (that costs more than a
     whole small validation); the test suite checks it once.
     """
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(load_schema())
 
 
@@ -69,6 +74,14 @@ def _root_validator() -> Any:
 def _validator(definition: str) -> Any:
     """A validator of ``$defs/<definition>`` sharing the root's ``$ref`` resolver."""
     return _root_validator().evolve(schema=load_schema()["$defs"][definition])
+
+
+@functools.cache
+def _certainly_valid() -> Callable[[str], Callable[[Any], bool]]:
+    """The fast predicates of :mod:`asl.validate.quickschema` (built once per process)."""
+    from asl.validate.quickschema import compile_definitions
+
+    return compile_definitions(load_schema())
 
 
 def _properties(definition: str) -> frozenset[str]:
@@ -110,6 +123,8 @@ def _check_rule(state: StateRef, rule: Any, pointer: str) -> Iterator[Diagnostic
 def _validate(
     definition: str, instance: Any, pointer: str, state: StateRef | None
 ) -> Iterator[Diagnostic]:
+    if _certainly_valid()(definition)(instance):
+        return  # jsonschema would find nothing: spare its generic walk
     for err in _one_per_problem(_validator(definition).iter_errors(instance)):
         yield from _convert(err, pointer, state)
 
@@ -134,6 +149,8 @@ def _one_per_problem(errors: Iterable[ValidationError]) -> list[ValidationError]
             if mark not in seen:
                 seen.add(mark)
                 kept.append(err)
+    from jsonschema.exceptions import relevance
+
     return sorted(kept, key=relevance, reverse=True)
 
 
@@ -172,6 +189,8 @@ def _describe(err: ValidationError, field: str) -> str:
         return f"{field} must be {expected}, got {got}."
     if err.context:
         # An anyOf without its own wording: say what the most relevant alternative wanted.
+        from jsonschema.exceptions import best_match
+
         best = best_match([err])
         if best is not err:
             return _describe(best, _display(list(best.absolute_path)) or field)

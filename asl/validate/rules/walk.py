@@ -68,7 +68,12 @@ class Machine:
 
 def pointer_join(base: str, *fields: str | int) -> str:
     """Append reference tokens to a JSON Pointer."""
-    return base + "".join(f"/{escape_pointer(str(token))}" for token in fields)
+    for token in fields:
+        text = token if type(token) is str else str(token)
+        if "~" in text or "/" in text:
+            text = escape_pointer(text)
+        base = f"{base}/{text}"
+    return base
 
 
 def child_scopes(state: StateRef) -> Iterator[tuple[str, Mapping[str, Any]]]:
