@@ -166,12 +166,12 @@ def test_a_store_that_fills_up_mid_run_is_one_line_and_resumable(
     real_record = Store.record
     written: list[int] = []
 
-    def record(self: Store, arn: str, event: Any) -> None:
+    def record(self: Store, arn: str, event: Any, fence: int | None = None) -> None:
         if len(written) >= 5:  # the disk is full from the sixth event on
             with self._write():
                 raise sqlite3.OperationalError("database or disk is full")
         written.append(event.id)
-        real_record(self, arn, event)
+        real_record(self, arn, event, fence)
 
     monkeypatch.setattr(Store, "record", record)
     args = ["exec", str(machine), "--store", str(db), "--quiet", "--name", "full"]
