@@ -43,8 +43,12 @@ bench: venv
 fuzz: venv
 	ASL_SHARED=$(abspath $(SHARED)) $(BIN)/python -m tests.fuzz.run
 
+## The recorded AWS executions, through the asl command; in a store of their own, so a
+## store another checkout migrated (or your executions) can neither break nor receive them.
 conformance: venv
-	$(BIN)/python $(SHARED)/conformance/run.py --cmd $(abspath $(BIN))/asl -v
+	store=$$(mktemp -d) && ASL_STORE=$$store/store.db \
+		$(BIN)/python $(SHARED)/conformance/run.py --cmd $(abspath $(BIN))/asl -v; \
+		status=$$?; rm -rf $$store; exit $$status
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache
