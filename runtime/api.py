@@ -181,6 +181,8 @@ def binding_problems(
     """What is wrong with ``functions=``/``activities=`` for this definition, one line each:
     an activity bound as a function (it would never be called), and activities no Task
     state of the definition uses (a misspelt name)."""
+    if not functions and not activities:
+        return []  # nothing bound: no walk of the definition on every run
     from runtime.adapters.activity import activity_name
 
     used = _activities_of(machine.definition)
