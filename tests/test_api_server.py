@@ -716,7 +716,7 @@ def test_connections_are_accepted_with_tcp_nodelay() -> None:
     client's delayed ACK (40 ms per request on Linux)."""
     import socket
 
-    from runtime.server.api.app import bind
+    from runtime.server.background import bind
 
     listener = bind("127.0.0.1", 0)
     with listener, socket.create_connection(listener.getsockname()[:2]) as client_side:

@@ -59,6 +59,7 @@ from runtime.server.api.errors import (
     UnknownOperationException,
 )
 from runtime.server.api.protocol import CONTENT_TYPE, TARGET_PREFIX, error_body
+from runtime.server.background import BackgroundServer, bind
 from runtime.server.guard import (
     MAX_BODY_BYTES,
     allowed_hosts,
@@ -306,19 +307,6 @@ class _Uvicorn(uvicorn.Server):
         yield
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket (bound now, so the port is known before serving starts).
-
-    With TCP_NODELAY, which the accepted connections inherit: asyncio sets it on the
-    connections of the sockets it creates, but not on those of a socket made with
-    ``proto=0`` as this one is, and a response written as headers then body would then
-    wait for the client's delayed ACK (40 ms on Linux) on every request.
-    """
-    sock = socket.create_server((host, port))
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock
-
-
 async def run_api(
     options: ApiOptions,
     *,
@@ -403,7 +391,7 @@ async def run_api(
     return ended
 
 
-class ApiServer:
+class ApiServer(BackgroundServer):
     """:func:`run_api` in a daemon thread: ``with ApiServer(options) as server: server.url``.
 
     ``port=0`` in the options picks a free port. :meth:`stop` ends serving as SIGTERM
@@ -411,17 +399,11 @@ class ApiServer:
     until an execution has stopped running here (tests wait on it instead of polling).
     """
 
+    thread_name = "asl-api"
+
     def __init__(self, options: ApiOptions) -> None:
+        super().__init__(options.host, options.port)
         self.options = options
-        self._sock = bind(options.host, options.port)
-        host, port = self._sock.getsockname()[:2]
-        #: The endpoint URL to give AWS clients (``endpoint_url``).
-        self.url = f"http://{host}:{port}"
-        self._stop: anyio.Event | None = None
-        self._token: Any = None
-        self._started = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
         self._ended: collections.Counter[str] = collections.Counter()
         self._ended_changed = threading.Condition()
 
@@ -437,50 +419,10 @@ class ApiServer:
         with self._ended_changed:
             return self._ended_changed.wait_for(lambda: self._ended[arn] >= times, timeout)
 
-    def start(self) -> ApiServer:
-        """Start serving; returns once the server accepts requests."""
-
-        async def main() -> None:
-            self._stop = anyio.Event()
-            self._token = anyio.lowlevel.current_token()
-            await run_api(
-                self.options,
-                stop=self._stop,
-                sock=self._sock,
-                ready=lambda _url: self._started.set(),
-                on_end=self._note_end,
-            )
-
-        def target() -> None:
-            try:
-                anyio.run(main)
-            except BaseException as exc:  # surfaced by start()/stop()
-                self._error = exc
-                self._started.set()
-
-        self._thread = threading.Thread(target=target, name="asl-api", daemon=True)
-        self._thread.start()
-        self._started.wait()
-        if self._error is not None:
-            raise self._error
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and wait for the thread to end."""
-        if self._thread is None:
-            return
-        if self._stop is not None:
-            anyio.from_thread.run_sync(self._stop.set, token=self._token)
-        self._thread.join()
-        self._thread = None
-        if self._error is not None:
-            raise self._error
-
-    def __enter__(self) -> ApiServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    async def serve(
+        self, stop: anyio.Event, sock: socket.socket, ready: Callable[[str], None]
+    ) -> None:
+        await run_api(self.options, stop=stop, sock=sock, ready=ready, on_end=self._note_end)
 
 
 def env_clock(env: dict[str, str] | None = None) -> str | None:

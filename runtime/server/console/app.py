@@ -11,7 +11,6 @@ run in the event loop's thread, the thread that opened the store.
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from runtime.durable.store.browse import STATUSES, Browser, Cursor, ExecutionQue
 from runtime.durable.store.machines import StateMachines
 from runtime.engine.clock import Clock, RealClock
 from runtime.report.history import parse_events
+from runtime.server.background import BackgroundServer, bind
 from runtime.server.console import live, pages
 from runtime.server.guard import AccessDeniedException, allowed_hosts, check_host
 
@@ -198,13 +198,6 @@ class _Uvicorn(uvicorn.Server):
         return nullcontext()
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket, bound now so the URL is known before serving starts."""
-    sock = socket.create_server((host, port))
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock
-
-
 async def run_console(
     options: ConsoleOptions,
     *,
@@ -236,62 +229,19 @@ async def run_console(
             server.should_exit = True
 
 
-class ConsoleServer:
+class ConsoleServer(BackgroundServer):
     """:func:`run_console` in a daemon thread: ``with ConsoleServer(options) as s: s.url``."""
 
+    thread_name = "asl-console"
+
     def __init__(self, options: ConsoleOptions) -> None:
+        super().__init__(options.host, options.port)
         self.options = options
-        self._sock = bind(options.host, options.port)
-        host, port = self._sock.getsockname()[:2]
-        #: Where the console answers.
-        self.url = f"http://{host}:{port}"
-        self._stop: anyio.Event | None = None
-        self._token: Any = None
-        self._started = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
 
-    def start(self) -> ConsoleServer:
-        """Start serving; returns once the console accepts requests."""
-
-        async def main() -> None:
-            self._stop = anyio.Event()
-            self._token = anyio.lowlevel.current_token()
-            await run_console(
-                self.options, stop=self._stop, sock=self._sock, ready=lambda _: self._started.set()
-            )
-
-        def target() -> None:
-            try:
-                anyio.run(main)
-            except BaseException as exc:  # surfaced by start()/stop()
-                self._error = exc
-                self._started.set()
-
-        self._thread = threading.Thread(target=target, name="asl-console", daemon=True)
-        self._thread.start()
-        self._started.wait()
-        if self._error is not None:
-            raise self._error
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and wait for the thread to end."""
-        if self._thread is None:
-            return
-        if self._stop is not None:
-            anyio.from_thread.run_sync(self._stop.set, token=self._token)
-        self._thread.join()
-        self._thread = None
-        self._sock.close()
-        if self._error is not None:
-            raise self._error
-
-    def __enter__(self) -> ConsoleServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    async def serve(
+        self, stop: anyio.Event, sock: socket.socket, ready: Callable[[str], None]
+    ) -> None:
+        await run_console(self.options, stop=stop, sock=sock, ready=ready)
 
 
 def _loopback_only(app: Any, allowed: frozenset[str]) -> Any:
