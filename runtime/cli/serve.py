@@ -13,6 +13,8 @@ import argparse
 import signal
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import anyio
 
@@ -185,19 +187,10 @@ def serve_main(argv: list[str]) -> int:
         print(f"Step Functions endpoint: {endpoint.url}", file=sys.stderr)
 
     async def main() -> int:
-        stop = anyio.Event()
         with Store.open(path) as store:
             callbacks.signer = store.token_signer()  # tokens outlive this process
-            async with anyio.create_task_group() as group:
-
-                async def watch_signals() -> None:
-                    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-                        async for _ in signals:
-                            stop.set()
-                            return
-
-                group.start_soon(watch_signals)
-                ended = await serve(
+            return await until_signalled(
+                lambda stop: serve(
                     store,
                     lease_seconds=args.lease_seconds,
                     poll_seconds=args.poll_seconds,
@@ -209,8 +202,7 @@ def serve_main(argv: list[str]) -> int:
                     catch_up=args.catch_up,
                     log=json_log_line if args.json_log else log_line,
                 )
-                group.cancel_scope.cancel()
-        return ended
+            )
 
     try:
         ended = anyio.run(main)
@@ -278,19 +270,7 @@ def _serve_api(args: argparse.Namespace, store: str) -> int:
             print(f"asl console: {url}/ (store {store})", file=sys.stderr, flush=True)
 
     async def main() -> int:
-        stop = anyio.Event()
-        async with anyio.create_task_group() as group:
-
-            async def watch_signals() -> None:
-                with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-                    async for _ in signals:
-                        stop.set()
-                        return
-
-            group.start_soon(watch_signals)
-            ended = await run_api(options, stop=stop, ready=ready)
-            group.cancel_scope.cancel()
-        return ended
+        return await until_signalled(lambda stop: run_api(options, stop=stop, ready=ready))
 
     try:
         ended = anyio.run(main)
@@ -299,3 +279,24 @@ def _serve_api(args: argparse.Namespace, store: str) -> int:
         return 1
     print(f"asl serve: {ended} execution(s) ended", file=sys.stderr)
     return 0
+
+
+_T = TypeVar("_T")
+
+
+async def until_signalled(work: Callable[[anyio.Event], Awaitable[_T]]) -> _T:
+    """``work(stop)``, with SIGTERM and SIGINT setting ``stop``: the long-running commands
+    end their loop gracefully (executions stay RUNNING for the next one) on either."""
+    stop = anyio.Event()
+    async with anyio.create_task_group() as group:
+
+        async def watch_signals() -> None:
+            with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                async for _ in signals:
+                    stop.set()
+                    return
+
+        group.start_soon(watch_signals)
+        result = await work(stop)
+        group.cancel_scope.cancel()
+    return result

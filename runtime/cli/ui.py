@@ -8,7 +8,6 @@ executions it runs.
 
 from __future__ import annotations
 
-import signal
 import sys
 from collections.abc import Sequence
 
@@ -43,18 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"asl console: {url}/ (store {path}, read-only)", file=sys.stderr, flush=True)
 
     async def serve() -> None:
-        stop = anyio.Event()
-        async with anyio.create_task_group() as group:
+        from runtime.cli.serve import until_signalled
 
-            async def watch_signals() -> None:
-                with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-                    async for _ in signals:
-                        stop.set()
-                        return
-
-            group.start_soon(watch_signals)
-            await run_console(options, stop=stop, ready=ready)
-            group.cancel_scope.cancel()
+        await until_signalled(lambda stop: run_console(options, stop=stop, ready=ready))
 
     try:
         anyio.run(serve)
