@@ -202,16 +202,16 @@ def exec_on_aws(args: argparse.Namespace, payload: Any) -> int:
 
         trace = LiveTrace(machine)
         observers.append(trace.observe)
-    store, recorder = _remote_recorder(args, described, definition)
-    if recorder is not None:
-        observers.append(recorder)
+    store = _remote_store(args)
     # Polling waits on a clock: a virtual one (tests) skips the waits between polls.
     clock = VirtualClock() if args.clock == "virtual" else RealClock()
 
     def started(run: RemoteRun) -> None:
         print(f"started on AWS: {run.execution_arn}", file=sys.stderr)
-        if recorder is not None:
-            recorder.info = _info(run, described, definition)
+        if store is not None:  # recorded as a local run is, now that its identity is known
+            from runtime.durable.store import StoreRecorder
+
+            observers.append(StoreRecorder(store, _info(run, described, definition)))
 
     try:
         run = anyio.run(
@@ -293,33 +293,12 @@ def _info(run: Any, described: Any, definition: Any) -> Any:
     )
 
 
-def _remote_recorder(args: argparse.Namespace, described: Any, definition: Any) -> Any:
-    """The store and a recorder for the cloud run's events (None, None with --no-store)."""
+def _remote_store(args: argparse.Namespace) -> Any:
+    """The store the cloud run is recorded in (None with --no-store)."""
     from runtime.durable.store import Store, resolve_store_path
 
     path = resolve_store_path(args.store, args.no_store)
-    if path is None:
-        return None, None
-    store = Store.open(path)
-    return store, _RemoteRecorder(store)
-
-
-class _RemoteRecorder:
-    """Records a cloud run's events in the local store, as a local run's are."""
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
-        self.info: Any = None
-        self._begun = False
-
-    def __call__(self, event: Any, frame: Any = None) -> None:
-        if self.info is None:
-            return
-        if not self._begun:
-            details = event.details or {}
-            self.store.begin_execution(self.info, details.get("input", {}), event.timestamp)
-            self._begun = True
-        self.store.record(self.info.arn, event)
+    return None if path is None else Store.open(path)
 
 
 def _write_remote_files(args: argparse.Namespace, run: Any, definition: Any) -> None:
