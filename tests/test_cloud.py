@@ -286,3 +286,83 @@ def test_start_on_aws_starts_and_prints_the_execution_arn(tmp_path: Path, moto_u
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "arn:aws:states:us-east-1:123456789012:execution:started:s1"
+
+
+WAITING: dict[str, Any] = {
+    "StartAt": "Hold",
+    "States": {"Hold": {"Type": "Wait", "Seconds": 3600, "End": True}},
+}
+
+
+def test_executions_history_describe_and_stop_read_and_act_on_aws(
+    tmp_path: Path, moto_url: str
+) -> None:
+    arn = deploy(tmp_path, moto_url, MACHINE, "audited").stdout.strip().splitlines()[-1]
+    on_aws = ("--on", "aws", "--endpoint-url", moto_url)
+    for name, go in (("good", True), ("bad", False)):
+        done = asl(
+            tmp_path, moto_url, "exec", *on_aws, "--state-machine-arn", arn, "--quiet",
+            "--input-json", json.dumps({"go": go}), "--name", name, "--clock", "virtual",
+        )  # fmt: skip
+        assert done.returncode == (0 if go else 1), done.stderr
+
+    # By name (looked up through ListStateMachines), every page, AWS's item shape.
+    listed = asl(tmp_path, moto_url, "executions", *on_aws, "--state-machine", "audited", "--json")
+    assert listed.returncode == 0, listed.stderr
+    items = json.loads(listed.stdout)["executions"]
+    assert {item["name"]: item["status"] for item in items} == {
+        "good": "SUCCEEDED",
+        "bad": "FAILED",
+    }
+    assert all(item["startDate"].endswith("Z") for item in items)
+    failed = asl(
+        tmp_path, moto_url, "executions", *on_aws, "--state-machine", arn, "--status", "failed"
+    )
+    assert failed.returncode == 0 and "bad" in failed.stdout and "good" not in failed.stdout
+
+    good = f"{arn.replace(':stateMachine:', ':execution:')}:good"
+    history = asl(tmp_path, moto_url, "history", *on_aws, good, "--json")
+    events = json.loads(history.stdout)["events"]
+    assert events[0]["type"] == "ExecutionStarted"
+    assert events[-1]["type"] == "ExecutionSucceeded"
+    newest_first = asl(tmp_path, moto_url, "history", *on_aws, good, "--json", "--reverse")
+    assert json.loads(newest_first.stdout)["events"] == events[::-1]
+    table = asl(tmp_path, moto_url, "history", *on_aws, good)
+    assert table.returncode == 0 and "good (SUCCEEDED)" in table.stdout
+    assert "PassStateEntered" in table.stdout
+
+    described = asl(tmp_path, moto_url, "describe", *on_aws, good, "--json")
+    assert json.loads(described.stdout)["status"] == "SUCCEEDED"
+    bad = good.removesuffix("good") + "bad"
+    grid = asl(tmp_path, moto_url, "describe", *on_aws, bad)
+    assert grid.returncode == 0 and "FAILED" in grid.stdout and "Stopped" in grid.stdout
+
+    waiting = deploy(tmp_path, moto_url, WAITING, "waiting").stdout.strip().splitlines()[-1]
+    started = asl(tmp_path, moto_url, "start", *on_aws, "--state-machine-arn", waiting)
+    execution = started.stdout.strip()
+    stopped = asl(tmp_path, moto_url, "stop", *on_aws, execution, "--error", "Manual")
+    assert stopped.returncode == 0, stopped.stderr
+    assert stopped.stdout.startswith(f"{execution}: ABORTED")
+    after = asl(tmp_path, moto_url, "describe", *on_aws, execution, "--json")
+    assert after.returncode == 0, after.stderr
+    assert json.loads(after.stdout)["status"] == "ABORTED"
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (["executions", "--on", "aws"], "give --state-machine"),
+        (["executions", "--on", "aws", "--state-machine", "nope"], "no state machine named 'nope'"),
+        (["history", "--on", "aws", "some-name"], "takes an execution ARN"),
+        (["executions", "--on", "aws", "--store", "x.db"], "--store is the local store"),
+        (["executions", "--region", "eu-west-1"], "add --on aws"),
+        (["stop", "--on", "aws", "arn:aws:states:x", "--wait", "3"], "--wait is for a local"),
+        (["stop", "--on", "aws", "name"], "takes an execution ARN"),
+    ],
+)
+def test_on_aws_mistakes_are_one_line(
+    tmp_path: Path, moto_url: str, command: list[str], says: str
+) -> None:
+    done = asl(tmp_path, moto_url, *command, "--endpoint-url", moto_url)
+    assert done.returncode == 2, done.stderr
+    assert says in done.stderr and len(done.stderr.strip().splitlines()) == 1

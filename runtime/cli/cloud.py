@@ -15,14 +15,14 @@ from typing import Any
 
 from asl.commandline import CommandParser
 
-__all__ = ["deploy_main", "diff_main", "exec_on_aws", "start_on_aws"]
+__all__ = ["aws_arguments", "deploy_main", "diff_main", "exec_on_aws", "start_on_aws"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-def _aws_arguments(parser: argparse.ArgumentParser) -> None:
+def aws_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="the AWS region (default: boto3's configuration)")
     parser.add_argument(
         "--endpoint-url",
@@ -80,7 +80,7 @@ def _deploy_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--dry-run", action="store_true", help="validate and show the diff; change nothing"
     )
-    _aws_arguments(parser)
+    aws_arguments(parser)
     return parser
 
 

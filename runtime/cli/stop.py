@@ -14,6 +14,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from asl.commandline import CommandParser
+from runtime.cli.cloud import aws_arguments
 
 if TYPE_CHECKING:
     from runtime.durable.store import Store
@@ -35,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wait this long for the runner to abort it (default: the lease length)",
     )
+    parser.add_argument(
+        "--on", choices=["aws"], help="stop an execution on AWS Step Functions (StopExecution)"
+    )
+    aws_arguments(parser)
     return parser
 
 
@@ -46,7 +51,12 @@ def main(argv: list[str]) -> int:
     from runtime.engine.clock import RealClock
     from runtime.engine.events import HistoryEvent
 
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.on == "aws":
+        return _stop_on_aws(parser, args)
+    if args.region or args.endpoints:
+        parser.error("--region and --endpoint-url reach AWS: add --on aws")
     path = resolve_store_path(args.store)
     assert path is not None
     clock = RealClock()
@@ -77,6 +87,30 @@ def main(argv: list[str]) -> int:
         _error(str(exc))
         return 1
     print(f"{record.name}: ABORTED")
+    return 0
+
+
+def _stop_on_aws(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """StopExecution on AWS; AWS aborts the execution itself, so nothing is awaited."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from runtime.cli.cloud import sfn_client
+    from runtime.cli.exec import _error
+    from runtime.cloud.listing import stop_execution
+
+    for flag, value in (("--store", args.store), ("--wait", args.wait)):
+        if value is not None:
+            parser.error(f"{flag} is for a local execution, not --on aws")
+    if not args.execution.startswith("arn:"):
+        parser.error(f"--on aws takes an execution ARN, not {args.execution!r}")
+    try:
+        stopped = stop_execution(
+            sfn_client(args.region, args.endpoints), args.execution, args.error, args.cause
+        )
+    except (ClientError, BotoCoreError) as exc:
+        _error(f"asl stop --on aws: {exc}")
+        return 1
+    print(f"{args.execution}: ABORTED" + ("" if stopped is None else f" at {stopped}"))
     return 0
 
 

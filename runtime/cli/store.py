@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from asl.commandline import CommandParser
+from runtime.cli.cloud import aws_arguments
 from runtime.durable.store.errors import StoreError
 from runtime.durable.store.records import ExecutionRecord, ExecutionSummary
 from runtime.durable.store.sqlite import ENV_VAR, Store, resolve_store_path
@@ -66,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
         "--store", metavar="PATH", help=f"the store file (default: ${ENV_VAR} or ~/.local/state)"
     )
     common.add_argument("--json", action="store_true", help="print AWS's API shape as JSON")
+    common.add_argument(
+        "--on",
+        choices=["aws"],
+        help="read AWS Step Functions instead of the store (--region, --endpoint-url)",
+    )
+    aws_arguments(common)
     ls = sub.add_parser("executions", parents=[common], help="list executions, newest first")
     ls.add_argument("--state-machine", metavar="NAME", help="a state machine name or ARN")
     ls.add_argument("--status", type=str.upper, choices=STATUSES)
@@ -87,6 +94,11 @@ def main(argv: list[str]) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if args.on == "aws":
+        return _on_aws(args)
+    if args.region or args.endpoints:
+        _error("--region and --endpoint-url read AWS: add --on aws")
+        return EXIT_USAGE
     path = resolve_store_path(args.store)
     assert path is not None  # read commands have no --no-store
     try:
@@ -153,7 +165,7 @@ def _history(store: Store, args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"events": events})
     else:
-        _console().print(_history_table(record, events))
+        _console().print(_history_table(record.name, record.status, events))
     return EXIT_OK
 
 
@@ -166,6 +178,61 @@ def _describe(store: Store, args: argparse.Namespace) -> int:
         for line in _describe_arns(record):
             console.print(line, soft_wrap=True)
         console.print(_describe_grid(record))
+    return EXIT_OK
+
+
+def _on_aws(args: argparse.Namespace) -> int:
+    """The same commands on AWS Step Functions (``--on aws``): every page is read."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from runtime.cli.cloud import sfn_client
+    from runtime.cloud import listing
+
+    if args.store:
+        _error("--store is the local store: --on aws reads AWS Step Functions")
+        return EXIT_USAGE
+    client = sfn_client(args.region, args.endpoints)
+    try:
+        if args.command == "executions":
+            items = listing.list_executions(
+                client,
+                state_machine=args.state_machine,
+                map_run=args.map_run,
+                status=args.status,
+                since=args.since,
+                until=args.until,
+                limit=args.limit or None,
+            )
+            if args.json:
+                _print_json({"executions": items})
+            elif items:
+                _console().print(_executions_table([listing.summary_of(i) for i in items]))
+            else:
+                _console().print("[dim]no executions[/]")
+            return EXIT_OK
+        if not args.execution.startswith("arn:"):
+            _error(f"--on aws takes an execution ARN, not {args.execution!r}")
+            return EXIT_USAGE
+        described, record = listing.describe_execution(client, args.execution)
+        if args.command == "history":
+            events = listing.execution_history(client, args.execution, reverse=args.reverse)
+            if args.json:
+                _print_json({"events": events})
+            else:
+                _console().print(_history_table(record.name, record.status, events))
+        elif args.json:
+            _print_json(described)
+        else:
+            console = _console()
+            for line in _describe_arns(record):
+                console.print(line, soft_wrap=True)
+            console.print(_describe_grid(record))
+    except listing.CloudLookupError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except (ClientError, BotoCoreError) as exc:
+        _error(f"asl {args.command} --on aws: {exc}")
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -212,8 +279,8 @@ def _executions_table(rows: list[ExecutionSummary]) -> Table:
     return table
 
 
-def _history_table(record: ExecutionRecord, events: list[dict[str, Any]]) -> Table:
-    title = Text.assemble(_escape(record.name), f" ({visible(record.status)})")
+def _history_table(name: str, status: str, events: list[dict[str, Any]]) -> Table:
+    title = Text.assemble(_escape(name), f" ({visible(status)})")
     table = Table(title=title, caption="times in UTC")
     table.add_column("Id", justify="right", no_wrap=True)
     table.add_column("Time", no_wrap=True)

@@ -19,7 +19,7 @@ from typing import Any
 from runtime.engine.clock import Clock
 from runtime.engine.events import HistoryEvent
 
-__all__ = ["RemoteRun", "run_remote", "to_history_event"]
+__all__ = ["RemoteRun", "epoch_seconds", "run_remote", "to_history_event"]
 
 #: Events that close an execution.
 _CLOSING = {
@@ -75,9 +75,9 @@ def to_history_event(raw: Mapping[str, Any]) -> HistoryEvent:
                 details[key] = {name: _json(text) for name, text in value.items()}
             elif key not in ("inputDetails", "outputDetails", "assignedVariablesDetails"):
                 details[key] = value
-    return HistoryEvent(
-        int(raw["id"]), int(raw.get("previousEventId", 0)), kind, _epoch(raw["timestamp"]), details
-    )
+    previous = int(raw.get("previousEventId", 0))
+    stamp = epoch_seconds(raw["timestamp"])
+    return HistoryEvent(int(raw["id"]), previous, kind, stamp, details)
 
 
 def _json(text: str) -> Any:
@@ -87,7 +87,8 @@ def _json(text: str) -> Any:
         return text
 
 
-def _epoch(stamp: Any) -> float:
+def epoch_seconds(stamp: Any) -> float:
+    """A date as AWS's clients give it (``datetime``, epoch number or RFC 3339 text)."""
     if isinstance(stamp, datetime):
         return stamp.timestamp()
     if isinstance(stamp, int | float):
