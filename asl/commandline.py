@@ -18,11 +18,36 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, NoReturn, TextIO
 
-__all__ = ["CommandParser", "did_you_mean", "error_line"]
+__all__ = ["CommandParser", "did_you_mean", "error_line", "write_whole"]
 
 EXIT_USAGE = 2
 _UNRECOGNIZED = re.compile(r"^unrecognized arguments: (?P<args>.+)$")
 _NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+
+
+def write_whole(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: into a temporary file beside it,
+    flushed to disk, then renamed over it (a crash or Ctrl-C never leaves half a file).
+    The file gets the permissions a plain ``open(path, "w")`` would (``0o666`` less the
+    umask), not the temporary file's ``0o600``."""
+    import tempfile
+
+    target = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(target))
+    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)
+        os.replace(temporary, target)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:

@@ -93,3 +93,41 @@ def test_the_line_is_red_only_on_a_terminal() -> None:
 )
 def test_did_you_mean(word: str, choices: list[str], expected: str | None) -> None:
     assert did_you_mean(word, choices) == expected
+
+
+def test_write_whole_gives_the_usual_permissions_and_leaves_nothing_behind(tmp_path) -> None:
+    import os
+    import stat
+
+    from asl.commandline import write_whole
+
+    target = tmp_path / "report.html"
+    old = os.umask(0o022)
+    try:
+        write_whole(target, "<p>one</p>")
+        write_whole(target, "<p>two</p>")  # replaces it whole
+    finally:
+        os.umask(old)
+    assert target.read_text() == "<p>two</p>"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_write_whole_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch) -> None:
+    import os
+
+    import pytest
+
+    from asl.commandline import write_whole
+
+    target = tmp_path / "history.json"
+    target.write_text("old")
+
+    def broken(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken)
+    with pytest.raises(OSError):
+        write_whole(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["history.json"]

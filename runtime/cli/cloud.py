@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from asl.commandline import CommandParser
+from asl.commandline import CommandParser, write_whole
 
 __all__ = ["aws_arguments", "deploy_main", "diff_main", "exec_on_aws", "start_on_aws"]
 
@@ -303,12 +303,12 @@ def _remote_store(args: argparse.Namespace) -> Any:
 
 def _write_remote_files(args: argparse.Namespace, run: Any, definition: Any) -> None:
     if args.history:
-        Path(args.history).write_text(json.dumps({"events": run.events}, indent=2))
+        write_whole(args.history, json.dumps({"events": run.events}, indent=2))
     if args.report:
         from runtime.report import parse_events, render_report
 
         html = render_report(parse_events(run.events), definition, name=run.name)
-        Path(args.report).write_text(html, encoding="utf-8")
+        write_whole(args.report, html)
 
 
 # -- asl diff --------------------------------------------------------------------------------

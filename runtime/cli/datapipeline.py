@@ -118,6 +118,8 @@ def _check_schedule(request: dict[str, Any]) -> str | None:
 def _write_all(out: Path, files: dict[str, Any]) -> None:
     """Every file or none: each is written beside its place, then renamed over it."""
     out.mkdir(parents=True, exist_ok=True)
+    mask = os.umask(0)
+    os.umask(mask)
     staged: list[tuple[str, Path]] = []
     try:
         for name, data in files.items():
@@ -126,6 +128,7 @@ def _write_all(out: Path, files: dict[str, Any]) -> None:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 json.dump(data, stream, indent=2)
                 stream.write("\n")
+            os.chmod(temp_name, 0o666 & ~mask)  # as open(..., "w") makes it, not 0o600
     except BaseException:
         for _, staged_file in staged:
             staged_file.unlink(missing_ok=True)

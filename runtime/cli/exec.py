@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from asl.commandline import CommandParser
+from asl.commandline import CommandParser, write_whole
 
 __all__ = ["main"]
 
@@ -648,7 +648,7 @@ def _write_files(args: argparse.Namespace, machine: Any, result: Any) -> bool:
 
 def _write_outputs(args: argparse.Namespace, machine: Any, result: Any) -> None:
     if args.history:
-        Path(args.history).write_text(json.dumps({"events": result.history_json()}, indent=2))
+        write_whole(args.history, json.dumps({"events": result.history_json()}, indent=2))
     if args.report:
         from runtime.report import write_report
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from asl.commandline import CommandParser, error_line
+from asl.commandline import CommandParser, error_line, write_whole
 from asl.errors import SourceError
 from asl.source import load_file
 from runtime.durable.store.errors import StoreError
@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     html = render_report(events, definition, name=name, map_runs=map_runs)
     out = Path(args.html or f"{_file_name(name)}.html")
     try:
-        out.write_text(html, encoding="utf-8")
+        write_whole(out, html)
     except OSError as exc:
         error_line(f"asl report: cannot write {out}: {exc.strerror or exc}")
         return EXIT_USAGE

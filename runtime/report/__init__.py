@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from asl.commandline import write_whole
 from runtime.report.history import Event, load_history, parse_events
 from runtime.report.page import render_report
 
@@ -77,4 +78,4 @@ def write_report(
     name: str = "",
 ) -> None:
     """Write the report of ``history`` to ``path`` (see :func:`report_html`)."""
-    Path(path).write_text(report_html(history, definition, name=name), encoding="utf-8")
+    write_whole(path, report_html(history, definition, name=name))

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
+from asl.commandline import write_whole
 from asl.graph import build_graph, render_svg
 from asl.graph.svg import STYLE as GRAPH_STYLE
 from asl.graph.text import visible
@@ -92,4 +93,4 @@ def coverage_html(coverages: Sequence[Coverage]) -> str:
 
 def write_coverage_html(path: str | Path, coverages: Sequence[Coverage]) -> None:
     """Write :func:`coverage_html` to ``path``."""
-    Path(path).write_text(coverage_html(coverages), encoding="utf-8")
+    write_whole(path, coverage_html(coverages))

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from asl.commandline import CommandParser, did_you_mean, error_line
+from asl.commandline import CommandParser, did_you_mean, error_line, write_whole
 from asl.errors import ASLError
 
 __all__ = ["main"]
@@ -187,7 +187,6 @@ def _expectations(
 ) -> str:
     """The sidecar of the generated file: the definition, the input, and per test case the
     status, error and states its run showed."""
-    import os
 
     import yaml
 
@@ -238,13 +237,9 @@ def _check_out(args: argparse.Namespace) -> None:
 
 def _write(out: Path, text: str) -> None:
     """Write ``text`` to ``out`` whole: into a temporary file beside it, then renamed."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.resolve().parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, out)
+        write_whole(out, text)
     except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
         raise _Usage(f"--out {out}: {exc.strerror or exc}") from exc
 
 

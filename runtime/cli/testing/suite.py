@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from asl.commandline import CommandParser
+from asl.commandline import CommandParser, write_whole
 
 __all__ = ["main"]
 
@@ -179,13 +179,13 @@ def _write(args: argparse.Namespace, results: list[Any], coverages: list[Any]) -
     from runtime.testing import reports
 
     if args.junit:
-        Path(args.junit).write_text(reports.junit_xml(results), encoding="utf-8")
+        write_whole(args.junit, reports.junit_xml(results))
     if args.json:
         text = reports.dumps(reports.results_json(results, coverages))
         if args.json == "-":
             sys.stdout.write(text)
         else:
-            Path(args.json).write_text(text, encoding="utf-8")
+            write_whole(args.json, text)
     if args.coverage_html:
         from runtime.testing.coverage_html import write_coverage_html
 
