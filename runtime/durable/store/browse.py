@@ -10,12 +10,34 @@ a page.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from runtime.durable.store.machines import (
+    AliasRecord,
+    StateMachineRecord,
+    StateMachines,
+    VersionRecord,
+    Versions,
+)
 from runtime.durable.store.records import ExecutionSummary
 from runtime.durable.store.sqlite import Store
 
-__all__ = ["STATUSES", "Browser", "Cursor", "ExecutionPage", "ExecutionQuery", "MachineCounts"]
+__all__ = [
+    "STATUSES",
+    "Browser",
+    "Cursor",
+    "ExecutionPage",
+    "ExecutionQuery",
+    "MachineCounts",
+    "MachineView",
+    "MapRunView",
+]
+
+#: Failed iterations listed per Map Run at most.
+FAILED_ITEMS = 100
 
 #: Every status an execution row may hold (the schema's CHECK constraint).
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
@@ -92,6 +114,32 @@ class MachineCounts:
         return sum(self.counts.values())
 
 
+@dataclass(frozen=True, slots=True)
+class MapRunView:
+    """A Map Run as DescribeMapRun shows it, with its first failed iterations."""
+
+    document: Mapping[str, Any]
+    #: ``map_run_children`` rows of the failed, timed-out or aborted iterations.
+    failed: tuple[Mapping[str, Any], ...]
+    #: True when more failed iterations exist than ``failed`` holds.
+    more_failed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MachineView:
+    """One state machine: as stored by the API, or as its newest execution knows it."""
+
+    arn: str
+    name: str
+    #: The stored state machine; None when only executions name it (``asl run``).
+    record: StateMachineRecord | None
+    #: The parsed definition (None when it is not a JSON object).
+    definition: Mapping[str, Any] | None
+    counts: MachineCounts
+    versions: tuple[VersionRecord, ...]
+    aliases: tuple[AliasRecord, ...]
+
+
 class Browser:
     """Read-only queries of one open :class:`Store` (same thread as the store)."""
 
@@ -157,6 +205,66 @@ class Browser:
             found.setdefault(arn, MachineCounts(arn, name, {}, None))
         return sorted(found.values(), key=lambda m: (m.name, m.arn))
 
+    def machine_counts(self, arn: str) -> MachineCounts:
+        """One state machine's executions counted by status (one index range)."""
+        where, params = _where(ExecutionQuery(arn))
+        rows = self.store._read(
+            f"SELECT min(state_machine_name), status, count(*), max(start_time) "
+            f"FROM executions{_clause(where)} GROUP BY status",
+            params,
+        )
+        counts = {str(status): int(count) for _, status, count, _ in rows}
+        last = max((float(row[3]) for row in rows), default=None)
+        name = str(rows[0][0]) if rows else arn.rpartition(":")[2]
+        return MachineCounts(arn, name, counts, last)
+
+    def machine(self, arn: str) -> MachineView | None:
+        """The state machine ``arn``, or None when neither the API nor an execution
+        knows it."""
+        record = StateMachines(self.store).get(arn)
+        counts = self.machine_counts(arn)
+        if record is not None:
+            text, name = record.definition, record.name
+        else:
+            where, params = _where(ExecutionQuery(arn))
+            rows = self.store._read(
+                f"SELECT definition FROM executions{_clause(where)} "
+                "ORDER BY start_time DESC, arn DESC LIMIT 1",
+                params,
+            )
+            if not rows:
+                return None
+            text, name = str(rows[0][0]), counts.name
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        versions = Versions(self.store)
+        return MachineView(
+            arn,
+            name,
+            record,
+            parsed if isinstance(parsed, dict) else None,
+            counts,
+            tuple(versions.versions(arn)),
+            tuple(versions.aliases(arn)),
+        )
+
+    def map_runs(self, execution_arn: str, failed_limit: int = FAILED_ITEMS) -> list[MapRunView]:
+        """The Map Runs an execution started, each with its first failed iterations."""
+        views = []
+        for text in self.store.map_runs(execution_arn):
+            document = json.loads(text)
+            arn = str(document.get("mapRunArn", ""))
+            failed: list[Mapping[str, Any]] = []
+            for status in ("FAILED", "TIMED_OUT", "ABORTED"):
+                failed += self.store.map_run_children(arn, status, failed_limit + 1)
+            failed.sort(key=lambda child: int(child["index"]))
+            views.append(
+                MapRunView(document, tuple(failed[:failed_limit]), len(failed) > failed_limit)
+            )
+        return views
+
     def machine_names(self) -> list[str]:
         """The names of every state machine with executions or created through the API.
 
@@ -191,9 +299,18 @@ def _where(query: ExecutionQuery) -> tuple[list[str], list[object]]:
     clauses: list[str] = []
     params: list[object] = []
     if query.state_machine:
-        arn = query.state_machine.startswith("arn:")
-        clauses.append("state_machine_arn = ?" if arn else "state_machine_name = ?")
-        params.append(query.state_machine)
+        machine = query.state_machine
+        parts = machine.split(":")
+        if not machine.startswith("arn:"):
+            clauses.append("state_machine_name = ?")
+            params.append(machine)
+        elif len(parts) == 7 and parts[5] == "stateMachine":
+            # The name too, so that the executions_by_machine index serves the ARN.
+            clauses.append("state_machine_name = ? AND state_machine_arn = ?")
+            params += [parts[6], machine]
+        else:
+            clauses.append("state_machine_arn = ?")
+            params.append(machine)
     if query.status:
         clauses.append("status = ?")
         params.append(query.status)
