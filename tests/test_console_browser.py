@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -199,3 +200,178 @@ def test_a_running_execution_turns_green_without_a_reload(browser: Browser, tmp_
     finally:
         release.set()
         runner.join(30)
+
+
+# -- actions, in asl serve --ui ------------------------------------------------------------
+
+#: Records each state's colours in the order they appear, from the first paint on.
+_WATCH = """
+window.__seen = [];
+document.addEventListener('DOMContentLoaded', function () {
+  function record() {
+    document.querySelectorAll('.asl-graph [data-state]').forEach(function (el) {
+      var found = (el.getAttribute('class') || '').match(/st-[a-z-]+/);
+      var key = el.getAttribute('data-state') + ':' + (found ? found[0] : '');
+      if (window.__seen.indexOf(key) < 0) { window.__seen.push(key); }
+    });
+  }
+  record();
+  new MutationObserver(record).observe(document.body,
+    {subtree: true, attributes: true, attributeFilter: ['class']});
+});
+"""
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Any, Any]]:
+    import boto3
+
+    from runtime.server.api import ApiOptions, ApiServer
+
+    options = ApiOptions(store=str(tmp_path / "s.db"), port=0, ui=True, poll_seconds=5)
+    with ApiServer(options) as server:
+        sfn = boto3.client(
+            "stepfunctions",
+            endpoint_url=server.url,
+            region_name="us-east-1",
+            aws_access_key_id="dummy",
+            aws_secret_access_key="dummy",
+        )
+        yield server, sfn
+
+
+def _approval(sfn: Any) -> tuple[str, str]:
+    activity = sfn.create_activity(name="approve")["activityArn"]
+    definition = {
+        "StartAt": "Prepare",
+        "States": {
+            "Prepare": {"Type": "Pass", "Result": {"order": 7}, "Next": "Approve"},
+            "Approve": {"Type": "Task", "Resource": activity, "Next": "Finish"},
+            "Finish": {"Type": "Pass", "End": True},
+        },
+    }
+    machine = sfn.create_state_machine(
+        name="Approval",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/r",
+    )["stateMachineArn"]
+    return machine, activity
+
+
+def _confirm(b: Browser, submit: str, shot: str | None = None) -> None:
+    """Press an action's button, check the confirmation dialog, confirm, and wait for
+    the page the action leads to."""
+    found = b.evaluate(
+        f"(function () {{ var el = document.querySelector({json.dumps(submit)});"
+        " if (!el) { return false; } el.click(); return true; })()"
+    )
+    assert found, f"no button {submit}"
+    assert b.evaluate("document.getElementById('confirm').open") is True
+    if shot:
+        _shot(b, shot)
+    b.events.clear()
+    b.evaluate("document.getElementById('confirm-yes').click()")
+    b.wait_event("Page.loadEventFired")
+
+
+def test_start_from_the_form_and_watch_it_turn_green(
+    browser: Browser, served: tuple[Any, Any]
+) -> None:
+    server, sfn = served
+    machine, activity = _approval(sfn)
+    browser.send("Page.addScriptToEvaluateOnNewDocument", {"source": _WATCH})
+    browser.goto(f"{server.url}/state-machines/{machine}")
+    assert browser.evaluate("document.querySelector('h1').textContent") == "Approval"
+    assert browser.evaluate("document.querySelectorAll('#machine-graph [data-state]').length") == 3
+    # The JSON editor refuses what is not JSON before anything is sent.
+    browser.evaluate(
+        "var area = document.getElementById('start-input'); area.value = '{\"order\": ';"
+        "area.dispatchEvent(new Event('input'))"
+    )
+    assert browser.evaluate("document.querySelector('#start button[type=submit]').disabled")
+    note = browser.evaluate("document.getElementById('start-input-note').textContent")
+    assert note.startswith("not JSON: ")
+    _shot(browser, "console-start-invalid.png")
+    browser.evaluate(
+        "var area = document.getElementById('start-input'); area.value = '{\"order\": 7}';"
+        "area.dispatchEvent(new Event('input'));"
+        "document.getElementById('start-name').value = 'from-the-form'"
+    )
+    assert not browser.evaluate("document.querySelector('#start button[type=submit]').disabled")
+    _confirm(browser, "#start button[type=submit]", "console-start-confirm.png")
+    arn = machine.replace(":stateMachine:", ":execution:") + ":from-the-form"
+    assert browser.evaluate("location.pathname") == "/executions/" + quote(arn, safe=":")
+    browser.wait_for(
+        "document.querySelector('.asl-graph [data-state=\"Approve\"]')"
+        ".getAttribute('class').indexOf('st-running') >= 0",
+        "Approve running",
+    )
+    assert "st-succeeded" in browser.evaluate(_graph_class("Prepare"))
+    assert "st-not-visited" in browser.evaluate(_graph_class("Finish"))
+    _shot(browser, "console-started-running.png")
+    # The test is the activity's worker.
+    task = sfn.get_activity_task(activityArn=activity, workerName="test")
+    assert json.loads(task["input"]) == {"order": 7}
+    sfn.send_task_success(taskToken=task["taskToken"], output='{"approved": true}')
+    browser.wait_for("document.body.dataset.status === 'SUCCEEDED'", "the execution succeeding")
+    seen = browser.evaluate("window.__seen")
+    order = [
+        seen.index(key)
+        for key in ("Prepare:st-succeeded", "Approve:st-running", "Approve:st-succeeded")
+    ]
+    assert order == sorted(order), seen
+    assert seen.index("Finish:st-not-visited") < seen.index("Finish:st-succeeded"), seen
+    assert seen.index("Approve:st-running") < seen.index("Finish:st-succeeded"), seen
+    _shot(browser, "console-started-succeeded.png")
+
+
+def test_stop_a_running_one_and_redrive_a_failed_one(
+    browser: Browser, served: tuple[Any, Any]
+) -> None:
+    server, sfn = served
+    machine, activity = _approval(sfn)
+    running = sfn.start_execution(stateMachineArn=machine, name="to-stop")["executionArn"]
+    browser.goto(f"{server.url}/executions/{running}")
+    browser.wait_for("document.querySelector('form[data-action=StopExecution]')", "Stop")
+    assert not browser.evaluate("document.querySelector('form[data-action=RedriveExecution]')")
+    _confirm(browser, "form[data-action=StopExecution] button", "console-stop-confirm.png")
+    assert server.wait_ended(running)
+    browser.goto(f"{server.url}/executions/{running}")
+    assert browser.evaluate("document.body.dataset.status") == "ABORTED"
+    assert browser.evaluate("document.querySelector('.status.ABORTED').textContent") == (
+        "■ ABORTED"
+    )
+    assert sfn.describe_execution(executionArn=running)["status"] == "ABORTED"
+    _shot(browser, "console-stopped.png")
+
+    failing = sfn.start_execution(stateMachineArn=machine, name="to-redrive")["executionArn"]
+    task = sfn.get_activity_task(activityArn=activity, workerName="test")
+    sfn.send_task_failure(taskToken=task["taskToken"], error="Not.Approved", cause="no budget")
+    assert server.wait_ended(failing)
+    browser.goto(f"{server.url}/executions/{failing}")
+    assert "st-failed" in browser.evaluate(_graph_class("Approve"))
+    assert "no budget" in browser.evaluate("document.querySelector('header').textContent")
+    _confirm(browser, "form[data-action=RedriveExecution] button", "console-redrive-confirm.png")
+    assert browser.evaluate("document.body.dataset.status") == "RUNNING"
+    # The redriven task waits again: answer it with the tasks page's button.
+    deadline = time.monotonic() + 30
+    while True:
+        browser.goto(f"{server.url}/tasks")
+        if browser.evaluate("!!document.querySelector('form[data-action=SendTaskSuccess]')"):
+            break
+        assert time.monotonic() < deadline, "the redriven task never showed on /tasks"
+    _shot(browser, "console-tasks.png")
+    browser.evaluate(
+        "var area = document.querySelector('form[data-action=SendTaskSuccess] textarea');"
+        "area.value = '{\"approved\": \"at last\"}'; area.dispatchEvent(new Event('input'))"
+    )
+    _confirm(browser, "form[data-action=SendTaskSuccess] button[type=submit]")
+    assert server.wait_ended(failing, times=2)
+    browser.goto(f"{server.url}/executions/{failing}")
+    assert browser.evaluate("document.body.dataset.status") == "SUCCEEDED"
+    assert "redriven 1×" in browser.evaluate("document.querySelector('.page').textContent")
+    for state in ("Prepare", "Approve", "Finish"):
+        assert "st-succeeded" in browser.evaluate(_graph_class(state)), state
+    _shot(browser, "console-redriven.png")
+    described = sfn.describe_execution(executionArn=failing)
+    assert json.loads(described["output"]) == {"approved": "at last"}

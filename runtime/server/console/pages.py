@@ -38,7 +38,7 @@ from runtime.server.console.assets import (
     STATUS_ICONS,
     TABLE_KEYS_SCRIPT,
 )
-from runtime.server.console.live import live_outcomes
+from runtime.server.console.live import last_redrive, live_outcomes
 from runtime.server.console.tasks import WaitingTask, waiting_tasks
 from runtime.trace.format import format_duration
 
@@ -276,7 +276,7 @@ def execution_page(
     from runtime.report.visits import build_visits
 
     _, visits = build_visits(events)
-    outcomes = live_outcomes(visits, record.status)
+    outcomes = live_outcomes(visits, record.status, last_redrive(events))
     parts = report_parts(
         events,
         _definition(record),
@@ -598,7 +598,7 @@ def tasks_page(
     )
     body = (
         '<div class="page"><section id="tasks"><h2>Waiting tasks</h2>'
-        f'<p class="muted">The {scanned:,} newest running executions are looked at.</p>'
+        f'<p class="muted">Running executions looked at (the newest first): {scanned:,}.</p>'
         f'{waiting_html}<p id="action-status" class="muted" role="status" aria-live="polite">'
         f'</p></section><section id="activities"><h2>Activities</h2>{activity_table}</section>'
         "</div>"

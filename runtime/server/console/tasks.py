@@ -10,6 +10,7 @@ putting the token in a page.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -79,7 +80,17 @@ def waiting_tasks(events: Sequence[Event], visits: Sequence[Visit]) -> list[Wait
                 visit.entered_id,
                 len(calls) - 1,
                 last.timestamp,
-                details.get("parameters", details.get("input")),
+                _parsed(details.get("parameters", details.get("input"))),
             )
         )
     return found
+
+
+def _parsed(value: Any) -> Any:
+    """Scheduled events hold their parameters as JSON text; the value when it parses."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
