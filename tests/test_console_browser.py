@@ -112,11 +112,20 @@ def test_hostile_names_inputs_and_causes_stay_text(browser: Browser, tmp_path: P
     arn = console_store.hostile(store)
     browser.send("Page.addScriptToEvaluateOnNewDocument", {"source": _TRAP})
     with ConsoleServer(ConsoleOptions(str(store), port=0)) as server:
-        # The console's own scripts: none on the lists; data, icons, report and live script.
-        for path, scripts in [
-            ("/", 0),
-            ("/state-machines", 0),
-            ("/executions/" + quote(arn, safe=":"), 4),
+        # The console's own scripts: the table keys on every page; on an execution's,
+        # its data, the icons, the report's and the live script too.
+        evil = quote(f"{console_store.PREFIX}:stateMachine:Evil", safe=":")
+        worse = quote(
+            f"{console_store.PREFIX}:stateMachine:" + 'Evil"><img src=x onerror=alert(4)>', safe=":"
+        )
+        for path, scripts, svgs in [
+            ("/", 1, 0),
+            ("/state-machines", 1, 0),
+            (f"/state-machines/{evil}", 1, 1),
+            (f"/state-machines/{worse}", 1, 1),
+            ("/tasks", 1, 0),
+            ("/schedules", 1, 0),
+            ("/executions/" + quote(arn, safe=":"), 5, 1),  # last: its text is checked below
         ]:
             browser.goto(server.url + path)
             # Click every state so the data-flow panel renders each hostile input.
@@ -137,11 +146,12 @@ def test_hostile_names_inputs_and_causes_stay_text(browser: Browser, tmp_path: P
                 "img": 0,
                 "handlers": 0,
                 "scripts": scripts,
-                "svgs": 1 if scripts else 0,
+                "svgs": svgs,
                 "ran": [],
             }, path
             text = browser.evaluate("document.body.textContent")
-            assert "<img src=x onerror=alert(" in text, path  # shown, as text
+            if path not in ("/tasks", "/schedules"):
+                assert "<img src=x onerror=alert(" in text, path  # shown, as text
         assert console_store.IMG in text and console_store.SCRIPT_END in text
         _shot(browser, "console-hostile.png")
 
@@ -375,3 +385,91 @@ def test_stop_a_running_one_and_redrive_a_failed_one(
     _shot(browser, "console-redriven.png")
     described = sfn.describe_execution(executionArn=failing)
     assert json.loads(described["output"]) == {"approved": "at last"}
+
+
+# -- Map Runs, Parallel branches, the keyboard, narrow windows -------------------------------
+
+PARALLEL: dict[str, Any] = {
+    "StartAt": "Both",
+    "States": {
+        "Both": {
+            "Type": "Parallel",
+            "Branches": [
+                {"StartAt": "Left", "States": {"Left": {"Type": "Pass", "End": True}}},
+                {"StartAt": "Right", "States": {"Right": {"Type": "Pass", "End": True}}},
+            ],
+            "End": True,
+        }
+    },
+}
+
+
+def _key(b: Browser, key: str, code: str, keycode: int) -> None:
+    for kind in ("keyDown", "keyUp"):
+        b.send(
+            "Input.dispatchKeyEvent",
+            {"type": kind, "key": key, "code": code, "windowsVirtualKeyCode": keycode},
+        )
+
+
+def test_map_run_view_parallel_branches_and_the_keyboard(browser: Browser, tmp_path: Path) -> None:
+    from tests.test_map_runs import READER, Worker, items, start
+
+    items(tmp_path, 100, 3)
+    path = tmp_path / "s.db"
+    with Store.open(path) as store:
+        mapped = start(store, Worker(), tmp_path, ItemReader=READER, ToleratedFailureCount=9)
+        parallel = console_store.record_run(
+            store, "Fan", "fan-1", PARALLEL, {"x": 1}, {}, console_store.EPOCH
+        )
+    with ConsoleServer(ConsoleOptions(str(path), port=0)) as server:
+        browser.goto(server.url + "/executions/" + quote(mapped.arn, safe=":"))
+        panel = browser.evaluate("document.getElementById('map-runs').textContent")
+        assert "failed44" in panel.replace(" ", "") and "succeeded9696" in panel.replace(" ", "")
+        failed = browser.evaluate(
+            "Array.from(document.querySelectorAll('.failed-items tbody tr'))"
+            ".map(r => [r.cells[0].textContent, r.cells[3].textContent, r.cells[4].textContent])"
+        )
+        assert failed == [[str(n), "Item.Bad", f"item {n} is bad"] for n in (0, 33, 66, 99)], failed
+        _shot(browser, "console-map-run.png")
+        # Rows take the focus and the arrow keys move it.
+        browser.evaluate("document.querySelector('.failed-items tbody tr').focus()")
+        _key(browser, "ArrowDown", "ArrowDown", 40)
+        _key(browser, "ArrowDown", "ArrowDown", 40)
+        assert browser.evaluate("document.activeElement.cells[0].textContent") == "66"
+        _key(browser, "ArrowUp", "ArrowUp", 38)
+        assert browser.evaluate("document.activeElement.cells[0].textContent") == "33"
+
+        browser.goto(server.url + "/executions/" + quote(parallel.arn, safe=":"))
+        lanes = browser.evaluate(
+            "Array.from(document.querySelectorAll('#timeline .lane-label')).map(l => l.textContent)"
+        )
+        assert lanes == ["execution", "Both branch 1", "Both branch 2"], lanes
+        for state in ("Both", "Left", "Right"):
+            assert "st-succeeded" in browser.evaluate(_graph_class(state)), state
+        _shot(browser, "console-parallel.png")
+
+        # The list by keyboard: focus the first row, move down, Enter opens that execution.
+        browser.goto(server.url + "/")
+        browser.evaluate("document.querySelector('table.nav tbody tr').focus()")
+        _key(browser, "ArrowDown", "ArrowDown", 40)
+        second = browser.evaluate("document.activeElement.querySelector('a').textContent")
+        browser.events.clear()
+        _key(browser, "Enter", "Enter", 13)
+        browser.wait_event("Page.loadEventFired")
+        assert browser.evaluate("document.querySelector('header h1').textContent").endswith(second)
+        # Every page fits a narrow window and 1280x800 without a page-wide scrollbar.
+        machine = quote(f"{console_store.PREFIX}:stateMachine:Fan", safe=":")
+        for width in (420, 1280):
+            browser.send(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+            )
+            for page in ("/", "/state-machines", f"/state-machines/{machine}", "/tasks",
+                         "/schedules", "/executions/" + quote(mapped.arn, safe=":")):  # fmt: skip
+                browser.goto(server.url + page)
+                assert browser.evaluate("document.documentElement.scrollWidth") <= width, (
+                    width,
+                    page,
+                )
+        _shot(browser, "console-machine-1280.png")
