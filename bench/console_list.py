@@ -109,6 +109,10 @@ def measure(count: int, repeat: int = 5, deep_pages: int = 40) -> dict[str, Any]
                 label: round(statistics.median(_get(u)[0] for _ in range(repeat)), 1)
                 for label, u in urls.items()
             }
+            machine = f"{base}/state-machines/{_PREFIX}:stateMachine:Nightly"
+            figures["state machine page"] = round(
+                statistics.median(_get(machine)[0] for _ in range(repeat)), 1
+            )
             execution = f"{base}/executions/{_PREFIX}:execution:Orders:run-0000000"
             figures["one execution"] = round(
                 statistics.median(_get(execution)[0] for _ in range(repeat)), 1

@@ -119,6 +119,8 @@ def console_routes(
     (``asl serve --ui``) its forms start, stop and redrive executions and answer tasks
     through the API's operations (:mod:`runtime.server.console.actions`)."""
     opened: Callable[[], Store] = store if callable(store) else (lambda: store)
+    if not callable(store):
+        Browser.prepare(store)
     ticking: Clock = clock or RealClock()
     token = actions.token if actions is not None else None
 
@@ -229,6 +231,7 @@ def console_app(path: str, clock: Clock | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         with Store.open(path, create=False) as store:
+            Browser.prepare(store)
             holder.append(store)
             yield
             holder.clear()
