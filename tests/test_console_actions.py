@@ -158,3 +158,16 @@ def test_asl_ui_is_read_only(tmp_path: Path) -> None:
             {"content-type": "application/json", "x-console-token": "x"},
         )
         assert status == 403 and "read-only (asl ui)" in json.loads(text)["message"]
+
+
+def test_with_a_secret_the_console_has_no_actions(tmp_path: Path) -> None:
+    options = ApiOptions(store=str(tmp_path / "s.db"), port=0, ui=True, secret="s3cret")
+    with ApiServer(options) as server:
+        status, page = _request(server.url + "/")
+        assert status == 200 and "console-token" not in page
+        status, text = _request(
+            server.url + "/actions/StartExecution",
+            {"stateMachineArn": "x"},
+            {"content-type": "application/json", "x-console-token": "x"},
+        )
+        assert status == 403 and "read-only" in text

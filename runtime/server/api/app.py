@@ -348,7 +348,11 @@ async def run_api(
             async def call(operation: str, body: dict[str, Any]) -> dict[str, Any]:
                 return await OPERATIONS[operation](backend, body)
 
-            actions = Actions(call, task_token=store.token_signer().make)
+            # With --secret the API needs signatures; the console's pages cannot sign, so
+            # its actions stay off rather than open a door around them.
+            actions = None
+            if options.secret is None:
+                actions = Actions(call, task_token=store.token_signer().make)
             extra = console_routes(store, actions=actions)
         config = uvicorn.Config(
             create_app(

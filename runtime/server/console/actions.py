@@ -4,7 +4,8 @@ Only ``asl serve --ui`` has them: it hands :func:`console_routes` the API server
 operations (:data:`runtime.server.api.app.OPERATIONS` on its backend), so an action from
 the console is exactly the API call a client would make, with the same checks and the
 same errors. ``asl ui`` is a read-only view of a store another process may own; its
-console shows no buttons and answers every action with 403.
+console shows no buttons and answers every action with 403. So does ``asl serve --ui
+--secret``: its API needs SigV4 signatures, which a page cannot make.
 
 A page on ``127.0.0.1`` is reachable from any site the browser visits, so a ``POST``
 must prove it came from the console's own page (cross-site request forgery):
@@ -60,8 +61,9 @@ def refuse_read_only() -> JSONResponse:
     return _refusal(
         403,
         "ReadOnlyConsole",
-        "This console is read-only (asl ui): run asl serve --ui to start, stop or "
-        "redrive executions from the browser.",
+        "This console is read-only (asl ui, or asl serve --ui --secret, whose API needs "
+        "signatures a page cannot make): run asl serve --ui to start, stop or redrive "
+        "executions from the browser.",
     )
 
 
