@@ -157,7 +157,7 @@ def test_asl_ui_is_read_only(tmp_path: Path) -> None:
             {"executionArn": arn},
             {"content-type": "application/json", "x-console-token": "x"},
         )
-        assert status == 403 and "read-only (asl ui)" in json.loads(text)["message"]
+        assert status == 403 and "read-only (asl ui" in json.loads(text)["message"]
 
 
 def test_with_a_secret_the_console_has_no_actions(tmp_path: Path) -> None:
