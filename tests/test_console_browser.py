@@ -89,6 +89,26 @@ def test_filter_to_failed_open_one_and_read_a_state(browser: Browser, tmp_path: 
             "Charge card"
         )
         _shot(browser, "console-failed.png")
+        # The event table: by type, then by words.
+        visible = "Array.from(document.querySelectorAll('#events tbody tr'))" + (
+            ".filter(r => r.style.display !== 'none').map(r => r.dataset.type)"
+        )
+        browser.evaluate(
+            "var kind = document.getElementById('event-type'); kind.value = 'ExecutionFailed';"
+            "kind.dispatchEvent(new Event('change'))"
+        )
+        assert browser.evaluate(visible) == ["ExecutionFailed"]
+        browser.evaluate(
+            "var kind = document.getElementById('event-type'); kind.value = '';"
+            "kind.dispatchEvent(new Event('change'));"
+            "var words = document.getElementById('event-search'); words.value = 'declined';"
+            "words.dispatchEvent(new Event('input'))"
+        )
+        found = browser.evaluate(visible)
+        assert found and "ExecutionFailed" in found and "PassStateEntered" not in found
+        count = browser.evaluate("document.getElementById('event-count').textContent")
+        total = browser.evaluate("document.querySelectorAll('#events tbody tr').length")
+        assert count == f"{len(found)} of {total} events"
         browser.evaluate(
             "document.querySelector('.asl-graph [data-state=\"Validate\"]')"
             ".dispatchEvent(new MouseEvent('click', {bubbles: true}))"

@@ -392,7 +392,8 @@ def _waiting(arn: str, tasks: Sequence[WaitingTask], token: str | None) -> str:
                 '<input name="cause" placeholder="cause" aria-label="cause">',
             )
         rows.append(
-            f'<tr data-state="{_h(task.state)}"><td>{_h(task.state)}</td><td>{_h(task.kind)}</td>'
+            f'<tr data-waiting-state="{_h(task.state)}"><td>{_h(task.state)}</td>'
+            f"<td>{_h(task.kind)}</td>"
             f"<td>{_h(task.resource)}</td><td>{_when(task.since)}</td>"
             f"<td><pre>{_h(_pretty(task.input))}</pre></td><td>{answer}</td></tr>"
         )
