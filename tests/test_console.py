@@ -142,7 +142,7 @@ def test_a_running_execution_is_followed(client: TestClient) -> None:
     with client.stream("GET", f"/executions/{arn}/events") as stream:
         assert stream.headers["content-type"].startswith("text/event-stream")
         first = next(stream.iter_lines())
-    assert first == 'data: {"status": "RUNNING", "events": 0, "states": {}}'
+    assert first == 'data: {"status": "RUNNING", "events": 0, "states": {}, "waiting": []}'
 
 
 def test_state_machines_are_counted_by_status(client: TestClient) -> None:

@@ -126,6 +126,8 @@ def test_a_waiting_activity_is_answered_from_the_tasks_page(
     assert 'data-action="SendTaskSuccess"' in page, page
     assert activity in page and "taskToken" not in page
     entered = int(re.search(r'name="entered" value="(\d+)"', page).group(1))  # type: ignore[union-attr]
+    status, text = _request(f"{server.url}/executions/{arn}/status")
+    assert json.loads(text)["waiting"] == ["Approve"]
     headers = {"content-type": "application/json", "x-console-token": _token(page)}
     answer = {"executionArn": arn, "entered": entered, "attempt": 0, "output": '{"ok": true}'}
     status, text = _request(server.url + "/actions/SendTaskSuccess", answer, headers)

@@ -338,6 +338,13 @@ def test_start_from_the_form_and_watch_it_turn_green(
     )
     assert "st-succeeded" in browser.evaluate(_graph_class("Prepare"))
     assert "st-not-visited" in browser.evaluate(_graph_class("Finish"))
+    # Its task is offered for an answer: on the page, or (scheduled after the page was
+    # drawn) by a note the live stream shows.
+    browser.wait_for(
+        "document.querySelector('#waiting form[data-action=SendTaskSuccess]') ||"
+        " !document.getElementById('waiting-note').hidden",
+        "the waiting task offered",
+    )
     _shot(browser, "console-started-running.png")
     # The test is the activity's worker.
     task = sfn.get_activity_task(activityArn=activity, workerName="test")
@@ -352,6 +359,7 @@ def test_start_from_the_form_and_watch_it_turn_green(
     assert order == sorted(order), seen
     assert seen.index("Finish:st-not-visited") < seen.index("Finish:st-succeeded"), seen
     assert seen.index("Approve:st-running") < seen.index("Finish:st-succeeded"), seen
+    assert browser.evaluate("document.getElementById('waiting-note').hidden") is True
     _shot(browser, "console-started-succeeded.png")
 
 

@@ -198,7 +198,7 @@ def console_routes(
         if record is None:
             return JSONResponse({"message": f"no execution {arn}"}, 404)
         snap = live.read_snapshot(opened(), arn, record.status)
-        return JSONResponse({"status": snap.status, "events": snap.events, "states": snap.states})
+        return JSONResponse(snap.to_doc())
 
     async def events(request: Request) -> Response:
         arn, record = _record(request)

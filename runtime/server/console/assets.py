@@ -99,6 +99,13 @@ LIVE_SCRIPT = """
         'live: ' + snap.events + ' events' :
         'ended with ' + snap.events + ' events; reload for the full table';
     }
+    var waitingNote = document.getElementById('waiting-note');
+    if (waitingNote) {
+      var shown = JSON.parse(waitingNote.getAttribute('data-waiting'));
+      var now = (snap.waiting || []).slice().sort();
+      var fresh = now.some(function (state) { return shown.indexOf(state) < 0; });
+      waitingNote.hidden = !fresh || snap.status !== 'RUNNING';
+    }
     body.setAttribute('data-status', snap.status);
     if (snap.status !== 'RUNNING') {
       source.close();

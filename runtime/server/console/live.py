@@ -21,6 +21,7 @@ from runtime.durable.store.browse import Browser
 from runtime.engine.clock import Clock
 from runtime.report.history import Event, parse_events
 from runtime.report.visits import Visit, build_visits, state_outcomes
+from runtime.server.console.tasks import waiting_tasks
 
 __all__ = ["POLL_SECONDS", "Snapshot", "last_redrive", "live_outcomes", "snapshot", "stream"]
 
@@ -37,11 +38,21 @@ class Snapshot:
     events: int
     #: State name (as the page writes ``data-state``) → ``st-*`` suffix.
     states: Mapping[str, str]
+    #: The states whose tasks wait for SendTaskSuccess/Failure (as the page writes them).
+    waiting: tuple[str, ...] = ()
+
+    def to_doc(self) -> dict[str, Any]:
+        """The snapshot as a JSON document."""
+        return {
+            "status": self.status,
+            "events": self.events,
+            "states": dict(self.states),
+            "waiting": list(self.waiting),
+        }
 
     def to_json(self) -> str:
         """The snapshot as one SSE ``data:`` line (JSON never holds a raw newline)."""
-        doc = {"status": self.status, "events": self.events, "states": dict(self.states)}
-        return json.dumps(doc, ensure_ascii=True)
+        return json.dumps(self.to_doc(), ensure_ascii=True)
 
 
 def last_redrive(events: Sequence[Event]) -> int:
@@ -69,7 +80,12 @@ def snapshot(events: Sequence[Event], status: str) -> Snapshot:
     _, visits = build_visits(events)
     outcomes = live_outcomes(visits, status, last_redrive(events))
     states = {visible(name): outcome for name, outcome in outcomes.items()}
-    return Snapshot(status, len(events), states)
+    waiting = (
+        tuple(visible(task.state) for task in waiting_tasks(events, visits))
+        if status == "RUNNING"
+        else ()
+    )
+    return Snapshot(status, len(events), states, waiting)
 
 
 def read_snapshot(store: Store, arn: str, status: str) -> Snapshot:

@@ -285,6 +285,8 @@ def execution_page(
         map_runs=[run.document for run in map_runs],
     )
     live = record.status == "RUNNING"
+    waiting = waiting_tasks(events, visits) if live else []
+    shown = json.dumps(sorted(visible(task.state) for task in waiting), ensure_ascii=True)
     attrs = f' data-status="{_h(record.status)}"'
     if live:
         attrs += f' data-live-url="{_h(execution_url(record.arn) + "/events")}"'
@@ -304,7 +306,14 @@ def execution_page(
         )
         + "</p>"
         + _execution_actions(record, token)
-        + _waiting(record.arn, waiting_tasks(events, visits) if live else [], token)
+        + _waiting(record.arn, waiting, token)
+        + (
+            f'<p id="waiting-note" class="notice" hidden data-waiting="{_h(shown)}">'
+            'Another task waits for an answer now: <a href="">reload this page</a> or open '
+            '<a href="/tasks">the waiting tasks</a> to answer it.</p>'
+            if live
+            else ""
+        )
         + "".join(_failed_items(run) for run in map_runs)
         + "</div>"
     )
