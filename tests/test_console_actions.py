@@ -173,3 +173,12 @@ def test_with_a_secret_the_console_has_no_actions(tmp_path: Path) -> None:
             {"content-type": "application/json", "x-console-token": "x"},
         )
         assert status == 403 and "read-only" in text
+
+
+def test_an_action_body_over_a_mebibyte_is_refused(served: tuple[ApiServer, Any]) -> None:
+    server, _ = served
+    status, page = _request(server.url + "/")
+    headers = {"content-type": "application/json", "x-console-token": _token(page)}
+    big = b'{"executionArn": "' + b"x" * (1 << 20) + b'"}'
+    status, text = _request(server.url + "/actions/StopExecution", big, headers)
+    assert status == 413 and "over 1048576 bytes" in text

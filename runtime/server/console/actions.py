@@ -103,9 +103,16 @@ class Actions:
         why = self.forged(request)
         if why is not None:
             return _refusal(403, "ForbiddenRequest", f"Refused {operation}: {why}.")
-        raw = await request.body()
-        if len(raw) > MAX_ACTION_BYTES:
-            return _refusal(413, "RequestTooLarge", f"The body is over {MAX_ACTION_BYTES} bytes.")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():  # stop reading at the limit, not after
+            size += len(chunk)
+            if size > MAX_ACTION_BYTES:
+                return _refusal(
+                    413, "RequestTooLarge", f"The body is over {MAX_ACTION_BYTES} bytes."
+                )
+            chunks.append(chunk)
+        raw = b"".join(chunks)
         try:
             body = json.loads(raw)
         except ValueError as exc:

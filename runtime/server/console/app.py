@@ -163,12 +163,10 @@ def console_routes(
 
     async def schedules(request: Request) -> Response:
         store = opened()
+        specs = [json.loads(row.spec_json) for row in store.list_schedules()]
         found = [
-            (
-                json.loads(row.spec_json),
-                store.schedule_firings(json.loads(row.spec_json).get("Name", ""), FIRINGS_SHOWN),
-            )
-            for row in store.list_schedules()
+            (spec, store.schedule_firings(str(spec.get("Name", "")), FIRINGS_SHOWN))
+            for spec in specs
         ]
         return _html(pages.schedules_page(found, token=token))
 
