@@ -3,9 +3,10 @@
 ``python -m bench.console_list --executions 100000`` fills a temporary store (one
 transaction of plain INSERTs: the figure is about reading), serves it with ``asl ui``'s
 server on 127.0.0.1, and times full HTTP requests of the list: the first page, a page
-deep in the keyset order (reached by following "Older" links), and filtered pages (by
-status, by state machine, by a rare name prefix, which no index serves). Prints one JSON
-line; the issue's target is under 200 ms a page with 100,000 executions.
+deep in the keyset order (reached by following "Older" links), filtered pages (by
+status, by state machine and status, by a rare name prefix), the state machines with
+their counts and one state machine's page. Prints one JSON line; the issue's target is
+under 200 ms a page with 100,000 executions.
 """
 
 from __future__ import annotations
@@ -109,6 +110,12 @@ def measure(count: int, repeat: int = 5, deep_pages: int = 40) -> dict[str, Any]
                 label: round(statistics.median(_get(u)[0] for _ in range(repeat)), 1)
                 for label, u in urls.items()
             }
+            others = {
+                "state machines": f"{base}/state-machines",
+                "state machine page": f"{base}/state-machines/{_PREFIX}:stateMachine:Nightly",
+            }
+            for label, other in others.items():
+                figures[label] = round(statistics.median(_get(other)[0] for _ in range(repeat)), 1)
             execution = f"{base}/executions/{_PREFIX}:execution:Orders:run-0000000"
             figures["one execution"] = round(
                 statistics.median(_get(execution)[0] for _ in range(repeat)), 1

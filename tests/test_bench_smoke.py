@@ -176,5 +176,7 @@ def test_console_list_figure_times_every_kind_of_page() -> None:
         "machine + RUNNING",
         "rare name prefix",
         "page 4 (keyset)",
+        "state machines",
+        "state machine page",
         "one execution",
     }

@@ -142,7 +142,7 @@ def test_a_running_execution_is_followed(client: TestClient) -> None:
     with client.stream("GET", f"/executions/{arn}/events") as stream:
         assert stream.headers["content-type"].startswith("text/event-stream")
         first = next(stream.iter_lines())
-    assert first == 'data: {"status": "RUNNING", "events": 0, "states": {}}'
+    assert first == 'data: {"status": "RUNNING", "events": 0, "states": {}, "waiting": []}'
 
 
 def test_state_machines_are_counted_by_status(client: TestClient) -> None:
@@ -273,3 +273,110 @@ def test_the_console_refuses_a_host_that_is_not_loopback() -> None:
     guarded = TestClient(_loopback_only(page, allowed_hosts("127.0.0.1")))
     assert guarded.get("/", headers={"host": "evil.example"}).status_code == 403
     assert guarded.get("/", headers={"host": "localhost:8084"}).text == "ok"
+
+
+def test_name_prefixes_by_index_range_or_start_order_agree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rare prefix is read by the name index, a common one in start order: the same
+    rows either way, including prefixes ending next to the surrogates and at U+10FFFF."""
+    from runtime.durable.store import ExecutionInfo, browse
+
+    names = [
+        "a",
+        "ab",
+        "abc",
+        "abd",
+        "b",
+        "\ud7ff",
+        "\ud7ffx",
+        "\ue000",
+        "\U0010ffff",
+        "\U0010ffffz",
+    ]
+    names += [f"ab{i}" for i in range(30)]
+    with Store.open(tmp_path / "s.db") as store:
+        for i, name in enumerate(names):
+            arn = f"{console_store.PREFIX}:execution:M:{i}"
+            store.begin_execution(
+                ExecutionInfo(arn, name, f"{console_store.PREFIX}:stateMachine:M", "M", {}),
+                {},
+                float(i % 7),
+            )
+        browser = Browser(store)
+        for probe in (1, 2000):
+            monkeypatch.setattr(browse, "NAME_PROBE", probe)
+            for prefix in ("a", "ab", "abc", "ab1", "\ud7ff", "\U0010ffff", "z", "b"):
+                expected = sorted(
+                    (-(i % 7), f"{i}") for i, n in enumerate(names) if n.startswith(prefix)
+                )
+                query = ExecutionQuery(name_prefix=prefix)
+                assert browser.count(query) == len(expected), (prefix, probe)
+                rows = browser.page(query, 100).rows
+                assert sorted(n for n in (row.name for row in rows)) == sorted(
+                    n for n in names if n.startswith(prefix)
+                ), (prefix, probe)
+
+
+def test_one_machine_name_with_two_arns_is_two_machines(tmp_path: Path) -> None:
+    from runtime.durable.store import ExecutionInfo
+
+    with Store.open(tmp_path / "s.db") as store:
+        for region, status in (("us-east-1", "FAILED"), ("eu-west-1", "SUCCEEDED")):
+            machine = f"arn:aws:states:{region}:123456789012:stateMachine:Same"
+            arn = machine.replace(":stateMachine:", ":execution:") + ":run"
+            store.begin_execution(ExecutionInfo(arn, "run", machine, "Same", {}), {}, 1.0)
+            store.finish_execution(arn, status, 2.0)
+        counts = {m.arn.split(":")[3]: m.counts for m in Browser(store).machines()}
+        assert counts == {"us-east-1": {"FAILED": 1}, "eu-west-1": {"SUCCEEDED": 1}}
+        view = Browser(store).machine("arn:aws:states:eu-west-1:123456789012:stateMachine:Same")
+        assert view is not None and view.counts.counts == {"SUCCEEDED": 1}
+        assert view.definition == {} and view.record is None
+
+
+def test_a_state_machine_page_shows_definition_graph_counts_and_newest(
+    client: TestClient,
+) -> None:
+    arn = f"{console_store.PREFIX}:stateMachine:Orders"
+    page = client.get(f"/state-machines/{arn}").text
+    assert "<h1>Orders</h1>" in page
+    # 334 bulk rows of Orders (every third of 1,000) and the three real failed runs.
+    assert re.search(r"Executions: <a [^>]+>337</a>", page)
+    failed = html.escape("/?" + "machine=" + quote(arn, safe="") + "&status=FAILED")
+    assert f'<a href="{failed}">' in page
+    assert page.count('data-state="Charge card"') == 1  # the graph
+    assert _names(page)[:3] == ["order-2", "order-1", "order-0"] and len(_names(page)) == 20
+    assert "&quot;Resource&quot;: &quot;arn:aws:lambda" in page  # the definition
+    assert "not created through the API" in page
+    missing = client.get(f"{console_store.PREFIX}:stateMachine:Nope".join(["/state-machines/", ""]))
+    assert missing.status_code == 404 and "No state machine with the ARN" in missing.text
+
+
+def test_schedules_show_their_firings_and_what_they_started(tmp_path: Path) -> None:
+    from runtime.schedules.firing import fire_due
+    from runtime.schedules.model import Schedule, Target
+    from runtime.schedules.service import create_schedule
+
+    definition = tmp_path / "job.asl.json"
+    definition.write_text(
+        json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    )
+    start = 1_767_225_600
+    with Store.open(tmp_path / "s.db") as store:
+        target = Target(
+            definition_file=str(definition),
+            arn=f"{console_store.PREFIX}:stateMachine:job",
+            input="{}",
+            options={"offline": True},
+        )
+        create_schedule(
+            store, Schedule(name="minutely", expression="rate(1 minute)", target=target), start
+        )
+        fired = fire_due(store, start + 60, serving_since=start)
+    assert len(fired) == 2
+    with TestClient(console_app(str(tmp_path / "s.db"))) as test_client:
+        page = test_client.get("/schedules").text
+    assert "minutely" in page and "<code>rate(1 minute)</code> (UTC)" in page
+    assert page.count("<td>STARTED</td>") == 2
+    assert ">minutely-20260101T000100Z</a>" in page
+    assert '<span aria-hidden="true">●</span> RUNNING' in page

@@ -179,7 +179,8 @@ def create_app(
     extra: Sequence[BaseRoute] = (),
 ) -> Any:
     """The ASGI app answering ``POST /`` for ``backend`` (unless ``api`` is false), and the
-    ``extra`` routes (the console's pages, all GET, so they share ``/``).
+    ``extra`` routes (the console's pages, GET, and its ``POST /actions/...``, which
+    the console guards itself, so they share ``/``).
 
     Every request passes :mod:`runtime.server.guard` first: its Host must be one of
     ``hosts`` (default: loopback names), its body at most 1 MiB of JSON at most 64 deep,
@@ -342,8 +343,17 @@ async def run_api(
         extra: list[BaseRoute] = []
         if options.ui:
             from runtime.server.console import console_routes
+            from runtime.server.console.actions import Actions
 
-            extra = console_routes(store)
+            async def call(operation: str, body: dict[str, Any]) -> dict[str, Any]:
+                return await OPERATIONS[operation](backend, body)
+
+            # With --secret the API needs signatures; the console's pages cannot sign, so
+            # its actions stay off rather than open a door around them.
+            actions = None
+            if options.secret is None:
+                actions = Actions(call, task_token=store.token_signer().make)
+            extra = console_routes(store, actions=actions)
         config = uvicorn.Config(
             create_app(
                 backend,

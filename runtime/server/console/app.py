@@ -10,6 +10,7 @@ run in the event loop's thread, the thread that opened the store.
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -31,12 +32,15 @@ from runtime.durable.store.browse import STATUSES, Browser, Cursor, ExecutionQue
 from runtime.durable.store.machines import StateMachines
 from runtime.engine.clock import Clock, RealClock
 from runtime.report.history import parse_events
+from runtime.report.visits import build_visits
 from runtime.server.background import BackgroundServer, bind
-from runtime.server.console import live, pages
+from runtime.server.console import live, pages, tasks
+from runtime.server.console.actions import Actions, refuse_read_only
 from runtime.server.guard import AccessDeniedException, allowed_hosts, check_host
 
 __all__ = [
     "PAGE_SIZE",
+    "Actions",
     "ConsoleOptions",
     "ConsoleServer",
     "console_app",
@@ -46,6 +50,12 @@ __all__ = [
 
 #: Executions per page of the list.
 PAGE_SIZE = 50
+#: Newest executions on a state machine's page.
+RECENT = 20
+#: Running executions whose histories the waiting-tasks page reads, newest first.
+RUNNING_SCANNED = 100
+#: Newest firings shown per schedule.
+FIRINGS_SHOWN = 20
 
 #: No page of the console may load anything from elsewhere, nor run injected script.
 _CSP = (
@@ -98,12 +108,21 @@ def _query(request: Request) -> tuple[ExecutionQuery, Cursor | None, Cursor | No
 
 
 def console_routes(
-    store: Store | Callable[[], Store], clock: Clock | None = None
+    store: Store | Callable[[], Store],
+    clock: Clock | None = None,
+    *,
+    actions: Actions | None = None,
 ) -> list[BaseRoute]:
     """The console's pages over ``store``, or over the store a function gives when the
-    store is opened later in the serving thread (GET only: the console changes nothing)."""
+    store is opened later in the serving thread. Without ``actions`` (``asl ui``) the
+    console changes nothing: every ``POST /actions/...`` is refused; with them
+    (``asl serve --ui``) its forms start, stop and redrive executions and answer tasks
+    through the API's operations (:mod:`runtime.server.console.actions`)."""
     opened: Callable[[], Store] = store if callable(store) else (lambda: store)
+    if not callable(store):
+        Browser.prepare(store)
     ticking: Clock = clock or RealClock()
+    token = actions.token if actions is not None else None
 
     async def executions(request: Request) -> Response:
         browser = Browser(opened())
@@ -113,10 +132,48 @@ def console_routes(
             return _html(pages.error_page("Bad filter", str(exc)), 400)
         page = browser.page(query, PAGE_SIZE, after=after, before=before)
         total = browser.count(query)
-        return _html(pages.executions_page(query, page, total, browser.machine_names()))
+        return _html(
+            pages.executions_page(query, page, total, browser.machine_names(), token=token)
+        )
 
     async def state_machines(request: Request) -> Response:
-        return _html(pages.machines_page(Browser(opened()).machines()))
+        return _html(pages.machines_page(Browser(opened()).machines(), token=token))
+
+    async def state_machine(request: Request) -> Response:
+        arn = request.path_params["arn"]
+        browser = Browser(opened())
+        view = browser.machine(arn)
+        if view is None:
+            message = f"No state machine with the ARN {arn} in the store {opened().path}."
+            return _html(pages.error_page("State machine not found", message), 404)
+        recent = browser.page(ExecutionQuery(arn), RECENT)
+        return _html(pages.machine_page(view, recent, token=token))
+
+    async def waiting_tasks(request: Request) -> Response:
+        browser = Browser(opened())
+        running = browser.page(ExecutionQuery(status="RUNNING"), RUNNING_SCANNED).rows
+        waiting = []
+        for row in running:
+            events = parse_events(opened().history(row.arn))
+            found = tasks.waiting_tasks(events, build_visits(events)[1])
+            if found:
+                waiting.append((row, found))
+        activities = StateMachines(opened()).activities()
+        return _html(pages.tasks_page(waiting, activities, len(running), token=token))
+
+    async def schedules(request: Request) -> Response:
+        store = opened()
+        specs = [json.loads(row.spec_json) for row in store.list_schedules()]
+        found = [
+            (spec, store.schedule_firings(str(spec.get("Name", "")), FIRINGS_SHOWN))
+            for spec in specs
+        ]
+        return _html(pages.schedules_page(found, token=token))
+
+    async def action(request: Request) -> Response:
+        if actions is None:
+            return refuse_read_only()
+        return await actions.answer(request)
 
     def _record(request: Request) -> Any:
         arn = request.path_params["arn"]
@@ -131,14 +188,15 @@ def console_routes(
         if record is None:
             return _missing(arn)
         events = parse_events(opened().history(arn))
-        return _html(pages.execution_page(record, events))
+        map_runs = Browser(opened()).map_runs(arn)
+        return _html(pages.execution_page(record, events, map_runs=map_runs, token=token))
 
     async def status(request: Request) -> Response:
         arn, record = _record(request)
         if record is None:
             return JSONResponse({"message": f"no execution {arn}"}, 404)
         snap = live.read_snapshot(opened(), arn, record.status)
-        return JSONResponse({"status": snap.status, "events": snap.events, "states": snap.states})
+        return JSONResponse(snap.to_doc())
 
     async def events(request: Request) -> Response:
         arn, record = _record(request)
@@ -153,6 +211,10 @@ def console_routes(
     return [
         Route("/", executions, methods=["GET"]),
         Route("/state-machines", state_machines, methods=["GET"]),
+        Route("/state-machines/{arn:path}", state_machine, methods=["GET"]),
+        Route("/tasks", waiting_tasks, methods=["GET"]),
+        Route("/schedules", schedules, methods=["GET"]),
+        Route("/actions/{operation}", action, methods=["POST"]),
         Route("/executions/{arn:path}/events", events, methods=["GET"]),
         Route("/executions/{arn:path}/status", status, methods=["GET"]),
         Route("/executions/{arn:path}", execution, methods=["GET"]),
@@ -167,6 +229,7 @@ def console_app(path: str, clock: Clock | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         with Store.open(path, create=False) as store:
+            Browser.prepare(store)
             holder.append(store)
             yield
             holder.clear()

@@ -21,8 +21,9 @@ from runtime.durable.store.browse import Browser
 from runtime.engine.clock import Clock
 from runtime.report.history import Event, parse_events
 from runtime.report.visits import Visit, build_visits, state_outcomes
+from runtime.server.console.tasks import waiting_tasks
 
-__all__ = ["POLL_SECONDS", "Snapshot", "live_outcomes", "snapshot", "stream"]
+__all__ = ["POLL_SECONDS", "Snapshot", "last_redrive", "live_outcomes", "snapshot", "stream"]
 
 #: How often a live page's stream looks at the store (the issue asks for under a second).
 POLL_SECONDS = 0.25
@@ -37,17 +38,36 @@ class Snapshot:
     events: int
     #: State name (as the page writes ``data-state``) → ``st-*`` suffix.
     states: Mapping[str, str]
+    #: The states whose tasks wait for SendTaskSuccess/Failure (as the page writes them).
+    waiting: tuple[str, ...] = ()
+
+    def to_doc(self) -> dict[str, Any]:
+        """The snapshot as a JSON document."""
+        return {
+            "status": self.status,
+            "events": self.events,
+            "states": dict(self.states),
+            "waiting": list(self.waiting),
+        }
 
     def to_json(self) -> str:
         """The snapshot as one SSE ``data:`` line (JSON never holds a raw newline)."""
-        doc = {"status": self.status, "events": self.events, "states": dict(self.states)}
-        return json.dumps(doc, ensure_ascii=True)
+        return json.dumps(self.to_doc(), ensure_ascii=True)
 
 
-def live_outcomes(visits: Sequence[Visit], status: str) -> dict[str, str]:
+def last_redrive(events: Sequence[Event]) -> int:
+    """The id of the history's last ``ExecutionRedriven`` event; 0 if never redriven."""
+    return max((e.id for e in events if e.type == "ExecutionRedriven"), default=0)
+
+
+def live_outcomes(visits: Sequence[Visit], status: str, redriven_at: int = 0) -> dict[str, str]:
     """The report's outcome per state; while the execution runs, a state with an open
-    visit that has not failed is ``running`` (the report would call it cancelled)."""
+    visit that has not failed is ``running`` (the report would call it cancelled). After
+    a redrive (its ``ExecutionRedriven`` event id ``redriven_at``), a state visited again
+    shows how that went, as the AWS console does, not the failure the redrive repaired."""
     outcomes = state_outcomes(visits)
+    if redriven_at:
+        outcomes.update(state_outcomes([v for v in visits if v.entered_id > redriven_at]))
     if status == "RUNNING":
         for visit in visits:
             if not visit.exited and not visit.errors and visit.type != "Fail":
@@ -58,8 +78,14 @@ def live_outcomes(visits: Sequence[Visit], status: str) -> dict[str, str]:
 def snapshot(events: Sequence[Event], status: str) -> Snapshot:
     """The snapshot of a history, with the status the store gives the execution."""
     _, visits = build_visits(events)
-    states = {visible(name): outcome for name, outcome in live_outcomes(visits, status).items()}
-    return Snapshot(status, len(events), states)
+    outcomes = live_outcomes(visits, status, last_redrive(events))
+    states = {visible(name): outcome for name, outcome in outcomes.items()}
+    waiting = (
+        tuple(visible(task.state) for task in waiting_tasks(events, visits))
+        if status == "RUNNING"
+        else ()
+    )
+    return Snapshot(status, len(events), states, waiting)
 
 
 def read_snapshot(store: Store, arn: str, status: str) -> Snapshot:
