@@ -107,6 +107,8 @@ class ApiOptions:
     endpoints: tuple[str, ...] = ()
     #: An ``asl.toml`` naming local Lambda handlers (absolute path), or None.
     config: str | None = None
+    #: The EventBridge connections of HTTP Tasks (``runtime.adapters.http``), or None.
+    connections: str | None = None
     #: ``real``, or ``virtual``: Waits and retry delays of executions take no time.
     clock: str = "real"
     #: How long GetActivityTask waits for a task, in real seconds.
@@ -336,6 +338,7 @@ async def run_api(
             clock=options.clock,
             endpoints=options.endpoints,
             config=options.config,
+            connections=options.connections,
             poll_seconds=options.poll_seconds,
             on_end=on_end,
         )
