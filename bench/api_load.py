@@ -73,6 +73,9 @@ class ApiLoadFigure:
     processes: int = 1
     #: CPU time all client processes spent per execution, in ms (boto3's share).
     client_cpu_ms: float = 0.0
+    #: API calls per execution (StartExecution and the DescribeExecution polls): the
+    #: slower the executions end, the more polls, on both sides.
+    calls: float = 0.0
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -99,17 +102,20 @@ def _client(url: str) -> Any:
     )
 
 
-def _one(sfn: Any, arn: str, index: int) -> tuple[float, str]:
-    """The loop users write: StartExecution, then DescribeExecution until it left RUNNING."""
+def _one(sfn: Any, arn: str, index: int) -> tuple[float, str, int]:
+    """The loop users write: StartExecution, then DescribeExecution until it left RUNNING.
+    Returns (seconds, final status, API calls made)."""
     began = time.perf_counter()
+    calls = 1
     # Named: moto's executing backend names every unnamed execution "None".
     execution = sfn.start_execution(
         stateMachineArn=arn, name=f"e{index}", input=json.dumps({"n": index})
     )
     while True:
         status = sfn.describe_execution(executionArn=execution["executionArn"])["status"]
+        calls += 1
         if status != "RUNNING":
-            return time.perf_counter() - began, status
+            return time.perf_counter() - began, status, calls
         time.sleep(POLL_SECONDS)
 
 
@@ -118,7 +124,7 @@ class _Share:
     """What one client process did: its latencies and statuses, when it ended
     (``time.monotonic``, comparable across processes on one host), its CPU time."""
 
-    results: list[tuple[float, str]]
+    results: list[tuple[float, str, int]]
     ended: float
     cpu: float
 
@@ -134,7 +140,7 @@ def _client_process(
     ready.put(os.getpid())
     go.wait()
     cpu = time.process_time()
-    results: list[tuple[float, str]] = []
+    results: list[tuple[float, str, int]] = []
     lock = threading.Lock()
 
     def work(sfn: Any) -> None:
@@ -221,7 +227,7 @@ def drive(
                 child.kill()
     wall = max(share.ended for share in done) - began
     results = [result for share in done for result in share.results]
-    latencies = sorted(seconds for seconds, _ in results)
+    latencies = sorted(seconds for seconds, _, _ in results)
     return ApiLoadFigure(
         server=server,
         executions=executions,
@@ -229,11 +235,12 @@ def drive(
         executions_per_s=round(executions / wall, 1),
         p50_ms=round(latencies[len(latencies) // 2] * 1000, 1),
         p99_ms=round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 1),
-        failed=sum(1 for _, status in results if status != "SUCCEEDED"),
+        failed=sum(1 for _, status, _ in results if status != "SUCCEEDED"),
         server_cpu_ms=round(cpu * 1000 / executions, 2),
         load=round(os.getloadavg()[0], 2),
         processes=processes,
         client_cpu_ms=round(sum(share.cpu for share in done) * 1000 / executions, 2),
+        calls=round(sum(calls for _, _, calls in results) / executions, 2),
     )
 
 
