@@ -346,3 +346,32 @@ def test_trace_through_the_api_server_and_the_cli(
     assert main([*argv, "--connections", str(connections)]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["inspectionData"]["request"]["method"] == "GET"
+
+
+def test_an_execution_started_through_the_api_calls_the_url(server: str, tmp_path: Path) -> None:
+    import boto3
+
+    from runtime.server.api import ApiOptions, ApiServer
+
+    connections = tmp_path / "connections.json"
+    connections.write_text(json.dumps(CONNECTIONS))
+    state = task(f"{server}/json", Authentication={"ConnectionArn": KEYED})
+    machine = json.dumps({"StartAt": "Call", "States": {"Call": state}})
+    options = ApiOptions(store=str(tmp_path / "s.db"), port=0, connections=str(connections))
+    with ApiServer(options) as api:
+        sfn = boto3.client(
+            "stepfunctions",
+            endpoint_url=api.url,
+            region_name="us-east-1",
+            aws_access_key_id="dummy",
+            aws_secret_access_key="dummy",
+        )
+        role = "arn:aws:iam::123456789012:role/R"
+        arn = sfn.create_state_machine(name="Http", definition=machine, roleArn=role)
+        started = sfn.start_execution(stateMachineArn=arn["stateMachineArn"], input="{}")
+        assert api.wait_ended(started["executionArn"], timeout=60)
+        described = sfn.describe_execution(executionArn=started["executionArn"])
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"])["ResponseBody"] == {"ok": True, "n": [1, 2]}
+    sent = {k.lower(): v for k, v in Recorder.seen[0]["headers"].items()}
+    assert sent["x-api-key"] == "k1"
