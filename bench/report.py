@@ -184,7 +184,8 @@ def render_api_load(console: Console, figures: Sequence[ApiLoadFigure]) -> None:
     """The Step Functions API loop: ours beside moto's server, with the ratios."""
     table = Table(title="Step Functions API loop (boto3 clients)", title_justify="left")
     headers = ("server", "executions", "threads", "exec/s", "p50 ms", "p99 ms")
-    for header in (*headers, "server CPU ms/exec", "failed", "load"):
+    extra = ("server CPU ms/exec", "client CPU ms/exec", "calls/exec", "failed", "load")
+    for header in (*headers, *extra):
         table.add_column(header, justify="left" if header == "server" else "right")
     for fig in figures:
         table.add_row(
@@ -195,6 +196,8 @@ def render_api_load(console: Console, figures: Sequence[ApiLoadFigure]) -> None:
             f"{fig.p50_ms:,.1f}",
             f"{fig.p99_ms:,.1f}",
             f"{fig.server_cpu_ms:,.2f}",
+            f"{fig.client_cpu_ms:,.2f} ({fig.processes} proc.)",
+            f"{fig.calls:,.1f}",
             str(fig.failed),
             f"{fig.load:.2f}",
         )
@@ -211,8 +214,10 @@ def render_api_load(console: Console, figures: Sequence[ApiLoadFigure]) -> None:
     console.print(
         "  StartExecution, then DescribeExecution every 5 ms until SUCCEEDED, of a 10-state "
         "Pass chain; each server in its own process (moto.server with execute_state_machine "
-        "on), the boto3 clients in the bench process, the same for both. load: 1-minute load "
-        "average at the end (the cores are shared).",
+        "on), the boto3 client threads spread over client processes, the same for both. "
+        "calls/exec: StartExecution plus the polls (more when executions end later). load: "
+        "1-minute load average at the end (the cores are shared: on a loaded machine every "
+        "process gets its share of CPU, so exec/s follows the server's CPU per execution).",
         style="dim",
     )
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,29 +43,32 @@ MACHINE = {
 
 
 @pytest.fixture(scope="module")
-def sfn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
     folder: Path = tmp_path_factory.mktemp("maprun-api")
     options = ApiOptions(store=str(folder / "store.db"), port=0, clock="virtual")
-    with ApiServer(options) as server:
-        yield boto3.client(
-            "stepfunctions",
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id="dummy",
-            aws_secret_access_key="dummy",
-        )
+    with ApiServer(options) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
-def execution(sfn: Any) -> str:
+def sfn(server: ApiServer) -> Any:
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="dummy",
+        aws_secret_access_key="dummy",
+    )
+
+
+@pytest.fixture(scope="module")
+def execution(server: ApiServer, sfn: Any) -> str:
     machine = sfn.create_state_machine(name="rows", definition=json.dumps(MACHINE), roleArn=ROLE)[
         "stateMachineArn"
     ]
     arn: str = sfn.start_execution(stateMachineArn=machine, input=json.dumps(ITEMS))["executionArn"]
-    deadline = time.monotonic() + 30
-    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
-        assert time.monotonic() < deadline, "the execution did not end"
-        time.sleep(0.02)
+    assert server.wait_ended(arn, timeout=60), "the execution did not end"
+    assert sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
     return arn
 
 

@@ -3,14 +3,16 @@ restarted while executions wait on the real clock."""
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import select
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +25,13 @@ DEADLINE_SECONDS = 60.0
 
 
 class Server:
-    """An ``asl serve --api --port 0`` subprocess and the URL it printed."""
+    """An ``asl serve --api --port 0 --json-log`` subprocess and the URL it printed; its
+    log lines (one per execution started and ended) are read in a thread, so that tests
+    wait on them (:meth:`wait`) instead of polling the API."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-        command = [sys.executable, "-m", "runtime.cli", "serve", "--api", "--port", "0", *args]
+        command = [sys.executable, "-m", "runtime.cli", "serve", "--api", "--port", "0"]
+        command += ["--json-log", *args]
         self.process = subprocess.Popen(
             command,
             stderr=subprocess.PIPE,
@@ -35,6 +40,39 @@ class Server:
             env={**os.environ, **(env or {})},
         )
         self.url = self._read_url()
+        self._seen: collections.Counter[tuple[str, str]] = collections.Counter()
+        self._changed = threading.Condition()
+        self._reader = threading.Thread(target=self._read_log, daemon=True)
+        self._reader.start()
+
+    def _read_log(self) -> None:
+        assert self.process.stderr is not None
+        try:
+            for line in self.process.stderr:
+                self._note(line)
+        except (ValueError, OSError):  # the fixture closed the pipe
+            return
+
+    def _note(self, line: str) -> None:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            return
+        if isinstance(record, dict) and "execution" in record:
+            with self._changed:
+                self._seen[(record["event"], record["execution"])] += 1
+                self._changed.notify_all()
+
+    def wait(self, event: str, arns: Iterable[str]) -> None:
+        """Block until the log said ``event`` ("started", "ended") for every one of
+        ``arns``; fail after DEADLINE_SECONDS."""
+        wanted = list(arns)
+        with self._changed:
+            done = self._changed.wait_for(
+                lambda: all(self._seen[(event, arn)] for arn in wanted), DEADLINE_SECONDS
+            )
+        missing = [arn for arn in wanted if not self._seen[(event, arn)]]
+        assert done, f"no '{event}' log line for {len(missing)} execution(s), e.g. {missing[0]}"
 
     def _read_url(self) -> str:
         assert self.process.stderr is not None
@@ -68,6 +106,7 @@ def servers() -> Iterator[list[Server]]:
     for server in started:
         if server.process.poll() is None:
             server.kill()
+        server._reader.join(DEADLINE_SECONDS)  # at the pipe's end once the process is gone
         assert server.process.stderr is not None
         server.process.stderr.close()
 
@@ -82,13 +121,15 @@ def client(url: str) -> Any:
     )
 
 
-def poll_status(sfn: Any, arn: str) -> str:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while True:
-        status: str = sfn.describe_execution(executionArn=arn)["status"]
-        if status != "RUNNING" or time.monotonic() > deadline:
-            return status
-        time.sleep(0.05)
+def ended_status(server: Server | Any, sfn: Any, arn: str) -> str:
+    """The status of execution ``arn`` once ``server`` (a :class:`Server` or an
+    in-process ``ApiServer``) said it ended."""
+    if isinstance(server, Server):
+        server.wait("ended", [arn])
+    else:
+        assert server.wait_ended(arn, timeout=DEADLINE_SECONDS), f"{arn} did not end"
+    status: str = sfn.describe_execution(executionArn=arn)["status"]
+    return status
 
 
 # -- restart -----------------------------------------------------------------------------
@@ -120,12 +161,12 @@ def test_executions_survive_a_kill_and_finish_exactly_once(
         ]
         for i in range(EXECUTIONS)
     ]
+    servers[0].wait("started", executions)
     deadline = time.monotonic() + DEADLINE_SECONDS
-    while time.monotonic() < deadline:  # the last one started is in its Wait
+    while time.monotonic() < deadline:  # the last one started is in its Wait (or past it)
         events = sfn.get_execution_history(executionArn=executions[-1])["events"]
         if any(event["type"] == "WaitStateEntered" for event in events):
             break
-        time.sleep(0.05)
     servers[0].kill()
     audit = [sys.executable, "-m", "runtime.cli", "executions", "--store", store, "--json"]
     audit += ["--limit", "0"]
@@ -135,14 +176,13 @@ def test_executions_survive_a_kill_and_finish_exactly_once(
         text=True,
         check=True,
     )
-    assert json.loads(running.stdout)["executions"], "the kill came after every execution ended"
+    left = [row["executionArn"] for row in json.loads(running.stdout)["executions"]]
+    assert left, "the kill came after every execution ended"
 
     servers.append(Server("--store", store))
     sfn = client(servers[1].url)
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
-        assert time.monotonic() < deadline, "executions still running after the restart"
-        time.sleep(0.1)
+    servers[1].wait("ended", left)
+    assert not sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]
     for index, execution in enumerate(executions):
         events = sfn.get_execution_history(executionArn=execution)["events"]
         types = [e["type"] for e in events]
@@ -251,7 +291,7 @@ def test_the_aws_cli_drives_a_mocked_suite(tmp_path: Path, servers: list[Server]
         ).stdout
     )
     execution = started["executionArn"]
-    assert poll_status(client(url), execution) == "SUCCEEDED"
+    assert ended_status(servers[0], client(url), execution) == "SUCCEEDED"
     described = json.loads(aws(url, "describe-execution", "--execution-arn", execution).stdout)
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) == {"greeting": "hello"}
@@ -306,7 +346,7 @@ def test_local_lambda_handlers_and_endpoint_variables(tmp_path: Path) -> None:
             "stateMachineArn"
         ]
         execution = sfn.start_execution(stateMachineArn=arn, input='{"who": "you"}')
-        assert poll_status(sfn, execution["executionArn"]) == "SUCCEEDED"
+        assert ended_status(server, sfn, execution["executionArn"]) == "SUCCEEDED"
         described = sfn.describe_execution(executionArn=execution["executionArn"])
         assert json.loads(described["output"]) == {"hello": "you"}
     assert env_endpoints({"LAMBDA_ENDPOINT": "http://l", "SQS_ENDPOINT": "http://q"}) == [
@@ -381,7 +421,7 @@ def test_the_aws_cli_runs_step_functions_locals_suite(
             url, "start-execution", "--state-machine-arn", f"{machine}#{case}", "--name", case
         )
         execution = json.loads(started.stdout)["executionArn"]
-        assert poll_status(client(url), execution) == "SUCCEEDED"
+        assert ended_status(servers[0], client(url), execution) == "SUCCEEDED"
         described = json.loads(aws(url, "describe-execution", "--execution-arn", execution).stdout)
         assert json.loads(described["output"]) == SQS_OK
         history = aws(url, "get-execution-history", "--execution-arn", execution).stdout
@@ -424,6 +464,13 @@ def test_the_aws_cli_runs_step_functions_locals_suite(
         env=unprefixed,
     )
     assert json.loads(tested.stdout) == {"output": "1", "nextState": "N", "status": "SUCCEEDED"}
+    # No setting at all: a user part in the endpoint URL takes botocore's "sync-" prefix
+    # (sync-sfn@127.0.0.1), the host stays 127.0.0.1.
+    with_user = url.replace("http://", "http://sfn@", 1)
+    result = aws(with_user, "start-sync-execution", "--state-machine-arn", quick_arn)
+    assert json.loads(result.stdout)["status"] == "SUCCEEDED"
+    tested = aws(with_user, "test-state", "--definition", '{"Type": "Pass", "End": true}')
+    assert json.loads(tested.stdout)["status"] == "SUCCEEDED"
 
 
 def test_endpoint_variables_route_tasks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -551,6 +551,23 @@ def test_start_sync_execution_answers_with_the_result(sfn: Any, sync: Any) -> No
         sfn.list_executions(stateMachineArn=arn)
 
 
+def test_a_user_part_in_the_endpoint_url_takes_the_sync_prefix(server: ApiServer, sfn: Any) -> None:
+    """No client setting at all: with ``http://sfn@127.0.0.1:PORT`` botocore's ``sync-``
+    prefix lands in the URL's user part (``sync-sfn@127.0.0.1``), the host stays."""
+    plain = boto3.client(
+        "stepfunctions",
+        endpoint_url=server.url.replace("http://", "http://sfn@", 1),
+        region_name="us-east-1",
+        aws_access_key_id="dummy",
+        aws_secret_access_key="dummy",
+    )
+    arn = create(plain, "ExpressUserPart", PASS, type="EXPRESS")
+    assert plain.start_sync_execution(stateMachineArn=arn, input="[1]")["output"] == "[1]"
+    answer = plain.test_state(definition='{"Type": "Pass", "End": true}', input="{}")
+    assert answer["status"] == "SUCCEEDED"
+    assert sfn.describe_state_machine(stateMachineArn=arn)["type"] == "EXPRESS"
+
+
 def test_start_sync_execution_failed_and_timed_out(sfn: Any, sync: Any) -> None:
     fails = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Oops", "Cause": "c"}}}
     arn = create(sfn, "ExpressFail", fails, type="EXPRESS")

@@ -13,7 +13,8 @@ for an ARN pattern wins):
 4. local Python Lambda handlers, which take over the function names they know and fall
    back to the boto3 Lambda adapter for the others;
 5. the S3 objects a Distributed Map reads (ItemReader) and writes (ResultWriter): local
-   directories standing in for buckets, else boto3 when AWS is enabled.
+   directories standing in for buckets, else boto3 when AWS is enabled;
+6. HTTP Tasks (``http:invoke``), when EventBridge connections are configured.
 
 Mocks (MockConfigFile) are registered per state on top of all this by :func:`runtime.run`.
 Each route is labelled with its source (``runtime.adapters.base.SOURCES``) for the trace
@@ -54,6 +55,11 @@ class Services:
     machines: Mapping[str, Any] = field(default_factory=dict)
     #: Local directories standing in for S3 buckets (Distributed Map), by bucket name.
     buckets: Mapping[str, Path] = field(default_factory=dict)
+    #: EventBridge connections for HTTP Tasks (``runtime.adapters.http``), by ARN; None
+    #: leaves ``http:invoke`` unrouted (no URL is called unless configured).
+    connections: Mapping[str, Any] | None = None
+    #: Hears each HTTP Task's exchange (TestState's TRACE), or None.
+    http_observer: Any = None
 
     @classmethod
     def create(
@@ -106,6 +112,16 @@ def build_registry(services: Services) -> AdapterRegistry:
     from runtime.distributed.store import register as register_buckets
 
     register_buckets(registry, services.pool, services.buckets)
+    if services.connections is not None:
+        from runtime.adapters import http
+
+        adapter = http.HttpInvoke(
+            services.connections,
+            region=services.activities.region,
+            observer=services.http_observer,
+        )
+        with registry.labelled("HTTP"):
+            http.register(registry, adapter)
     return registry
 
 

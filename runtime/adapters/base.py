@@ -39,7 +39,9 @@ __all__ = [
 #: Where a Task's answer may come from, as the trace names it: a MockConfigFile mock, a
 #: local Python handler, an AWS service, a state machine run here, an answer to a task
 #: token, an activity worker, or an adapter given to the library.
-SOURCES = ("mock", "local function", "AWS", "local machine", "callback", "activity", "adapter")
+SOURCES = (
+    "mock", "local function", "AWS", "local machine", "callback", "activity", "adapter", "HTTP"
+)  # fmt: skip
 
 _SERVICE_ARN = re.compile(r"^arn:[^:]+:states:::(?P<service>[^:]+):(?P<action>.+)$")
 _AWS_SDK = re.compile(r"^(?P<sdk>[^:]+):(?P<action>.+)$")

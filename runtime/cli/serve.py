@@ -153,6 +153,12 @@ def serve_main(argv: list[str]) -> int:
     )
     api.add_argument("--config", metavar="FILE", help="asl.toml of local Lambda handlers")
     api.add_argument(
+        "--connections",
+        metavar="FILE",
+        help="EventBridge connections of HTTP Tasks (JSON: ARN -> AuthorizationType, "
+        "AuthParameters); without it http:invoke tasks are not served",
+    )
+    api.add_argument(
         "--region", help="region of the ARNs it makes (default: $AWS_DEFAULT_REGION, us-east-1)"
     )
     api.add_argument(
@@ -244,6 +250,16 @@ def _serve_api(args: argparse.Namespace, store: str) -> int:
             print(f"asl serve: {exc}", file=sys.stderr)
             return 2
         mock_config = str(Path(mock_config).resolve())
+    connections = None
+    if args.connections:
+        from runtime.adapters.http import load_connections
+
+        try:
+            load_connections(args.connections)
+        except ValueError as exc:
+            print(f"asl serve: --connections {exc}", file=sys.stderr)
+            return 2
+        connections = str(Path(args.connections).resolve())
     options = ApiOptions(
         store=store,
         host=args.host,
@@ -252,6 +268,7 @@ def _serve_api(args: argparse.Namespace, store: str) -> int:
         clock=clock,
         endpoints=(*env_endpoints(), *args.endpoints),
         config=str(Path(args.config).resolve()) if args.config else None,
+        connections=connections,
         account=args.account_id or os.environ.get("AWS_ACCOUNT_ID") or "123456789012",
         region=args.region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         lease_seconds=args.lease_seconds,
@@ -266,6 +283,15 @@ def _serve_api(args: argparse.Namespace, store: str) -> int:
     def ready(url: str) -> None:
         if args.api:
             print(f"Step Functions API: {url} (store {store})", file=sys.stderr, flush=True)
+            # botocore puts "sync-" before the host of StartSyncExecution and TestState;
+            # with a user part in the URL the prefix lands there and the host stays.
+            hint = url.replace("://", "://sfn@", 1)
+            print(
+                f"  boto3 / AWS CLI: --endpoint-url {hint} reaches every operation, "
+                "StartSyncExecution and TestState included",
+                file=sys.stderr,
+                flush=True,
+            )
         if args.ui:
             print(f"asl console: {url}/ (store {store})", file=sys.stderr, flush=True)
 

@@ -116,6 +116,10 @@ def services_from(
     )
     if activities is not None:
         services.activities = activities
+    if options.get("connections"):
+        from runtime.adapters.http import load_connections
+
+        services.connections = load_connections(options["connections"])
     return services
 
 

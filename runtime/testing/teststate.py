@@ -49,6 +49,9 @@ DEFAULT_NAME = "TestState"
 _VARIABLES_STATE = "TestState.Variables"
 #: inspectionData's members that are numbers (a Map's settings), not JSON text.
 _NUMBERS = frozenset({"maxConcurrency", "toleratedFailureCount", "toleratedFailurePercentage"})
+#: inspectionData's members that are objects as they are (an HTTP Task's exchange), shown
+#: at the TRACE level only.
+_HTTP = frozenset({"request", "response"})
 #: The data-flow stages ``inspectionData`` reports, as the engine names them.
 _STAGES = (
     "input",
@@ -92,7 +95,10 @@ class StateTestResult:
         data: dict[str, Any] = {}
         if level != "INFO":  # AWS: INFO answers without inspectionData
             for key, value in self.inspection.items():
-                if key == "errorDetails":
+                if key in _HTTP:
+                    if level == "TRACE":
+                        data[key] = dict(value)
+                elif key == "errorDetails":
                     data[key] = dict(value)
                 elif key in _NUMBERS:  # numbers in the API's shape, not JSON text
                     data[key] = value
@@ -175,6 +181,11 @@ async def run_test_state(
     ``Execution`` and ``StateMachine``.
     Raises :class:`StateTestError` (``InvalidDefinition``, ``ValidationException``).
     Waits take no time (a virtual clock).
+
+    An HTTP Task (``http:invoke``) without a mock really sends its request when
+    ``services`` has EventBridge connections (``runtime.adapters.http``); the exchange is
+    kept as ``inspection["request"]``/``["response"]`` (shown at TRACE), the connection's
+    secrets masked unless ``reveal_secrets``.
     """
     from runtime.api import run
 
@@ -192,6 +203,9 @@ async def run_test_state(
     catchers = getattr(compiled.states[name], "catch", ())
     state.pop("Retry", None)
     runnable = _compile(document)
+    exchanges: list[Any] = []
+    if services is not None and getattr(services, "connections", None) is not None:
+        services.http_observer = exchanges.append
     result = await run(
         runnable,
         {} if input is None else input,
@@ -208,6 +222,8 @@ async def run_test_state(
     if mocked is not None and outcome.error is not None:
         before = await _stages_before_call(name, state, language, variables, input, context)
         inspection = {**before, **inspection}
+    if exchanges:  # the last attempt's request and response
+        inspection.update(exchanges[-1].inspection(reveal_secrets))
     if original is not state:  # a mocked Map or Parallel reports no raw result
         inspection.pop("result", None)
         inspection.update(fanout_stages(original, inspection))

@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
         "--reveal-secrets", action="store_true", help="refused with --mock, as by AWS"
     )
     parser.add_argument("--inspection-level", choices=("INFO", "DEBUG", "TRACE"), default="INFO")
+    parser.add_argument(
+        "--connections",
+        metavar="FILE",
+        help="EventBridge connections (JSON: ARN -> AuthorizationType, AuthParameters): an "
+        "HTTP Task without --mock sends its request, shown at --inspection-level TRACE",
+    )
     return parser
 
 
@@ -70,6 +76,15 @@ def main(argv: list[str]) -> int:
     if not isinstance(definition, dict):
         return _fail("--definition: not a JSON object")
     configuration = _json(args.state_configuration, "--state-configuration")
+    services = None
+    if args.connections:
+        from runtime.adapters import Services
+        from runtime.adapters.http import load_connections
+
+        try:
+            services = Services.create(connections=load_connections(args.connections))
+        except ValueError as exc:
+            return _fail(f"--connections {exc}")
 
     async def run() -> Any:
         return await run_test_state(
@@ -81,6 +96,7 @@ def main(argv: list[str]) -> int:
             configuration=configuration_from(configuration),
             context=_json(args.context, "--context"),
             reveal_secrets=args.reveal_secrets,
+            services=services,
         )
 
     try:

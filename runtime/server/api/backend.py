@@ -45,6 +45,8 @@ class Backend:
     endpoints: tuple[str, ...] = ()
     #: The ``asl.toml`` of local Lambda handlers, if any (absolute path).
     config: str | None = None
+    #: The EventBridge connections file of HTTP Tasks (absolute path), or None.
+    connections: str | None = None
     #: ``real``, or ``virtual`` for executions whose Waits and retry delays take no time
     #: (Step Functions Local's ``WAIT_TIME_SCALE=0``).
     clock: str = "real"
