@@ -21,6 +21,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -200,8 +202,18 @@ def _is_distributed(processor: Mapping[str, Any]) -> bool:
     return isinstance(config, Mapping) and config.get("Mode") == "DISTRIBUTED"
 
 
-def _analyse(machine: Machine) -> tuple[list[_ScopeInfo], dict[str, dict[str, frozenset[str]]]]:
+Analysis = tuple[list[_ScopeInfo], dict[str, dict[str, frozenset[str]]]]
+
+
+def _analyse(machine: Machine) -> Analysis:
     """Every scope with its surroundings, and the flow (state name -> names) of each."""
+    found: Analysis | None = machine.shared.get("variables")
+    if found is None:
+        found = machine.shared["variables"] = _analysis(machine)
+    return found
+
+
+def _analysis(machine: Machine) -> Analysis:
     scopes = {scope.pointer: scope for scope in machine.scopes}
     by_scope: dict[str, list[StateRef]] = {pointer: [] for pointer in scopes}
     for state in machine.states:
@@ -255,7 +267,7 @@ def _child_info(
 
 def check_variable_reads(machine: Machine) -> Iterator[Diagnostic]:
     """Reads of variables that no path from StartAt can have assigned (WARNING)."""
-    if not machine.scopes:
+    if not machine.scopes or not _may_read_variables(machine):
         return
     infos, flows = _analyse(machine)
     for info in infos:
@@ -267,6 +279,22 @@ def check_variable_reads(machine: Machine) -> Iterator[Diagnostic]:
             for read in reads(state):
                 if read.name not in assigned:
                     yield warning("UNDEFINED_VARIABLE", _undefined(read.name, info), read.location)
+
+
+#: Where a JSONPath path or intrinsic argument may name a variable: ``$`` followed by
+#: anything but ``.``, ``[``, ``$`` or the string's end (``$name`` needs an identifier).
+_MAY_NAME_VARIABLE = re.compile(r'\$(?![.\[$"])')
+
+
+def _may_read_variables(machine: Machine) -> bool:
+    """False only when no state can read a variable (so no read needs checking)."""
+    if any(state.language != "JSONPath" for state in machine.states):
+        return True
+    try:
+        text = json.dumps(machine.definition, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        return True
+    return _MAY_NAME_VARIABLE.search(text) is not None
 
 
 def _undefined(name: str, info: _ScopeInfo) -> str:
