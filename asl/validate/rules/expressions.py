@@ -101,15 +101,19 @@ def _path_check(text: str, where: str, *, reference: bool) -> Iterator[Diagnosti
         yield error("INVALID_JSON_PATH", problem, where)
 
 
+#: (field, holds a reference path) for every path field of a JSONPath state.
+_PATH_FIELDS = tuple((field, field not in _PATHS) for field in (*_PATHS, *_REFERENCE_PATHS))
+
+
 def check_jsonpath_fields(machine: Machine) -> Iterator[Diagnostic]:
     """Paths and reference paths of JSONPath states parse; ResultPath only writes to ``$``."""
     for state in machine.states:
         if state.language != "JSONPath":
             continue
-        for field in (*_PATHS, *_REFERENCE_PATHS):
+        for field, reference in _PATH_FIELDS:
             text = state.body.get(field)
             if isinstance(text, str):
-                yield from _path_check(text, state.at(field), reference=field not in _PATHS)
+                yield from _path_check(text, state.at(field), reference=reference)
         if isinstance(state.body.get("ResultPath"), str):
             yield from _result_path(state.body["ResultPath"], state.at("ResultPath"))
         for index, catcher in _items(state.body.get("Catch")):
@@ -192,17 +196,32 @@ def _choice_paths(state: StateRef) -> Iterator[Diagnostic]:
 # --- Payload templates ---------------------------------------------------------------------
 
 
-def payload_templates(state: StateRef) -> Iterator[tuple[str, str, Any]]:
-    """Yield (field, pointer, value) for every payload template and Assign of a state."""
-    for sub, field in _TEMPLATES:
-        holder = state.body.get(sub) if sub else state.body
-        if isinstance(holder, Mapping) and field in holder:
-            where = state.at(sub, field) if sub else state.at(field)
-            yield field, where, holder[field]
-    for index, catcher in _items(state.body.get("Catch")):
+def payload_templates(state: StateRef) -> tuple[tuple[str, str, Any], ...]:
+    """(field, pointer, value) for every payload template and Assign of a state."""
+    found: tuple[tuple[str, str, Any], ...] | None = state.shared.get("templates")
+    if found is None:
+        found = state.shared["templates"] = tuple(_payload_templates(state))
+    return found
+
+
+#: :data:`_TEMPLATES` in the state object itself, and in a sub-object of it.
+_OWN_TEMPLATES = tuple(field for sub, field in _TEMPLATES if not sub)
+_SUB_TEMPLATES = tuple((sub, field) for sub, field in _TEMPLATES if sub)
+
+
+def _payload_templates(state: StateRef) -> Iterator[tuple[str, str, Any]]:
+    body = state.body
+    for field in _OWN_TEMPLATES:
+        if field in body:
+            yield field, state.at(field), body[field]
+    for sub, field in _SUB_TEMPLATES:
+        holder = body.get(sub)
+        if holder is not None and isinstance(holder, Mapping) and field in holder:
+            yield field, state.at(sub, field), holder[field]
+    for index, catcher in _items(body.get("Catch")):
         if "Assign" in catcher:
             yield "Assign", state.at("Catch", index, "Assign"), catcher["Assign"]
-    for index, rule in _items(state.body.get("Choices")):
+    for index, rule in _items(body.get("Choices")):
         if "Assign" in rule:
             yield "Assign", state.at("Choices", index, "Assign"), rule["Assign"]
 

@@ -99,13 +99,15 @@ def _items(value: Any) -> Iterator[tuple[int, Mapping[str, Any]]]:
 
 def _assign_blocks(state: StateRef) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Yield (pointer, object) for the state's, each Choice rule's and each Catcher's Assign."""
-    holders = [(state.at(), state.body)]
-    holders += [(state.at("Choices", i), rule) for i, rule in _items(state.body.get("Choices"))]
-    holders += [(state.at("Catch", i), c) for i, c in _items(state.body.get("Catch"))]
-    for where, holder in holders:
-        assign = holder.get("Assign")
-        if isinstance(assign, Mapping):
-            yield pointer_join(where, "Assign"), assign
+    body = state.body
+    assign = body.get("Assign")
+    if assign is not None and isinstance(assign, Mapping):
+        yield state.at("Assign"), assign
+    for field in ("Choices", "Catch"):
+        for index, holder in _items(body.get(field)):
+            assign = holder.get("Assign")
+            if isinstance(assign, Mapping):
+                yield state.at(field, index, "Assign"), assign
 
 
 def _names(assign: Any) -> frozenset[str]:

@@ -45,6 +45,8 @@ class StateRef:
     scope: Scope
     #: The ``Type`` value when it is a string (the schema reports any other), else None.
     type: str | None = None
+    #: What several rules work out alike for this state, kept by the first.
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def at(self, *fields: str | int) -> str:
         """JSON Pointer of a field inside this state."""
