@@ -313,8 +313,10 @@ def _undefined(name: str, info: _ScopeInfo) -> str:
 
 def check_scopes(machine: Machine) -> Iterator[Diagnostic]:
     """A branch or processor assigns no name that an enclosing scope assigns."""
-    if not machine.scopes:
-        return
+    if len(machine.scopes) < 2:
+        return  # the machine's own scope has nothing around it
+    if not any(True for state in machine.states for _ in _assign_blocks(state)):
+        return  # nothing is assigned anywhere, so no scope sees an outer name
     infos, _ = _analyse(machine)
     for info in infos:
         if not info.outer:
