@@ -11,7 +11,6 @@ nothing heavy, so ``asl validate`` stays quick to start.
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import re
 import sys
@@ -57,6 +56,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     prefixed = [choice for choice in options if word and choice.startswith(word)]
     if len(prefixed) == 1:
         return prefixed[0]
+    import difflib  # only for a mistyped word
+
     found = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return found[0] if found else None
 

@@ -6,8 +6,7 @@ Every expression is compiled here, once; a syntax error becomes a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,24 +34,44 @@ def _pointer_part(name: str) -> str:
     return name.replace("~", "~0").replace("/", "~1")
 
 
+class _At:
+    """``with compiler.at(...)``: an expression error inside becomes a located DefinitionError."""
+
+    __slots__ = ("_compiler", "_parts")
+
+    def __init__(self, compiler: _Compiler, parts: tuple[str | int, ...]) -> None:
+        self._compiler = compiler
+        self._parts = parts
+
+    def __enter__(self) -> None:
+        self._compiler.stack.append(self._parts)
+
+    def __exit__(self, kind: object, exc: BaseException | None, trace: object) -> None:
+        where = self._compiler.where if isinstance(exc, ExpressionSyntaxError) else None
+        self._compiler.stack.pop()
+        if isinstance(exc, ExpressionSyntaxError) and where is not None:
+            raise _located(where, exc) from exc
+
+
 class _Compiler:
     """Walks the definition; ``self.where`` is the JSON Pointer of the current field."""
 
-    def __init__(self, machine_ql: m.QueryLanguage) -> None:
+    def __init__(self, machine_ql: m.QueryLanguage, mentions_context: bool = True) -> None:
         self.machine_ql = machine_ql
-        self.where = ""
+        #: The reference tokens of the fields being compiled, outermost first.
+        self.stack: list[tuple[str | int, ...]] = []
         self.all_states: dict[str, m.State] = {}
+        #: False when no text of the definition holds ``$$`` or ``$states``.
+        self.mentions_context = mentions_context
 
-    @contextmanager
-    def at(self, *parts: str | int) -> Iterator[None]:
-        saved = self.where
-        self.where = saved + "".join("/" + _pointer_part(str(p)) for p in parts)
-        try:
-            yield
-        except ExpressionSyntaxError as exc:
-            raise _located(self.where, exc) from exc
-        finally:
-            self.where = saved
+    @property
+    def where(self) -> str:
+        """The JSON Pointer of the current field (built only when an error names it)."""
+        return "".join("/" + _pointer_part(str(p)) for parts in self.stack for p in parts)
+
+    def at(self, *parts: str | int) -> _At:
+        """A block compiling the field at ``parts`` below the current one."""
+        return _At(self, parts)
 
     # -- scopes -----------------------------------------------------------------
 
@@ -79,7 +98,8 @@ class _Compiler:
             "comment": raw.get("Comment"),
             "next": raw.get("Next"),
             "raw": raw,
-            "uses_context": kind in ("Task", "Map") or _mentions_context(raw),
+            "uses_context": kind in ("Task", "Map")
+            or (self.mentions_context and _mentions_context(raw)),
         }
         if ql == "JSONPath":
             common["input_path"] = self.optional(raw, "InputPath", self.path)
@@ -432,13 +452,16 @@ def _located(where: str, exc: ExpressionSyntaxError) -> DefinitionError:
     return DefinitionError([diag])
 
 
-def compile_machine(definition: Mapping[str, Any]) -> m.StateMachine:
+def compile_machine(definition: Mapping[str, Any], text: str | None = None) -> m.StateMachine:
     """Compile a definition that passed validation into a :class:`~asl.model.StateMachine`.
 
-    Raises :class:`DefinitionError` if an expression in it does not compile.
+    ``text``, when given, is the definition's JSON text (it spares a look at each state's
+    own text when nothing in the definition reads the context object). Raises
+    :class:`DefinitionError` if an expression in it does not compile.
     """
     ql: m.QueryLanguage = definition.get("QueryLanguage", "JSONPath")
-    compiler = _Compiler(ql)
+    mentions = text is None or "$$" in text or "$states" in text
+    compiler = _Compiler(ql, mentions)
     root = compiler.branch(definition)
     return m.StateMachine(
         start_at=root.start_at,

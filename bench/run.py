@@ -217,6 +217,13 @@ def _startup(s: Settings, console: Console, small: Path | None) -> list[ours.Sta
     ]
     if small is not None:
         commands.append((f"asl validate {small.name}", [*asl, "validate", str(small)]))
+    # Goal (#16): a one-state `asl exec` within 3x `python -c 'import json'`.
+    commands.append(("python -c 'import json'", [sys.executable, "-c", "import json"]))
+    if small is not None:
+        one = small.parent / "one_state.asl.json"
+        one.write_text('{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}\n')
+        exec_one = [*asl, "exec", str(one), "--clock", "virtual", "--no-store"]
+        commands.append(("asl exec one Pass state --no-store", exec_one))
     return [ours.measure_startup(label, argv, s.startup_runs) for label, argv in commands]
 
 

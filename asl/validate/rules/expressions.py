@@ -59,12 +59,20 @@ _VARIABLE_MAX = 80
 
 def _compiler(module: str, name: str) -> Compiler | None:
     """Import ``module.name`` if it exists yet (None when the compiler is unavailable)."""
+    key = f"{module}.{name}"
+    if key in _COMPILERS:
+        return _COMPILERS[key]
     try:
         imported = __import__(module, fromlist=[name])
     except ImportError:
         return None
     found: Compiler | None = getattr(imported, name, None)
+    _COMPILERS[key] = found
     return found
+
+
+#: Compilers found by :func:`_compiler` (a module that failed to import is tried again).
+_COMPILERS: dict[str, Compiler | None] = {}
 
 
 def compile_check(kind: str, compiler: Compiler | None, text: str) -> str | None:
@@ -93,19 +101,25 @@ def _path_check(text: str, where: str, *, reference: bool) -> Iterator[Diagnosti
         yield error("INVALID_JSON_PATH", problem, where)
 
 
+#: (field, holds a reference path) for every path field of a JSONPath state.
+_PATH_FIELDS = tuple((field, field not in _PATHS) for field in (*_PATHS, *_REFERENCE_PATHS))
+
+
 def check_jsonpath_fields(machine: Machine) -> Iterator[Diagnostic]:
     """Paths and reference paths of JSONPath states parse; ResultPath only writes to ``$``."""
     for state in machine.states:
         if state.language != "JSONPath":
             continue
-        for field in (*_PATHS, *_REFERENCE_PATHS):
+        for field, reference in _PATH_FIELDS:
             text = state.body.get(field)
             if isinstance(text, str):
-                yield from _path_check(text, state.at(field), reference=field not in _PATHS)
-        yield from _result_path(state.body.get("ResultPath"), state.at("ResultPath"))
+                yield from _path_check(text, state.at(field), reference=reference)
+        if isinstance(state.body.get("ResultPath"), str):
+            yield from _result_path(state.body["ResultPath"], state.at("ResultPath"))
         for index, catcher in _items(state.body.get("Catch")):
-            where = state.at("Catch", index, "ResultPath")
-            yield from _result_path(catcher.get("ResultPath"), where)
+            if isinstance(catcher.get("ResultPath"), str):
+                where = state.at("Catch", index, "ResultPath")
+                yield from _result_path(catcher["ResultPath"], where)
         yield from _fail_paths(state)
         yield from _choice_paths(state)
 
@@ -144,13 +158,21 @@ def _fail_paths(state: StateRef) -> Iterator[Diagnostic]:
 
 
 def _path_or_intrinsic(text: str, where: str, *, reference: bool) -> Iterator[Diagnostic]:
+    found = _expression_problem(text, reference=reference)
+    if found is not None:
+        yield error(found[0], found[1], where)
+
+
+def _expression_problem(text: str, *, reference: bool) -> tuple[str, str] | None:
+    """(code, message) when ``text``, a path or an intrinsic call, does not compile."""
     if text.startswith("$"):
-        yield from _path_check(text, where, reference=reference)
-        return
+        name = "compile_reference_path" if reference else "compile_path"
+        kind = "a reference path" if reference else "a JSONPath"
+        problem = compile_check(kind, _compiler("asl.paths", name), text)
+        return ("INVALID_JSON_PATH", problem) if problem else None
     compiler = _compiler("asl.intrinsics", "compile_intrinsic")
     problem = compile_check("an intrinsic function call", compiler, text)
-    if problem:
-        yield error("INVALID_INTRINSIC", problem, where)
+    return ("INVALID_INTRINSIC", problem) if problem else None
 
 
 def _choice_paths(state: StateRef) -> Iterator[Diagnostic]:
@@ -174,17 +196,32 @@ def _choice_paths(state: StateRef) -> Iterator[Diagnostic]:
 # --- Payload templates ---------------------------------------------------------------------
 
 
-def payload_templates(state: StateRef) -> Iterator[tuple[str, str, Any]]:
-    """Yield (field, pointer, value) for every payload template and Assign of a state."""
-    for sub, field in _TEMPLATES:
-        holder = state.body.get(sub) if sub else state.body
-        if isinstance(holder, Mapping) and field in holder:
-            where = state.at(sub, field) if sub else state.at(field)
-            yield field, where, holder[field]
-    for index, catcher in _items(state.body.get("Catch")):
+def payload_templates(state: StateRef) -> tuple[tuple[str, str, Any], ...]:
+    """(field, pointer, value) for every payload template and Assign of a state."""
+    found: tuple[tuple[str, str, Any], ...] | None = state.shared.get("templates")
+    if found is None:
+        found = state.shared["templates"] = tuple(_payload_templates(state))
+    return found
+
+
+#: :data:`_TEMPLATES` in the state object itself, and in a sub-object of it.
+_OWN_TEMPLATES = tuple(field for sub, field in _TEMPLATES if not sub)
+_SUB_TEMPLATES = tuple((sub, field) for sub, field in _TEMPLATES if sub)
+
+
+def _payload_templates(state: StateRef) -> Iterator[tuple[str, str, Any]]:
+    body = state.body
+    for field in _OWN_TEMPLATES:
+        if field in body:
+            yield field, state.at(field), body[field]
+    for sub, field in _SUB_TEMPLATES:
+        holder = body.get(sub)
+        if holder is not None and isinstance(holder, Mapping) and field in holder:
+            yield field, state.at(sub, field), holder[field]
+    for index, catcher in _items(body.get("Catch")):
         if "Assign" in catcher:
             yield "Assign", state.at("Catch", index, "Assign"), catcher["Assign"]
-    for index, rule in _items(state.body.get("Choices")):
+    for index, rule in _items(body.get("Choices")):
         if "Assign" in rule:
             yield "Assign", state.at("Choices", index, "Assign"), rule["Assign"]
 
@@ -221,49 +258,54 @@ def _assign_at(state: StateRef, holder: Mapping[str, Any], index: int) -> str:
 def _template(value: Any, where: str) -> Iterator[Diagnostic]:
     if isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _template(item, pointer_join(where, index))
+            if isinstance(item, list | Mapping):
+                yield from _template(item, pointer_join(where, index))
         return
     if not isinstance(value, Mapping):
         return
     seen: dict[str, str] = {}
     for key, item in value.items():
-        here = pointer_join(where, key)
+        # The pointer of ``key`` is built only for a diagnostic or a nested template.
         name = key.removesuffix(".$")
         if name in seen:
             yield error(
                 "DUPLICATE_FIELD_NAME",
                 f"The keys '{seen[name]}' and '{key}' both produce the field '{name}'.",
-                here,
+                pointer_join(where, key),
             )
         seen.setdefault(name, key)
         if key.endswith(".$"):
-            yield from _dynamic_value(key, item, here)
-        else:
-            if isinstance(item, str) and _looks_dynamic(item):
+            yield from _dynamic_value(key, item, where)
+        elif isinstance(item, str):
+            if _looks_dynamic(item):
                 yield warning(
                     "NO_DOLLAR",
                     f"The value {item!r} looks like a JSONPath or an "
                     f"intrinsic function but the key '{key}' does not end in '.$', "
                     "so it is used as literal text.",
-                    here,
+                    pointer_join(where, key),
                 )
-            yield from _template(item, here)
+        elif isinstance(item, list | Mapping):
+            yield from _template(item, pointer_join(where, key))
 
 
 def _looks_dynamic(text: str) -> bool:
     return bool(_LOOKS_LIKE_PATH.match(text) or _LOOKS_LIKE_INTRINSIC.match(text))
 
 
-def _dynamic_value(key: str, value: Any, where: str) -> Iterator[Diagnostic]:
+def _dynamic_value(key: str, value: Any, holder: str) -> Iterator[Diagnostic]:
+    """The value of ``key`` (a ``.$`` key of the object at ``holder``) compiles."""
     if not isinstance(value, str):
         yield error(
             "SCHEMA_VALIDATION_FAILED",
             f"The value of '{key}' must be a string "
             "holding a JSONPath or an intrinsic function call.",
-            where,
+            pointer_join(holder, key),
         )
-    else:
-        yield from _path_or_intrinsic(value, where, reference=False)
+        return
+    found = _expression_problem(value, reference=False)
+    if found is not None:
+        yield error(found[0], found[1], pointer_join(holder, key))
 
 
 def _variable_names(assign: Mapping[str, Any], where: str) -> Iterator[Diagnostic]:

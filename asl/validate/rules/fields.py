@@ -58,6 +58,12 @@ _LABEL_MAX = 40
 _LABEL_FORBIDDEN = re.compile(r"[\s?*<>{}\[\]:;,\\|^~$#%&\"`\x00-\x1f\x7f-\x9f]")
 
 
+#: :data:`_GROUPS` by state type, in their order.
+_GROUPS_BY_TYPE: dict[str | None, list[tuple[str, str, tuple[str, ...], str]]] = {}
+for _group in _GROUPS:
+    _GROUPS_BY_TYPE.setdefault(_group[0], []).append(_group)
+
+
 def _sub(state: StateRef, key: str) -> tuple[Mapping[str, Any], str]:
     if not key:
         return state.body, state.pointer
@@ -68,9 +74,7 @@ def _sub(state: StateRef, key: str) -> tuple[Mapping[str, Any], str]:
 def check_exclusive_fields(machine: Machine) -> Iterator[Diagnostic]:
     """Fields that exclude each other, and groups where exactly one is required."""
     for state in machine.states:
-        for kind, key, fields, rule in _GROUPS:
-            if state.type != kind:
-                continue
+        for kind, key, fields, rule in _GROUPS_BY_TYPE.get(state.type, ()):
             holder, where = _sub(state, key)
             present = [field for field in fields if field in holder]
             if len(present) > 1:

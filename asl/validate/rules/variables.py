@@ -21,6 +21,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -97,13 +99,15 @@ def _items(value: Any) -> Iterator[tuple[int, Mapping[str, Any]]]:
 
 def _assign_blocks(state: StateRef) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Yield (pointer, object) for the state's, each Choice rule's and each Catcher's Assign."""
-    holders = [(state.at(), state.body)]
-    holders += [(state.at("Choices", i), rule) for i, rule in _items(state.body.get("Choices"))]
-    holders += [(state.at("Catch", i), c) for i, c in _items(state.body.get("Catch"))]
-    for where, holder in holders:
-        assign = holder.get("Assign")
-        if isinstance(assign, Mapping):
-            yield pointer_join(where, "Assign"), assign
+    body = state.body
+    assign = body.get("Assign")
+    if assign is not None and isinstance(assign, Mapping):
+        yield state.at("Assign"), assign
+    for field in ("Choices", "Catch"):
+        for index, holder in _items(body.get(field)):
+            assign = holder.get("Assign")
+            if isinstance(assign, Mapping):
+                yield state.at(field, index, "Assign"), assign
 
 
 def _names(assign: Any) -> frozenset[str]:
@@ -200,8 +204,18 @@ def _is_distributed(processor: Mapping[str, Any]) -> bool:
     return isinstance(config, Mapping) and config.get("Mode") == "DISTRIBUTED"
 
 
-def _analyse(machine: Machine) -> tuple[list[_ScopeInfo], dict[str, dict[str, frozenset[str]]]]:
+Analysis = tuple[list[_ScopeInfo], dict[str, dict[str, frozenset[str]]]]
+
+
+def _analyse(machine: Machine) -> Analysis:
     """Every scope with its surroundings, and the flow (state name -> names) of each."""
+    found: Analysis | None = machine.shared.get("variables")
+    if found is None:
+        found = machine.shared["variables"] = _analysis(machine)
+    return found
+
+
+def _analysis(machine: Machine) -> Analysis:
     scopes = {scope.pointer: scope for scope in machine.scopes}
     by_scope: dict[str, list[StateRef]] = {pointer: [] for pointer in scopes}
     for state in machine.states:
@@ -255,7 +269,7 @@ def _child_info(
 
 def check_variable_reads(machine: Machine) -> Iterator[Diagnostic]:
     """Reads of variables that no path from StartAt can have assigned (WARNING)."""
-    if not machine.scopes:
+    if not machine.scopes or not _may_read_variables(machine):
         return
     infos, flows = _analyse(machine)
     for info in infos:
@@ -267,6 +281,22 @@ def check_variable_reads(machine: Machine) -> Iterator[Diagnostic]:
             for read in reads(state):
                 if read.name not in assigned:
                     yield warning("UNDEFINED_VARIABLE", _undefined(read.name, info), read.location)
+
+
+#: Where a JSONPath path or intrinsic argument may name a variable: ``$`` followed by
+#: anything but ``.``, ``[``, ``$`` or the string's end (``$name`` needs an identifier).
+_MAY_NAME_VARIABLE = re.compile(r'\$(?![.\[$"])')
+
+
+def _may_read_variables(machine: Machine) -> bool:
+    """False only when no state can read a variable (so no read needs checking)."""
+    if any(state.language != "JSONPath" for state in machine.states):
+        return True
+    try:
+        text = json.dumps(machine.definition, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        return True
+    return _MAY_NAME_VARIABLE.search(text) is not None
 
 
 def _undefined(name: str, info: _ScopeInfo) -> str:
@@ -283,8 +313,10 @@ def _undefined(name: str, info: _ScopeInfo) -> str:
 
 def check_scopes(machine: Machine) -> Iterator[Diagnostic]:
     """A branch or processor assigns no name that an enclosing scope assigns."""
-    if not machine.scopes:
-        return
+    if len(machine.scopes) < 2:
+        return  # the machine's own scope has nothing around it
+    if not any(True for state in machine.states for _ in _assign_blocks(state)):
+        return  # nothing is assigned anywhere, so no scope sees an outer name
     infos, _ = _analyse(machine)
     for info in infos:
         if not info.outer:

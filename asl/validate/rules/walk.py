@@ -9,7 +9,7 @@ Map processors.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from asl.source import escape_pointer
@@ -43,12 +43,10 @@ class StateRef:
     #: enclosing Map/Parallel state's).
     language: str
     scope: Scope
-
-    @property
-    def type(self) -> str | None:
-        """The ``Type`` value when it is a string (the schema reports any other)."""
-        kind = self.body.get("Type")
-        return kind if isinstance(kind, str) else None
+    #: The ``Type`` value when it is a string (the schema reports any other), else None.
+    type: str | None = None
+    #: What several rules work out alike for this state, kept by the first.
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def at(self, *fields: str | int) -> str:
         """JSON Pointer of a field inside this state."""
@@ -64,6 +62,8 @@ class Machine:
     language: str
     scopes: tuple[Scope, ...]
     states: tuple[StateRef, ...]
+    #: What several rules work out alike (e.g. the flow of variables), kept by the first.
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def pointer_join(base: str, *fields: str | int) -> str:
@@ -113,12 +113,14 @@ def build_machine(definition: Mapping[str, Any]) -> Machine:
             if not isinstance(body, Mapping):
                 continue
             own = body.get("QueryLanguage")
+            kind = body.get("Type")
             ref = StateRef(
                 name=name,
                 pointer=pointer_join(pointer, "States", name),
                 body=body,
                 language=own if own in ("JSONPath", "JSONata") else language,
                 scope=scope,
+                type=kind if isinstance(kind, str) else None,
             )
             states.append(ref)
             nested.extend((p, obj, depth + 1) for p, obj in child_scopes(ref))

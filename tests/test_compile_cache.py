@@ -1,0 +1,101 @@
+"""compile_definition's private copy and remembered verdicts, and the validator's short cuts.
+
+The verdict of a definition text is remembered, so these tests check that a second compile
+says exactly what the first said, and that nothing the caller does to its dicts afterwards
+reaches a compiled machine.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import asl
+from asl import DefinitionError, compile_definition
+from asl.validate.rules.references import reads
+from asl.validate.rules.variables import _may_read_variables
+from asl.validate.rules.walk import build_machine
+
+
+def _pass(**fields: Any) -> dict[str, Any]:
+    return {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True, **fields}}}
+
+
+def test_the_machine_owns_its_definition() -> None:
+    definition = _pass(Parameters={"x.$": "$.a", "k": [1, 2]}, Result={"r": 1})
+    machine = compile_definition(definition)
+    definition["States"]["A"]["Parameters"]["k"].append(3)
+    definition["States"]["A"]["Result"]["r"] = 2
+    definition["States"]["A"]["Type"] = "Fail"
+    assert machine.definition == _pass(Parameters={"x.$": "$.a", "k": [1, 2]}, Result={"r": 1})
+    assert machine.all_states["A"].raw["Type"] == "Pass"
+    assert machine.all_states["A"].result == {"r": 1}  # type: ignore[attr-defined]
+
+
+def test_a_second_compile_refuses_with_the_same_diagnostics() -> None:
+    definition = _pass(Next="Nowhere", InputPath="$..[")
+    with pytest.raises(DefinitionError) as first:
+        compile_definition(definition)
+    with pytest.raises(DefinitionError) as second:
+        compile_definition(copy.deepcopy(definition))
+    assert first.value.diagnostics == second.value.diagnostics
+    assert str(first.value) == str(second.value)
+    assert len(first.value.diagnostics) >= 2
+
+
+def test_a_valid_definition_compiles_alike_twice() -> None:
+    definition = _pass(Parameters={"x.$": "$$.Execution.Id"})
+    one, two = compile_definition(definition), compile_definition(copy.deepcopy(definition))
+    assert one is not two
+    assert one.all_states["A"].uses_context and two.all_states["A"].uses_context
+    assert one.all_states["A"] == two.all_states["A"]
+
+
+def test_key_order_is_part_of_the_definition() -> None:
+    first = compile_definition(_pass(Parameters={"a": 1, "b": 2}))
+    second = compile_definition(_pass(Parameters={"b": 2, "a": 1}))
+    assert list(first.all_states["A"].raw["Parameters"]) == ["a", "b"]
+    assert list(second.all_states["A"].raw["Parameters"]) == ["b", "a"]
+
+
+def test_a_definition_json_cannot_copy_is_used_as_given() -> None:
+    # A tuple is not a JSON array to the validator: it must be refused every time, never
+    # mistaken for the list a JSON round trip would make of it.
+    definition: dict[str, Any] = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
+    good = compile_definition({**definition, "Comment": "x"})
+    odd = {"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": ()}}}
+    for _ in range(2):
+        with pytest.raises(DefinitionError):
+            compile_definition(odd)
+    assert good.comment == "x"
+
+
+def test_remembered_verdicts_are_bounded() -> None:
+    for index in range(asl._VERDICTS_KEPT + 10):
+        compile_definition(_pass(Comment=f"c{index}"))
+    assert len(asl._VERDICTS) <= asl._VERDICTS_KEPT
+
+
+_TEXT = st.text(alphabet="ab_é$.[]'(), \"\\", max_size=10)
+_INTRINSIC = st.builds("States.Format('x', {})".format, _TEXT)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_TEXT, _INTRINSIC, st.builds("$a{}".format, _TEXT)), st.sampled_from("PIC"))
+def test_the_read_prefilter_never_hides_a_read(text: str, where: str) -> None:
+    """Whenever a field reads a variable, the whole-definition filter says one may."""
+    state: dict[str, Any] = {"Type": "Pass", "End": True}
+    if where == "P":
+        state["Parameters"] = {"k.$": text}
+    elif where == "I":
+        state["InputPath"] = text
+    else:
+        state = {"Type": "Choice", "Choices": [{"Variable": text, "IsPresent": True}]}
+        state["Choices"][0]["Next"] = "C"
+    machine = build_machine({"StartAt": "C", "States": {"C": state}})
+    if any(True for ref in machine.states for _ in reads(ref)):
+        assert _may_read_variables(machine)
