@@ -64,8 +64,8 @@ def exported(result: Any) -> Any:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Any:
-    with Store.open(tmp_path / "store.db") as opened:
+def store(store_location: str) -> Any:
+    with Store.open(store_location) as opened:
         yield opened
 
 
