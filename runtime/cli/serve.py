@@ -174,7 +174,11 @@ def serve_main(argv: list[str]) -> int:
     from runtime.callbacks.registry import CallbackRegistry
     from runtime.server.guard import secret_from
 
+    from runtime.durable.answers import StoreRelay
+
     callbacks = CallbackRegistry(external=args.endpoint_port is not None)
+    # Answers to tokens of executions another server of the store runs go through it.
+    callbacks.relay = relay = StoreRelay(path)
     activities = Activities(callbacks)
     endpoint = None
     if args.endpoint_port is not None:
@@ -209,6 +213,7 @@ def serve_main(argv: list[str]) -> int:
     finally:
         if endpoint is not None:
             endpoint.stop()
+        relay.close()
     print(f"asl serve: {ended} execution(s) ended", file=sys.stderr)
     return 0
 

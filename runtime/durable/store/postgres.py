@@ -389,6 +389,16 @@ class PostgresStore(Store):
             ).fetchall()
         return {str(row[0]) for row in rows}
 
+    def stop_requests_for(self, execution_arns: Sequence[str]) -> dict[str, tuple[Any, Any]]:
+        """The pending stop requests (error, cause) of these executions, by ARN."""
+        if not execution_arns:
+            return {}
+        rows = self._read(
+            "SELECT execution_arn, error, cause FROM stop_requests WHERE execution_arn = ANY(?)",
+            (list(execution_arns),),
+        )
+        return {str(arn): (error, cause) for arn, error, cause in rows}
+
     def release_lease(self, execution_arn: str, owner: str) -> None:
         """Give up a lease (the execution ended, or its runner stops)."""
         with self._transaction(serialised=False) as conn:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.callbacks.tokens import TokenSigner, new_secret
+from runtime.durable.store.answers import AnswerTables
 from runtime.durable.store.errors import (
     AmbiguousExecution,
     ExecutionAlreadyExists,
@@ -127,11 +128,11 @@ def dumps(value: Any) -> str:
     return text
 
 
-class Store(ScheduleTables, MapRunTables):
+class Store(ScheduleTables, MapRunTables, AnswerTables):
     """An open store; one connection, used from one thread. Close it (or use ``with``).
 
     The schedule methods come from :class:`ScheduleTables`, the Map Run ones from
-    :class:`MapRunTables`."""
+    :class:`MapRunTables`, the task answers' from :class:`AnswerTables`."""
 
     __slots__ = ("_conn", "_signer", "path")
 
