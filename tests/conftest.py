@@ -22,7 +22,7 @@ def _isolated_store(
 def pg_cluster() -> Any:
     """A throwaway PostgreSQL cluster (tests/pg_cluster.py); skipped, saying why, where
     the server's binaries are not installed."""
-    from tests.pg_cluster import cluster, why_unavailable
+    from bench.pgcluster import cluster, why_unavailable
 
     reason = why_unavailable()
     if reason is not None:

@@ -356,10 +356,10 @@ class PostgresStore(Store):
             raw = conn.raw
             rows = raw.execute(
                 "SELECT e.arn FROM executions e LEFT JOIN leases l ON l.execution_arn = e.arn "
-                "WHERE e.status = 'RUNNING' AND (l.execution_arn IS NULL OR l.expires_at <= %s "
-                "OR l.owner = %s) AND NOT (e.arn = ANY(%s)) ORDER BY e.start_time LIMIT %s "
+                "WHERE e.status = 'RUNNING' AND (l.execution_arn IS NULL OR l.expires_at <= %s) "
+                "AND NOT (e.arn = ANY(%s)) ORDER BY e.start_time LIMIT %s "
                 "FOR NO KEY UPDATE OF e SKIP LOCKED",
-                (now, owner, list(skip), limit),
+                (now, list(skip), limit),
             ).fetchall()
             arns = [str(row[0]) for row in rows]
             return _take(raw, arns, owner, now + seconds) if arns else {}
