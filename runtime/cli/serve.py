@@ -172,9 +172,8 @@ def serve_main(argv: list[str]) -> int:
 
     from runtime.adapters.activity import Activities
     from runtime.callbacks.registry import CallbackRegistry
-    from runtime.server.guard import secret_from
-
     from runtime.durable.answers import StoreRelay
+    from runtime.server.guard import secret_from
 
     callbacks = CallbackRegistry(external=args.endpoint_port is not None)
     # Answers to tokens of executions another server of the store runs go through it.
