@@ -325,7 +325,7 @@ def run_fleet(
     *,
     servers: int = 3,
     chaos: bool = True,
-    lease_seconds: float = 3.0,
+    lease_seconds: float = 10.0,
     workers_per_server: int = 4,
     max_running: int = 200,
     timeout: float = 1800.0,
@@ -482,6 +482,52 @@ def throughput(
     )
 
 
+def measure_fleet(executions: int, progress: Any = None) -> dict[str, Any]:
+    """``make bench``'s figures: :func:`throughput` with 1, 2 and 3 servers on one
+    PostgreSQL database (a throwaway cluster, a new database each), beside SQLite with
+    one server. ``{"skipped": reason}`` without PostgreSQL's binaries."""
+    from bench.pgcluster import cluster, why_unavailable
+
+    if executions <= 0:
+        return {}
+    reason = why_unavailable()
+    figures: list[ThroughputFigure] = []
+    if reason is None:
+        with cluster() as running:
+            for servers in (1, 2, 3):
+                if progress is not None:
+                    progress(f"fleet: {executions:,} executions, {servers} server(s), PostgreSQL")
+                figures.append(throughput(running.database(), "postgresql", servers, executions))
+    if progress is not None:
+        progress(f"fleet: {executions:,} executions, 1 server, SQLite")
+    with tempfile.TemporaryDirectory(prefix="asl-fleet-") as folder:
+        figures.append(throughput(str(Path(folder) / "s.db"), "sqlite", 1, executions))
+    return {"figures": figures, "skipped": reason}
+
+
+def render(console: Any, measured: dict[str, Any]) -> None:
+    """The table of :func:`measure_fleet` (and the line saying why PostgreSQL was skipped)."""
+    if not measured:
+        return
+    from rich.table import Table
+
+    table = Table(title="asl serve fleet: one store, a Wait-free 50-transition workload")
+    for column in ("store", "servers", "executions", "seconds", "executions/s", "transitions/s"):
+        table.add_column(column, justify="left" if column == "store" else "right")
+    for f in measured["figures"]:
+        table.add_row(
+            f.backend,
+            str(f.servers),
+            f"{f.executions:,}",
+            f"{f.seconds:.1f}",
+            f"{f.executions_per_s:,.1f}",
+            f"{f.transitions_per_s:,.0f}",
+        )
+    console.print(table)
+    if measured.get("skipped"):
+        console.print(f"fleet: PostgreSQL skipped: {measured['skipped']}", highlight=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.fleet", description=__doc__)
     parser.add_argument("--executions", type=int, default=3000)
@@ -489,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="an empty PostgreSQL database (default: a throwaway one)")
     parser.add_argument("--no-chaos", action="store_true", help="kill and restart nothing")
     args = parser.parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C: the servers and the throwaway cluster are stopped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     if args.url:
         result = run_fleet(args.url, args.executions, servers=args.servers, chaos=not args.no_chaos)
     else:

@@ -213,6 +213,7 @@ def test_an_answer_sent_to_another_server_reaches_the_waiting_task(pg_url: str) 
         assert store.task_answers([arn]) == []
 
 
+@pytest.mark.timeout(1800)
 def test_three_servers_killed_and_restarted_run_every_execution_once(
     pg_cluster: Any, tmp_path: Path
 ) -> None:
@@ -227,3 +228,23 @@ def test_three_servers_killed_and_restarted_run_every_execution_once(
     assert result.killed and result.restarted
     assert result.taken_over > 0  # the killed server's executions moved
     assert result.relayed > 0  # answers went through the store to another server
+
+
+@pytest.mark.timeout(900)
+def test_the_fleet_bench_measures_one_to_three_servers_beside_sqlite(pg_cluster: Any) -> None:
+    from rich.console import Console
+
+    from bench.fleet import measure_fleet, render
+
+    measured = measure_fleet(4)
+    rows = [(f.backend, f.servers, f.executions) for f in measured["figures"]]
+    assert rows == [
+        ("postgresql", 1, 4),
+        ("postgresql", 2, 4),
+        ("postgresql", 3, 4),
+        ("sqlite", 1, 4),
+    ]
+    assert all(f.transitions_per_s > 0 for f in measured["figures"])
+    console = Console(record=True, width=200)
+    render(console, measured)
+    assert "executions/s" in console.export_text()

@@ -1,8 +1,8 @@
 """``asl serve`` on a store that offers batch claims and renewals (the PostgreSQL store):
 the pieces of the serve loop that differ from one process on a SQLite file.
 
-* **Claims.** Each poll takes the leases of up to as many executions as the server has
-  room for in one transaction (``SELECT ... FOR NO KEY UPDATE SKIP LOCKED``): servers
+* **Claims.** Each poll takes the leases of as many executions as the server has room
+  for (at most :data:`CLAIM_BATCH`) in one transaction (``SELECT ... FOR NO KEY UPDATE SKIP LOCKED``): servers
   polling at once split the RUNNING executions between them instead of queueing on the
   same rows, and an execution whose lease expired (its server died) is claimed like a
   new one.
@@ -23,7 +23,12 @@ from runtime.durable.store.errors import StoreError
 from runtime.durable.store.lease import Lease
 from runtime.engine.clock import Clock
 
-__all__ = ["batched", "claim", "renew_forever"]
+__all__ = ["CLAIM_BATCH", "batched", "claim", "renew_forever"]
+
+#: Most executions one poll claims. A server resumes what it claims at once, and
+#: resuming hundreds keeps its event loop (and so its lease renewals) busy for a while;
+#: smaller batches also spread a burst of new executions over the fleet.
+CLAIM_BATCH = 50
 
 
 def batched(store: Any) -> bool:
@@ -38,7 +43,7 @@ def claim(
 ) -> list[tuple[str, Lease]]:
     """Claim up to ``room`` executions; their leases, renewed by :func:`renew_forever`."""
     now = clock.now()
-    taken = store.claim(owner, now, seconds, room, skip=list(running))
+    taken = store.claim(owner, now, seconds, min(room, CLAIM_BATCH), skip=list(running))
     leases = []
     for arn, generation in taken.items():
         lease = Lease(store, owner, seconds, background=False)
