@@ -2,10 +2,10 @@
 the pieces of the serve loop that differ from one process on a SQLite file.
 
 * **Claims.** Each poll takes the leases of as many executions as the server has room
-  for (at most :data:`CLAIM_BATCH`) in one transaction (``SELECT ... FOR NO KEY UPDATE SKIP LOCKED``): servers
-  polling at once split the RUNNING executions between them instead of queueing on the
-  same rows, and an execution whose lease expired (its server died) is claimed like a
-  new one.
+  for (at most :data:`CLAIM_BATCH`) in one transaction (``SELECT ... FOR NO KEY UPDATE
+  SKIP LOCKED``): servers polling at once split the RUNNING executions between them
+  instead of queueing on the same rows, and an execution whose lease expired (its
+  server died) is claimed like a new one.
 * **Renewals.** One statement renews every lease the server holds, every third of the
   lease's length, and one query reads the stop requests of them all; a lease found
   taken over is lost (its execution is cancelled without writing, see
