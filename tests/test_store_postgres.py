@@ -59,7 +59,7 @@ def test_every_migration_translates_to_postgresql() -> None:
 
 def test_shared_statements_are_translated_or_refused() -> None:
     assert translate("SELECT a FROM t WHERE b = ? AND c LIKE ?") == (
-        "SELECT a FROM t WHERE b = %s AND c LIKE %s"
+        "SELECT a FROM t WHERE b = %s AND c ILIKE %s"
     )
     assert translate("INSERT OR IGNORE INTO token_secret (id, secret) VALUES (1, ?)") == (
         "INSERT INTO token_secret (id, secret) VALUES (1, %s) ON CONFLICT (id) DO NOTHING"

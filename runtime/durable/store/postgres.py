@@ -26,8 +26,9 @@ rely on that. Here:
 
 Statements shared with the SQLite store are translated once each (:func:`translate`):
 ``?`` placeholders, ``INSERT OR IGNORE``/``REPLACE`` as ``ON CONFLICT``, the two-argument
-``MAX`` as ``GREATEST``; a statement the translator does not know how to carry over is an
-error naming it, never a silent mistranslation.
+``MAX`` as ``GREATEST``, ``LIKE`` (which ignores case in SQLite) as ``ILIKE``; a
+statement the translator does not know how to carry over is an error naming it, never a
+silent mistranslation.
 """
 
 from __future__ import annotations
@@ -123,6 +124,8 @@ def translate(sql: str) -> str:
     text = re.sub(r"\bMAX\(([^(),]+),([^(),]+)\)", r"GREATEST(\1,\2)", text, flags=re.I)
     text = re.sub(r"\bMIN\(([^(),]+),([^(),]+)\)", r"LEAST(\1,\2)", text, flags=re.I)
     text = re.sub(r"\browid\b", "seq", text)
+    # SQLite's LIKE ignores ASCII case (a name prefix in `asl history` does too).
+    text = re.sub(r"\bLIKE\b", "ILIKE", text)
     if _SQLITE_ONLY.search(text):
         raise StoreError(f"the PostgreSQL store cannot translate: {sql}")
     return text.replace("?", "%s")
@@ -131,13 +134,16 @@ def translate(sql: str) -> str:
 def translate_migration(version: int) -> list[str]:
     """The statements of ``MIGRATIONS[version]`` in PostgreSQL's dialect (plus the
     columns of :data:`_EXTRA`): SQLite's ``REAL`` is a 64-bit float (``DOUBLE
-    PRECISION``), its ``INTEGER`` 64 bits (``BIGINT``), ``BLOB`` is ``BYTEA``."""
+    PRECISION``), its ``INTEGER`` 64 bits (``BIGINT``), ``BLOB`` is ``BYTEA``, and text
+    compares byte by byte (``COLLATE "C"``) as SQLite's does, whatever the database's
+    locale: listings order and page the same on both backends."""
     statements = []
     for statement in split_statements(MIGRATIONS[version]):
         text = re.sub(r"\)\s*WITHOUT\s+ROWID", ")", statement, flags=re.I)
         text = re.sub(r"\bREAL\b", "DOUBLE PRECISION", text)
         text = re.sub(r"\bINTEGER\b", "BIGINT", text)
         text = re.sub(r"\bBLOB\b", "BYTEA", text)
+        text = re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', text)
         code = "\n".join(line.split("--", 1)[0] for line in text.splitlines())
         if _SQLITE_ONLY.search(code):
             raise StoreError(
