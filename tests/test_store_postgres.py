@@ -180,7 +180,8 @@ def test_a_write_fenced_by_a_taken_over_lease_waits_for_nothing_and_is_refused(
         assert [e.id for e in a.recorded(arn)] == [1, 2]
 
 
-def test_an_answer_sent_to_another_server_reaches_the_waiting_task(pg_url: str) -> None:
+def test_an_answer_sent_to_another_server_reaches_the_waiting_task(store_location: str) -> None:
+    pg_url = store_location  # both backends: two serve processes may share a SQLite file
     with Store.open(pg_url) as store:
         (arn,) = _begin(store, 1)
         signer = store.token_signer()
@@ -197,7 +198,7 @@ def test_an_answer_sent_to_another_server_reaches_the_waiting_task(pg_url: str) 
             store.finish_execution(arn, "ABORTED", 3000.0)
             with pytest.raises(TaskDoesNotExist):
                 receiving.send_task_failure(signer.make(arn, 9, 0), "E")
-            store._conn.raw.execute("UPDATE executions SET status = 'RUNNING'")
+            store.begin_redrive(arn)  # RUNNING again
         finally:
             relay.close()
         running = CallbackRegistry(signer=signer)

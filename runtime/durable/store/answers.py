@@ -65,6 +65,13 @@ class AnswerTables:
             ).fetchone()
             if running is None:
                 return "not-running"
+            # Answers nobody will take any more: their execution ended (a token closed
+            # before its answer was delivered, e.g. by a timeout).
+            conn.execute(
+                "DELETE FROM task_answers WHERE execution_arn IN (SELECT t.execution_arn "
+                "FROM task_answers t JOIN executions e ON e.arn = t.execution_arn "
+                "WHERE e.status <> 'RUNNING')"
+            )
             if answer.kind == "heartbeat":
                 conn.execute(
                     "DELETE FROM task_answers WHERE token = ? AND kind = 'heartbeat'",
@@ -86,6 +93,8 @@ class AnswerTables:
         """The answers waiting for these executions, heartbeats first, oldest first."""
         arns = list(execution_arns)
         found: list[TaskAnswer] = []
+        if not arns or not self._read("SELECT 1 FROM task_answers LIMIT 1", ()):
+            return found  # the usual case, one cheap query per poll
         for start in range(0, len(arns), 500):  # SQLite's limit on parameters
             chunk = arns[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
