@@ -74,6 +74,23 @@ _KEYS = {
     "activities": "arn",
 }
 
+_INSERT_EVENT = (
+    "INSERT INTO events (execution_arn, id, previous_event_id, type, timestamp, details) "
+    "VALUES (%s, %s, %s, %s, %s, %s)"
+)
+#: Nothing is inserted unless the writer's lease generation is current; the fence row is
+#: share-locked until the statement commits.
+_INSERT_FENCED_EVENT = (
+    "WITH fence AS (SELECT 1 FROM lease_fences WHERE execution_arn = %s AND generation = %s "
+    "FOR SHARE) INSERT INTO events (execution_arn, id, previous_event_id, type, timestamp, "
+    "details) SELECT %s, %s, %s, %s, %s, %s FROM fence"
+)
+#: An event insert, then the execution's outcome when the insert was made.
+_FINISHING = (
+    "WITH written AS ({insert} RETURNING 1) UPDATE executions SET status = %s, output = %s, "
+    "error = %s, cause = %s, stop_time = %s WHERE arn = %s AND EXISTS (SELECT 1 FROM written)"
+)
+
 #: Columns PostgreSQL needs beside a migration's, by the version the migration reaches:
 #: ``map_runs`` are listed in insertion order, which SQLite reads from its ``rowid``.
 _EXTRA = {9: ("ALTER TABLE map_runs ADD COLUMN seq BIGSERIAL",)}
@@ -238,6 +255,18 @@ class PostgresStore(Store):
                 cause = _Conflict(str(exc))
             raise StoreError(f"cannot write to the store {self.path}: {exc}") from cause
 
+    def _one(self, sql: str, params: Sequence[Any]) -> Any:
+        """Run one statement in its own transaction (autocommit: one round trip)."""
+        import psycopg
+
+        try:
+            return self._ensure().execute(sql, params)
+        except psycopg.Error as exc:
+            cause: BaseException = exc
+            if isinstance(exc, psycopg.IntegrityError):
+                cause = _Conflict(str(exc))
+            raise StoreError(f"cannot write to the store {self.path}: {exc}") from cause
+
     def _write(self) -> Any:
         """A transaction serialised with every other one that uses it (see the module
         docstring): the shared store code's read-then-write steps stay race-free."""
@@ -267,20 +296,22 @@ class PostgresStore(Store):
             info.redrive_count,
             dumps(info.options),
         )
-        with self._transaction(serialised=False) as conn:
-            inserted = conn.raw.execute(
-                "INSERT INTO executions (arn, name, state_machine_name, state_machine_arn, "
-                "definition, input, status, start_time, redrive_count, options) "
-                "VALUES (%s, %s, %s, %s, %s, %s, 'RUNNING', %s, %s, %s) "
-                "ON CONFLICT (arn) DO NOTHING",
-                row,
-            ).rowcount
+        inserted = self._one(
+            "INSERT INTO executions (arn, name, state_machine_name, state_machine_arn, "
+            "definition, input, status, start_time, redrive_count, options) "
+            "VALUES (%s, %s, %s, %s, %s, %s, 'RUNNING', %s, %s, %s) "
+            "ON CONFLICT (arn) DO NOTHING",
+            row,
+        ).rowcount
         if inserted != 1:
             raise ExecutionAlreadyExists(f"Execution Already Exists: '{info.arn}'")
 
     def record(self, execution_arn: str, event: HistoryEvent, fence: int | None = None) -> None:
-        """Commit one history event (see :meth:`Store.record`); the fence is checked
-        under a share lock of the execution's fence row, which a takeover must wait for."""
+        """Commit one history event (see :meth:`Store.record`) in one statement, so one
+        round trip: the fence is checked under a share lock of the execution's fence row
+        (a takeover, which updates that row, waits for it), and a closing event sets the
+        execution's outcome in the same statement."""
+
         exported = None if event.details is None else export_details(event.details)
         row = (
             execution_arn,
@@ -291,35 +322,20 @@ class PostgresStore(Store):
             None if exported is None else dumps(exported),
         )
         status = CLOSING_STATUS.get(event.type)
-        with self._transaction(serialised=False) as conn:
-            raw = conn.raw
-            if fence is not None:
-                held = raw.execute(
-                    "SELECT generation FROM lease_fences WHERE execution_arn = %s FOR SHARE",
-                    (execution_arn,),
-                ).fetchone()
-                if held is None or held[0] != fence:
-                    raise _stale(execution_arn, fence)
-            raw.execute(
-                "INSERT INTO events (execution_arn, id, previous_event_id, type, timestamp, "
-                "details) VALUES (%s, %s, %s, %s, %s, %s)",
-                row,
-            )
-            if status is not None:
-                details = event.details or {}
-                output = dumps(details["output"]) if "output" in details else None
-                raw.execute(
-                    "UPDATE executions SET status = %s, output = %s, error = %s, cause = %s, "
-                    "stop_time = %s WHERE arn = %s",
-                    (
-                        status,
-                        output,
-                        details.get("error"),
-                        details.get("cause"),
-                        event.timestamp,
-                        execution_arn,
-                    ),
-                )
+        params: tuple[Any, ...]
+        if fence is None:
+            sql, params = _INSERT_EVENT, row
+        else:
+            sql, params = _INSERT_FENCED_EVENT, (execution_arn, fence, *row)
+        if status is not None:
+            details = event.details or {}
+            output = dumps(details["output"]) if "output" in details else None
+            outcome = (status, output, details.get("error"), details.get("cause"))
+            sql = _FINISHING.format(insert=sql)
+            params = (*params, *outcome, event.timestamp, execution_arn)
+        written = self._one(sql, params).rowcount
+        if written != 1 and fence is not None:
+            raise _stale(execution_arn, fence)
 
     def acquire_lease(
         self,
@@ -385,14 +401,13 @@ class PostgresStore(Store):
         if not held:
             return set()
         arns = list(held)
-        with self._transaction(serialised=False) as conn:
-            rows = conn.raw.execute(
-                "UPDATE leases l SET expires_at = %s FROM unnest(%s::text[], %s::bigint[]) "
-                "AS h(arn, generation), lease_fences f WHERE l.execution_arn = h.arn AND "
-                "f.execution_arn = h.arn AND f.generation = h.generation AND l.owner = %s "
-                "RETURNING l.execution_arn",
-                (now + seconds, arns, [held[a] for a in arns], owner),
-            ).fetchall()
+        rows = self._one(
+            "UPDATE leases l SET expires_at = %s FROM unnest(%s::text[], %s::bigint[]) "
+            "AS h(arn, generation), lease_fences f WHERE l.execution_arn = h.arn AND "
+            "f.execution_arn = h.arn AND f.generation = h.generation AND l.owner = %s "
+            "RETURNING l.execution_arn",
+            (now + seconds, arns, [held[a] for a in arns], owner),
+        ).fetchall()
         return {str(row[0]) for row in rows}
 
     def stop_requests_for(self, execution_arns: Sequence[str]) -> dict[str, tuple[Any, Any]]:
@@ -407,11 +422,9 @@ class PostgresStore(Store):
 
     def release_lease(self, execution_arn: str, owner: str) -> None:
         """Give up a lease (the execution ended, or its runner stops)."""
-        with self._transaction(serialised=False) as conn:
-            conn.raw.execute(
-                "DELETE FROM leases WHERE execution_arn = %s AND owner = %s",
-                (execution_arn, owner),
-            )
+        self._one(
+            "DELETE FROM leases WHERE execution_arn = %s AND owner = %s", (execution_arn, owner)
+        )
 
 
 def _take(raw: Any, arns: list[str], owner: str, expires_at: float) -> dict[str, int]:
