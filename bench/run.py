@@ -36,6 +36,7 @@ from bench import (  # noqa: E402
     api_load,
     console_list,
     dmap,
+    fleet,
     ours,
     parked,
     peers,
@@ -71,6 +72,7 @@ class Settings:
     out: Path
     dmap_items: int = 1_000_000
     console_executions: int = 0
+    fleet_executions: int = 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -117,6 +119,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dmap-items", type=int, default=1_000_000, help="Distributed Map items (0: skip)"
     )
+    p.add_argument(
+        "--fleet-executions",
+        type=int,
+        default=1_000,
+        help="asl serve fleet: executions per run, 1-3 servers on PostgreSQL (0: skip)",
+    )
     return p
 
 
@@ -150,6 +158,7 @@ def _settings(args: argparse.Namespace, console: Console) -> Settings:
         console_executions=min(args.console_executions, 1_000)
         if quick
         else args.console_executions,
+        fleet_executions=min(args.fleet_executions, 20) if quick else args.fleet_executions,
     )
 
 
@@ -385,6 +394,7 @@ def _render(console: Console, s: Settings, figures: dict[str, Any]) -> None:
     _render_dmap(console, figures.get("dmap", []))
     if figures.get("console"):
         _render_console(console, figures["console"])
+    fleet.render(console, figures.get("fleet", {}))
 
 
 def _ratios(figures: dict[str, Any]) -> list[dict[str, Any]]:
@@ -411,6 +421,7 @@ def bench(s: Settings, console: Console) -> dict[str, Any]:
         figures["api"] = _measure_api(s, console)
         figures["dmap"] = _measure_dmap(s, console, Path(folder))
         figures["console"] = _measure_console(s, console)
+        figures["fleet"] = fleet.measure_fleet(s.fleet_executions, lambda t: _progress(console, t))
         _progress(console, "plain-CPython floor (limit.py)")
         figures["floor"] = peers.run_limit(s.shared, s.floor_s) if s.floor_s > 0 else []
         figures["peers"] = _measure_peers(s, console, loads, Path(folder))

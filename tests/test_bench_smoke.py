@@ -121,7 +121,7 @@ def test_quick_run_prints_tables_and_writes_json(
     out = tmp_path / "latest.json"
     argv = ["--shared", str(SHARED), "--quick", "--no-peers", "--workloads", "pass_chain"]
     sizes = ["--parked", "20", "--serve-parked", "20", "--serve-running", "5"]
-    sizes += ["--api-executions", "6", "--api-threads", "2"]
+    sizes += ["--api-executions", "6", "--api-threads", "2", "--fleet-executions", "0"]
     assert bench_main([*argv, *sizes, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "State transitions per second" in printed and "pass_chain" in printed

@@ -62,8 +62,8 @@ class HandClock:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "store.db") as opened:
+def store(store_location: str) -> Iterator[Store]:
+    with Store.open(store_location) as opened:
         yield opened
 
 

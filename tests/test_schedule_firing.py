@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -45,12 +46,17 @@ def make(machine: Path, name: str = "every-minute", **changes: object) -> Schedu
     return Schedule(name=name, expression="rate(1 minute)", target=target).with_changes(**changes)
 
 
+@pytest.fixture
+def store(store_location: str) -> Iterator[Store]:
+    with Store.open(store_location) as opened:
+        yield opened
+
+
 def names(store: Store) -> list[str]:
     return sorted(e.name for e in store.list_executions(limit=None))
 
 
-def test_each_due_time_starts_one_execution_with_its_context(machine: Path) -> None:
-    store = Store.open(":memory:")
+def test_each_due_time_starts_one_execution_with_its_context(machine: Path, store: Store) -> None:
     create_schedule(store, make(machine), T0)
     made = fire_due(store, T0 + 120, serving_since=T0)
     assert [f.scheduled - T0 for f in made] == [0, 60, 120]
@@ -69,8 +75,8 @@ def test_each_due_time_starts_one_execution_with_its_context(machine: Path) -> N
     assert [r.execution_status for r in runs] == ["RUNNING", "SUCCEEDED", "RUNNING"]
 
 
-def test_two_processes_on_one_store_fire_each_time_once(machine: Path, tmp_path: Path) -> None:
-    path = tmp_path / "store.db"
+def test_two_processes_on_one_store_fire_each_time_once(machine: Path, store_location: str) -> None:
+    path = store_location
     with Store.open(path) as store:
         create_schedule(store, make(machine), T0)
     made: list[list[int]] = [[], []]
@@ -102,17 +108,17 @@ def test_two_processes_on_one_store_fire_each_time_once(machine: Path, tmp_path:
     ],
 )
 def test_catch_up_policy_for_times_missed_while_nothing_served(
-    machine: Path, catch_up: str, expected: list[int]
+    machine: Path, catch_up: str, expected: list[int], store: Store
 ) -> None:
-    store = Store.open(":memory:")
     create_schedule(store, make(machine), T0)
     made = fire_due(store, T0 + 600, serving_since=T0 + 600, catch_up=catch_up)
     assert [f.scheduled - T0 for f in made] == expected
     assert fire_due(store, T0 + 600, serving_since=T0 + 600, catch_up="all") == []
 
 
-def test_a_failed_start_is_retried_then_dead_lettered(machine: Path, tmp_path: Path) -> None:
-    store = Store.open(":memory:")
+def test_a_failed_start_is_retried_then_dead_lettered(
+    machine: Path, tmp_path: Path, store: Store
+) -> None:
     letters = tmp_path / "dlq.jsonl"
     missing = tmp_path / "gone.asl.json"
     sched = make(machine, expression="at(2026-01-01T00:10:00)")
@@ -140,9 +146,8 @@ def test_a_failed_start_is_retried_then_dead_lettered(machine: Path, tmp_path: P
 
 
 def test_a_retry_starts_the_execution_once_the_target_is_back(
-    machine: Path, tmp_path: Path
+    machine: Path, tmp_path: Path, store: Store
 ) -> None:
-    store = Store.open(":memory:")
     later = tmp_path / "later.asl.json"
     sched = make(machine, expression="at(2026-01-01T00:10:00)")
     moved = Target(str(later), sched.target.arn, sched.target.input, options={"offline": True})
@@ -154,16 +159,14 @@ def test_a_retry_starts_the_execution_once_the_target_is_back(
     assert store.get_execution(started.execution_arn or "").input["n"] == 2
 
 
-def test_the_event_age_limit_ends_retries(machine: Path, tmp_path: Path) -> None:
-    store = Store.open(":memory:")
+def test_the_event_age_limit_ends_retries(machine: Path, tmp_path: Path, store: Store) -> None:
     sched = make(machine, expression="at(2026-01-01T00:10:00)")
     gone = Target(str(tmp_path / "no.json"), sched.target.arn, retry_policy=RetryPolicy(185, 60))
     create_schedule(store, sched.with_changes(target=gone), T0)
     assert [f.status for f in fire_due(store, T0 + 660, serving_since=T0)] == ["DEAD_LETTERED"]
 
 
-def test_a_one_time_schedule_deleted_after_completion(machine: Path) -> None:
-    store = Store.open(":memory:")
+def test_a_one_time_schedule_deleted_after_completion(machine: Path, store: Store) -> None:
     sched = make(machine, "once", expression="at(2026-01-01T00:05:00)")
     create_schedule(store, sched.with_changes(action_after_completion="DELETE"), T0)
     create_schedule(store, sched.with_changes(name="kept"), T0)
@@ -174,8 +177,7 @@ def test_a_one_time_schedule_deleted_after_completion(machine: Path) -> None:
     assert len(store.schedule_firings("once")) == 1  # its run is still listed
 
 
-def test_a_paused_schedule_skips_the_times_it_was_paused(machine: Path) -> None:
-    store = Store.open(":memory:")
+def test_a_paused_schedule_skips_the_times_it_was_paused(machine: Path, store: Store) -> None:
     create_schedule(store, make(machine, start_date=T0 + 60), T0)
     set_state(store, "every-minute", "DISABLED", T0 + 30)
     assert fire_due(store, T0 + 300, serving_since=T0) == []
@@ -184,16 +186,14 @@ def test_a_paused_schedule_skips_the_times_it_was_paused(machine: Path) -> None:
     assert [f.scheduled - T0 for f in made] == [360]
 
 
-def test_an_update_does_not_fire_the_old_times(machine: Path) -> None:
-    store = Store.open(":memory:")
+def test_an_update_does_not_fire_the_old_times(machine: Path, store: Store) -> None:
     create_schedule(store, make(machine, expression="cron(0 * * * ? *)"), T0)
     update_schedule(store, "every-minute", T0 + 7200.5, expression="cron(30 * * * ? *)")
     made = fire_due(store, T0 + 9000, serving_since=T0)
     assert [f.scheduled - T0 for f in made] == [9000]
 
 
-def test_a_flexible_window_starts_at_a_fixed_point_in_it(machine: Path) -> None:
-    store = Store.open(":memory:")
+def test_a_flexible_window_starts_at_a_fixed_point_in_it(machine: Path, store: Store) -> None:
     sched = make(machine, expression="cron(0 12 * * ? *)", flexible_mode="FLEXIBLE")
     sched = sched.with_changes(flexible_window_minutes=30)
     create_schedule(store, sched, T0)
@@ -205,8 +205,7 @@ def test_a_flexible_window_starts_at_a_fixed_point_in_it(machine: Path) -> None:
     assert firing.scheduled == noon
 
 
-def test_names_are_unique_and_unknown_ones_are_errors(machine: Path) -> None:
-    store = Store.open(":memory:")
+def test_names_are_unique_and_unknown_ones_are_errors(machine: Path, store: Store) -> None:
     create_schedule(store, make(machine), T0)
     with pytest.raises(ConflictException, match="Schedule every-minute already exists"):
         create_schedule(store, make(machine), T0)
@@ -216,11 +215,13 @@ def test_names_are_unique_and_unknown_ones_are_errors(machine: Path) -> None:
         set_state(store, "nope", "DISABLED", T0)
 
 
-def test_two_serve_loops_fire_and_run_each_missed_time_once(machine: Path, tmp_path: Path) -> None:
+def test_two_serve_loops_fire_and_run_each_missed_time_once(
+    machine: Path, store_location: str
+) -> None:
     from runtime.durable.serve import serve
     from runtime.engine.clock import RealClock
 
-    path = tmp_path / "store.db"
+    path = store_location
     now = RealClock().now()
     with Store.open(path) as store:  # created ten minutes ago; nothing served since
         create_schedule(store, make(machine, start_date=int(now) - 590), now - 600)

@@ -64,8 +64,8 @@ def exported(result: Any) -> Any:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Any:
-    with Store.open(tmp_path / "store.db") as opened:
+def store(store_location: str) -> Any:
+    with Store.open(store_location) as opened:
         yield opened
 
 
@@ -176,10 +176,10 @@ def test_migrates_an_empty_file_from_version_0(tmp_path: Path) -> None:
     path.touch()
     Store.open(path).close()
     conn = sqlite3.connect(path)
-    assert current_version(conn) == LATEST_VERSION == 10
+    assert current_version(conn) == LATEST_VERSION == 11
     tables_now = tables(conn)
     assert {"executions", "events", "schema_version", "token_secret", "map_runs"} <= tables_now
-    assert "lease_fences" in tables_now
+    assert {"lease_fences", "task_answers"} <= tables_now
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 

@@ -314,6 +314,12 @@ class CallbackRegistry:
         self._lock = threading.Lock()
         self._open: dict[str, _Entry] = {}
         self._closed: OrderedDict[str, None] = OrderedDict()
+        #: Where an answer goes when its token was issued with :attr:`signer` but does not
+        #: wait here: ``relay(token, (kind, value, cause))`` (kind success, failure or
+        #: heartbeat), e.g. into a store shared with the process that runs the execution
+        #: (:class:`runtime.durable.answers.StoreRelay`). It raises this module's API
+        #: errors. None: such tokens are TaskDoesNotExist.
+        self.relay: Callable[[str, tuple[str, Any, Any]], None] | None = None
 
     # -- the waiting side (event loop) ----------------------------------------------
 
@@ -386,9 +392,41 @@ class CallbackRegistry:
     def send_task_heartbeat(self, token: str) -> None:
         """Restart the task's HeartbeatSeconds clock. Thread-safe."""
         self._check_token(token)
+        if self._relayed(token, ("heartbeat", None, None)):
+            return
         with self._lock:
             entry = self._live(token)
         run_in_loop(entry.loop, entry.heartbeat)
+
+    def deliver(self, token: str, outcome: tuple[str, Any, Any]) -> bool:
+        """Settle a relayed answer (see :attr:`relay`) if ``token`` waits here. True when
+        it was delivered or can never be (the task closed here); False while the token is
+        not open here yet (its execution is being resumed): try again later."""
+        with self._lock:
+            entry = self._open.get(token)
+            if entry is None:
+                return token in self._closed
+            if entry.answered:
+                return True
+            if outcome[0] != "heartbeat":
+                entry.answered = True
+        if outcome[0] == "heartbeat":
+            run_in_loop(entry.loop, entry.heartbeat)
+        else:
+            self._settle(entry, outcome)
+        return True
+
+    def _relayed(self, token: str, outcome: tuple[str, Any, Any]) -> bool:
+        """Hand the answer to :attr:`relay` when its token is genuine but not known here."""
+        relay = self.relay
+        if relay is None:
+            return False
+        with self._lock:
+            known = token in self._open or token in self._closed
+        if known or not self.signer.issued(token):
+            return False
+        relay(token, outcome)
+        return True
 
     def _check_token(self, token: str) -> None:
         if not isinstance(token, str) or not token:
@@ -413,10 +451,14 @@ class CallbackRegistry:
         raise InvalidToken(_INVALID_TOKEN)
 
     def _answer(self, token: str, outcome: tuple[str, Any, Any]) -> None:
+        if self._relayed(token, outcome):
+            return
         with self._lock:
             entry = self._live(token)
             entry.answered = True
+        self._settle(entry, outcome)
 
+    def _settle(self, entry: _Entry, outcome: tuple[str, Any, Any]) -> None:
         def settle() -> None:
             if not entry.future.done():
                 entry.future.set_result(outcome)

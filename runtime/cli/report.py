@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK
 
 
-def _store_path(path: str | None) -> Path:
+def _store_path(path: str | None) -> Path | str:
     from runtime.durable.store import resolve_store_path
 
     where = resolve_store_path(path)

@@ -178,9 +178,12 @@ def serve_main(argv: list[str]) -> int:
 
     from runtime.adapters.activity import Activities
     from runtime.callbacks.registry import CallbackRegistry
+    from runtime.durable.answers import StoreRelay
     from runtime.server.guard import secret_from
 
     callbacks = CallbackRegistry(external=args.endpoint_port is not None)
+    # Answers to tokens of executions another server of the store runs go through it.
+    callbacks.relay = relay = StoreRelay(path)
     activities = Activities(callbacks)
     endpoint = None
     if args.endpoint_port is not None:
@@ -215,6 +218,7 @@ def serve_main(argv: list[str]) -> int:
     finally:
         if endpoint is not None:
             endpoint.stop()
+        relay.close()
     print(f"asl serve: {ended} execution(s) ended", file=sys.stderr)
     return 0
 

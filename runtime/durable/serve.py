@@ -134,30 +134,53 @@ async def serve(
             if on_end is not None:
                 on_end(arn)
 
+    from runtime.durable import fleet
+
+    batched = fleet.batched(store)  # the PostgreSQL store: batch claims and renewals
     async with anyio.create_task_group() as group:
+        if batched:
+            group.start_soon(fleet.renew_forever, store, owner, running, lease_seconds, clock)
         while not stop.is_set():
             _fire_schedules(store, clock.now(), serving_since, catch_up)
+            _deliver(store, callbacks, running)
             free = max(0, max_running - len(running))
-            candidates = [
+            taken: list[tuple[str, Lease]] = []
+            if batched:
+                taken = fleet.claim(store, owner, running, free, lease_seconds, clock)
+                free -= len(taken)
+            candidates = [  # new executions, and those whose runner on this host died
                 arn
                 for arn, holder in store.claimable(clock.now(), limit=free + len(running))
-                if arn not in running and (holder is None or dead_here(holder))
+                if arn not in running
+                and ((holder is None and not batched) or (holder is not None and dead_here(holder)))
             ][:free]
             for arn in candidates:
-                lease = Lease(store, owner, lease_seconds)
+                lease = Lease(store, owner, lease_seconds, background=not batched)
                 try:
                     lease.hold(arn)
                 except LeaseLost:
                     continue
+                taken.append((arn, lease))
+            for arn, lease in taken:
                 running[arn] = lease
                 group.start_soon(run_one, arn, lease)
-            if once and not running and not candidates:
+            if once and not running and not candidates and not taken:
                 break
             await _pause(clock, stop, poll_seconds, nudge)
         # Cancelled executions stay RUNNING (aborted events are written only when a
         # sibling's failure cancels a state), for the next serve to resume.
         group.cancel_scope.cancel()
     return ended
+
+
+def _deliver(store: Any, callbacks: Any, running: dict[str, Any]) -> None:
+    """Settle the callbacks other processes received for this loop's executions."""
+    from runtime.durable.answers import deliver_answers
+
+    try:
+        deliver_answers(store, callbacks, list(running))
+    except Exception as exc:  # keep serving; the answers stay for the next poll
+        print(f"asl serve: task answers: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 def log_line(record: LogRecord, stream: TextIO | None = None) -> None:

@@ -23,6 +23,7 @@ from runtime.durable.store.errors import (
     StoreError,
 )
 from runtime.durable.store.observer import StoreRecorder
+from runtime.durable.store.postgres import PostgresStore
 from runtime.durable.store.records import ExecutionInfo, ExecutionRecord, ExecutionSummary
 from runtime.durable.store.sqlite import ENV_VAR, Store, default_store_path, resolve_store_path
 
@@ -34,6 +35,7 @@ __all__ = [
     "ExecutionNotFound",
     "ExecutionRecord",
     "ExecutionSummary",
+    "PostgresStore",
     "SchemaTooNew",
     "Store",
     "StoreError",

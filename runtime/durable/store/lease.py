@@ -87,8 +87,13 @@ class Lease:
         owner: str | None = None,
         seconds: float = DEFAULT_LEASE_SECONDS,
         clock: Clock | None = None,
+        *,
+        background: bool = True,
     ) -> None:
         self.store = store
+        #: False when someone else renews this lease (``asl serve`` renewing all its
+        #: leases in one statement, :meth:`renewed`); no renewal task is started then.
+        self.background = background
         self.owner = owner or new_owner()
         self.seconds = seconds
         self.arn: str | None = None
@@ -110,7 +115,7 @@ class Lease:
         A live lease held by a process of this host that no longer exists is taken over
         at once (its runner was killed); other live leases are respected until they expire.
         """
-        if self.arn == arn and self._renewer is not None:
+        if self.arn == arn and (self._renewer is not None or not self.background):
             return  # held and renewed already
         now = self._clock.now()
         holder = self.store.lease_owner(arn, now)
@@ -121,8 +126,15 @@ class Lease:
                 f"the execution {arn} is being run by {holder} (its lease expires within "
                 f"{self.seconds:g} s of that process stopping)"
             )
+        self.adopt(arn, generation, now)
+
+    def adopt(self, arn: str, generation: int, now: float) -> None:
+        """Hold the lease of ``arn`` taken at ``generation`` (by a batch claim such as
+        ``PostgresStore.claim``) and keep it renewed as :meth:`hold` does."""
         self.arn, self.generation, self.lost = arn, generation, None
         self._expires = now + self.seconds
+        if not self.background:
+            return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -157,6 +169,20 @@ class Lease:
         if request is not None and self.on_stop is not None:
             self.on_stop(*request)
         return True
+
+    def renewed(self, now: float, stop: tuple[str | None, str | None] | None = None) -> None:
+        """Note a renewal made for this lease by its owner's batch (``renew_leases``), and
+        pass on the stop request read with it."""
+        self._expires = now + self.seconds
+        if stop is not None and self.on_stop is not None:
+            self.on_stop(*stop)
+
+    def unrenewed(self, now: float, problem: str) -> None:
+        """A batch renewal could not reach the store: the lease is lost once it ran out."""
+        if now >= self._expires and self.arn is not None:
+            self.lose(
+                f"the lease of {self.arn} ran out while the store could not be written: {problem}"
+            )
 
     def lose(self, reason: str) -> None:
         """Note that the lease is lost and tell the runner (``on_lost``), once."""

@@ -217,6 +217,25 @@ CREATE TABLE lease_fences (
 ) WITHOUT ROWID;
 """
 
+_TASK_ANSWERS = """
+-- Answers to task tokens (SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat) received
+-- by a process that does not run the token's execution: the process holding the
+-- execution's lease takes them from here and settles its waiting task
+-- (runtime.durable.answers). One row per token and kind; a second success or failure
+-- of the same token is refused by the key.
+CREATE TABLE task_answers (
+    token         TEXT NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('success', 'failure', 'heartbeat')),
+    execution_arn TEXT NOT NULL REFERENCES executions (arn) ON DELETE CASCADE,
+    output        TEXT,                    -- success: the output, JSON text
+    error         TEXT,                    -- failure: error and cause
+    cause         TEXT,
+    sent_at       REAL NOT NULL,           -- seconds since the Unix epoch
+    PRIMARY KEY (token, kind)
+);
+CREATE INDEX task_answers_by_execution ON task_answers (execution_arn);
+"""
+
 #: SQL scripts; ``MIGRATIONS[n]`` migrates version ``n`` to ``n + 1``.
 MIGRATIONS: tuple[str, ...] = (
     _V1_TABLES,
@@ -229,6 +248,7 @@ MIGRATIONS: tuple[str, ...] = (
     _TOKEN_SECRET,
     _MAP_RUNS,
     _LEASE_FENCING,
+    _TASK_ANSWERS,
 )
 
 #: The version this code writes and reads.

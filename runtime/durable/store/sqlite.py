@@ -21,12 +21,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from runtime.callbacks.tokens import TokenSigner, new_secret
+from runtime.durable.store.answers import AnswerTables
 from runtime.durable.store.errors import (
     AmbiguousExecution,
     ExecutionAlreadyExists,
@@ -76,11 +77,12 @@ _FINISH = (
 )
 
 
-def default_store_path(env: Mapping[str, str] | None = None) -> Path:
-    """The store file used when no ``--store`` is given (see the module docstring)."""
+def default_store_path(env: Mapping[str, str] | None = None) -> Path | str:
+    """The store file used when no ``--store`` is given (see the module docstring); a
+    database URL (``postgresql://...``) is kept as text."""
     env = os.environ if env is None else env
     if env.get(ENV_VAR):
-        return Path(env[ENV_VAR]).expanduser()
+        return _location(env[ENV_VAR])
     state_home = env.get("XDG_STATE_HOME")
     base = Path(state_home) if state_home else Path.home() / ".local" / "state"
     return base / "asl-runtime" / "store.db"
@@ -88,11 +90,28 @@ def default_store_path(env: Mapping[str, str] | None = None) -> Path:
 
 def resolve_store_path(
     option: str | None, no_store: bool = False, env: Mapping[str, str] | None = None
-) -> Path | None:
-    """The store for a command: ``--store`` wins, then the default; None with ``--no-store``."""
+) -> Path | str | None:
+    """The store for a command: ``--store`` wins, then the default; None with ``--no-store``.
+    A file is a :class:`Path`, a database URL (``postgresql://...``) its text."""
     if no_store:
         return None
-    return Path(option).expanduser() if option else default_store_path(env)
+    return _location(option) if option else default_store_path(env)
+
+
+def _location(text: str) -> Path | str:
+    return text if "://" in text else Path(text).expanduser()
+
+
+#: Store backends other than SQLite, by URL scheme (``postgresql://``): the function
+#: opening a store at such a URL (``create`` as in :meth:`Store.open`). A backend module
+#: registers itself with :func:`register_backend`; the package imports each one.
+_BACKENDS: dict[str, Callable[[str, bool], Store]] = {}
+
+
+def register_backend(schemes: Sequence[str], opener: Callable[[str, bool], Store]) -> None:
+    """Let :meth:`Store.open` open URLs starting with one of ``schemes`` with ``opener``."""
+    for scheme in schemes:
+        _BACKENDS[scheme] = opener
 
 
 def dumps(value: Any) -> str:
@@ -109,11 +128,11 @@ def dumps(value: Any) -> str:
     return text
 
 
-class Store(ScheduleTables, MapRunTables):
+class Store(ScheduleTables, MapRunTables, AnswerTables):
     """An open store; one connection, used from one thread. Close it (or use ``with``).
 
     The schedule methods come from :class:`ScheduleTables`, the Map Run ones from
-    :class:`MapRunTables`."""
+    :class:`MapRunTables`, the task answers' from :class:`AnswerTables`."""
 
     __slots__ = ("_conn", "_signer", "path")
 
@@ -127,10 +146,19 @@ class Store(ScheduleTables, MapRunTables):
     def open(cls, path: str | os.PathLike[str], *, create: bool = True) -> Store:
         """Open (and create, unless ``create`` is false) the store at ``path``; migrate it.
 
+        ``path`` may be a database URL instead of a file: ``postgresql://...`` opens the
+        PostgreSQL backend (:mod:`runtime.durable.store.postgres`).
+
         Raises :class:`StoreError` when the file cannot be opened or is not a store, and
         :class:`runtime.durable.store.errors.SchemaTooNew` when a newer asl-runtime wrote it.
         """
         where = os.fspath(path)
+        if "://" in where:
+            scheme = where.partition("://")[0] + "://"
+            if scheme not in _BACKENDS:
+                known = ", ".join(sorted(_BACKENDS)) or "none"
+                raise StoreError(f"no store backend for {scheme}... URLs (known: {known})")
+            return _BACKENDS[scheme](where, create)
         if where != ":memory:":
             if not create and not Path(where).is_file():
                 raise StoreError(f"no store at {where}")
