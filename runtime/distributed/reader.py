@@ -112,14 +112,27 @@ def _lines(chunks: Iterator[str]) -> Iterator[str]:
         yield pending
 
 
+#: One JSON value at a given offset, without :func:`json.loads`'s wrapper (the C scanner).
+_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
 def _json_lines(lines: Iterator[str]) -> Iterator[Any]:
+    scan = _SCAN
     for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+        # The common line is one value and its newline: scanned directly; anything else
+        # (spaces around it, a blank line, a mistake) takes json.loads's own path.
         try:
-            yield json.loads(line)
-        except ValueError as exc:
-            raise ReadError(f"Line {number} is not valid JSON: {exc}") from None
+            value, end = scan(line, 0)
+        except (StopIteration, ValueError):
+            end = -1
+        if end < 0 or (end < len(line) and line[end:] != "\n"):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except ValueError as exc:
+                raise ReadError(f"Line {number} is not valid JSON: {exc}") from None
+        yield value
 
 
 def _json_array(chunks: Iterator[str]) -> Iterator[Any]:
