@@ -529,7 +529,17 @@ class MapRun:
 
     async def _pooled(self, jobs: Iterator[Job], env: Environment) -> bool:
         """Run the children in worker processes; False (nothing done) when there are too
-        few to be worth it. Results are taken in order, as one process takes them."""
+        few to be worth it, or when another Map Run of this process has the workers (``asl
+        serve`` runs many executions at once). Results are taken in order, as one process
+        takes them."""
+        if not WorkerPool.reserve():
+            return False
+        try:
+            return await self._pooled_reserved(jobs, env)
+        finally:
+            WorkerPool.release()
+
+    async def _pooled_reserved(self, jobs: Iterator[Job], env: Environment) -> bool:
         first: list[tuple[Job, int]] = []
         while len(first) < CHUNK and (job := self._next(jobs, account=False)) is not None:
             first.append((job, self.read))

@@ -23,6 +23,7 @@ import hashlib
 import multiprocessing
 import os
 import pickle
+import threading
 import uuid
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -92,7 +93,21 @@ class Environment:
 
 
 class WorkerPool:
-    """A process pool for one Map Run; ``close()`` ends its processes."""
+    """A process pool for one Map Run; ``close()`` ends its processes.
+
+    One Map Run at a time has worker processes in a process (:meth:`reserve`), so a
+    server running many executions does not start a pool for each."""
+
+    _busy = threading.Lock()
+
+    @classmethod
+    def reserve(cls) -> bool:
+        """Take this process's pool slot; False when another Map Run holds it."""
+        return cls._busy.acquire(blocking=False)
+
+    @classmethod
+    def release(cls) -> None:
+        cls._busy.release()
 
     def __init__(self, processes: int, env: Environment) -> None:
         self.processes = processes
