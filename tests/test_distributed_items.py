@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from runtime import run_sync
 from runtime.adapters import Services
@@ -46,6 +48,43 @@ def test_json_lines_skip_blank_lines() -> None:
     assert items(b'{"a": 1}\n\n[2]\r\n3', "JSONL") == [{"a": 1}, [2], 3]
     with pytest.raises(reader.ReadError, match="Line 2"):
         items(b"1\n{\n", "JSONL")
+
+
+LINE_PIECES = ['{"a": 1}', "  2 ", "[1,", "2]", "", '"x"', "1 2", "NaN", "3\r", "tru", '"a\\nb"']
+
+
+def _line_by_line(text: str) -> list[Any]:
+    """JSON Lines read as the definition says: json.loads of each line, blanks skipped."""
+    values: list[Any] = []
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    for number, line in enumerate(lines, 1):
+        if line.strip():
+            try:
+                values.append(json.loads(line))
+            except ValueError as exc:
+                return [*values, f"Line {number} is not valid JSON: {exc}"]
+    return values
+
+
+@given(
+    st.lists(st.sampled_from(LINE_PIECES), max_size=8),
+    st.sampled_from(["", "\n"]),
+    st.integers(1, 12),
+)
+def test_json_lines_read_in_place_equal_line_by_line(
+    lines: list[str], end: str, chunk: int
+) -> None:
+    text = "\n".join(lines) + end
+    got: list[Any] = []
+    try:
+        for value in reader._json_lines(
+            iter([text[i : i + chunk] for i in range(0, len(text), chunk)])
+        ):
+            got.append(value)
+    except reader.ReadError as exc:
+        got.append(str(exc))
+    assert repr(got) == repr(_line_by_line(text))
 
 
 @pytest.mark.usefixtures("tiny_chunks")
