@@ -21,6 +21,7 @@ import collections
 import dataclasses
 import functools
 import io
+import itertools
 import json
 import pickle
 import uuid
@@ -317,13 +318,29 @@ class MapRun:
             if account:
                 self._account(self.read)
             return job
-        except StatesError as exc:
-            self._fail(exc)
-        except readers.ReadError as exc:
-            self._fail(_reader_failed(str(exc)))
         except Exception as exc:
-            self._fail(_reader_failed(_describe(exc)))
+            self._source_failed(exc)
         return None
+
+    def _pull(self, jobs: Iterator[Job], count: int, into: list[tuple[Job, int]]) -> None:
+        """Up to ``count`` more children into ``into``, each with the items read up to it
+        (``_next(jobs, account=False)`` over and over, in one loop)."""
+        if self.failure is not None:
+            return
+        try:
+            for job in itertools.islice(jobs, count):
+                into.append((job, self.read))
+        except Exception as exc:
+            self._source_failed(exc)
+
+    def _source_failed(self, exc: Exception) -> None:
+        """The source (or ItemSelector, ItemBatcher) failed: the run fails with it."""
+        if isinstance(exc, StatesError):
+            self._fail(exc)
+        elif isinstance(exc, readers.ReadError):
+            self._fail(_reader_failed(str(exc)))
+        else:
+            self._fail(_reader_failed(_describe(exc)))
 
     # -- children ----------------------------------------------------------------------
 
@@ -541,8 +558,7 @@ class MapRun:
 
     async def _pooled_reserved(self, jobs: Iterator[Job], env: Environment) -> bool:
         first: list[tuple[Job, int]] = []
-        while len(first) < CHUNK and (job := self._next(jobs, account=False)) is not None:
-            first.append((job, self.read))
+        self._pull(jobs, CHUNK, first)
         if len(first) < CHUNK:
             for job, read in first:
                 self._account(read)
@@ -555,8 +571,7 @@ class MapRun:
         try:
             while True:
                 while self.failure is None and len(inflight) < 2 * processes:
-                    while len(pending) < CHUNK and (job := self._next(jobs, account=False)):
-                        pending.append((job, self.read))
+                    self._pull(jobs, CHUNK - len(pending), pending)
                     if not pending:
                         break
                     inflight.append(self._submit(pool, pending))
