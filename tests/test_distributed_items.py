@@ -215,3 +215,43 @@ def test_a_failure_too_many_stops_the_running_children() -> None:
     result = run_sync(definition, items, clock=clock)
     assert result.error == "States.ExceedToleratedFailureThreshold"
     assert clock.now() == 30.0  # the second failure, not the last child (80 s)
+
+
+@pytest.mark.parametrize("output_type", ["JSON", "JSONL"])
+def test_result_files_split_at_their_size_whichever_way_records_come(
+    monkeypatch: pytest.MonkeyPatch, output_type: str
+) -> None:
+    from runtime.distributed import writer
+    from runtime.distributed.writer import ChildRecord, ResultSink
+
+    monkeypatch.setattr(writer, "MAX_FILE_BYTES", 700)
+    sink = ResultSink("arn:aws:states:us-east-1:1:mapRun:m/Map:run", "p", "sm", "NONE", output_type)
+    records = [ChildRecord(n, f"c{n}", {"n": n}, 0.0, 1.0, "SUCCEEDED", n) for n in range(40)]
+    texts = [sink.texts(record)[0] for record in records]
+    sink.add(records[0])
+    sink.add_texts("SUCCEEDED", texts[1:3])
+    separator = b"\n" if output_type == "JSONL" else b","
+    for start in range(3, 40, 9):  # a worker's chunks, joined as the file joins them
+        chunk = [text.encode() for text in texts[start : start + 9]]
+        sink.add_joined(separator.join(chunk), [len(text) for text in chunk])
+    files: dict[str, bytes] = {}
+
+    def put(bucket: str, key: str, handle: Any) -> int:
+        handle.seek(0)
+        files[key] = handle.read()
+        return len(files[key])
+
+    sink.write("b", "out", put)
+    manifest = json.loads(files.pop("out/run/manifest.json"))
+    keys = [entry["Key"] for entry in manifest["ResultFiles"]["SUCCEEDED"]]
+    assert keys == sorted(files, key=lambda key: int(key.rsplit("_", 1)[1].split(".")[0]))
+    assert len(keys) > 3 and all(len(files[key]) <= 700 for key in keys)
+    read: list[Any] = []
+    for key in keys:
+        text = files[key].decode()
+        if output_type == "JSONL":
+            assert text.endswith("\n")
+            read += [json.loads(line) for line in text.splitlines()]
+        else:
+            read += json.loads(text)
+    assert read == [json.loads(text) for text in texts]
