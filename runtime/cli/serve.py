@@ -228,6 +228,7 @@ def _serve_api(args: argparse.Namespace, store: str) -> int:
     import os
     from pathlib import Path
 
+    from runtime.distributed.workers import default_processes
     from runtime.server.api.app import (
         ApiOptions,
         env_clock,
@@ -267,6 +268,7 @@ def _serve_api(args: argparse.Namespace, store: str) -> int:
         lease_seconds=args.lease_seconds,
         store_poll_seconds=args.poll_seconds,
         max_running=args.max_running,
+        processes=args.processes or default_processes(),
         secret=secret_from(args.secret),
         log=json_log_line if args.json_log else log_line,
         api=args.api,
