@@ -255,3 +255,32 @@ def test_result_files_split_at_their_size_whichever_way_records_come(
         else:
             read += json.loads(text)
     assert read == [json.loads(text) for text in texts]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(
+    JSON_VALUES,
+    JSON_VALUES,
+    st.sampled_from(["SUCCEEDED", "FAILED", "TIMED_OUT"]),
+    st.none() | st.text(),
+    st.none() | st.text(),
+    st.text(),
+    st.integers(0, 3),
+)
+def test_a_child_record_written_directly_is_its_record_as_json(
+    data: Any, output: Any, status: str, error: Any, cause: Any, label: str, redrives: int
+) -> None:
+    from runtime.distributed.writer import ChildRecord
+    from runtime.engine.events import dumps
+
+    child = ChildRecord(3, "name", data, 1.5, 2.25, status, output, error, cause, 1, redrives)
+    arn, machine = f"arn:execution:{label}", f"arn:stateMachine:{label}"
+    expected = dumps(child.record(arn, machine))
+    assert child.text(arn, machine, None) == expected
+    assert child.text(arn, machine, dumps(data)) == expected
