@@ -284,3 +284,12 @@ def test_a_child_record_written_directly_is_its_record_as_json(
     expected = dumps(child.record(arn, machine))
     assert child.text(arn, machine, None) == expected
     assert child.text(arn, machine, dumps(data)) == expected
+
+
+@given(st.text(min_size=1), st.integers(0, 10**9))
+def test_a_child_name_is_the_uuid5_of_its_map_run_and_index(arn: str, index: int) -> None:
+    import uuid
+
+    from runtime.distributed.workers import child_name
+
+    assert child_name(arn, index) == str(uuid.uuid5(uuid.NAMESPACE_URL, f"{arn}/{index}"))

@@ -205,11 +205,13 @@ def child_name(map_run_arn: str, index: int) -> str:
     (``str(uuid.uuid5(...))``, formatted here without building a UUID object)."""
     digest = _prefix_hash(map_run_arn).copy()
     digest.update(f"/{index}".encode())
-    raw = bytearray(digest.digest()[:16])
-    raw[6] = (raw[6] & 0x0F) | 0x50
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    text = raw.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    text = digest.hexdigest()
+    # Version 5 in the 13th digit; RFC 4122's variant in the top bits of the 17th.
+    return f"{text[:8]}-{text[8:12]}-5{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:32]}"
+
+
+#: A hex digit with its top two bits set to RFC 4122's variant (``10``).
+_VARIANT = {f"{n:x}": f"{(n & 0x3) | 0x8:x}" for n in range(16)}
 
 
 @functools.lru_cache(maxsize=64)
