@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runtime import run_sync
@@ -67,6 +67,7 @@ def _line_by_line(text: str) -> list[Any]:
     return values
 
 
+@settings(deadline=None)
 @given(
     st.lists(st.sampled_from(LINE_PIECES), max_size=8),
     st.sampled_from(["", "\n"]),
@@ -264,6 +265,7 @@ JSON_VALUES = st.recursive(
 )
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     JSON_VALUES,
     JSON_VALUES,
@@ -276,7 +278,9 @@ JSON_VALUES = st.recursive(
 def test_a_child_record_written_directly_is_its_record_as_json(
     data: Any, output: Any, status: str, error: Any, cause: Any, label: str, redrives: int
 ) -> None:
-    from runtime.distributed.writer import ChildRecord
+    import dataclasses
+
+    from runtime.distributed.writer import ChildRecord, ResultSink
     from runtime.engine.events import dumps
 
     child = ChildRecord(3, "name", data, 1.5, 2.25, status, output, error, cause, 1, redrives)
@@ -284,8 +288,13 @@ def test_a_child_record_written_directly_is_its_record_as_json(
     expected = dumps(child.record(arn, machine))
     assert child.text(arn, machine, None) == expected
     assert child.text(arn, machine, dumps(data)) == expected
+    sink = ResultSink("run", f"arn:execution:{label}", machine, "NONE")
+    [text] = sink.texts(dataclasses.replace(child, name=f"arn-less {label}"), dumps(data))
+    renamed = dataclasses.replace(child, name=f"arn-less {label}")
+    assert text == dumps(renamed.record(f"arn:execution:{label}:{renamed.name}", machine))
 
 
+@settings(deadline=None)
 @given(st.text(min_size=1), st.integers(0, 10**9))
 def test_a_child_name_is_the_uuid5_of_its_map_run_and_index(arn: str, index: int) -> None:
     import uuid

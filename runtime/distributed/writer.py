@@ -90,6 +90,13 @@ class ChildRecord:
         """``dumps(self.record(...))``, written out directly: one per child of a Map Run,
         so the record's dict and its re-serialisation are skipped (``input_text``: the
         input's JSON when the caller has it)."""
+        name = encode_basestring(self.name)
+        arn, machine = encode_basestring(execution_arn), encode_basestring(state_machine_arn)
+        return self.encoded_text(arn, machine, name, input_text)
+
+    def encoded_text(self, arn: str, machine: str, name: str, input_text: str | None) -> str:
+        """:meth:`text` with the execution ARN, state machine ARN and name already as JSON
+        strings (a Map Run's share one prefix and one state machine)."""
         if input_text is None:
             input_text = dumps(self.input)
         succeeded = self.status == "SUCCEEDED"
@@ -108,11 +115,11 @@ class ChildRecord:
             )
             tail = f',"RedriveCount":{int(self.redrive_count)},"RedriveStatus":"REDRIVABLE"'
         return (
-            f'{{{head}"ExecutionArn":{encode_basestring(execution_arn)},'
+            f'{{{head}"ExecutionArn":{arn},'
             f'"Input":{encode_basestring(input_text)},"InputDetails":{{"Included":true}},'
-            f'"Name":{encode_basestring(self.name)}{tail},'
+            f'"Name":{name}{tail},'
             f'"StartDate":"{iso_timestamp(self.start)}",'
-            f'"StateMachineArn":{encode_basestring(state_machine_arn)},'
+            f'"StateMachineArn":{machine},'
             f'"Status":{encode_basestring(self.status)},'
             f'"StopDate":"{iso_timestamp(self.stop)}"}}'
         )
@@ -206,6 +213,9 @@ class ResultSink:
         self.output_type = output_type
         jsonl = self.jsonl = output_type == "JSONL"
         self.extension = ".jsonl" if jsonl else ".json"
+        #: ``"<child prefix>:`` and the state machine ARN as JSON text, for each record.
+        self._arn_head = encode_basestring(f"{child_prefix}:")[:-1]
+        self._machine = encode_basestring(state_machine_arn)
         self.spools = {status: _Spool(status, jsonl) for status in _STATUSES}
 
     def close(self) -> None:
@@ -224,8 +234,9 @@ class ResultSink:
         """The JSON texts one child adds to its results file (``input_text``: its input's
         JSON when the caller has it)."""
         if child.status != "SUCCEEDED" or self.transformation == "NONE":
-            arn = f"{self.child_prefix}:{child.name}"
-            return [child.text(arn, self.state_machine_arn, input_text)]
+            name = encode_basestring(child.name)
+            arn = self._arn_head + name[1:]  # escaping is per character: joined as text
+            return [child.encoded_text(arn, self._machine, name, input_text)]
         return [dumps(value) for value in self.values(child)]
 
     def add_texts(self, status: str, texts: list[str]) -> None:
