@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from runtime import run_sync
 from runtime.adapters import Services
@@ -46,6 +48,44 @@ def test_json_lines_skip_blank_lines() -> None:
     assert items(b'{"a": 1}\n\n[2]\r\n3', "JSONL") == [{"a": 1}, [2], 3]
     with pytest.raises(reader.ReadError, match="Line 2"):
         items(b"1\n{\n", "JSONL")
+
+
+LINE_PIECES = ['{"a": 1}', "  2 ", "[1,", "2]", "", '"x"', "1 2", "NaN", "3\r", "tru", '"a\\nb"']
+
+
+def _line_by_line(text: str) -> list[Any]:
+    """JSON Lines read as the definition says: json.loads of each line, blanks skipped."""
+    values: list[Any] = []
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    for number, line in enumerate(lines, 1):
+        if line.strip():
+            try:
+                values.append(json.loads(line))
+            except ValueError as exc:
+                return [*values, f"Line {number} is not valid JSON: {exc}"]
+    return values
+
+
+@settings(deadline=None)
+@given(
+    st.lists(st.sampled_from(LINE_PIECES), max_size=8),
+    st.sampled_from(["", "\n"]),
+    st.integers(1, 12),
+)
+def test_json_lines_read_in_place_equal_line_by_line(
+    lines: list[str], end: str, chunk: int
+) -> None:
+    text = "\n".join(lines) + end
+    got: list[Any] = []
+    try:
+        for value in reader._json_lines(
+            iter([text[i : i + chunk] for i in range(0, len(text), chunk)])
+        ):
+            got.append(value)
+    except reader.ReadError as exc:
+        got.append(str(exc))
+    assert repr(got) == repr(_line_by_line(text))
 
 
 @pytest.mark.usefixtures("tiny_chunks")
@@ -176,3 +216,89 @@ def test_a_failure_too_many_stops_the_running_children() -> None:
     result = run_sync(definition, items, clock=clock)
     assert result.error == "States.ExceedToleratedFailureThreshold"
     assert clock.now() == 30.0  # the second failure, not the last child (80 s)
+
+
+@pytest.mark.parametrize("output_type", ["JSON", "JSONL"])
+def test_result_files_split_at_their_size_whichever_way_records_come(
+    monkeypatch: pytest.MonkeyPatch, output_type: str
+) -> None:
+    from runtime.distributed import writer
+    from runtime.distributed.writer import ChildRecord, ResultSink
+
+    monkeypatch.setattr(writer, "MAX_FILE_BYTES", 700)
+    sink = ResultSink("arn:aws:states:us-east-1:1:mapRun:m/Map:run", "p", "sm", "NONE", output_type)
+    records = [ChildRecord(n, f"c{n}", {"n": n}, 0.0, 1.0, "SUCCEEDED", n) for n in range(40)]
+    texts = [sink.texts(record)[0] for record in records]
+    sink.add(records[0])
+    sink.add_texts("SUCCEEDED", texts[1:3])
+    separator = b"\n" if output_type == "JSONL" else b","
+    for start in range(3, 40, 9):  # a worker's chunks, joined as the file joins them
+        chunk = [text.encode() for text in texts[start : start + 9]]
+        sink.add_joined(separator.join(chunk), [len(text) for text in chunk])
+    files: dict[str, bytes] = {}
+
+    def put(bucket: str, key: str, handle: Any) -> int:
+        handle.seek(0)
+        files[key] = handle.read()
+        return len(files[key])
+
+    sink.write("b", "out", put)
+    manifest = json.loads(files.pop("out/run/manifest.json"))
+    keys = [entry["Key"] for entry in manifest["ResultFiles"]["SUCCEEDED"]]
+    assert keys == sorted(files, key=lambda key: int(key.rsplit("_", 1)[1].split(".")[0]))
+    assert len(keys) > 3 and all(len(files[key]) <= 700 for key in keys)
+    read: list[Any] = []
+    for key in keys:
+        text = files[key].decode()
+        if output_type == "JSONL":
+            assert text.endswith("\n")
+            read += [json.loads(line) for line in text.splitlines()]
+        else:
+            read += json.loads(text)
+    assert read == [json.loads(text) for text in texts]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    JSON_VALUES,
+    JSON_VALUES,
+    st.sampled_from(["SUCCEEDED", "FAILED", "TIMED_OUT"]),
+    st.none() | st.text(),
+    st.none() | st.text(),
+    st.text(),
+    st.integers(0, 3),
+)
+def test_a_child_record_written_directly_is_its_record_as_json(
+    data: Any, output: Any, status: str, error: Any, cause: Any, label: str, redrives: int
+) -> None:
+    import dataclasses
+
+    from runtime.distributed.writer import ChildRecord, ResultSink
+    from runtime.engine.events import dumps
+
+    child = ChildRecord(3, "name", data, 1.5, 2.25, status, output, error, cause, 1, redrives)
+    arn, machine = f"arn:execution:{label}", f"arn:stateMachine:{label}"
+    expected = dumps(child.record(arn, machine))
+    assert child.text(arn, machine, None) == expected
+    assert child.text(arn, machine, dumps(data)) == expected
+    sink = ResultSink("run", f"arn:execution:{label}", machine, "NONE")
+    [text] = sink.texts(dataclasses.replace(child, name=f"arn-less {label}"), dumps(data))
+    renamed = dataclasses.replace(child, name=f"arn-less {label}")
+    assert text == dumps(renamed.record(f"arn:execution:{label}:{renamed.name}", machine))
+
+
+@settings(deadline=None)
+@given(st.text(min_size=1), st.integers(0, 10**9))
+def test_a_child_name_is_the_uuid5_of_its_map_run_and_index(arn: str, index: int) -> None:
+    import uuid
+
+    from runtime.distributed.workers import child_name
+
+    assert child_name(arn, index) == str(uuid.uuid5(uuid.NAMESPACE_URL, f"{arn}/{index}"))

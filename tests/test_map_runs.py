@@ -471,3 +471,121 @@ def test_stopping_the_execution_aborts_the_map_run(tmp_path: Path) -> None:
     assert record.status == "ABORTED" and record.stop is not None
     assert record.executions["succeeded"] == 9 and record.executions["aborted"] == 1
     assert result.map_runs[0]["status"] == "ABORTED"
+
+
+# -- worker processes in redrive and serve ----------------------------------------------------
+
+
+class Submissions:
+    """Counts the chunks sent to worker processes (the parent's side of the pool)."""
+
+    def __init__(self, monkeypatch: Any) -> None:
+        from runtime.distributed.workers import WorkerPool
+
+        self.count = 0
+        submit = WorkerPool.submit
+
+        def counted(pool: Any, *args: Any) -> Any:
+            self.count += 1
+            return submit(pool, *args)
+
+        monkeypatch.setattr(WorkerPool, "submit", counted)
+
+
+def redriven_run(tmp_path: Path, processes: int, start: float) -> Any:
+    """A Distributed Map of 1,200 items that fails past its tolerance, then, its bad items
+    mended, is redriven with ``processes``."""
+    folder = tmp_path / f"redrive-{processes}"
+    folder.mkdir()
+    write = (folder / "items.jsonl").write_text
+    write("".join(json.dumps({"n": n, "bad": n % 40 == 6}) + "\n" for n in range(1200)))
+    state = {
+        "Type": "Map",
+        "ItemProcessor": CPU_PROCESSOR,
+        "ItemReader": READER,
+        "ToleratedFailureCount": 20,
+        "ResultWriter": WRITER,
+        "End": True,
+    }
+    services = Services.create(buckets={"data": folder})
+
+    async def main() -> Any:
+        with Store.open(folder / "s.db") as store:
+            failed = await run(
+                {"StartAt": "Map", "States": {"Map": state}},
+                {},
+                services=services,
+                clock=VirtualClock(start=start),
+                name="same",
+                observers=[StoreRecorder(store)],
+                processes=1,
+            )
+            assert failed.error == "States.ExceedToleratedFailureThreshold"
+            write("".join(json.dumps({"n": n, "bad": False}) + "\n" for n in range(1200)))
+            result = await redrive(
+                store,
+                "same",
+                services=services,
+                clock=VirtualClock(start=start + 60),
+                processes=processes,
+            )
+            [document] = store.map_runs(result.arn)
+            children = store.map_run_children(MapRunRecord.from_json(document).arn)
+        files = {
+            str(path.relative_to(folder)): path.read_bytes()
+            for path in sorted((folder / "out").rglob("*"))
+            if path.is_file()
+        }
+        return result, document, children, files
+
+    return anyio.run(main)
+
+
+def test_a_redrive_uses_worker_processes_and_gives_what_one_gives(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    import time
+
+    start = float(int(time.time()))  # a redrive must come within 14 days of the stop
+    one = redriven_run(tmp_path, 1, start)
+    submissions = Submissions(monkeypatch)
+    two = redriven_run(tmp_path, 2, start)
+    assert submissions.count >= 2  # 1,200 children in chunks of 512
+    assert one[0].status == "SUCCEEDED", one[0].cause
+    assert outcome(two) == outcome(one)
+    record = MapRunRecord.from_json(one[1])
+    assert (record.redrive_count, record.executions["succeeded"]) == (1, 1200)
+
+
+def test_asl_serve_runs_map_run_children_in_worker_processes(
+    tmp_path: Path, monkeypatch: Any, capsys: Any
+) -> None:
+    from runtime.cli import main
+
+    rows = (json.dumps({"n": n, "bad": n % 100 == 6}) + "\n" for n in range(1200))
+    (tmp_path / "items.jsonl").write_text("".join(rows))
+    state = {
+        "Type": "Map",
+        "ItemProcessor": CPU_PROCESSOR,
+        "ItemReader": READER,
+        "ToleratedFailurePercentage": 5,
+        "End": True,
+    }
+    (tmp_path / "m.json").write_text(json.dumps({"StartAt": "Map", "States": {"Map": state}}))
+    outputs = {}
+    for processes in ("1", "2"):
+        store = str(tmp_path / f"s{processes}.db")
+        start = ["start", str(tmp_path / "m.json"), "--name", "e", "--store", store, "--offline"]
+        assert main([*start, "--clock", "virtual", "--bucket", f"data={tmp_path}"]) == 0
+        submissions = Submissions(monkeypatch)
+        assert main(["serve", "--store", store, "--once", "--processes", processes]) == 0
+        assert (submissions.count > 0) == (processes == "2")
+        with Store.open(store) as opened:
+            info = opened.get_execution("e")
+            [document] = opened.map_runs(info.arn)
+            children = opened.map_run_children(MapRunRecord.from_json(document).arn)
+        counts = MapRunRecord.from_json(document).executions
+        outputs[processes] = (info.status, info.output, counts, [c["output"] for c in children])
+    capsys.readouterr()
+    assert outputs["1"] == outputs["2"]
+    assert outputs["1"][0] == "SUCCEEDED" and outputs["1"][2]["failed"] == 12

@@ -35,11 +35,24 @@ def _parser() -> argparse.ArgumentParser:
         help="serve SendTaskSuccess/Failure/Heartbeat and GetActivityTask on 127.0.0.1:PORT "
         "(0 picks a free port; default: the port the execution was started with, if any)",
     )
+    parser.add_argument(
+        "--processes",
+        type=_processes_flag,
+        metavar="N",
+        help="worker processes for Distributed Map children that never wait "
+        "(default: every core; 1 runs them in this process)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no live trace")
     parser.add_argument(
         "--json", action="store_true", help='print {"status","output","error","cause","events"}'
     )
     return parser
+
+
+def _processes_flag(text: str) -> int:
+    from runtime.cli.exec import _processes
+
+    return _processes(text)
 
 
 def redrive_main(argv: list[str]) -> int:
@@ -54,6 +67,7 @@ def main(argv: list[str], redriving: bool = False) -> int:
     from asl.errors import ASLError
     from runtime.cli import exec as exec_cli
     from runtime.cli.streams import handler_output_to_stderr
+    from runtime.distributed.workers import default_processes
     from runtime.durable.resume import resume
     from runtime.durable.store import Store, StoreError, resolve_store_path
     from runtime.engine.clock import RealClock, VirtualClock
@@ -100,6 +114,7 @@ def main(argv: list[str], redriving: bool = False) -> int:
                         mocks=mocks,
                         observers=observers,
                         redriving=redriving,
+                        processes=args.processes or default_processes(),
                     )
                 )
         finally:

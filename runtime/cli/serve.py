@@ -79,6 +79,8 @@ def start_main(argv: list[str]) -> int:
 
 def serve_main(argv: list[str]) -> int:
     """``asl serve``: run the store's executions until interrupted."""
+    from runtime.cli import exec as exec_cli
+    from runtime.distributed.workers import default_processes
     from runtime.durable.store import Store, resolve_store_path
 
     parser = CommandParser(prog="asl serve", description=__doc__.splitlines()[0])
@@ -115,6 +117,13 @@ def serve_main(argv: list[str]) -> int:
         metavar="SECRET",
         help="require requests to the endpoint and the API to be SigV4-signed with SECRET as "
         "the secret access key (default: $ASL_ENDPOINT_SECRET; prefer it, a flag shows in ps)",
+    )
+    parser.add_argument(
+        "--processes",
+        type=exec_cli._processes,
+        metavar="N",
+        help="worker processes for Distributed Map children that never wait "
+        "(default: every core; 1 runs them in this process)",
     )
     parser.add_argument(
         "--json-log",
@@ -210,6 +219,7 @@ def serve_main(argv: list[str]) -> int:
                     activities=activities,
                     catch_up=args.catch_up,
                     log=json_log_line if args.json_log else log_line,
+                    processes=args.processes or default_processes(),
                 )
             )
 
@@ -228,6 +238,7 @@ def _serve_api(args: argparse.Namespace, store: str) -> int:
     import os
     from pathlib import Path
 
+    from runtime.distributed.workers import default_processes
     from runtime.server.api.app import (
         ApiOptions,
         env_clock,
@@ -278,6 +289,7 @@ def _serve_api(args: argparse.Namespace, store: str) -> int:
         lease_seconds=args.lease_seconds,
         store_poll_seconds=args.poll_seconds,
         max_running=args.max_running,
+        processes=args.processes or default_processes(),
         secret=secret_from(args.secret),
         log=json_log_line if args.json_log else log_line,
         api=args.api,

@@ -21,6 +21,7 @@ import collections
 import dataclasses
 import functools
 import io
+import itertools
 import json
 import pickle
 import uuid
@@ -35,11 +36,19 @@ from runtime.adapters.base import TaskCall, parse_resource
 from runtime.distributed import reader as readers
 from runtime.distributed.batcher import MAX_BATCH_BYTES, batches
 from runtime.distributed.runs import LIVE, MapRunRecord
-from runtime.distributed.workers import CHUNK, Environment, WorkerPool, child_name
+from runtime.distributed.workers import (
+    CHUNK,
+    ChildOutcome,
+    Environment,
+    Exported,
+    WorkerPool,
+    child_name,
+    measured_input,
+)
 from runtime.distributed.writer import ChildRecord, ResultSink
 from runtime.engine.clock import RealClock, VirtualClock
 from runtime.engine.dataflow import jsonata_bindings
-from runtime.engine.errors import MapRunFailure, check_payload
+from runtime.engine.errors import MapRunFailure
 from runtime.engine.execution import Frame
 from runtime.engine.fields import number_field
 from runtime.engine.scope import run_branch
@@ -309,13 +318,29 @@ class MapRun:
             if account:
                 self._account(self.read)
             return job
-        except StatesError as exc:
-            self._fail(exc)
-        except readers.ReadError as exc:
-            self._fail(_reader_failed(str(exc)))
         except Exception as exc:
-            self._fail(_reader_failed(_describe(exc)))
+            self._source_failed(exc)
         return None
+
+    def _pull(self, jobs: Iterator[Job], count: int, into: list[tuple[Job, int]]) -> None:
+        """Up to ``count`` more children into ``into``, each with the items read up to it
+        (``_next(jobs, account=False)`` over and over, in one loop)."""
+        if self.failure is not None:
+            return
+        try:
+            for job in itertools.islice(jobs, count):
+                into.append((job, self.read))
+        except Exception as exc:
+            self._source_failed(exc)
+
+    def _source_failed(self, exc: Exception) -> None:
+        """The source (or ItemSelector, ItemBatcher) failed: the run fails with it."""
+        if isinstance(exc, StatesError):
+            self._fail(exc)
+        elif isinstance(exc, readers.ReadError):
+            self._fail(_reader_failed(str(exc)))
+        else:
+            self._fail(_reader_failed(_describe(exc)))
 
     # -- children ----------------------------------------------------------------------
 
@@ -363,30 +388,30 @@ class MapRun:
         clock = self.exe.clock
         start = clock.now()
         data: Any = None
+        text: str | None = None
         self.record.started(size)
         try:
             data = build()
-            # A child's input (an item, a batch) is an execution input: 256 KiB at most.
-            check_payload(data, self.state.name)
-            output = await self._run_child(index, data, start)
+            text, measured = measured_input(data, self.state.name)
+            output = await self._run_child(index, data, start, measured)
         except StatesError as exc:
-            self._ended(index, data, size, start, clock.now(), None, exc)
+            self._ended(index, data, size, start, clock.now(), None, exc, input_text=text)
             return
         except self.exe.cancelled:
             self.record.ended(size, "ABORTED")
             raise
-        self._ended(index, data, size, start, clock.now(), output, None)
+        self._ended(index, data, size, start, clock.now(), output, None, input_text=text)
 
-    async def _run_child(self, index: int, data: Any, start: float) -> Any:
+    async def _run_child(self, index: int, data: Any, start: float, size: int) -> Any:
         """One child's processor; an Express child that may wait has five minutes."""
         frame = Frame(0, None, None, f"[{index}]", muted=True)
         processor, exe = self.state.processor, self.exe
         if processor.execution_type != "EXPRESS" or not processor.may_block:
-            return await run_branch(exe, processor, data, frame)
+            return await run_branch(exe, processor, data, frame, size)
         with anyio.CancelScope() as limit:
             timer = exe.clock.call_at(start + EXPRESS_SECONDS, limit.cancel)
             try:
-                return await run_branch(exe, processor, data, frame)
+                return await run_branch(exe, processor, data, frame, size)
             finally:
                 timer.cancel()
         # Timed out: the child's own states were aborted in its (unwritten) history.
@@ -412,8 +437,10 @@ class MapRun:
         output: Any,
         exc: StatesError | None,
         texts: list[str] | None = None,
+        input_text: str | None = None,
     ) -> None:
-        """Account for one child that ran (here, or in a worker that rendered ``texts``)."""
+        """Account for one child that ran (here, or in a worker that rendered ``texts``);
+        ``input_text`` is its input's JSON when known."""
         if texts is not None and self.children is None:
             # A worker rendered the exported record, and nothing else keeps the child.
             status = "SUCCEEDED" if exc is None else "FAILED"
@@ -431,7 +458,7 @@ class MapRun:
             done = ChildRecord(
                 index, name, data, start, stop, "SUCCEEDED", output, None, None, size, redrives
             )
-            self._succeeded(done, texts)
+            self._succeeded(done, texts, input_text)
             return
         status = "TIMED_OUT" if isinstance(exc, _ExpressTimeout) else "FAILED"
         child = ChildRecord(
@@ -439,7 +466,7 @@ class MapRun:
         )
         self.record.ended(size, status)
         if texts is None:
-            self.sink.add(child)
+            self.sink.add(child, input_text)
         else:
             self.sink.add_texts(child.status, texts)
         self._keep(child)
@@ -450,12 +477,14 @@ class MapRun:
         if self.children is not None:
             self.children.append(child)
 
-    def _succeeded(self, child: ChildRecord, texts: list[str] | None) -> None:
+    def _succeeded(
+        self, child: ChildRecord, texts: list[str] | None, input_text: str | None = None
+    ) -> None:
         self._keep(child)
         writer = self.state.result_writer
         if writer is not None and writer.resource:
             if texts is None:
-                self.sink.add(child)
+                self.sink.add(child, input_text)
             else:
                 self.sink.add_texts(child.status, texts)
         elif writer is not None:
@@ -507,6 +536,7 @@ class MapRun:
             else None,
             # Exported records are all the parent needs, unless a store keeps children.
             outputs=not exported or self.children is not None,
+            state_name=self.state.name,
         )
         try:
             pickle.dumps(env.handlers)
@@ -516,10 +546,19 @@ class MapRun:
 
     async def _pooled(self, jobs: Iterator[Job], env: Environment) -> bool:
         """Run the children in worker processes; False (nothing done) when there are too
-        few to be worth it. Results are taken in order, as one process takes them."""
+        few to be worth it, or when another Map Run of this process has the workers (``asl
+        serve`` runs many executions at once). Results are taken in order, as one process
+        takes them."""
+        if not WorkerPool.reserve():
+            return False
+        try:
+            return await self._pooled_reserved(jobs, env)
+        finally:
+            WorkerPool.release()
+
+    async def _pooled_reserved(self, jobs: Iterator[Job], env: Environment) -> bool:
         first: list[tuple[Job, int]] = []
-        while len(first) < CHUNK and (job := self._next(jobs, account=False)) is not None:
-            first.append((job, self.read))
+        self._pull(jobs, CHUNK, first)
         if len(first) < CHUNK:
             for job, read in first:
                 self._account(read)
@@ -532,8 +571,7 @@ class MapRun:
         try:
             while True:
                 while self.failure is None and len(inflight) < 2 * processes:
-                    while len(pending) < CHUNK and (job := self._next(jobs, account=False)):
-                        pending.append((job, self.read))
+                    self._pull(jobs, CHUNK - len(pending), pending)
                     if not pending:
                         break
                     inflight.append(self._submit(pool, pending))
@@ -542,7 +580,7 @@ class MapRun:
                     return True
                 entries, future = inflight.popleft()
                 outcomes = await self._blocking(future.result) if future is not None else []
-                self._take(entries, iter(outcomes))
+                self._take(entries, outcomes)
         finally:
             # Items pulled ahead for chunks whose results were not taken were not read,
             # as far as one process would know.
@@ -554,29 +592,41 @@ class MapRun:
                 await self._blocking(pool.close)
 
     def _submit(self, pool: WorkerPool, jobs: list[tuple[Job, int]]) -> tuple[list[Any], Any]:
-        """Build the inputs of a chunk and send the ones to run; what :meth:`_take` needs."""
+        """Build the inputs of a chunk and send the ones to run; what :meth:`_take` needs.
+        (A worker checks each input's size, as a child run here checks it.)"""
         entries: list[Any] = []
         sent: list[tuple[int, Any, int, int]] = []
+        prior = self.prior
         for (index, build, size), read in jobs:
-            prior = self.prior.get(index)
-            if prior is not None and prior.status == "SUCCEEDED":
+            before = prior.get(index) if prior else None
+            if before is not None and before.status == "SUCCEEDED":
                 entries.append(("reuse", index, size, read, None))
                 continue
             try:
                 data = build()
-                check_payload(data, self.state.name)  # as a child run here checks it
             except StatesError as exc:
                 entries.append(("failed", index, size, read, exc))
                 continue
-            redrives = prior.redrive_count + 1 if prior is not None else 0
+            redrives = before.redrive_count + 1 if before is not None else 0
             sent.append((index, data, size, redrives))
             entries.append(("run", index, size, read, data))
         future = pool.submit(self.exe.clock.now(), sent) if sent else None
         return entries, future
 
-    def _take(self, entries: list[Any], outcomes: Iterator[Any]) -> None:
+    def _take(self, entries: list[Any], outcomes: list[ChildOutcome] | Exported) -> None:
         """Account for a chunk's children in order, up to a failure that ends the run."""
+        if isinstance(outcomes, tuple):
+            # Every child sent ran and succeeded; only their exported records came back.
+            steps, joined, lengths = outcomes
+            if self.failure is None and len(lengths) == len(entries):  # all of them ran
+                self._account(entries[-1][3])
+                self.record.succeeded(sum(entry[2] for entry in entries), len(entries))
+                self.exe.transitions += sum(steps)
+                self.sink.add_joined(joined, lengths)
+                return
+            outcomes = _unjoined(steps, joined, lengths)
         now = self.exe.clock.now
+        results = iter(outcomes)
         for kind, index, size, read, extra in entries:
             if self.failure is not None:
                 return
@@ -588,8 +638,8 @@ class MapRun:
             if kind == "failed":
                 self._ended(index, None, size, now(), now(), None, extra)
                 continue
-            _, status, output, error, cause, start, stop, texts, steps = next(outcomes)
-            self.exe.transitions += steps
+            _, status, output, error, cause, start, stop, texts, steps_taken = next(results)
+            self.exe.transitions += steps_taken
             exc = None if status == "SUCCEEDED" else StatesError(error or "", cause)
             self._ended(index, extra, size, start, stop, output, exc, texts)
 
@@ -672,6 +722,18 @@ class MapRun:
 
 class _ExpressTimeout(StatesError):
     """An Express child execution that ran past its five minutes."""
+
+
+def _unjoined(steps: list[int], joined: bytes, lengths: list[int]) -> list[ChildOutcome]:
+    """The outcomes of a chunk of succeeded children from their joined records (only the
+    fields the parent reads when a worker exported the records)."""
+    outcomes: list[ChildOutcome] = []
+    at = 0
+    for taken, length in zip(steps, lengths, strict=True):
+        text = joined[at : at + length].decode("utf-8", "surrogatepass")
+        outcomes.append((-1, "SUCCEEDED", None, None, None, 0.0, 0.0, [text], taken))
+        at += length + 1
+    return outcomes
 
 
 def _mocked(data: Any, action: str, reader: ItemReader) -> Iterator[Any]:

@@ -51,7 +51,7 @@ def stream_items(
     if input_type == "JSON":
         return _json_array(_text(body))
     if input_type == "JSONL":
-        return _json_lines(_lines(_text(body)))
+        return _json_lines(_text(body))
     if input_type == "CSV":
         given = headers if header_location == "GIVEN" else None
         return csv_items(_lines(_text(body)), given, DELIMITERS.get(delimiter, ","))
@@ -112,14 +112,43 @@ def _lines(chunks: Iterator[str]) -> Iterator[str]:
         yield pending
 
 
-def _json_lines(lines: Iterator[str]) -> Iterator[Any]:
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            yield json.loads(line)
-        except ValueError as exc:
-            raise ReadError(f"Line {number} is not valid JSON: {exc}") from None
+#: One JSON value at a given offset, without :func:`json.loads`'s wrapper (the C scanner).
+_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _json_lines(chunks: Iterator[str]) -> Iterator[Any]:
+    """The values of JSON Lines text, one per line (blank lines skipped).
+
+    Each line's value is scanned where it lies in its chunk: the common line is one value
+    ending at its newline. Any other line (spaces around the value, ``\\r\\n``, a blank
+    line, a mistake) is cut out and read on its own as :func:`json.loads` reads it."""
+    scan = _SCAN
+    number = 0
+    text = ""
+    for chunk in chunks:
+        text += chunk
+        at = 0
+        while (cut := text.find("\n", at)) >= 0:
+            number += 1
+            try:
+                value, end = scan(text, at)
+            except (StopIteration, ValueError):
+                end = -1
+            if end == cut:
+                yield value
+            elif (line := text[at : cut + 1]).strip():
+                yield _line_value(line, number)
+            at = cut + 1
+        text = text[at:]
+    if text.strip():
+        yield _line_value(text, number + 1)
+
+
+def _line_value(line: str, number: int) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError as exc:
+        raise ReadError(f"Line {number} is not valid JSON: {exc}") from None
 
 
 def _json_array(chunks: Iterator[str]) -> Iterator[Any]:

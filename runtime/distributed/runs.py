@@ -85,6 +85,13 @@ class MapRunRecord:
         self.executions["running"] -= 1
         self.executions[key] += 1
 
+    def succeeded(self, items: int, executions: int) -> None:
+        """``executions`` children holding ``items`` items started and succeeded."""
+        self.items["pending"] -= items
+        self.items["succeeded"] += items
+        self.executions["total"] += executions
+        self.executions["succeeded"] += executions
+
     def reused(self, size: int) -> None:
         """A child that succeeded before a redrive, counted again without running."""
         self.items["pending"] -= size

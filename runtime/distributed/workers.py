@@ -23,6 +23,7 @@ import hashlib
 import multiprocessing
 import os
 import pickle
+import threading
 import uuid
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -34,10 +35,20 @@ from asl.errors import StatesError
 from runtime.adapters.base import AdapterRegistry
 from runtime.distributed.writer import ChildRecord, ResultSink
 from runtime.engine.clock import RealClock, VirtualClock
+from runtime.engine.errors import MAX_PAYLOAD_BYTES, DataLimitExceeded, check_payload
+from runtime.engine.events import dumps
 from runtime.engine.execution import Execution, ExecutionOptions, Frame
 from runtime.engine.scope import run_branch
 
-__all__ = ["CHUNK", "ChildOutcome", "Environment", "WorkerPool", "default_processes"]
+__all__ = [
+    "CHUNK",
+    "ChildOutcome",
+    "Environment",
+    "Exported",
+    "WorkerPool",
+    "default_processes",
+    "measured_input",
+]
 
 #: Children per chunk sent to a worker: large enough that the round trip is negligible.
 CHUNK = 512
@@ -45,6 +56,12 @@ CHUNK = 512
 #: One child's outcome: (index, status, output, error, cause, start, stop, file records,
 #: transitions).
 ChildOutcome = tuple[int, str, Any, str | None, str | None, float, float, list[str] | None, int]
+
+#: A chunk whose children all succeeded and whose outputs the parent does not need:
+#: ``(transitions, records, lengths)``: each child's transitions, the children's exported
+#: records as the bytes of their results file (joined as the file joins them) and each
+#: record's length in it.
+Exported = tuple[list[int], bytes, list[int]]
 
 
 def default_processes() -> int:
@@ -71,10 +88,26 @@ class Environment:
     sink: tuple[str, str, str, str, str] | None
     #: Send outputs back (False when the exported records are all the parent needs).
     outputs: bool = True
+    #: The Map state's name (a child's input over the payload quota names it).
+    state_name: str = ""
 
 
 class WorkerPool:
-    """A process pool for one Map Run; ``close()`` ends its processes."""
+    """A process pool for one Map Run; ``close()`` ends its processes.
+
+    One Map Run at a time has worker processes in a process (:meth:`reserve`), so a
+    server running many executions does not start a pool for each."""
+
+    _busy = threading.Lock()
+
+    @classmethod
+    def reserve(cls) -> bool:
+        """Take this process's pool slot; False when another Map Run holds it."""
+        return cls._busy.acquire(blocking=False)
+
+    @classmethod
+    def release(cls) -> None:
+        cls._busy.release()
 
     def __init__(self, processes: int, env: Environment) -> None:
         self.processes = processes
@@ -96,15 +129,25 @@ _ENVIRONMENTS: dict[str, tuple[Environment, ResultSink | None]] = {}
 
 def run_chunk(
     token: str, payload: bytes, now: float, chunk: list[tuple[int, Any, int, int]]
-) -> list[ChildOutcome]:
-    """In a worker: run the children of ``chunk``; their outcomes in order."""
+) -> list[ChildOutcome] | Exported:
+    """In a worker: run the children of ``chunk``; their outcomes in order, or when every
+    child succeeded and only their exported records matter, those records in one piece."""
     known = _ENVIRONMENTS.get(token)
     if known is None:
         _ENVIRONMENTS.clear()
         env: Environment = pickle.loads(payload)
         sink = ResultSink(*env.sink) if env.sink is not None else None
         known = _ENVIRONMENTS[token] = (env, sink)
-    return anyio.run(_run_chunk, known[0], known[1], now, chunk)
+    outcomes = anyio.run(_run_chunk, known[0], known[1], now, chunk)
+    sink = known[1]
+    if sink is None or known[0].outputs:
+        return outcomes
+    if any(o[1] != "SUCCEEDED" or o[7] is None or len(o[7]) != 1 for o in outcomes):
+        return outcomes  # a failure, or FLATTEN's many records (or none) for a child
+    records = [o[7][0].encode("utf-8", "surrogatepass") for o in outcomes if o[7]]
+    lengths = [len(record) for record in records]
+    joined = (b"\n" if sink.jsonl else b",").join(records)
+    return [o[8] for o in outcomes], joined, lengths
 
 
 async def _run_chunk(
@@ -115,12 +158,15 @@ async def _run_chunk(
     exe.handlers = env.handlers
     exe.cancelled = anyio.get_cancelled_exc_class()
     outcomes: list[ChildOutcome] = []
+    processor, state_name = env.processor, env.state_name
     for index, data, size, redrives in chunk:
         start = clock.now()
         before = exe.transitions
+        text = None
         try:
+            text, measured = measured_input(data, state_name)
             frame = Frame(0, None, None, f"[{index}]", muted=True)
-            output = await run_branch(exe, env.processor, data, frame)
+            output = await run_branch(exe, processor, data, frame, measured)
             status, error, cause = "SUCCEEDED", None, None
         except StatesError as exc:
             output, status, error, cause = None, "FAILED", exc.error, exc.cause
@@ -131,7 +177,7 @@ async def _run_chunk(
             record = ChildRecord(
                 index, name, data, start, stop, status, output, error, cause, size, redrives
             )
-            texts = sink.texts(record)
+            texts = sink.texts(record, text)
         steps = exe.transitions - before
         if not env.outputs:
             output = None
@@ -139,12 +185,33 @@ async def _run_chunk(
     return outcomes
 
 
+def measured_input(data: Any, who: str) -> tuple[str, int]:
+    """A child's input as JSON and its bytes, checked: a child's input (an item, a batch)
+    is an execution input, 256 KiB at most (``DataLimitExceeded`` naming ``who``)."""
+    try:
+        text = dumps(data)
+    except RecursionError:
+        check_payload(data, who)  # says why, as for any other value
+        raise
+    size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_PAYLOAD_BYTES:
+        raise DataLimitExceeded(who)
+    return text, size
+
+
 def child_name(map_run_arn: str, index: int) -> str:
     """The name of a Map Run's child execution (stable across redrives): the UUID version 5
-    of ``<map run ARN>/<index>`` in the URL namespace, from a hash of the prefix kept once."""
+    of ``<map run ARN>/<index>`` in the URL namespace, from a hash of the prefix kept once
+    (``str(uuid.uuid5(...))``, formatted here without building a UUID object)."""
     digest = _prefix_hash(map_run_arn).copy()
     digest.update(f"/{index}".encode())
-    return str(uuid.UUID(bytes=digest.digest()[:16], version=5))
+    text = digest.hexdigest()
+    # Version 5 in the 13th digit; RFC 4122's variant in the top bits of the 17th.
+    return f"{text[:8]}-{text[8:12]}-5{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:32]}"
+
+
+#: A hex digit with its top two bits set to RFC 4122's variant (``10``).
+_VARIANT = {f"{n:x}": f"{(n & 0x3) | 0x8:x}" for n in range(16)}
 
 
 @functools.lru_cache(maxsize=64)

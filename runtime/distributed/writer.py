@@ -27,6 +27,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from typing import IO, Any
 
 from runtime.engine.events import dumps, iso_timestamp
@@ -85,6 +86,48 @@ class ChildRecord:
         fields["StopDate"] = iso_timestamp(self.stop)
         return fields
 
+    def text(self, execution_arn: str, state_machine_arn: str, input_text: str | None) -> str:
+        """``dumps(self.record(...))``, written out directly: one per child of a Map Run,
+        so the record's dict and its re-serialisation are skipped (``input_text``: the
+        input's JSON when the caller has it)."""
+        name = encode_basestring(self.name)
+        arn, machine = encode_basestring(execution_arn), encode_basestring(state_machine_arn)
+        return self.encoded_text(arn, machine, name, input_text)
+
+    def encoded_text(self, arn: str, machine: str, name: str, input_text: str | None) -> str:
+        """:meth:`text` with the execution ARN, state machine ARN and name already as JSON
+        strings (a Map Run's share one prefix and one state machine)."""
+        if input_text is None:
+            input_text = dumps(self.input)
+        succeeded = self.status == "SUCCEEDED"
+        if succeeded:
+            head = ""
+            tail = (
+                f',"Output":{encode_basestring(dumps(self.output))},'
+                '"OutputDetails":{"Included":true}'
+                f',"RedriveCount":{int(self.redrive_count)},"RedriveStatus":"NOT_REDRIVABLE",'
+                '"RedriveStatusReason":"Execution is SUCCEEDED and cannot be redriven"'
+            )
+        else:
+            head = (
+                f'"Cause":{encode_basestring(self.cause or "")},'
+                f'"Error":{encode_basestring(self.error or "")},'
+            )
+            tail = f',"RedriveCount":{int(self.redrive_count)},"RedriveStatus":"REDRIVABLE"'
+        return (
+            f'{{{head}"ExecutionArn":{arn},'
+            f'"Input":{encode_basestring(input_text)},"InputDetails":{{"Included":true}},'
+            f'"Name":{name}{tail},'
+            f'"StartDate":"{iso_timestamp(self.start)}",'
+            f'"StateMachineArn":{machine},'
+            f'"Status":{encode_basestring(self.status)},'
+            f'"StopDate":"{iso_timestamp(self.stop)}"}}'
+        )
+
+
+#: Records are gathered up to this many bytes before they are written to their file.
+_BUFFER_BYTES = 1 << 20
+
 
 @dataclass
 class _Spool:
@@ -93,28 +136,62 @@ class _Spool:
     suffix: str
     jsonl: bool
     files: list[IO[bytes]] = field(default_factory=list)
+    #: Records in the last file, and its bytes so far (with those still in ``pending``).
     count: int = 0
+    size: int = 0
+    pending: list[bytes] = field(default_factory=list)
+    pending_bytes: int = 0
 
-    def add(self, text: str) -> None:
-        data = text.encode("utf-8")
-        if not self.files or self.files[-1].tell() + len(data) + 2 > MAX_FILE_BYTES:
+    def add(self, text: str | bytes) -> None:
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        self._put(data, 1)
+
+    def add_joined(self, joined: bytes, lengths: list[int]) -> None:
+        """Spool records joined by the byte that separates them in the file (``,`` in a
+        JSON array, ``\\n`` in JSON Lines), with each record's length: at once, unless
+        the file would pass its size there."""
+        if not lengths:
+            return
+        if self.size + len(joined) + 2 > MAX_FILE_BYTES:
+            at = 0
+            for length in lengths:
+                self._put(joined[at : at + length], 1)
+                at += length + 1
+            return
+        self._put(joined, len(lengths))
+
+    def _put(self, data: bytes, records: int) -> None:
+        """Add ``data`` (``records`` records, joined) to the last file, or a new one."""
+        if not self.files or self.size + len(data) + 2 > MAX_FILE_BYTES:
             self._close_last()
             self.files.append(tempfile.SpooledTemporaryFile(_SPOOL_BYTES))  # noqa: SIM115
-            self.count = 0
-        handle = self.files[-1]
+            self.count = self.size = 0
         if self.jsonl:
-            handle.write(data + b"\n")
+            self.pending += (data, b"\n")
         else:
-            handle.write((b"," if self.count else b"[") + data)
-        self.count += 1
+            self.pending += (b"," if self.count else b"[", data)
+        added = len(data) + 1
+        self.size += added
+        self.pending_bytes += added
+        self.count += records
+        if self.pending_bytes >= _BUFFER_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            self.files[-1].write(b"".join(self.pending))
+            self.pending.clear()
+            self.pending_bytes = 0
 
     def _close_last(self) -> None:
-        if self.files and not self.jsonl:
-            self.files[-1].write(b"]")
+        if self.files:
+            self._flush()
+            if not self.jsonl:
+                self.files[-1].write(b"]")
 
     def finished(self) -> list[IO[bytes]]:
         self._close_last()
-        self.count = 0
+        self.count = self.size = 0
         return self.files
 
 
@@ -134,8 +211,11 @@ class ResultSink:
         self.state_machine_arn = state_machine_arn
         self.transformation = transformation
         self.output_type = output_type
-        jsonl = output_type == "JSONL"
+        jsonl = self.jsonl = output_type == "JSONL"
         self.extension = ".jsonl" if jsonl else ".json"
+        #: ``"<child prefix>:`` and the state machine ARN as JSON text, for each record.
+        self._arn_head = encode_basestring(f"{child_prefix}:")[:-1]
+        self._machine = encode_basestring(state_machine_arn)
         self.spools = {status: _Spool(status, jsonl) for status in _STATUSES}
 
     def close(self) -> None:
@@ -144,13 +224,19 @@ class ResultSink:
             for handle in spool.files:
                 handle.close()
             spool.files.clear()
+            spool.pending.clear()
 
-    def add(self, child: ChildRecord) -> None:
+    def add(self, child: ChildRecord, input_text: str | None = None) -> None:
         """Spool one ended child."""
-        self.add_texts(child.status, self.texts(child))
+        self.add_texts(child.status, self.texts(child, input_text))
 
-    def texts(self, child: ChildRecord) -> list[str]:
-        """The JSON texts one child adds to its results file."""
+    def texts(self, child: ChildRecord, input_text: str | None = None) -> list[str]:
+        """The JSON texts one child adds to its results file (``input_text``: its input's
+        JSON when the caller has it)."""
+        if child.status != "SUCCEEDED" or self.transformation == "NONE":
+            name = encode_basestring(child.name)
+            arn = self._arn_head + name[1:]  # escaping is per character: joined as text
+            return [child.encoded_text(arn, self._machine, name, input_text)]
         return [dumps(value) for value in self.values(child)]
 
     def add_texts(self, status: str, texts: list[str]) -> None:
@@ -158,6 +244,10 @@ class ResultSink:
         spool = self.spools["SUCCEEDED" if status == "SUCCEEDED" else "FAILED"]
         for text in texts:
             spool.add(text)
+
+    def add_joined(self, joined: bytes, lengths: list[int]) -> None:
+        """Spool the records of children that succeeded, joined by a worker."""
+        self.spools["SUCCEEDED"].add_joined(joined, lengths)
 
     def values(self, child: ChildRecord) -> Iterator[Any]:
         """What the transformation keeps of one child (FLATTEN may give several)."""

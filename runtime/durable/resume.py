@@ -66,13 +66,15 @@ async def resume(
     callbacks: Any = None,
     activities: Any = None,
     redriving: bool = False,
+    processes: int = 1,
 ) -> ExecutionResult:
     """Resume the RUNNING execution ``ref`` (ARN, name or unique prefix) of ``store``.
 
     ``clock`` defaults to the kind the execution ran on (a virtual clock resumes at the
     time of its last recorded event). ``services`` and ``mocks`` default to those of the
     launch options the execution was started with (sharing ``callbacks`` and
-    ``activities`` when given). Raises :class:`NotResumable`, or
+    ``activities`` when given). ``processes`` is as for :func:`runtime.api.run` (worker
+    processes for Distributed Map children that never wait). Raises :class:`NotResumable`, or
     :class:`runtime.engine.replay.ReplayDivergence` when the history does not replay.
     """
     from runtime.durable.store import StoreRecorder
@@ -126,6 +128,7 @@ async def resume(
         variables=options.get("variables"),
         context=options.get("context"),
         activities=activities_from(options),  # asl exec --activity NAME=COMMAND
+        processes=processes,
     )
 
 

@@ -74,6 +74,7 @@ async def serve(
     running: dict[str, Any] | None = None,
     on_end: Callable[[str], None] | None = None,
     log: Callable[[LogRecord], None] | None = None,
+    processes: int = 1,
 ) -> int:
     """Run claimable executions until ``stop`` is set (or, with ``once``, until none is
     left). Returns how many executions ended while serving.
@@ -85,6 +86,8 @@ async def serve(
     API's StopExecution aborts them through ``lease.on_stop``). ``log`` hears each
     execution's start and end (see :data:`LogRecord`); ``on_end`` is called with
     the ARN of each execution this loop stops running (ended, or failed to run).
+    ``processes`` is as for :func:`runtime.api.run`: Distributed Map children that never
+    wait run across that many worker processes (one Map Run's pool at a time).
     """
     from runtime.durable.resume import resume
     from runtime.durable.store.lease import Lease, LeaseLost, dead_here, new_owner
@@ -116,6 +119,7 @@ async def serve(
                 lease=lease,
                 callbacks=callbacks,
                 activities=activities,
+                processes=processes,
             )
             ended += 1
             outcome = {"status": result.status, "duration": result.stop_time - result.start_time}

@@ -115,6 +115,8 @@ class ApiOptions:
     lease_seconds: float = 30.0
     store_poll_seconds: float = 1.0
     max_running: int = 1000
+    #: Worker processes for Distributed Map children that never wait (``--processes``).
+    processes: int = 1
     #: When set, requests must be SigV4-signed with it as the secret access key.
     secret: str | None = None
     #: Host header values accepted besides loopback names and ``host``.
@@ -395,6 +397,7 @@ async def run_api(
             connections=options.connections,
             poll_seconds=options.poll_seconds,
             on_end=on_end,
+            processes=options.processes,
         )
         extra: list[BaseRoute] = []
         if options.ui:
@@ -444,6 +447,7 @@ async def run_api(
                     running=backend.running,
                     on_end=on_end,
                     log=options.log,
+                    processes=options.processes,
                 )
 
             group.start_soon(run_loop)

@@ -52,6 +52,8 @@ class Backend:
     clock: str = "real"
     #: GetActivityTask's long poll, in real seconds.
     poll_seconds: float = LONG_POLL_SECONDS
+    #: Worker processes for Distributed Map children that never wait (RedriveExecution).
+    processes: int = 1
     #: Wakes the serve loop when an execution is stored.
     nudge: Nudge = field(default_factory=Nudge)
     #: The leases of the executions the serve loop runs, by ARN.

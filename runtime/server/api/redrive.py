@@ -38,7 +38,13 @@ async def redrive_execution(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
 
     async def run() -> None:
         try:
-            await redrive(b.store, record.arn, callbacks=b.callbacks, activities=b.activities)
+            await redrive(
+                b.store,
+                record.arn,
+                callbacks=b.callbacks,
+                activities=b.activities,
+                processes=b.processes,
+            )
         except Exception as exc:  # keep serving; say what happened, as the serve loop does
             print(f"asl serve: redrive {record.arn}: {type(exc).__name__}: {exc}", file=sys.stderr)
         finally:
