@@ -21,7 +21,7 @@ import anyio
 
 from asl.model import StateMachine
 from runtime.adapters import Services
-from runtime.adapters.base import Adapter, AdapterRegistry
+from runtime.adapters.base import Adapter, AdapterRegistry, own_copy
 from runtime.callbacks.registry import valid_name
 from runtime.engine.clock import Clock, VirtualClock
 from runtime.engine.errors import input_limit_problem, payload_bytes
@@ -325,7 +325,9 @@ async def run(
         valid_name(name)
     valid_name(state_machine_name)
     machine = load_machine(definition)
-    input = {} if input is None else input
+    # The execution's own copy: the caller may change its dict afterwards (AWS reads the
+    # input as JSON text), and the output, which may share parts of it, is the caller's.
+    input = {} if input is None else own_copy(input)
     too_big = input_limit_problem(payload_bytes(input))
     if too_big:
         raise ValueError(too_big)
@@ -391,7 +393,7 @@ async def run(
             use_random(previous)
     return ExecutionResult(
         status=exe.status,
-        output=exe.output,
+        output=own_copy(exe.output),
         error=exe.error,
         cause=exe.cause,
         name=exe.name,

@@ -13,6 +13,8 @@ raise :class:`~runtime.engine.errors.UnservedTask` when nothing serves the call.
 from __future__ import annotations
 
 import contextlib
+import copy
+import json
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -166,6 +168,22 @@ class Adapter(Protocol):
         ...
 
 
+def own_copy(value: Any) -> Any:
+    """A deep copy of a JSON value that nothing else holds.
+
+    A compiled machine hands out its constants (a Pass ``Result``, the fixed parts of a
+    template, a mock's answer) by reference, and states share unchanged data; that is safe
+    inside the engine, which never edits a value in place, but whatever leaves it for code
+    that may (an execution's output, a Python function's input) is copied first.
+    """
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    try:
+        return json.loads(json.dumps(value, ensure_ascii=False, allow_nan=False))
+    except (TypeError, ValueError):  # not plain JSON (a Python function's own result)
+        return copy.deepcopy(value)
+
+
 @dataclass(frozen=True, slots=True)
 class FunctionAdapter:
     """Wraps a plain (sync or async) Python function ``fn(parameters) -> result``."""
@@ -173,7 +191,9 @@ class FunctionAdapter:
     fn: Callable[[Any], Any] | Callable[[Any], Awaitable[Any]]
 
     async def invoke(self, call: TaskCall) -> Any:
-        result = self.fn(call.parameters)
+        # The function gets its own copy, as a Lambda function gets its event as JSON: a
+        # handler that edits its event in place must not edit the definition's constants.
+        result = self.fn(own_copy(call.parameters))
         if isinstance(result, Awaitable):
             result = await result
         return result
