@@ -326,7 +326,8 @@ async def run(
     valid_name(state_machine_name)
     machine = load_machine(definition)
     input = {} if input is None else input
-    too_big = input_limit_problem(payload_bytes(input))
+    input_size = payload_bytes(input)
+    too_big = input_limit_problem(input_size)
     if too_big:
         raise ValueError(too_big)
     mocked = mocks.states() if mocks is not None else ()
@@ -373,6 +374,7 @@ async def run(
         inspect=inspect,
         replay=replay,
     )
+    exe.input_size = input_size
     for observer in exe.observers:
         attach = getattr(observer, "attach", None)
         if attach is not None:

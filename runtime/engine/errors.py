@@ -17,6 +17,7 @@ All of them are :class:`asl.errors.StatesError` (an ASL ``error`` name and a ``c
 from __future__ import annotations
 
 from asl.errors import StatesError
+from runtime.engine.events import json_encoder
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
@@ -32,6 +33,7 @@ __all__ = [
     "check_payload",
     "data_limit",
     "input_limit_problem",
+    "measured_size",
     "payload_bytes",
     "state_error",
 ]
@@ -105,10 +107,8 @@ def _limit_cause(who: str) -> str:
 
 def payload_bytes(value: object) -> int:
     """The size of ``value`` as AWS counts a payload: bytes of its compact UTF-8 JSON."""
-    from runtime.engine.events import dumps
-
     try:
-        text = dumps(value)
+        text = _encode(value)
     except RecursionError:
         # Built deeper than any JSON writer goes (a recursive JSONata function can):
         # it could never be written to the history or sent anywhere.
@@ -116,6 +116,12 @@ def payload_bytes(value: object) -> int:
             "States.Runtime", "A value is nested too deeply to be written as JSON."
         ) from None
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+#: Compact JSON text of a value, by the C encoder built once (``json.dumps`` builds one per
+#: call). Without the circular-reference check, whose shared marks would make it unsafe to
+#: share: a value no JSON writer can write ends in RecursionError, handled above.
+_encode = json_encoder(check_circular=False)
 
 
 def input_limit_problem(size: int) -> str | None:
@@ -147,6 +153,13 @@ def check_payload(value: object, who: str) -> int:
         raise DataLimitExceeded(who)
     _measured = (value, size)
     return size
+
+
+def measured_size(value: object) -> int:
+    """The size :func:`check_payload` found for ``value`` if it was the last value it
+    measured, else -1."""
+    measured, size = _measured
+    return size if value is measured else -1
 
 
 def check_output(value: object, previous: object, previous_size: int, who: str) -> int:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from json.encoder import c_encode_basestring, c_make_encoder  # type: ignore[attr-defined]
 from typing import Any
 
 __all__ = ["HistoryEvent", "details_key", "dumps", "export_details", "iso_timestamp"]
@@ -27,7 +28,28 @@ _DATA_FIELDS = {
 
 
 #: Built once: ``json.dumps`` with keyword arguments builds a new encoder on every call.
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_ENCODE = _ENCODER.encode
+
+
+def json_encoder(*, check_circular: bool) -> Callable[[Any], str]:
+    """A function giving a value's compact JSON text, as :func:`dumps` writes it.
+
+    Without ``check_circular`` it calls one C encoder built here for every value (no
+    encoder is built per call); it must then never see a value holding itself, which
+    ends in RecursionError. JSON values never do.
+    """
+    if c_make_encoder is None or check_circular:  # pragma: no cover - CPython has it
+        return _ENCODE
+    encoder = c_make_encoder(
+        None, _ENCODER.default, c_encode_basestring, None, ":", ",", False, False, True
+    )
+
+    def encode(value: Any) -> str:
+        chunks = encoder(value, 0)
+        return chunks[0] if len(chunks) == 1 else "".join(chunks)
+
+    return encode
 
 
 def dumps(value: Any) -> str:

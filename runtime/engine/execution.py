@@ -203,6 +203,8 @@ class Execution:
         #: Record each state's data-flow stages on its StateExited event (``inspection``).
         self.inspect = inspect
         self.input = input
+        #: Bytes of ``input`` as JSON when the caller measured them (-1: not measured).
+        self.input_size = -1
         self.clock = clock
         self.adapters = adapters
         self.options = options

@@ -83,7 +83,7 @@ async def run_execution(exe: Execution) -> None:
             try:
                 if options.variables:
                     root.assign(options.variables)
-                output = await run_branch(exe, _root(exe), exe.input, root)
+                output = await run_branch(exe, _root(exe), exe.input, root, exe.input_size)
             except StatesError as exc:
                 _fail(exe, root, exc)
                 return

@@ -154,13 +154,17 @@ _NOT_EXITED = object()
 # -- the scope loop -----------------------------------------------------------------
 
 
-async def run_branch(exe: Execution, branch: Branch, data: Any, frame: Frame) -> Any:
-    """Run a scope from its StartAt to a terminal state; return its output."""
+async def run_branch(
+    exe: Execution, branch: Branch, data: Any, frame: Frame, size: int = -1
+) -> Any:
+    """Run a scope from its StartAt to a terminal state; return its output.
+
+    ``size`` is the bytes of ``data`` as JSON, or an upper bound on them (-1: unknown).
+    """
     states = branch.states
     name: str | None = branch.start_at
     cancelled = exe.cancelled
     handlers = exe.handlers
-    size = -1  # bytes of ``data``, or a bound on them, once a state measured it
     while name is not None:
         state = states[name]
         exe.transitions += 1
