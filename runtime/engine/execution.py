@@ -298,12 +298,15 @@ class Execution:
                 f"({MAX_HISTORY_EVENTS}).",
             )
         self._next_id = event_id + 1
-        now = self._now() if at is None else at
-        event = HistoryEvent(event_id, frame.prev, type, now, details, inspection)
+        if at is None:
+            at = self._now()
+        event = HistoryEvent(event_id, frame.prev, type, at, details, inspection)
         self.history.append(event)
-        frame.prev, frame.prev_time = event_id, event.timestamp
-        for observer in self.observers:
-            observer(event, frame)
+        frame.prev = event_id
+        frame.prev_time = at
+        if self.observers:
+            for observer in self.observers:
+                observer(event, frame)
         return event_id
 
     def abort(self, error: str | None = None, cause: str | None = None) -> None:

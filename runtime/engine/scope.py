@@ -174,17 +174,19 @@ async def run_branch(
     name: str | None = branch.start_at
     cancelled = exe.cancelled
     handlers = exe.handlers
+    emit = exe.emit
     while name is not None:
         state = states[name]
-        exe.transitions += 1
-        if not exe.transitions & 255:
+        kind = state.type
+        transitions = exe.transitions = exe.transitions + 1
+        if not transitions & 255:
             # A long run of states that never wait must not hold the event loop: other
             # executions, lease renewals and the trace get their turn.
             await anyio.lowlevel.checkpoint()
-        entered_id = exe.emit(frame, _ENTERED[state.type], {"name": name, "input": data})
+        entered_id = emit(frame, _ENTERED[kind], {"name": name, "input": data})
         run = StateRun(exe, frame, state, data, entered_id, size)
         try:
-            outcome = handlers[state.type](run)
+            outcome = handlers[kind](run)
             if type(outcome) is not tuple:
                 outcome = await outcome
             name, data = outcome
