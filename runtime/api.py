@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -401,9 +402,13 @@ async def run(
         start_time=exe.start_time,
         stop_time=exe.stop_time if exe.stop_time is not None else exe.start_time,
         transitions=exe.transitions,
-        history=tuple(sorted(exe.history, key=lambda e: e.id)),
+        history=tuple(sorted(exe.history, key=_EVENT_ID)),
         map_runs=tuple(record.describe() for record in exe.map_runs),
     )
+
+
+#: The sort key of history events (in C: no Python call per event).
+_EVENT_ID = operator.attrgetter("id")
 
 
 def partial_run_problems(

@@ -17,7 +17,7 @@ All of them are :class:`asl.errors.StatesError` (an ASL ``error`` name and a ``c
 from __future__ import annotations
 
 from asl.errors import StatesError
-from runtime.engine.events import json_encoder
+from runtime.engine.events import json_chunks
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
@@ -108,20 +108,21 @@ def _limit_cause(who: str) -> str:
 def payload_bytes(value: object) -> int:
     """The size of ``value`` as AWS counts a payload: bytes of its compact UTF-8 JSON."""
     try:
-        text = _encode(value)
+        chunks = _chunks(value, 0)
     except RecursionError:
-        # Built deeper than any JSON writer goes (a recursive JSONata function can):
-        # it could never be written to the history or sent anywhere.
-        raise StatesError(
-            "States.Runtime", "A value is nested too deeply to be written as JSON."
-        ) from None
+        raise _too_deep() from None
+    text = chunks[0] if len(chunks) == 1 else "".join(chunks)
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
-#: Compact JSON text of a value, by the C encoder built once (``json.dumps`` builds one per
-#: call). Without the circular-reference check, whose shared marks would make it unsafe to
-#: share: a value no JSON writer can write ends in RecursionError, handled above.
-_encode = json_encoder(check_circular=False)
+def _too_deep() -> StatesError:
+    # Built deeper than any JSON writer goes (a recursive JSONata function can): it could
+    # never be written to the history or sent anywhere.
+    return StatesError("States.Runtime", "A value is nested too deeply to be written as JSON.")
+
+
+#: Compact JSON text of a value in pieces, by one C encoder built once.
+_chunks = json_chunks()
 
 
 def input_limit_problem(size: int) -> str | None:
@@ -148,7 +149,12 @@ def check_payload(value: object, who: str) -> int:
     """Raise :class:`DataLimitExceeded` naming ``who`` if ``value`` is over 256 KiB;
     return its size."""
     global _measured
-    size = payload_bytes(value)
+    try:  # payload_bytes inline: this is on the hot path
+        chunks = _chunks(value, 0)
+    except RecursionError:
+        raise _too_deep() from None
+    text = chunks[0] if len(chunks) == 1 else "".join(chunks)
+    size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_PAYLOAD_BYTES:
         raise DataLimitExceeded(who)
     _measured = (value, size)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from json.encoder import c_encode_basestring, c_make_encoder  # type: ignore[attr-defined]
 from typing import Any
@@ -32,24 +32,24 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _ENCODE = _ENCODER.encode
 
 
-def json_encoder(*, check_circular: bool) -> Callable[[Any], str]:
-    """A function giving a value's compact JSON text, as :func:`dumps` writes it.
+def json_chunks() -> Callable[[Any, int], Sequence[str]]:
+    """A function giving a value's compact JSON text in pieces (joined, the text
+    :func:`dumps` writes), called as ``encode(value, 0)``.
 
-    Without ``check_circular`` it calls one C encoder built here for every value (no
-    encoder is built per call); it must then never see a value holding itself, which
-    ends in RecursionError. JSON values never do.
+    One C encoder built here serves every value (``dumps`` builds one per call). It has
+    no circular-reference check, whose shared marks would make it unsafe to share: a
+    value holding itself ends in RecursionError. JSON values never do.
     """
-    if c_make_encoder is None or check_circular:  # pragma: no cover - CPython has it
-        return _ENCODE
-    encoder = c_make_encoder(
+    if c_make_encoder is None:  # pragma: no cover - CPython has it
+
+        def encode(value: Any, _: int) -> Sequence[str]:
+            return (_ENCODE(value),)
+
+        return encode
+    chunks: Callable[[Any, int], Sequence[str]] = c_make_encoder(
         None, _ENCODER.default, c_encode_basestring, None, ":", ",", False, False, True
     )
-
-    def encode(value: Any) -> str:
-        chunks = encoder(value, 0)
-        return chunks[0] if len(chunks) == 1 else "".join(chunks)
-
-    return encode
+    return chunks
 
 
 def dumps(value: Any) -> str:
