@@ -231,6 +231,9 @@ def _as_string(value: Any) -> str | None:
 
 
 def _as_number(value: Any) -> int | float | None:
+    kind = type(value)
+    if kind is int or kind is float:
+        return value  # type: ignore[no-any-return]
     # bool is a subclass of int in Python; JSON true is not a number (conformance
     # numeric_equals: true vs 1 is false).
     if isinstance(value, (int, float)) and not isinstance(value, bool):

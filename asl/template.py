@@ -62,11 +62,12 @@ class _PathBinding:
     key: str
 
     def evaluate(self, data: Any, context: Any, variables: Mapping[str, Any]) -> Any:
-        if data is None and self.path.root == "input":
+        path = self.path
+        if data is None and path.root == "input":
             # AWS cause quoted in a user report (Parameters "Input.$": "$" on a null input).
             raise StatesError("States.Runtime", _NULL_INPUT)
         try:
-            return self.path.get(data, context, variables)
+            return path.get(data, context, variables)
         except PathNotFound:
             # AWS reports States.Runtime here, not the spec's States.ParameterPathFailure
             # (recorded: "The JSONPath '$.JobName' specified for the field 'JobName.$' could
@@ -86,7 +87,10 @@ class _Object:
     items: tuple[tuple[str, Evaluable], ...]
 
     def evaluate(self, data: Any, context: Any, variables: Mapping[str, Any]) -> Any:
-        return {key: node.evaluate(data, context, variables) for key, node in self.items}
+        out = {}  # a loop, not a comprehension: no function call per evaluation
+        for key, node in self.items:
+            out[key] = node.evaluate(data, context, variables)
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,6 +90,9 @@ def use_random(rng: random.Random | None) -> random.Random:
 
 
 def _number(value: Any) -> int | float:
+    kind = type(value)
+    if kind is int or kind is float:
+        return value  # type: ignore[no-any-return]
     # bool is an int subclass in Python; AWS rejects true/false where numbers are expected.
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidArguments
@@ -100,6 +103,8 @@ def _truncated(value: Any) -> int:
     """AWS casts fractional ArrayRange/ArrayPartition/ArrayGetItem/MathRandom values like
     Java's ``(int)``: toward zero (AWS observations: ArrayPartition(…, 2.6) uses 2,
     MathRandom(1.6, 5.4) may return 1)."""
+    if type(value) is int:
+        return value
     number = _number(value)
     if isinstance(number, int):
         return number
@@ -111,6 +116,8 @@ def _truncated(value: Any) -> int:
 def _rounded(value: Any) -> int:
     """MathAdd rounds half up like Java's ``Math.round`` (conformance ``math_add``:
     2.5 → 3, -2.5 → -2, -1.51 → -2)."""
+    if type(value) is int:
+        return value
     number = _number(value)
     return number if isinstance(number, int) else math.floor(number + 0.5)
 

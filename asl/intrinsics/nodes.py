@@ -12,7 +12,7 @@ while executing the state ..." as for every state failure.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from asl.errors import StatesError
@@ -96,12 +96,17 @@ class Call:
     args: tuple[Node, ...]
     #: The call as written (used in causes).
     text: str
+    #: Whether the function takes this many arguments (known once the call is parsed).
+    _fits: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_fits", self.function.accepts(len(self.args)))
 
     def evaluate(self, data: Any, context: Any, variables: Mapping[str, Any]) -> Any:
         """Evaluate the arguments and run the function; failures become StatesError."""
         try:
             # AWS accepts a definition with a wrong argument count and fails when it runs.
-            if not self.function.accepts(len(self.args)):
+            if not self._fits:
                 raise InvalidArguments
             values = [arg.evaluate(data, context, variables) for arg in self.args]
             return self.function.body(values)

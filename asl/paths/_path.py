@@ -73,7 +73,7 @@ class Path:
 
         Raises :class:`PathNotFound` when a definite path selects nothing.
         """
-        node = start = self._start(data, context, variables)
+        node = start = data if self.root == "input" else self._start(data, context, variables)
         keys = self._keys
         if keys is None:
             return self._slow(start)

@@ -17,6 +17,7 @@ All of them are :class:`asl.errors.StatesError` (an ASL ``error`` name and a ``c
 from __future__ import annotations
 
 from asl.errors import StatesError
+from runtime.engine.events import json_chunks
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
@@ -32,6 +33,7 @@ __all__ = [
     "check_payload",
     "data_limit",
     "input_limit_problem",
+    "measured_size",
     "payload_bytes",
     "state_error",
 ]
@@ -105,17 +107,22 @@ def _limit_cause(who: str) -> str:
 
 def payload_bytes(value: object) -> int:
     """The size of ``value`` as AWS counts a payload: bytes of its compact UTF-8 JSON."""
-    from runtime.engine.events import dumps
-
     try:
-        text = dumps(value)
+        chunks = _chunks(value, 0)
     except RecursionError:
-        # Built deeper than any JSON writer goes (a recursive JSONata function can):
-        # it could never be written to the history or sent anywhere.
-        raise StatesError(
-            "States.Runtime", "A value is nested too deeply to be written as JSON."
-        ) from None
+        raise _too_deep() from None
+    text = chunks[0] if len(chunks) == 1 else "".join(chunks)
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def _too_deep() -> StatesError:
+    # Built deeper than any JSON writer goes (a recursive JSONata function can): it could
+    # never be written to the history or sent anywhere.
+    return StatesError("States.Runtime", "A value is nested too deeply to be written as JSON.")
+
+
+#: Compact JSON text of a value in pieces, by one C encoder built once.
+_chunks = json_chunks()
 
 
 def input_limit_problem(size: int) -> str | None:
@@ -142,11 +149,23 @@ def check_payload(value: object, who: str) -> int:
     """Raise :class:`DataLimitExceeded` naming ``who`` if ``value`` is over 256 KiB;
     return its size."""
     global _measured
-    size = payload_bytes(value)
+    try:  # payload_bytes inline: this is on the hot path
+        chunks = _chunks(value, 0)
+    except RecursionError:
+        raise _too_deep() from None
+    text = chunks[0] if len(chunks) == 1 else "".join(chunks)
+    size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_PAYLOAD_BYTES:
         raise DataLimitExceeded(who)
     _measured = (value, size)
     return size
+
+
+def measured_size(value: object) -> int:
+    """The size :func:`check_payload` found for ``value`` if it was the last value it
+    measured, else -1."""
+    measured, size = _measured
+    return size if value is measured else -1
 
 
 def check_output(value: object, previous: object, previous_size: int, who: str) -> int:

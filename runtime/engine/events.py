@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from json.encoder import c_encode_basestring, c_make_encoder  # type: ignore[attr-defined]
 from typing import Any
 
 __all__ = ["HistoryEvent", "details_key", "dumps", "export_details", "iso_timestamp"]
@@ -27,7 +28,28 @@ _DATA_FIELDS = {
 
 
 #: Built once: ``json.dumps`` with keyword arguments builds a new encoder on every call.
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_ENCODE = _ENCODER.encode
+
+
+def json_chunks() -> Callable[[Any, int], Sequence[str]]:
+    """A function giving a value's compact JSON text in pieces (joined, the text
+    :func:`dumps` writes), called as ``encode(value, 0)``.
+
+    One C encoder built here serves every value (``dumps`` builds one per call). It has
+    no circular-reference check, whose shared marks would make it unsafe to share: a
+    value holding itself ends in RecursionError. JSON values never do.
+    """
+    if c_make_encoder is None:  # pragma: no cover - CPython has it
+
+        def encode(value: Any, _: int) -> Sequence[str]:
+            return (_ENCODE(value),)
+
+        return encode
+    chunks: Callable[[Any, int], Sequence[str]] = c_make_encoder(
+        None, _ENCODER.default, c_encode_basestring, None, ":", ",", False, False, True
+    )
+    return chunks
 
 
 def dumps(value: Any) -> str:

@@ -203,6 +203,8 @@ class Execution:
         #: Record each state's data-flow stages on its StateExited event (``inspection``).
         self.inspect = inspect
         self.input = input
+        #: Bytes of ``input`` as JSON when the caller measured them (-1: not measured).
+        self.input_size = -1
         self.clock = clock
         self.adapters = adapters
         self.options = options
@@ -296,12 +298,15 @@ class Execution:
                 f"({MAX_HISTORY_EVENTS}).",
             )
         self._next_id = event_id + 1
-        now = self._now() if at is None else at
-        event = HistoryEvent(event_id, frame.prev, type, now, details, inspection)
+        if at is None:
+            at = self._now()
+        event = HistoryEvent(event_id, frame.prev, type, at, details, inspection)
         self.history.append(event)
-        frame.prev, frame.prev_time = event_id, event.timestamp
-        for observer in self.observers:
-            observer(event, frame)
+        frame.prev = event_id
+        frame.prev_time = at
+        if self.observers:
+            for observer in self.observers:
+                observer(event, frame)
         return event_id
 
     def abort(self, error: str | None = None, cause: str | None = None) -> None:

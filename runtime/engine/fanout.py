@@ -17,10 +17,10 @@ from typing import Any
 import anyio
 
 from asl.errors import StatesError
-from asl.model import Branch, MapState, ParallelState
+from asl.model import DEFAULT, Branch, MapState, ParallelState
 from runtime.distributed.maprun import MapRun, uses_map_run
 from runtime.engine.dataflow import apply_path, effective_input, jsonata_bindings, state_output
-from runtime.engine.errors import MapRunFailure, check_payload
+from runtime.engine.errors import MapRunFailure, check_payload, measured_size
 from runtime.engine.events import dumps
 from runtime.engine.execution import Frame
 from runtime.engine.fields import number_field
@@ -29,9 +29,10 @@ from runtime.engine.scope import StateRun, run_branch
 
 __all__ = ["run_map", "run_parallel"]
 
-#: One branch or iteration to run: its frame, its branch, its input (built when it
-#: starts) and its index in the results.
-Job = tuple[Frame, Branch, Callable[[], Any], int]
+#: One branch or iteration to run: its frame, its branch, its input and the input's size
+#: in bytes of JSON or a bound on it (-1: unknown), built when it starts, and its index
+#: in the results.
+Job = tuple[Frame, Branch, Callable[[], tuple[Any, int]], int]
 
 
 async def run_parallel(run: StateRun) -> tuple[str | None, Any]:
@@ -46,8 +47,9 @@ async def _parallel_attempt(run: StateRun, retry_count: int) -> tuple[str | None
         effective = effective_input(state, run.data, run.ctx, run.frame.view, run.stages)
     started = run.emit("ParallelStateStarted")
     results: list[Any] = [None] * len(state.branches)
+    sized = (effective, run.size if effective is run.data else measured_size(effective))
     jobs = [
-        (run.frame.child(started, f"[{i}]"), branch, lambda: effective, i)
+        (run.frame.child(started, f"[{i}]"), branch, lambda: sized, i)
         for i, branch in enumerate(state.branches)
     ]
     failure = await _fan_out(
@@ -124,11 +126,14 @@ async def _fan_out(
     width = min(limit, count) if limit > 0 else count
     workers = width
 
-    async def one(frame: Frame, branch: Branch, data: Callable[[], Any], index: int) -> None:
+    async def one(
+        frame: Frame, branch: Branch, data: Callable[[], tuple[Any, int]], index: int
+    ) -> None:
         nonlocal failure
         try:
             hooks.started(index, frame)
-            results[index] = await run_branch(exe, branch, data(), frame)
+            value, size = data()
+            results[index] = await run_branch(exe, branch, value, frame, size)
             hooks.succeeded(index, frame)
         except StatesError as exc:
             # Recording the failure writes an event, which may itself break the history
@@ -192,7 +197,8 @@ async def _in_order(
     for frame, branch, data, index in jobs:
         try:
             hooks.started(index, frame)
-            results[index] = await run_branch(exe, branch, data(), frame)
+            value, size = data()
+            results[index] = await run_branch(exe, branch, value, frame, size)
             hooks.succeeded(index, frame)
         except StatesError as exc:
             try:
@@ -281,6 +287,29 @@ def _select(run: StateRun, state: MapState, effective: Any, index: int, item: An
     return selected
 
 
+def _sized_item(
+    run: StateRun, state: MapState, effective: Any, bound: int, index: int, item: Any
+) -> tuple[Any, int]:
+    """An inline iteration's input and its size, or a bound on it (-1: unknown)."""
+    if state.item_selector is None:
+        return item, bound
+    selected = _select(run, state, effective, index, item)
+    return selected, measured_size(selected)
+
+
+def _item_bound(run: StateRun, state: MapState) -> int:
+    """A bound on the size of each item: the state input's size when the items are part
+    of it (reached by ``$`` paths that select one node each), else -1."""
+    if run.size < 0 or state.query_language == "JSONata":
+        return -1
+    for path in (state.input_path, state.items_path):
+        if path is DEFAULT:
+            continue
+        if not getattr(path, "is_reference", False) or getattr(path, "root", "") != "input":
+            return -1
+    return run.size
+
+
 async def _map_attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any]:
     state = run.state
     assert isinstance(state, MapState)
@@ -301,11 +330,12 @@ async def _map_attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any
     count, pct = _tolerance(run, state)
     results: list[Any] = [None] * len(items)
     hooks = _MapHooks(run, state, len(items), count, pct)
+    bound = _item_bound(run, state)
     jobs = (
         (
             _iteration_frame(run, started, index),
             state.processor,
-            functools.partial(_select, run, state, effective, index, item),
+            functools.partial(_sized_item, run, state, effective, bound, index, item),
             index,
         )
         for index, item in enumerate(items)

@@ -9,6 +9,7 @@ scope loop (:func:`runtime.engine.scope.run_branch`).
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from runtime.engine.clock import Clock
 from runtime.engine.errors import ExecutionTimedOut
 from runtime.engine.execution import Execution, ExecutionOptions, Frame
 from runtime.engine.fanout import run_map, run_parallel
-from runtime.engine.scope import Handler, StateRun, run_branch
+from runtime.engine.scope import Handler, Outcome, StateRun, run_branch
 from runtime.engine.states import run_choice, run_fail, run_pass, run_succeed, run_wait
 from runtime.engine.task import run_task
 
@@ -83,7 +84,7 @@ async def run_execution(exe: Execution) -> None:
             try:
                 if options.variables:
                     root.assign(options.variables)
-                output = await run_branch(exe, _root(exe), exe.input, root)
+                output = await run_branch(exe, _root(exe), exe.input, root, exe.input_size)
             except StatesError as exc:
                 _fail(exe, root, exc)
                 return
@@ -126,11 +127,19 @@ def _stopping(exe: Execution, root: Frame) -> dict[str, Handler]:
     kind = state.type
     inner = HANDLERS[kind]
 
-    async def stopping(run: StateRun) -> tuple[str | None, Any]:
-        following, output = await inner(run)
+    def stopped(run: StateRun, outcome: tuple[str | None, Any]) -> tuple[str | None, Any]:
         if run.frame is root and run.state.name == stop:
-            return None, output
-        return following, output
+            return None, outcome[1]
+        return outcome
+
+    async def waited(run: StateRun, pending: Awaitable[tuple[str | None, Any]]) -> Outcome:
+        return stopped(run, await pending)
+
+    def stopping(run: StateRun) -> Outcome | Awaitable[Outcome]:
+        outcome = inner(run)
+        if type(outcome) is tuple:
+            return stopped(run, outcome)
+        return waited(run, outcome)  # type: ignore[arg-type]
 
     return {**HANDLERS, kind: stopping}
 

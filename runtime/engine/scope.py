@@ -20,7 +20,7 @@ from runtime.engine.errors import check_output, state_error
 from runtime.engine.events import iso_timestamp
 from runtime.engine.execution import Execution, Frame
 
-__all__ = ["Handler", "StateRun", "run_branch"]
+__all__ = ["Handler", "Outcome", "StateRun", "run_branch"]
 
 
 class StateRun:
@@ -29,7 +29,6 @@ class StateRun:
     __slots__ = (
         "ctx",
         "data",
-        "entered",
         "entered_at",
         "entered_id",
         "exe",
@@ -59,10 +58,9 @@ class StateRun:
         #: The output :meth:`exit` checked, and its size (or a bound; -1 before).
         self.exited: Any = _NOT_EXITED
         self.output_size = -1
-        #: The StateEntered event: its id and time (epoch seconds and AWS's text).
+        #: The StateEntered event: its id and time (epoch seconds; AWS's text: ``entered``).
         self.entered_id = entered_id
         self.entered_at = frame.prev_time
-        self.entered = iso_timestamp(self.entered_at)
         #: Data-flow stages for inspection (TestState's names), when the execution asks.
         self.stages: dict[str, Any] | None = {"input": data} if exe.inspect else None
         self.ctx = (
@@ -70,6 +68,11 @@ class StateRun:
             if state.uses_context
             else exe.base_context
         )
+
+    @property
+    def entered(self) -> str:
+        """When the state was entered, as AWS prints it (``$$.State.EnteredTime``)."""
+        return iso_timestamp(self.entered_at)
 
     def _retry_count(self) -> int | None:
         return 0 if self.state.type in ("Task", "Parallel", "Map") else None
@@ -146,7 +149,13 @@ def _location(exc: StatesError) -> str:
     return str(getattr(exc, "location", "") or "")
 
 
-Handler = Callable[[StateRun], Awaitable[tuple[str | None, Any]]]
+#: What a handler returns: the next state's name (None: the scope ends) and the output.
+Outcome = tuple[str | None, Any]
+
+#: A state type's handler. One whose states never wait (Pass, Choice, ...) is a plain
+#: function returning its outcome, which saves a coroutine per visit; the others are
+#: coroutine functions.
+Handler = Callable[[StateRun], Outcome | Awaitable[Outcome]]
 
 _NOT_EXITED = object()
 
@@ -159,22 +168,28 @@ async def run_branch(
 ) -> Any:
     """Run a scope from its StartAt to a terminal state; return its output.
 
-    ``size`` is the bytes of ``data`` (or a bound on them) when the caller measured it."""
+    ``size`` is the bytes of ``data`` as JSON, or an upper bound on them (-1: unknown).
+    """
     states = branch.states
     name: str | None = branch.start_at
     cancelled = exe.cancelled
     handlers = exe.handlers
+    emit = exe.emit
     while name is not None:
         state = states[name]
-        exe.transitions += 1
-        if not exe.transitions & 255:
+        kind = state.type
+        transitions = exe.transitions = exe.transitions + 1
+        if not transitions & 255:
             # A long run of states that never wait must not hold the event loop: other
             # executions, lease renewals and the trace get their turn.
             await anyio.lowlevel.checkpoint()
-        entered_id = exe.emit(frame, _ENTERED[state.type], {"name": name, "input": data})
+        entered_id = emit(frame, _ENTERED[kind], {"name": name, "input": data})
         run = StateRun(exe, frame, state, data, entered_id, size)
         try:
-            name, data = await handlers[state.type](run)
+            outcome = handlers[kind](run)
+            if type(outcome) is not tuple:
+                outcome = await outcome
+            name, data = outcome
             size = run.output_size if data is run.exited else -1
         except StatesError as exc:
             err = state_error(exc, state.name, run.entered_id)

@@ -1,22 +1,23 @@
 """The handlers of the states that need no service and no fan-out: Pass, Succeed, Fail,
 Choice and Wait. Each takes a :class:`~runtime.engine.scope.StateRun` and returns
-``(next state name or None, output)``."""
+``(next state name or None, output)``; all but Wait's are plain functions, as they never
+wait (see :data:`runtime.engine.scope.Handler`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from asl.errors import StatesError
+from asl.errors import ASLError, StatesError
 from asl.model import DEFAULT, ChoiceState, FailState, PassState, WaitState
 from runtime.engine.dataflow import apply_path, effective_input, jsonata_bindings, state_output
-from runtime.engine.errors import FailStateReached
+from runtime.engine.errors import FailStateReached, check_payload
 from runtime.engine.scope import StateRun
 from runtime.engine.waiting import wait_deadline
 
 __all__ = ["run_choice", "run_fail", "run_pass", "run_succeed", "run_wait"]
 
 
-async def run_pass(run: StateRun) -> tuple[str | None, Any]:
+def run_pass(run: StateRun) -> tuple[str | None, Any]:
     state = run.state
     assert isinstance(state, PassState)
     data, ctx, variables = run.data, run.ctx, run.frame.view
@@ -27,16 +28,38 @@ async def run_pass(run: StateRun) -> tuple[str | None, Any]:
             assigned = run.assign(bindings)
         run.exit(output, assigned)
         return state.next, output
-    result = effective_input(state, data, ctx, variables, run.stages)
-    if state.result is not DEFAULT:
-        result = state.result
-    output, assign_input = state_output(state, data, result, ctx, variables, run.stages)
-    assigned = run.assign(assign_input)
+    if run.stages is not None or state.result_selector is not None:
+        result = effective_input(state, data, ctx, variables, run.stages)
+        if state.result is not DEFAULT:
+            result = state.result
+        output, assign_input = state_output(state, data, result, ctx, variables, run.stages)
+    else:
+        # The same steps as above, inline: the most common state on the hot path.
+        input_path = state.input_path
+        result = data if input_path is DEFAULT else apply_path(input_path, data, ctx, variables)
+        parameters = state.parameters
+        if parameters is not None:
+            result = parameters.evaluate(result, ctx, variables)
+            check_payload(result, state.name)  # the effective input: 256 KiB at most
+        if state.result is not DEFAULT:
+            result = state.result
+        result_path = state.result_path
+        if result_path is DEFAULT:
+            output = result
+        elif result_path is None:
+            output = data
+        else:
+            output = result_path.set(data, result)
+        output_path = state.output_path
+        if output_path is not DEFAULT:
+            output = apply_path(output_path, output, ctx, variables)
+        assign_input = result
+    assigned = run.assign(assign_input) if state.assign is not None else None
     run.exit(output, assigned)
     return state.next, output
 
 
-async def run_succeed(run: StateRun) -> tuple[str | None, Any]:
+def run_succeed(run: StateRun) -> tuple[str | None, Any]:
     state, data = run.state, run.data
     if state.query_language == "JSONata":
         with run.evaluating:
@@ -49,7 +72,7 @@ async def run_succeed(run: StateRun) -> tuple[str | None, Any]:
     return None, output
 
 
-async def run_fail(run: StateRun) -> tuple[str | None, Any]:
+def run_fail(run: StateRun) -> tuple[str | None, Any]:
     state = run.state
     assert isinstance(state, FailState)
     error, cause = state.error, state.cause
@@ -103,27 +126,35 @@ def _dumps(value: Any) -> str:
     return dumps(value)
 
 
-async def run_choice(run: StateRun) -> tuple[str | None, Any]:
+def run_choice(run: StateRun) -> tuple[str | None, Any]:
     state = run.state
     assert isinstance(state, ChoiceState)
     data, ctx, variables = run.data, run.ctx, run.frame.view
     if state.query_language == "JSONata":
         return _choice_jsonata(run, state)
-    effective = apply_path(state.input_path, data, ctx, variables)
-    from asl.paths import PathNotFound
-
+    input_path = state.input_path
+    effective = data if input_path is DEFAULT else apply_path(input_path, data, ctx, variables)
     for index, rule in enumerate(state.choices):
         try:
             matched = rule.condition.evaluate(effective, ctx, variables)
-        except PathNotFound as exc:
+        except ASLError as exc:
+            from asl.paths import PathNotFound  # here: imported once a path missed
+
+            if not isinstance(exc, PathNotFound):
+                raise
             raise StatesError(
                 "States.Runtime", f"Invalid path '{exc.path}' : {exc.detail}"
             ) from exc
         if matched:
             if run.stages is not None:
                 _note_choice(run.stages, index, rule.condition, effective, ctx, variables)
-            output = apply_path(state.output_path, effective, ctx, variables)
-            assigned = run.assign(effective, rule.assign) if rule.assign is not None else (None)
+            output_path = state.output_path
+            output = (
+                effective
+                if output_path is DEFAULT
+                else apply_path(output_path, effective, ctx, variables)
+            )
+            assigned = run.assign(effective, rule.assign) if rule.assign is not None else None
             run.exit(output, assigned)
             return rule.next, output
     if run.stages is not None:
