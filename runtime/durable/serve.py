@@ -19,18 +19,25 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any, TextIO
 
 import anyio
 
 from runtime.engine.clock import RealClock
+from runtime.engine.events import iso_timestamp
 
-__all__ = ["Nudge", "json_log_line", "log_line", "serve"]
+__all__ = ["PARK_SECONDS", "Nudge", "json_log_line", "log_line", "serve"]
 
-#: One record of the serve log: ``event`` (started, ended), ``execution`` (its ARN),
-#: ``name``, ``time`` (epoch seconds); an ended one adds ``status`` (SUCCEEDED, FAILED,
-#: TIMED_OUT, ABORTED; RUNNING when serve stopped or lost it), ``seconds`` (how long this
-#: loop ran it), ``duration`` (since the execution started), and ``error``/``cause``.
+#: An execution whose branches all sleep at least this long is parked in the store.
+PARK_SECONDS = 5.0
+
+#: One record of the serve log: ``event`` (started, ended, parked), ``execution`` (its
+#: ARN), ``name``, ``time`` (epoch seconds); a parked one adds ``seconds`` (how long this
+#: loop ran it) and ``until`` (when it is due again); an ended one adds ``status``
+#: (SUCCEEDED, FAILED, TIMED_OUT, ABORTED; RUNNING when serve stopped or lost it),
+#: ``seconds`` (how long this loop ran it), ``duration`` (since the execution started),
+#: and ``error``/``cause``.
 LogRecord = dict[str, Any]
 
 
@@ -74,6 +81,9 @@ async def serve(
     running: dict[str, Any] | None = None,
     on_end: Callable[[str], None] | None = None,
     log: Callable[[LogRecord], None] | None = None,
+    park_seconds: float | None = PARK_SECONDS,
+    group_commit: bool = True,
+    schedules: bool = True,
 ) -> int:
     """Run claimable executions until ``stop`` is set (or, with ``once``, until none is
     left). Returns how many executions ended while serving.
@@ -84,10 +94,23 @@ async def serve(
     is kept up to date with the lease of every execution this loop runs, by ARN (the
     API's StopExecution aborts them through ``lease.on_stop``). ``log`` hears each
     execution's start and end (see :data:`LogRecord`); ``on_end`` is called with
-    the ARN of each execution this loop stops running (ended, or failed to run).
+    the ARN of each execution this loop stops running (ended, parked, or failed to run).
+
+    Scaling: leases are claimed and renewed in batches (one transaction each); an
+    execution whose branches all sleep (Waits, retry delays) for ``park_seconds`` or
+    more is parked in the store until then (:mod:`runtime.durable.parking`; None keeps
+    every execution in memory, as ``once`` does); with ``group_commit`` the events of all
+    executions are committed once per turn of the event loop
+    (:class:`runtime.durable.store.observer.GroupCommit`). Between polls the loop sleeps
+    until the store's next due time (``Store.next_wake``) when that comes first.
+    ``schedules`` false leaves firing the store's schedules to another process (the
+    workers of ``asl serve --workers N`` but the first).
     """
+    from runtime.callbacks.registry import CallbackRegistry
+    from runtime.durable.parking import ParkingClock
     from runtime.durable.resume import resume
-    from runtime.durable.store.lease import Lease, LeaseLost, dead_here, new_owner
+    from runtime.durable.store.lease import HeldLease, LeaseKeeper, dead_here, new_owner
+    from runtime.durable.store.observer import GroupCommit
 
     owner = new_owner()
     clock = RealClock()
@@ -95,6 +118,11 @@ async def serve(
     ended = 0
     stop = stop or anyio.Event()
     serving_since = clock.now()
+    keeper = LeaseKeeper(store, owner, lease_seconds, clock)
+    batch = GroupCommit(store) if group_commit else None
+    if callbacks is None:  # one registry for all (tokens are signed with the store's secret)
+        callbacks = CallbackRegistry(signer=store.token_signer())
+    parking = None if once else park_seconds
 
     def note(record: LogRecord) -> None:
         if log is not None:
@@ -103,60 +131,104 @@ async def serve(
             except Exception as exc:  # a broken log must not stop the executions
                 print(f"asl serve: log: {type(exc).__name__}: {exc}", file=sys.stderr)
 
-    async def run_one(arn: str, lease: Lease) -> None:
+    async def run_one(arn: str, lease: HeldLease) -> None:
         nonlocal ended
         began = clock.now()
         name = arn.rsplit(":", 1)[-1]
         note({"event": "started", "execution": arn, "name": name, "time": began})
         outcome: LogRecord = {"status": "RUNNING", "error": "detached", "cause": "serve stopped"}
+        parked: list[float] = []
+
+        def park(wake_at: float) -> None:
+            """Every branch sleeps until ``wake_at``: commit, park, cancel (see parking)."""
+            generation = lease.generation
+            if lease.lost is not None or generation is None or parked:
+                return
+            try:
+                request = store.stop_request(arn)
+                if request is not None and lease.on_stop is not None:
+                    lease.on_stop(*request)  # stopped while queued or parked: abort it now
+                    return
+                if batch is not None:
+                    batch.flush()
+                if lease.lost is None and store.park_lease(arn, owner, generation, wake_at):
+                    parked.append(wake_at)
+                    lease.lost = "parked"  # any late write is refused, nothing is released
+                    keeper.forget(arn)
+                    scope.cancel()
+            except Exception as exc:  # keep running it in memory; say why
+                print(f"asl serve: {arn}: cannot park: {exc}", file=sys.stderr)
+
+        real = None if parking is None else ParkingClock(arn, parking, park)
         try:
-            result = await resume(
-                store,
-                arn,
-                lease=lease,
-                callbacks=callbacks,
-                activities=activities,
-            )
-            ended += 1
-            outcome = {"status": result.status, "duration": result.stop_time - result.start_time}
-            outcome.update({"error": result.error, "cause": result.cause})
+            with anyio.CancelScope() as scope:
+                result = await resume(
+                    store,
+                    arn,
+                    lease=lease,
+                    callbacks=callbacks,
+                    activities=activities,
+                    real_clock=real,
+                    batch=batch,
+                )
+                ended += 1
+                outcome = {
+                    "status": result.status,
+                    "duration": result.stop_time - result.start_time,
+                }
+                outcome.update({"error": result.error, "cause": result.cause})
         except Exception as exc:  # keep serving the others; say what happened
             outcome = {"status": "RUNNING", "error": type(exc).__name__, "cause": str(exc)}
             if log is None:
                 print(f"asl serve: {arn}: {type(exc).__name__}: {exc}", file=sys.stderr)
         finally:
+            if batch is not None and not parked:
+                with suppress(Exception):  # a failed commit stopped its executions already
+                    batch.flush()
             lease.release()
             running.pop(arn, None)
             now = clock.now()
-            record = {"event": "ended", "execution": arn, "name": name, "time": now}
-            record.update(seconds=now - began, **outcome)
+            if parked:
+                record = {"event": "parked", "execution": arn, "name": name, "time": now}
+                record.update(seconds=now - began, until=parked[0])
+            else:
+                record = {"event": "ended", "execution": arn, "name": name, "time": now}
+                record.update(seconds=now - began, **outcome)
             note({k: v for k, v in record.items() if v is not None})
             if on_end is not None:
                 on_end(arn)
 
     async with anyio.create_task_group() as group:
+        group.start_soon(keeper.keep)
         while not stop.is_set():
-            _fire_schedules(store, clock.now(), serving_since, catch_up)
+            if schedules:
+                _fire_schedules(store, clock.now(), serving_since, catch_up)
             free = max(0, max_running - len(running))
-            candidates = [
-                arn
-                for arn, holder in store.claimable(clock.now(), limit=free + len(running))
-                if arn not in running and (holder is None or dead_here(holder))
-            ][:free]
-            for arn in candidates:
-                lease = Lease(store, owner, lease_seconds)
-                try:
-                    lease.hold(arn)
-                except LeaseLost:
+            now = clock.now()
+            claims: list[tuple[str, int]] = []
+            if free:
+                dead = [h for h in store.lease_holders(now) if h != owner and dead_here(h)]
+                claims = store.claim_leases(owner, now, lease_seconds, free, replace=dead)
+            for arn, generation in claims:
+                if arn in running:  # cannot happen: claims skip this owner's leases
                     continue
+                lease = keeper.take(arn, generation)
                 running[arn] = lease
                 group.start_soon(run_one, arn, lease)
-            if once and not running and not candidates:
+            if once and not running and not claims:
                 break
-            await _pause(clock, stop, poll_seconds, nudge)
+            pause = poll_seconds
+            if free and not claims:
+                wake = store.next_wake(now)
+                if wake is not None:
+                    pause = min(pause, max(0.0, wake - clock.now()))
+            await _pause(clock, stop, pause, nudge)
         # Cancelled executions stay RUNNING (aborted events are written only when a
         # sibling's failure cancels a state), for the next serve to resume.
         group.cancel_scope.cancel()
+    if batch is not None:
+        with suppress(Exception):
+            batch.flush()
     return ended
 
 
@@ -169,6 +241,9 @@ def log_line(record: LogRecord, stream: TextIO | None = None) -> None:
     out = sys.stderr if stream is None else stream
     if record["event"] == "started":
         line = f"started {record['name']} ({record['execution']})"
+    elif record["event"] == "parked":
+        until = iso_timestamp(record["until"])
+        line = f"parked {record['name']} until {until} after {record['seconds']:.2f}s"
     else:
         line = f"ended {record['name']} {record['status']} in {record['seconds']:.2f}s"
         if "duration" in record:
