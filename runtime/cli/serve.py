@@ -364,8 +364,9 @@ async def until_signalled(
         if parent is not None:
 
             async def watch_parent() -> None:
+                clock = RealClock()
                 while os.getppid() == parent:
-                    await anyio.sleep(0.5)
+                    await clock.sleep_until(clock.now() + 0.5)
                 stop.set()
 
             group.start_soon(watch_parent)

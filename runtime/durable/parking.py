@@ -17,8 +17,6 @@ does any participant that is not asleep or a clock marked busy.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -28,13 +26,13 @@ __all__ = ["ParkingClock"]
 
 
 class _Timer:
-    __slots__ = ("clock", "handle", "key")
+    __slots__ = ("clock", "key", "timer")
 
-    def __init__(self, clock: ParkingClock, key: object, handle: asyncio.TimerHandle) -> None:
-        self.clock, self.key, self.handle = clock, key, handle
+    def __init__(self, clock: ParkingClock, key: object, timer: Timer) -> None:
+        self.clock, self.key, self.timer = clock, key, timer
 
     def cancel(self) -> None:
-        self.handle.cancel()
+        self.timer.cancel()
         self.clock._timers.pop(self.key, None)
 
 
@@ -55,17 +53,16 @@ class ParkingClock(RealClock):
 
     async def sleep_parkable(self, deadline: float, arn: str) -> None:
         """A sleep of execution ``arn`` that may park it (Wait states, retry delays)."""
-        delay = deadline - time.time()
-        if delay <= 0:
-            return
         if arn != self.arn:
-            await asyncio.sleep(delay)
+            await self.sleep_until(deadline)
+            return
+        if deadline <= self.now():
             return
         key = object()
         self._sleeping[key] = deadline
         self._check_soon()
         try:
-            await asyncio.sleep(delay)
+            await self.sleep_until(deadline)
         finally:
             del self._sleeping[key]
 
@@ -76,9 +73,9 @@ class ParkingClock(RealClock):
             self._timers.pop(key, None)
             callback()
 
-        handle = asyncio.get_running_loop().call_later(max(0.0, deadline - time.time()), fire)
+        timer = super().call_at(deadline, fire)
         self._timers[key] = deadline
-        return _Timer(self, key, handle)
+        return _Timer(self, key, timer)
 
     @contextmanager
     def participant(self) -> Iterator[None]:
@@ -106,12 +103,8 @@ class ParkingClock(RealClock):
     def _check_soon(self) -> None:
         if self._checking or not self._sleeping:
             return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
         self._checking = True
-        loop.call_soon(self._check)
+        super().call_at(0.0, self._check)  # soon: once the current step is done
 
     def _check(self) -> None:
         self._checking = False
@@ -121,5 +114,5 @@ class ParkingClock(RealClock):
         wake = min(sleeping.values())
         if self._timers:
             wake = min(wake, min(self._timers.values()))
-        if wake - time.time() >= self.threshold:
+        if wake - self.now() >= self.threshold:
             self.on_idle(wake)

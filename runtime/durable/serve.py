@@ -16,6 +16,7 @@ a firing stores a new execution, which the same poll then runs.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import Callable
@@ -31,6 +32,11 @@ __all__ = ["PARK_SECONDS", "Nudge", "json_log_line", "log_line", "serve"]
 
 #: An execution whose branches all sleep at least this long is parked in the store.
 PARK_SECONDS = 5.0
+#: How often serve looks for dead runners of this host whose leases are still live.
+DEAD_CHECK_SECONDS = 1.0
+#: How often serve fires the schedules that are due (EventBridge Scheduler's precision
+#: is 60 s; a firing is never more than this late on a running serve).
+SCHEDULE_SECONDS = 1.0
 
 #: One record of the serve log: ``event`` (started, ended, parked), ``execution`` (its
 #: ARN), ``name``, ``time`` (epoch seconds); a parked one adds ``seconds`` (how long this
@@ -187,6 +193,7 @@ async def serve(
                     batch.flush()
             lease.release()
             running.pop(arn, None)
+            waker.poke()  # capacity is free again, a parked one has a wake time: look
             now = clock.now()
             if parked:
                 record = {"event": "parked", "execution": arn, "name": name, "time": now}
@@ -198,16 +205,35 @@ async def serve(
             if on_end is not None:
                 on_end(arn)
 
+    waker = _Waker(clock, stop, nudge)
+    looked_for_dead = fired_at = float("-inf")
+    # What the last poll saw: an idle poll whose store nobody else wrote since (the
+    # change marker), with no wake-up, nudge or execution ended meanwhile, reads nothing.
+    seen: tuple[object, int, float] | None = None
     async with anyio.create_task_group() as group:
         group.start_soon(keeper.keep)
+        group.start_soon(waker.watch)
         while not stop.is_set():
-            if schedules:
-                _fire_schedules(store, clock.now(), serving_since, catch_up)
-            free = max(0, max_running - len(running))
             now = clock.now()
+            if schedules and now - fired_at >= SCHEDULE_SECONDS:
+                _fire_schedules(store, now, serving_since, catch_up)
+                fired_at = now
+            free = max(0, max_running - len(running))
+            marker = store.change_marker()
+            quiet = (
+                seen is not None
+                and marker is not None
+                and not waker.woken
+                and seen[:2] == (marker, free)
+                and now < seen[2]
+            )
             claims: list[tuple[str, int]] = []
-            if free:
-                dead = [h for h in store.lease_holders(now) if h != owner and dead_here(h)]
+            if free and not quiet:
+                dead: list[str] = []
+                if now - looked_for_dead >= DEAD_CHECK_SECONDS:
+                    # Runners of this host that died (SIGKILL) leave live leases: take them.
+                    dead = [h for h in store.lease_holders(now) if h != owner and dead_here(h)]
+                    looked_for_dead = now
                 claims = store.claim_leases(owner, now, lease_seconds, free, replace=dead)
             for arn, generation in claims:
                 if arn in running:  # cannot happen: claims skip this owner's leases
@@ -218,11 +244,16 @@ async def serve(
             if once and not running and not claims:
                 break
             pause = poll_seconds
-            if free and not claims:
+            if claims or not free:
+                seen = None
+            elif not quiet:
                 wake = store.next_wake(now)
-                if wake is not None:
-                    pause = min(pause, max(0.0, wake - clock.now()))
-            await _pause(clock, stop, pause, nudge)
+                seen = (store.change_marker(), free, float("inf") if wake is None else wake)
+            if seen is not None:
+                pause = min(pause, max(0.0, seen[2] - clock.now()))
+                if now - looked_for_dead >= DEAD_CHECK_SECONDS:
+                    seen = None  # time to look for dead runners again
+            await waker.pause(pause)
         # Cancelled executions stay RUNNING (aborted events are written only when a
         # sibling's failure cancels a state), for the next serve to resume.
         group.cancel_scope.cancel()
@@ -278,26 +309,58 @@ def _fire_schedules(store: Any, now: float, serving_since: float, catch_up: str)
             )
 
 
-async def _pause(
-    clock: RealClock, stop: anyio.Event, seconds: float, nudge: Nudge | None = None
-) -> None:
-    """Wait ``seconds`` on the clock, or less if ``stop`` or ``nudge`` is set meanwhile."""
-    async with anyio.create_task_group() as group:
+class _Waker:
+    """The serve loop's pause between polls, ended early by ``stop``, ``nudge`` or
+    :meth:`poke`: one future and one timer per pause (two watcher tasks live as long as
+    the loop), so an idle poll costs little more than the event loop's own tick."""
 
-        async def sleep() -> None:
-            await clock.sleep_until(clock.now() + seconds)
-            group.cancel_scope.cancel()
+    __slots__ = ("_future", "_poked", "clock", "nudge", "stop", "woken")
 
-        async def stopped() -> None:
-            await stop.wait()
-            group.cancel_scope.cancel()
+    def __init__(self, clock: RealClock, stop: anyio.Event, nudge: Nudge | None) -> None:
+        self.clock, self.stop, self.nudge = clock, stop, nudge
+        self._future: asyncio.Future[None] | None = None
+        self._poked = False
+        #: True when the last pause was ended by a poke, a nudge or stop, not by time.
+        self.woken = False
 
-        async def nudged() -> None:
-            assert nudge is not None
-            await nudge.wait()
-            group.cancel_scope.cancel()
+    async def watch(self) -> None:
+        async with anyio.create_task_group() as group:
 
-        group.start_soon(sleep)
-        group.start_soon(stopped)
-        if nudge is not None:
-            group.start_soon(nudged)
+            async def stopped() -> None:
+                await self.stop.wait()
+                self.poke()
+                group.cancel_scope.cancel()
+
+            async def nudged() -> None:
+                assert self.nudge is not None
+                while True:
+                    await self.nudge.wait()
+                    self.poke()
+
+            group.start_soon(stopped)
+            if self.nudge is not None:
+                group.start_soon(nudged)
+
+    def poke(self) -> None:
+        """End the current (or next) pause now."""
+        self._poked = True
+        future = self._future
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    def _timeout(self) -> None:
+        future = self._future
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    async def pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if poked meanwhile (or since the last pause)."""
+        if not self._poked and not self.stop.is_set():
+            future = self._future = asyncio.get_running_loop().create_future()
+            timer = self.clock.call_at(self.clock.now() + seconds, self._timeout)
+            try:
+                await future
+            finally:
+                timer.cancel()
+                self._future = None
+        self.woken, self._poked = self._poked, False

@@ -115,6 +115,13 @@ class LeaseBatches:
         ``release_lease(execution_arn, NOBODY)`` makes a parked execution due at once."""
         return None
 
+    def change_marker(self) -> object | None:
+        """A value that changes whenever another connection or process commits to the
+        store (SQLite's ``PRAGMA data_version``): while it stays the same, nothing became
+        due but by time, and serve's idle poll reads nothing. None (the default): unknown,
+        serve queries on every poll."""
+        return None
+
     def next_wake(self, now: float) -> float | None:
         """The earliest time after ``now`` at which :meth:`claim_leases` may find an
         execution (a parked execution's wake time, a lease running out), or None when

@@ -387,6 +387,10 @@ class Store(ScheduleTables, MapRunTables, LeaseBatches):
         lease rows due by ``now`` (plus those of the ``replace`` owners)."""
         if limit <= 0:
             return []
+        if not replace and not self._read(
+            "SELECT 1 FROM leases WHERE expires_at <= ? AND owner != ? LIMIT 1", (now, owner)
+        ):
+            return []  # nothing due: no write transaction (an idle poll stays a read)
         with self._write() as conn:
             rows = conn.execute(
                 "SELECT execution_arn FROM leases WHERE expires_at <= ? AND owner != ? "
@@ -488,6 +492,11 @@ class Store(ScheduleTables, MapRunTables, LeaseBatches):
             (execution_arn, NOBODY, now),
         )
         return float(rows[0][0]) if rows else None
+
+    def change_marker(self) -> object | None:
+        """See :meth:`LeaseBatches.change_marker`: ``PRAGMA data_version``."""
+        rows = self._read("PRAGMA data_version", ())
+        return int(rows[0][0]) if rows else None
 
     def next_wake(self, now: float) -> float | None:
         """See :meth:`LeaseBatches.next_wake`: the smallest ``expires_at`` after ``now``."""
