@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable
 from contextlib import suppress
@@ -32,6 +33,9 @@ __all__ = ["PARK_SECONDS", "Nudge", "json_log_line", "log_line", "serve"]
 
 #: An execution whose branches all sleep at least this long is parked in the store.
 PARK_SECONDS = 5.0
+#: The most executions one poll claims: the claimed ones run first, then serve claims
+#: again at once, so the processes of ``asl serve --workers N`` share the work.
+CLAIM_BATCH = 64
 #: How often serve looks for dead runners of this host whose leases are still live.
 DEAD_CHECK_SECONDS = 1.0
 #: How often serve fires the schedules that are due (EventBridge Scheduler's precision
@@ -43,7 +47,7 @@ SCHEDULE_SECONDS = 1.0
 #: loop ran it) and ``until`` (when it is due again); an ended one adds ``status``
 #: (SUCCEEDED, FAILED, TIMED_OUT, ABORTED; RUNNING when serve stopped or lost it),
 #: ``seconds`` (how long this loop ran it), ``duration`` (since the execution started),
-#: and ``error``/``cause``.
+#: and ``error``/``cause``. Every record has the ``pid`` of the serving process.
 LogRecord = dict[str, Any]
 
 
@@ -130,8 +134,11 @@ async def serve(
         callbacks = CallbackRegistry(signer=store.token_signer())
     parking = None if once else park_seconds
 
+    pid = os.getpid()
+
     def note(record: LogRecord) -> None:
         if log is not None:
+            record["pid"] = pid  # which process of ``asl serve --workers N``
             try:
                 log(record)
             except Exception as exc:  # a broken log must not stop the executions
@@ -234,7 +241,8 @@ async def serve(
                     # Runners of this host that died (SIGKILL) leave live leases: take them.
                     dead = [h for h in store.lease_holders(now) if h != owner and dead_here(h)]
                     looked_for_dead = now
-                claims = store.claim_leases(owner, now, lease_seconds, free, replace=dead)
+                limit = min(free, CLAIM_BATCH)
+                claims = store.claim_leases(owner, now, lease_seconds, limit, replace=dead)
             for arn, generation in claims:
                 if arn in running:  # cannot happen: claims skip this owner's leases
                     continue
@@ -243,7 +251,7 @@ async def serve(
                 group.start_soon(run_one, arn, lease)
             if once and not running and not claims:
                 break
-            pause = poll_seconds
+            pause = 0.0 if len(claims) >= CLAIM_BATCH else poll_seconds
             if claims or not free:
                 seen = None
             elif not quiet:
@@ -283,13 +291,20 @@ def log_line(record: LogRecord, stream: TextIO | None = None) -> None:
             line += f": {record['error']}"
             if record.get("cause"):
                 line += f": {record['cause']}"
-    print(f"asl serve: {line}", file=out, flush=True)
+    _write_line(out, f"asl serve: {line}")
 
 
 def json_log_line(record: LogRecord, stream: TextIO | None = None) -> None:
     """Write one serve-log record as a JSON line (to stderr by default)."""
     out = sys.stderr if stream is None else stream
-    print(json.dumps(record, separators=(",", ":"), default=str), file=out, flush=True)
+    _write_line(out, json.dumps(record, separators=(",", ":"), default=str))
+
+
+def _write_line(out: TextIO, line: str) -> None:
+    """One write per line: the workers of ``asl serve --workers N`` share stderr, and a
+    line written at once is not cut by another process's."""
+    out.write(line + "\n")
+    out.flush()
 
 
 def _fire_schedules(store: Any, now: float, serving_since: float, catch_up: str) -> None:
