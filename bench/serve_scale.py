@@ -37,6 +37,7 @@ __all__ = [
     "LatencyFigure",
     "ThroughputFigure",
     "latency",
+    "long_machine",
     "measure_latency",
     "render",
     "throughput",
@@ -48,19 +49,30 @@ _OPTIONS = {"clock": "real", "offline": True}
 _LOOPS = 6_200
 #: Transitions of one LONG execution: (Check, Bump) x loops + Check + Done.
 LONG_TRANSITIONS = 2 * _LOOPS + 2
-LONG = {
-    "Comment": "A CPU-bound Choice/Pass loop as long as a Standard history allows",
-    "StartAt": "Check",
-    "States": {
-        "Check": {
-            "Type": "Choice",
-            "Choices": [{"Variable": "$.i", "NumericLessThan": _LOOPS, "Next": "Bump"}],
-            "Default": "Done",
+
+
+def long_machine(loops: int = _LOOPS) -> dict[str, Any]:
+    """A CPU-bound Choice/Pass loop of ``2 * loops + 2`` transitions."""
+    return {
+        "Comment": "A CPU-bound Choice/Pass loop as long as a Standard history allows",
+        "StartAt": "Check",
+        "States": {
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.i", "NumericLessThan": loops, "Next": "Bump"}],
+                "Default": "Done",
+            },
+            "Bump": {
+                "Type": "Pass",
+                "Parameters": {"i.$": "States.MathAdd($.i, 1)"},
+                "Next": "Check",
+            },
+            "Done": {"Type": "Succeed"},
         },
-        "Bump": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)"}, "Next": "Check"},
-        "Done": {"Type": "Succeed"},
-    },
-}
+    }
+
+
+LONG = long_machine()
 SHORT = {
     "Comment": "Ten Pass states",
     "StartAt": "P0",
@@ -123,7 +135,10 @@ async def latency(short: int, long_transitions: int, folder: Path | None = None)
     from runtime.durable.serve import Nudge, serve
     from runtime.durable.store import Store
 
-    longs = max(1, -(-long_transitions // LONG_TRANSITIONS))
+    loops = max(1, min(_LOOPS, (long_transitions - 2) // 2))
+    each = 2 * loops + 2
+    longs = max(1, -(-long_transitions // each))
+    definition = long_machine(loops)
     stored: dict[str, float] = {}
     latencies: list[float] = []
     long_done = anyio.Event()
@@ -137,7 +152,7 @@ async def latency(short: int, long_transitions: int, folder: Path | None = None)
         def start_long() -> None:
             name = f"long-{long_count[0]:04d}"
             long_count[0] += 1
-            store.begin_execution(_info(name, "Long", LONG), {"i": 0}, time.time())
+            store.begin_execution(_info(name, "Long", definition), {"i": 0}, time.time())
             nudge.set()
 
         def log(record: dict[str, Any]) -> None:
@@ -158,9 +173,9 @@ async def latency(short: int, long_transitions: int, folder: Path | None = None)
                 lambda: serve(store, poll_seconds=1.0, stop=stop, nudge=nudge, log=log)
             )
             start_long()
-            await anyio.sleep(0.2)  # the long one is running
+            await anyio.sleep(SHORT_EVERY)  # the long one is running
             for k in range(short):
-                if long_done.is_set():
+                if long_done.is_set() and k:
                     break
                 name = f"short-{k:05d}"
                 stored[name] = time.perf_counter()
@@ -177,13 +192,13 @@ async def latency(short: int, long_transitions: int, folder: Path | None = None)
     ms = sorted(1000 * x for x in latencies)
     return LatencyFigure(
         short=len(ms),
-        long_transitions=longs * LONG_TRANSITIONS,
+        long_transitions=longs * each,
         long_executions=longs,
         p50_ms=statistics.median(ms) if ms else 0.0,
         p99_ms=ms[min(len(ms) - 1, int(0.99 * len(ms)))] if ms else 0.0,
         max_ms=ms[-1] if ms else 0.0,
         long_s=long_s,
-        long_transitions_per_s=longs * LONG_TRANSITIONS / long_s,
+        long_transitions_per_s=longs * each / long_s,
         cpu_per_s=cpu_s / (time.perf_counter() - started),
         statuses={str(s): int(n) for s, n in rows},
     )
