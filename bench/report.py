@@ -171,7 +171,7 @@ def render_serve_load(console: Console, figures: Sequence[ServeLoadFigure]) -> N
     console.print(table)
     console.print(
         "  runtime.durable.serve in a fresh process on a store file: executions stored RUNNING "
-        "unrun (as `asl start`), then served with max_running = all and a "
+        "unrun (as `asl start`), then served with the default max_running (1000) and a "
         f"{figures[0].poll_s:g} s poll. park s: until every one recorded WaitStateEntered "
         "(1-hour real-clock Wait); in store: parked as store rows (no task; "
         "runtime.durable.parking), the rest wait in memory; RSS: the process's with all "

@@ -8,8 +8,8 @@ Waits and 1,000 running at once.
 1. ``parked`` executions of :data:`PARK` (a one-hour Wait on the real clock) are stored
    RUNNING without running, as ``asl start`` does (``Store.begin_execution`` with the
    launch options ``{"clock": "real", "offline": true}``).
-2. :func:`runtime.durable.serve.serve` runs in-process (``max_running`` = all of them, a short
-   poll) and takes them all; we wait until every one has recorded ``WaitStateEntered``
+2. :func:`runtime.durable.serve.serve` runs in-process (its default ``max_running``, a
+   short poll) and takes them all, parking each in the store once it sleeps in its Wait; we wait until every one has recorded ``WaitStateEntered``
    and sample memory with all of them parked.
 3. ``running`` executions of :data:`WORK` (a Choice/Pass loop, 50 transitions, no Wait)
    are stored while the parked ones wait; serve picks them up at its next poll and runs
@@ -267,8 +267,9 @@ async def _serve_phases(
     stop = anyio.Event()
 
     async def serving() -> None:
-        total = parked + running + 1
-        figures["ended"] = await serve(store, poll_seconds=poll_s, max_running=total, stop=stop)
+        # serve's own --max-running default: parked executions leave memory and no
+        # longer count, so it bounds the memory of those running at once
+        figures["ended"] = await serve(store, poll_seconds=poll_s, stop=stop)
 
     async with anyio.create_task_group() as group:
         started = time.perf_counter()
