@@ -9,7 +9,8 @@ Waits and 1,000 running at once.
    RUNNING without running, as ``asl start`` does (``Store.begin_execution`` with the
    launch options ``{"clock": "real", "offline": true}``).
 2. :func:`runtime.durable.serve.serve` runs in-process (its default ``max_running``, a
-   short poll) and takes them all, parking each in the store once it sleeps in its Wait; we wait until every one has recorded ``WaitStateEntered``
+   short poll) and takes them all, parking each in the store once it sleeps in its Wait;
+   we wait until every one has recorded ``WaitStateEntered``
    and sample memory with all of them parked.
 3. ``running`` executions of :data:`WORK` (a Choice/Pass loop, 50 transitions, no Wait)
    are stored while the parked ones wait; serve picks them up at its next poll and runs
