@@ -138,7 +138,7 @@ class Lease:
 
     def adopt(self, arn: str, generation: int, now: float) -> None:
         """Hold the lease of ``arn`` taken at ``generation`` (by a batch claim such as
-        ``PostgresStore.claim``) and keep it renewed as :meth:`hold` does."""
+        ``Store.claim_leases``) and keep it renewed as :meth:`hold` does."""
         self.arn, self.generation, self.lost = arn, generation, None
         self._expires = now + self.seconds
         if not self.background:

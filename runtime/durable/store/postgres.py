@@ -14,10 +14,10 @@ rely on that. Here:
 * the paths every transition takes never wait on each other across executions: an
   event write locks only its execution's ``lease_fences`` row (``FOR SHARE``) and checks
   the writer's generation under that lock, so a takeover (which updates that row) and a
-  stale write cannot interleave; taking a lease locks the execution's row with
-  ``FOR NO KEY UPDATE SKIP LOCKED`` (a row another server is claiming right now is
-  skipped, not waited for); leases are renewed per execution or in one statement for
-  many (:meth:`PostgresStore.renew_leases`);
+  stale write cannot interleave; taking a lease locks the execution's row and its lease
+  row with ``FOR NO KEY UPDATE SKIP LOCKED`` (rows another server is claiming right now
+  are skipped, not waited for); leases are renewed per execution or in one statement for
+  many (:meth:`PostgresStore.renew_leases`), and parked in one statement;
 * every other write (schedules and their firings, state machines, Map Runs, redrives,
   callback answers) takes one transaction-level advisory lock first, which gives them
   the guarantee SQLite gives: read-then-write sequences (a schedule firing checking that
