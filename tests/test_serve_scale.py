@@ -188,6 +188,38 @@ def test_serve_parks_a_sleeping_execution_and_finishes_it_when_due(store: Store)
     ]
 
 
+def test_a_failed_claim_is_said_and_the_next_poll_claims_again(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from runtime.durable.serve import serve
+    from runtime.durable.store import StoreError
+
+    done = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    store.begin_execution(info("p", done), {}, time.time())
+    real = store.claim_leases
+    failures = ["deadlock detected"]
+
+    def flaky(*args: Any, **kwargs: Any) -> list[tuple[str, int]]:
+        if failures:
+            raise StoreError(f"cannot write to the store: {failures.pop()}")
+        return real(*args, **kwargs)
+
+    class Flaky:  # the store, with a claim that fails once
+        def __getattr__(self, name: str) -> Any:
+            return flaky if name == "claim_leases" else getattr(store, name)
+
+    assert anyio.run(lambda: serve(Flaky(), poll_seconds=0.0, once=True)) == 1
+    assert "asl serve: claiming executions: cannot write to the store: deadlock detected" in (
+        capsys.readouterr().err
+    )
+    assert store.get_execution(f"{PREFIX}:execution:M:p").status == "SUCCEEDED"
+    failures.extend(["down"] * 5)  # a store that stays unusable ends serving with its error
+    store.begin_execution(info("q", done), {}, time.time())
+    with pytest.raises(ExceptionGroup) as caught:  # raised in serve's task group
+        anyio.run(lambda: serve(Flaky(), poll_seconds=0.0, once=True))
+    assert caught.group_contains(StoreError, match="down")
+
+
 def _env(store: Path) -> dict[str, str]:
     return {**os.environ, "ASL_STORE": str(store)}
 

@@ -36,6 +36,9 @@ PARK_SECONDS = 5.0
 #: The most executions one poll claims: the claimed ones run first, then serve claims
 #: again at once, so the processes of ``asl serve --workers N`` share the work.
 CLAIM_BATCH = 64
+#: Claims that may fail in a row (each rolled back, said, tried again at the next poll)
+#: before serve gives up with the store's error.
+CLAIM_ATTEMPTS = 5
 #: How often serve looks for dead runners of this host whose leases are still live.
 DEAD_CHECK_SECONDS = 1.0
 #: How often serve fires the schedules that are due (EventBridge Scheduler's precision
@@ -127,6 +130,7 @@ async def serve(
     from runtime.durable import fleet
     from runtime.durable.parking import ParkingClock
     from runtime.durable.resume import resume
+    from runtime.durable.store.errors import StoreError
     from runtime.durable.store.lease import HeldLease, LeaseKeeper, dead_here, new_owner
     from runtime.durable.store.observer import GroupCommit
 
@@ -226,6 +230,7 @@ async def serve(
     # What the last poll saw: an idle poll whose store nobody else wrote since (the
     # change marker), with no wake-up, nudge or execution ended meanwhile, reads nothing.
     seen: tuple[object, int, float] | None = None
+    claim_failures = 0  # claims that failed in a row
     threaded = fleet.renews_from_a_thread(store)  # the PostgreSQL store
     async with anyio.create_task_group() as group:
         if threaded:
@@ -250,6 +255,7 @@ async def serve(
             if running and not quiet:
                 _deliver(store, callbacks, running)
             claims: list[tuple[str, int]] = []
+            failed = False
             if free and not quiet:
                 dead: list[str] = []
                 if now - looked_for_dead >= DEAD_CHECK_SECONDS:
@@ -257,17 +263,25 @@ async def serve(
                     dead = [h for h in store.lease_holders(now) if h != owner and dead_here(h)]
                     looked_for_dead = now
                 limit = min(free, CLAIM_BATCH)
-                claims = store.claim_leases(owner, now, lease_seconds, limit, replace=dead)
+                try:
+                    claims = store.claim_leases(owner, now, lease_seconds, limit, replace=dead)
+                    claim_failures = 0
+                except StoreError as exc:  # rolled back (a dropped connection, a deadlock)
+                    claim_failures += 1
+                    if claim_failures >= CLAIM_ATTEMPTS:
+                        raise  # the store stays unusable: end serving, saying why
+                    print(f"asl serve: claiming executions: {exc}", file=sys.stderr)
+                    failed = True
             for arn, generation in claims:
                 if arn in running:  # cannot happen: claims skip this owner's leases
                     continue
                 lease = keeper.take(arn, generation)
                 running[arn] = lease
                 group.start_soon(run_one, arn, lease)
-            if once and not running and not claims:
+            if once and not running and not claims and not failed:
                 break
             pause = 0.0 if len(claims) >= CLAIM_BATCH else poll_seconds
-            if claims or not free:
+            if claims or not free or failed:
                 seen = None
             elif not quiet:
                 wake = store.next_wake(now)
