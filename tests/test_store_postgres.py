@@ -181,6 +181,28 @@ def test_the_due_time_triggers_keep_lease_rows_in_step_with_the_status(pg_url: s
         assert store.change_marker() is None
 
 
+def test_the_due_time_migration_gives_each_running_execution_a_lease_row(pg_url: str) -> None:
+    with Store.open(pg_url) as store:  # made at v12; taken back to v11 by hand
+        arns = _begin(store, 2)
+        store.finish_execution(arns[1], "SUCCEEDED", 1002.0)
+        raw = store._conn.raw
+        raw.execute("DROP TRIGGER executions_due ON executions")
+        raw.execute("DROP FUNCTION asl_executions_due()")
+        raw.execute("DROP INDEX leases_by_expiry")
+        raw.execute("DROP INDEX leases_by_owner")
+        raw.execute("DELETE FROM leases")
+        raw.execute("INSERT INTO leases VALUES (%s, 'gone:1:x', 5)", (arns[1],))  # stale row
+        raw.execute("UPDATE schema_version SET version = 11")
+    with Store.open(pg_url) as store:
+        leases = "SELECT execution_arn, owner, expires_at FROM leases ORDER BY execution_arn"
+        assert store._read(leases, ()) == [(arns[0], "", 1000.0)]
+        late = ExecutionInfo(
+            f"{PREFIX}:execution:M:late", "late", f"{PREFIX}:stateMachine:M", "M", {}
+        )
+        store.begin_execution(late, {}, 1003.0)  # the trigger is back
+        assert store._read(leases, ())[-1] == (late.arn, "", 1003.0)
+
+
 def test_a_write_fenced_by_a_taken_over_lease_waits_for_nothing_and_is_refused(
     pg_url: str,
 ) -> None:
