@@ -149,7 +149,7 @@ def _mib(size: int) -> str:
 def render_serve_load(console: Console, figures: Sequence[ServeLoadFigure]) -> None:
     """One ``asl serve`` process: executions parked in a real-clock Wait, others running."""
     table = Table(title="asl serve: parked and running executions", title_justify="left")
-    parked = ("measure", "parked", "park s", "started/s", "parked MiB", "bytes/parked")
+    parked = ("measure", "parked", "in store", "park s", "started/s", "RSS MiB", "bytes/parked")
     working = ("HWM MiB", "idle CPU", "running", "work s", "trans./s", "events/s", "in flight")
     for header in (*parked, *working, "statuses"):
         table.add_column(header, justify="right")
@@ -158,9 +158,10 @@ def render_serve_load(console: Console, figures: Sequence[ServeLoadFigure]) -> N
         table.add_row(
             "RSS delta" if fig.mode == "rss" else "tracemalloc",
             f"{fig.parked:,}",
+            f"{fig.parked_in_store:,}",
             f"{fig.park_s:.2f}",
             fmt_rate(fig.started_per_s),
-            _mib(fig.parked_bytes),
+            _mib(fig.rss_bytes),
             f"{fig.bytes_per_parked:,.0f}",
             _mib(fig.hwm_end_bytes),
             f"{fig.idle_cpu:.0%}" if fig.idle_s > 0 else "—",
@@ -174,9 +175,11 @@ def render_serve_load(console: Console, figures: Sequence[ServeLoadFigure]) -> N
     console.print(table)
     console.print(
         "  runtime.durable.serve in a fresh process on a store file: executions stored RUNNING "
-        "unrun (as `asl start`), then served with max_running = all and a "
+        "unrun (as `asl start`), then served with the default max_running (1000) and a "
         f"{figures[0].poll_s:g} s poll. park s: until every one recorded WaitStateEntered "
-        "(1-hour real-clock Wait); idle CPU: CPU/wall while all are parked; then the "
+        "(1-hour real-clock Wait); in store: parked as store rows (no task; "
+        "runtime.durable.parking), the rest wait in memory; RSS: the process's with all "
+        "parked; idle CPU: CPU/wall while all are parked; then the "
         f"working ones ({WORK_TRANSITIONS} transitions each, every event committed) are "
         "stored; work s: until all succeeded; in flight: most started and not yet ended at "
         "once. After stop the parked ones stay RUNNING.",

@@ -42,6 +42,7 @@ from bench import (  # noqa: E402
     peers,
     report,
     serve_load,
+    serve_scale,
     workloads,
 )
 
@@ -73,6 +74,9 @@ class Settings:
     dmap_items: int = 1_000_000
     console_executions: int = 0
     fleet_executions: int = 0
+    serve_short: int = 0
+    serve_long_transitions: int = 0
+    serve_workers_executions: int = 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -90,9 +94,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--parked", type=int, default=10_000, help="parked executions (0: skip)")
     p.add_argument("--no-tracemalloc", action="store_true", help="parked, serve: RSS only")
     p.add_argument(
-        "--serve-parked", type=int, default=10_000, help="asl serve: parked executions (0: skip)"
+        "--serve-parked", type=int, default=100_000, help="asl serve: parked executions (0: skip)"
     )
     p.add_argument("--serve-running", type=int, default=1_000, help="asl serve: working executions")
+    p.add_argument(
+        "--serve-short", type=int, default=200, help="asl serve: short executions beside long"
+    )
+    p.add_argument(
+        "--serve-long-transitions",
+        type=int,
+        default=1_000_000,
+        help="asl serve: transitions of the long executions run meanwhile (0: skip)",
+    )
+    p.add_argument(
+        "--serve-workers-executions",
+        type=int,
+        default=2_000,
+        help="asl serve --workers 1 and 2: executions each (0: skip)",
+    )
     p.add_argument(
         "--api-executions", type=int, default=1_000, help="API loop executions (0: skip)"
     )
@@ -159,6 +178,13 @@ def _settings(args: argparse.Namespace, console: Console) -> Settings:
         if quick
         else args.console_executions,
         fleet_executions=min(args.fleet_executions, 20) if quick else args.fleet_executions,
+        serve_short=min(args.serve_short, 5) if quick else args.serve_short,
+        serve_long_transitions=min(args.serve_long_transitions, 2_000)
+        if quick
+        else args.serve_long_transitions,
+        serve_workers_executions=min(args.serve_workers_executions, 10)
+        if quick
+        else args.serve_workers_executions,
     )
 
 
@@ -254,16 +280,36 @@ def _measure_serve(s: Settings, console: Console) -> list[serve_load.ServeLoadFi
     """One ``asl serve`` on a store file: RSS and throughput, then tracemalloc parked only."""
     if s.serve_parked <= 0:
         return []
-    runs = [("rss", s.serve_running, s.serve_idle_s)]
-    if s.parked_tracemalloc:
-        runs.append(("tracemalloc", 0, 0.0))  # memory only: tracing slows everything
+    runs = [("rss", s.serve_parked, s.serve_running, s.serve_idle_s)]
+    if s.parked_tracemalloc:  # memory only: tracing slows everything
+        runs.append(("tracemalloc", min(s.serve_parked, 10_000), 0, 0.0))
     figures = []
-    for mode, running, idle_s in runs:
-        _progress(console, f"asl serve: {s.serve_parked:,} parked + {running:,} running ({mode})")
+    for mode, count, running, idle_s in runs:
+        _progress(console, f"asl serve: {count:,} parked + {running:,} running ({mode})")
         try:
-            figures.append(serve_load.measure_serve_load(s.serve_parked, running, mode, idle_s))
+            figures.append(serve_load.measure_serve_load(count, running, mode, idle_s))
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
             console.print(f"[yellow]warning: asl serve ({mode}): {exc}[/]", highlight=False)
+    return figures
+
+
+def _measure_serve_scale(s: Settings, console: Console) -> dict[str, list[Any]]:
+    """Short executions beside long ones in one serve; --workers 1 and 2 throughput."""
+    figures: dict[str, list[Any]] = {"latency": [], "workers": []}
+    if s.serve_long_transitions > 0 and s.serve_short > 0:
+        _progress(console, f"asl serve: {s.serve_short} short beside long executions")
+        try:
+            figures["latency"].append(
+                serve_scale.measure_latency(s.serve_short, s.serve_long_transitions)
+            )
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            console.print(f"[yellow]warning: asl serve latency: {exc}[/]", highlight=False)
+    for workers in (1, 2) if s.serve_workers_executions > 0 else ():
+        _progress(console, f"asl serve --workers {workers}: {s.serve_workers_executions:,}")
+        try:
+            figures["workers"].append(serve_scale.throughput(workers, s.serve_workers_executions))
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            console.print(f"[yellow]warning: asl serve --workers: {exc}[/]", highlight=False)
     return figures
 
 
@@ -387,6 +433,8 @@ def _render(console: Console, s: Settings, figures: dict[str, Any]) -> None:
         report.render_parked(console, figures["parked"])
     if figures["serve"]:
         report.render_serve_load(console, figures["serve"])
+    scale = figures.get("serve_scale") or {}
+    serve_scale.render(console, scale.get("latency", []), scale.get("workers", []))
     if figures["api"]:
         report.render_api_load(console, figures["api"])
     if figures["floor"]:
@@ -418,6 +466,7 @@ def bench(s: Settings, console: Console) -> dict[str, Any]:
         figures["jsonata"] = _measure_jsonata(s, console, loads, figures["library"])
         figures["parked"] = _measure_parked(s, console)
         figures["serve"] = _measure_serve(s, console)
+        figures["serve_scale"] = _measure_serve_scale(s, console)
         figures["api"] = _measure_api(s, console)
         figures["dmap"] = _measure_dmap(s, console, Path(folder))
         figures["console"] = _measure_console(s, console)

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT))
 
-from bench import ours, parked, peers, report, serve_load, workloads  # noqa: E402
+from bench import ours, parked, peers, report, serve_load, serve_scale, workloads  # noqa: E402
 from bench.run import main as bench_main  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
@@ -121,6 +121,8 @@ def test_quick_run_prints_tables_and_writes_json(
     out = tmp_path / "latest.json"
     argv = ["--shared", str(SHARED), "--quick", "--no-peers", "--workloads", "pass_chain"]
     sizes = ["--parked", "20", "--serve-parked", "20", "--serve-running", "5"]
+    sizes += ["--serve-short", "3", "--serve-long-transitions", "2000"]
+    sizes += ["--serve-workers-executions", "4"]
     sizes += ["--api-executions", "6", "--api-threads", "2", "--fleet-executions", "0"]
     assert bench_main([*argv, *sizes, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
@@ -133,6 +135,13 @@ def test_quick_run_prints_tables_and_writes_json(
     assert doc["cli_exec"]["pass_chain"]["median_s"] > 0
     assert [s["command"] for s in doc["startup"]][1] == "asl --help"
     assert doc["parked"][0]["statuses"] == {"SUCCEEDED": 20}
+    (latency,) = doc["serve_scale"]["latency"]
+    assert latency["short"] >= 1 and latency["statuses"]["SUCCEEDED"] >= 2
+    assert [(w["workers"], w["count"], w["failed"]) for w in doc["serve_scale"]["workers"]] == [
+        (1, 4, 0),
+        (2, 4, 0),
+    ]
+    assert "asl serve --workers N --once" in printed
     (serve,) = doc["serve"]
     assert serve["statuses"] == {"RUNNING": 20, "SUCCEEDED": 5} and serve["transitions"] == 250
     assert doc["peers"] == []
@@ -180,3 +189,10 @@ def test_console_list_figure_times_every_kind_of_page() -> None:
         "state machine page",
         "one execution",
     }
+
+
+def test_serve_scale_latency_runs_short_beside_long(tmp_path: Path) -> None:
+    fig = anyio.run(functools.partial(serve_scale.latency, 3, 100, folder=tmp_path))
+    assert fig.short >= 1 and fig.long_transitions >= 100
+    assert set(fig.statuses) == {"SUCCEEDED"}
+    assert 0 < fig.p50_ms <= fig.p99_ms <= fig.max_ms

@@ -50,7 +50,7 @@ def start(tmp_path: Path, store: Path, name: str, machine: dict[str, Any]) -> No
 
 def serve(store: Path, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [*ASL, "serve", "--lease-seconds", "2", "--poll-seconds", "0.2", *extra],
+        [*ASL, "serve", "--lease-seconds", "2", "--poll-seconds", "0.2", "--workers", "1", *extra],
         env=env(store),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -303,7 +303,7 @@ def test_the_api_server_closes_connections_that_send_no_request(
 ) -> None:
     from runtime.server.api import app
 
-    monkeypatch.setattr(app._BoundedH11, "head_seconds", 0.3)
+    monkeypatch.setattr(app._BoundedHead, "head_seconds", 0.3)  # h11 or httptools
     with ApiServer(ApiOptions(store=str(tmp_path / "s.db"), port=0)) as server:
         with socket.create_connection(_address(server.url), timeout=10) as silent:
             assert silent.recv(10) == b""

@@ -176,7 +176,7 @@ def test_migrates_an_empty_file_from_version_0(tmp_path: Path) -> None:
     path.touch()
     Store.open(path).close()
     conn = sqlite3.connect(path)
-    assert current_version(conn) == LATEST_VERSION == 11
+    assert current_version(conn) == LATEST_VERSION == 12
     tables_now = tables(conn)
     assert {"executions", "events", "schema_version", "token_secret", "map_runs"} <= tables_now
     assert {"lease_fences", "task_answers"} <= tables_now

@@ -136,17 +136,18 @@ def test_servers_claiming_at_once_split_the_executions(pg_url: str) -> None:
     with Store.open(pg_url) as a, Store.open(pg_url) as b:
         assert isinstance(a, PostgresStore) and isinstance(b, PostgresStore)
         arns = _begin(a, 10)
-        first = a.claim("A", 2000.0, 30.0, 6)
-        second = b.claim("B", 2000.0, 30.0, 6)
-        assert list(first) == arns[:6]  # oldest first
+        first = dict(a.claim_leases("A", 2000.0, 30.0, 6))
+        second = dict(b.claim_leases("B", 2000.0, 30.0, 6))
+        assert list(first) == arns[:6]  # longest due first
         assert list(second) == arns[6:]
         assert set(first.values()) == set(second.values()) == {1}
-        assert b.claim("B", 2000.0, 30.0, 6) == {}  # every lease is live
-        assert a.renew_leases("A", first, 2010.0, 30.0) == set(arns[:6])
-        # A stops renewing; once its leases ran out B takes them, one generation on.
-        taken = b.claim("B", 2041.0, 30.0, 10, skip=list(second))
+        assert b.claim_leases("B", 2000.0, 30.0, 6) == []  # every lease is live
+        assert a.renew_leases("A", first, 2010.0, 30.0) == (set(), {})
+        # A stops renewing; once its leases ran out B takes them, one generation on
+        # (B's own leases, run out too, are not claimed again by B).
+        taken = dict(b.claim_leases("B", 2041.0, 30.0, 10))
         assert taken == {arn: 2 for arn in arns[:6]}
-        assert a.renew_leases("A", first, 2042.0, 30.0) == set()
+        assert a.renew_leases("A", first, 2042.0, 30.0) == (set(arns[:6]), {})
         with pytest.raises(LeaseLost):
             a.record(arns[0], _event(1), fence=1)
         b.record(arns[0], _event(1), fence=2)
@@ -161,9 +162,45 @@ def test_a_claim_skips_an_execution_another_server_is_claiming(pg_url: str) -> N
         arns = _begin(store, 3)
         with other.transaction():  # another server, mid-claim on the oldest
             other.execute("SELECT 1 FROM executions WHERE arn = %s FOR UPDATE", (arns[0],))
-            assert list(store.claim("A", 2000.0, 30.0, 3)) == arns[1:]
+            assert [arn for arn, _ in store.claim_leases("A", 2000.0, 30.0, 3)] == arns[1:]
             assert store.acquire_lease(arns[0], "A", 2000.0, 30.0) is None
         assert store.acquire_lease(arns[0], "A", 2000.0, 30.0) == 1
+
+
+def test_the_due_time_triggers_keep_lease_rows_in_step_with_the_status(pg_url: str) -> None:
+    with Store.open(pg_url) as store:
+        (arn,) = _begin(store, 1)
+        rows = "SELECT owner, expires_at FROM leases WHERE execution_arn = ?"
+        assert store._read(rows, (arn,)) == [("", 1000.0)]  # nobody runs it, due at start
+        assert store.claimable(999.0) == [(arn, None)]
+        assert store.next_wake(999.0) == 1000.0
+        store.finish_execution(arn, "FAILED", 1001.0, error="E", cause="c")
+        assert store._read(rows, (arn,)) == []
+        store.begin_redrive(arn)
+        assert store._read(rows, (arn,)) == [("", 0.0)]  # a redrive is due at once
+        assert store.change_marker() is None
+
+
+def test_the_due_time_migration_gives_each_running_execution_a_lease_row(pg_url: str) -> None:
+    with Store.open(pg_url) as store:  # made at v12; taken back to v11 by hand
+        arns = _begin(store, 2)
+        store.finish_execution(arns[1], "SUCCEEDED", 1002.0)
+        raw = store._conn.raw
+        raw.execute("DROP TRIGGER executions_due ON executions")
+        raw.execute("DROP FUNCTION asl_executions_due()")
+        raw.execute("DROP INDEX leases_by_expiry")
+        raw.execute("DROP INDEX leases_by_owner")
+        raw.execute("DELETE FROM leases")
+        raw.execute("INSERT INTO leases VALUES (%s, 'gone:1:x', 5)", (arns[1],))  # stale row
+        raw.execute("UPDATE schema_version SET version = 11")
+    with Store.open(pg_url) as store:
+        leases = "SELECT execution_arn, owner, expires_at FROM leases ORDER BY execution_arn"
+        assert store._read(leases, ()) == [(arns[0], "", 1000.0)]
+        late = ExecutionInfo(
+            f"{PREFIX}:execution:M:late", "late", f"{PREFIX}:stateMachine:M", "M", {}
+        )
+        store.begin_execution(late, {}, 1003.0)  # the trigger is back
+        assert store._read(leases, ())[-1] == (late.arn, "", 1003.0)
 
 
 def test_a_write_fenced_by_a_taken_over_lease_waits_for_nothing_and_is_refused(

@@ -10,7 +10,9 @@ Local does.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
+import subprocess
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -19,7 +21,7 @@ from typing import TypeVar
 import anyio
 
 from asl.commandline import CommandParser
-from runtime.durable.serve import json_log_line, log_line, serve
+from runtime.durable.serve import PARK_SECONDS, json_log_line, log_line, serve
 from runtime.engine.clock import RealClock
 
 __all__ = ["serve_main", "start_main"]
@@ -98,6 +100,24 @@ def serve_main(argv: list[str]) -> int:
         "--max-running", type=int, default=1000, help="executions run at once at most"
     )
     parser.add_argument("--once", action="store_true", help="exit when no execution is left to run")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="run executions in N processes sharing the store (default: the number of "
+        "cores; 1 with --api, --ui or --endpoint-port, whose task tokens are answered in "
+        "the process running the execution)",
+    )
+    parser.add_argument(
+        "--park-seconds",
+        type=float,
+        default=PARK_SECONDS,
+        metavar="S",
+        help="let go of an execution whose branches all sleep (Waits, retry delays) for at "
+        "least S seconds; a serving process takes it again when it is due (default %(default)g)",
+    )
+    parser.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument(
         "--catch-up",
         choices=("none", "last", "all"),
@@ -182,8 +202,20 @@ def serve_main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     path = resolve_store_path(args.store, False)
     assert path is not None
+    in_process = args.api or args.ui or args.endpoint_port is not None
+    if args.workers is not None and args.workers < 1:
+        parser.error(f"--workers: {args.workers} is not a number of processes (1 or more)")
+    if args.workers is not None and args.workers > 1 and in_process:
+        parser.error(
+            "--workers: more than 1 cannot go with --api, --ui or --endpoint-port (task "
+            "tokens and activity tasks are answered in the process running the execution)"
+        )
+    if args.park_seconds <= 0:
+        parser.error(f"--park-seconds: {args.park_seconds:g} is not a positive number")
     if args.api or args.ui:
         return _serve_api(args, str(path))
+    workers = args.workers if args.workers is not None else (1 if in_process else cpu_count())
+    helpers = _start_workers(argv, workers - 1) if args.parent_pid is None else []
 
     from runtime.adapters.activity import Activities
     from runtime.callbacks.registry import CallbackRegistry
@@ -220,7 +252,10 @@ def serve_main(argv: list[str]) -> int:
                     catch_up=args.catch_up,
                     log=json_log_line if args.json_log else log_line,
                     processes=args.processes or default_processes(),
-                )
+                    park_seconds=args.park_seconds,
+                    schedules=args.parent_pid is None,
+                ),
+                parent=args.parent_pid,
             )
 
     try:
@@ -229,8 +264,42 @@ def serve_main(argv: list[str]) -> int:
         if endpoint is not None:
             endpoint.stop()
         relay.close()
+        status = _stop_workers(helpers, signal_them=not args.once)
     print(f"asl serve: {ended} execution(s) ended", file=sys.stderr)
-    return 0
+    return status
+
+
+def cpu_count() -> int:
+    """The cores this process may run on (the default of ``--workers``)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _start_workers(argv: list[str], count: int) -> list[subprocess.Popen[bytes]]:
+    """Start ``count`` more ``asl serve`` processes on the same store and options; each
+    stops when this one does (or dies). They inherit stderr, so their logs interleave."""
+    command = [sys.executable, "-m", "runtime.cli", "serve", *argv]
+    command += ["--workers", "1", "--parent-pid", str(os.getpid())]
+    return [subprocess.Popen(command, stdin=subprocess.DEVNULL) for _ in range(count)]
+
+
+def _stop_workers(helpers: list[subprocess.Popen[bytes]], signal_them: bool = True) -> int:
+    """Ask the worker processes to stop (SIGTERM: they detach, as this one does; with
+    ``--once`` they end by themselves) and wait for them; 1 if one failed, else 0."""
+    for helper in helpers:
+        if signal_them and helper.poll() is None:
+            helper.send_signal(signal.SIGTERM)
+    failed = 0
+    for helper in helpers:
+        try:
+            failed |= helper.wait(timeout=None if not signal_them else 60) != 0
+        except subprocess.TimeoutExpired:
+            helper.kill()
+            helper.wait()
+            failed = 1
+    return int(failed)
 
 
 def _serve_api(args: argparse.Namespace, store: str) -> int:
@@ -326,11 +395,23 @@ def _serve_api(args: argparse.Namespace, store: str) -> int:
 _T = TypeVar("_T")
 
 
-async def until_signalled(work: Callable[[anyio.Event], Awaitable[_T]]) -> _T:
+async def until_signalled(
+    work: Callable[[anyio.Event], Awaitable[_T]], parent: int | None = None
+) -> _T:
     """``work(stop)``, with SIGTERM and SIGINT setting ``stop``: the long-running commands
-    end their loop gracefully (executions stay RUNNING for the next one) on either."""
+    end their loop gracefully (executions stay RUNNING for the next one) on either.
+    ``parent``: a worker's parent process; ``stop`` is set too once it is gone."""
     stop = anyio.Event()
     async with anyio.create_task_group() as group:
+        if parent is not None:
+
+            async def watch_parent() -> None:
+                clock = RealClock()
+                while os.getppid() == parent:
+                    await clock.sleep_until(clock.now() + 0.5)
+                stop.set()
+
+            group.start_soon(watch_parent)
 
         async def watch_signals() -> None:
             with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:

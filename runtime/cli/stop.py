@@ -3,8 +3,10 @@
 If a process runs it (``asl exec``, ``asl resume``, ``asl serve`` holding its lease), the
 stop is requested through the store and that process aborts it when it next renews the
 lease: running tasks are cancelled (``.sync`` jobs stopped best effort) and the history
-ends with ExecutionAborted. If nobody runs it (its runner died), ``asl stop`` writes the
-ExecutionAborted event itself.
+ends with ExecutionAborted. An execution ``asl serve`` parked (every branch in a long Wait) is made
+due at once with the stop requested, so a serving process aborts it as if it ran it; if
+no process takes it within ``--wait``, or nobody runs it (its runner died), ``asl stop``
+writes the ExecutionAborted event itself.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def main(argv: list[str]) -> int:
     """Stop the execution named in ``argv``; return the exit code."""
     from runtime.cli.exec import _error
     from runtime.durable.store import Store, StoreError, resolve_store_path
+    from runtime.durable.store.batches import NOBODY
     from runtime.durable.store.lease import DEFAULT_LEASE_SECONDS, Lease, LeaseLost, dead_here
     from runtime.engine.clock import RealClock
     from runtime.engine.events import HistoryEvent
@@ -67,6 +70,13 @@ def main(argv: list[str]) -> int:
                 _error(f"execution {record.name} is {record.status}, not RUNNING")
                 return 1
             holder = store.lease_owner(record.arn, clock.now())
+            if holder is None and store.parked_until(record.arn, clock.now()) is not None:
+                store.request_stop(record.arn, args.error, args.cause, clock.now())
+                store.release_lease(record.arn, NOBODY)  # due now: a serve aborts it
+                if _aborted(store, record.arn, clock, args.wait or PARKED_WAIT_SECONDS):
+                    print(f"{record.name}: ABORTED")
+                    return 0
+                holder = store.lease_owner(record.arn, clock.now())
             if holder is not None and not dead_here(holder):
                 store.request_stop(record.arn, args.error, args.cause, clock.now())
                 return _await_abort(store, record.arn, clock, args.wait or DEFAULT_LEASE_SECONDS)
@@ -112,6 +122,27 @@ def _stop_on_aws(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
         return 1
     print(f"{args.execution}: ABORTED" + ("" if stopped is None else f" at {stopped}"))
     return 0
+
+
+#: How long ``asl stop`` waits for a serving process to abort a parked execution.
+PARKED_WAIT_SECONDS = 10.0
+
+
+def _aborted(store: Store, arn: str, clock: RealClock, seconds: float) -> bool:
+    """Wait up to ``seconds`` for another process to end the execution."""
+    import anyio
+
+    async def poll() -> bool:
+        deadline = clock.now() + seconds
+        while clock.now() < deadline:
+            if store.get_execution(arn).status != "RUNNING":
+                return True
+            if store.lease_owner(arn, clock.now()) is not None:
+                deadline = max(deadline, clock.now() + 1.0)  # taken: it aborts at once
+            await clock.sleep_until(clock.now() + 0.1)
+        return False
+
+    return anyio.run(poll)
 
 
 def _await_abort(store: Store, arn: str, clock: RealClock, seconds: float) -> int:

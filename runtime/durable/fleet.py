@@ -2,10 +2,11 @@
 the pieces of the serve loop that differ from one process on a SQLite file.
 
 * **Claims.** Each poll takes the leases of as many executions as the server has room
-  for (at most :data:`CLAIM_BATCH`) in one transaction (``SELECT ... FOR NO KEY UPDATE
-  SKIP LOCKED``): servers polling at once split the RUNNING executions between them
-  instead of queueing on the same rows, and an execution whose lease expired (its
-  server died) is claimed like a new one.
+  for (``Store.claim_leases``, at most ``runtime.durable.serve.CLAIM_BATCH``) in one
+  transaction (``SELECT ... FOR UPDATE SKIP LOCKED`` of the due lease rows): servers
+  polling at once split the RUNNING executions between them instead of queueing on the
+  same rows, and an execution whose lease expired (its server died) is claimed like a
+  new one.
 * **Renewals.** One statement renews every lease the server holds, every third of the
   lease's length, from a thread of its own (a busy serve loop cannot delay it), and one
   query reads the stop requests of them all; a lease found taken over is lost (its
@@ -27,33 +28,13 @@ from runtime.durable.store.errors import StoreError
 from runtime.durable.store.lease import Lease
 from runtime.engine.clock import Clock
 
-__all__ = ["CLAIM_BATCH", "batched", "claim", "renew_forever"]
-
-#: Most executions one poll claims. A server resumes what it claims at once, and
-#: resuming hundreds keeps its event loop (and so its lease renewals) busy for a while;
-#: smaller batches also spread a burst of new executions over the fleet.
-CLAIM_BATCH = 50
+__all__ = ["renew_forever", "renews_from_a_thread"]
 
 
-def batched(store: Any) -> bool:
-    """True when ``store`` claims and renews leases in batches."""
-    return callable(getattr(store, "claim", None)) and callable(
-        getattr(store, "renew_leases", None)
-    )
-
-
-def claim(
-    store: Any, owner: str, running: dict[str, Lease], room: int, seconds: float, clock: Clock
-) -> list[tuple[str, Lease]]:
-    """Claim up to ``room`` executions; their leases, renewed by :func:`renew_forever`."""
-    now = clock.now()
-    taken = store.claim(owner, now, seconds, min(room, CLAIM_BATCH), skip=list(running))
-    leases = []
-    for arn, generation in taken.items():
-        lease = Lease(store, owner, seconds, background=False)
-        lease.adopt(arn, generation, now)
-        leases.append((arn, lease))
-    return leases
+def renews_from_a_thread(store: Any) -> bool:
+    """True when ``store``'s leases are renewed from a thread with a connection of its
+    own (:func:`renew_forever`), not by the serve loop's ``LeaseKeeper``."""
+    return bool(getattr(store, "renews_from_a_thread", False))
 
 
 async def renew_forever(
@@ -109,12 +90,13 @@ def _held(running: dict[str, Lease]) -> dict[str, int]:
 def renew_leases(
     store: Any, owner: str, held: dict[str, int], seconds: float, now: float
 ) -> Renewal:
-    """Renew ``held`` (ARN: generation) in one statement and read their stop requests."""
+    """Renew ``held`` (ARN: generation) in one statement and read their stop requests;
+    (renewed ARNs, stop requests) or the error text."""
     if not held:
         return set(), {}
     try:
-        renewed = store.renew_leases(owner, held, now, seconds)
-        return renewed, store.stop_requests_for(sorted(renewed))
+        lost, stops = store.renew_leases(owner, held, now, seconds)
+        return set(held) - lost, stops
     except StoreError as exc:
         print(f"asl serve: renewing leases: {exc}", file=sys.stderr)
         return str(exc)

@@ -67,6 +67,8 @@ async def resume(
     activities: Any = None,
     redriving: bool = False,
     processes: int = 1,
+    real_clock: Clock | None = None,
+    batch: Any = None,
 ) -> ExecutionResult:
     """Resume the RUNNING execution ``ref`` (ARN, name or unique prefix) of ``store``.
 
@@ -76,6 +78,10 @@ async def resume(
     ``activities`` when given). ``processes`` is as for :func:`runtime.api.run` (worker
     processes for Distributed Map children that never wait). Raises :class:`NotResumable`, or
     :class:`runtime.engine.replay.ReplayDivergence` when the history does not replay.
+
+    ``real_clock`` replaces the real clock of an execution that runs on one (``asl serve``
+    passes its :class:`runtime.durable.parking.ParkingClock`); ``batch`` is the
+    :class:`runtime.durable.store.observer.GroupCommit` its events are committed by.
     """
     from runtime.durable.store import StoreRecorder
 
@@ -99,10 +105,13 @@ async def resume(
         services = services_from(options, callbacks=callbacks, activities=activities)
     if clock is None:
         last = max((e.timestamp for e in events), default=record.start_time)
-        clock = VirtualClock(start=last) if options.get("clock") == "virtual" else RealClock()
+        if options.get("clock") == "virtual":
+            clock = VirtualClock(start=last)
+        else:
+            clock = real_clock if real_clock is not None else RealClock()
     from runtime.durable.launch import activities_from
 
-    recorder = StoreRecorder(store, options=options, resuming=True, lease=lease)
+    recorder = StoreRecorder(store, options=options, resuming=True, lease=lease, batch=batch)
     replay = Replay(events, unsuccessful(events) if redriving else ())
     if redriving:
         replay.map_runs = _map_runs(store, record.arn)

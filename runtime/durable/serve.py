@@ -16,21 +16,41 @@ a firing stores a new execution, which the same poll then runs.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any, TextIO
 
 import anyio
 
 from runtime.engine.clock import RealClock
+from runtime.engine.events import iso_timestamp
 
-__all__ = ["Nudge", "json_log_line", "log_line", "serve"]
+__all__ = ["PARK_SECONDS", "Nudge", "json_log_line", "log_line", "serve"]
 
-#: One record of the serve log: ``event`` (started, ended), ``execution`` (its ARN),
-#: ``name``, ``time`` (epoch seconds); an ended one adds ``status`` (SUCCEEDED, FAILED,
-#: TIMED_OUT, ABORTED; RUNNING when serve stopped or lost it), ``seconds`` (how long this
-#: loop ran it), ``duration`` (since the execution started), and ``error``/``cause``.
+#: An execution whose branches all sleep at least this long is parked in the store.
+PARK_SECONDS = 5.0
+#: The most executions one poll claims: the claimed ones run first, then serve claims
+#: again at once, so the processes of ``asl serve --workers N`` share the work.
+CLAIM_BATCH = 64
+#: Claims that may fail in a row (each rolled back, said, tried again at the next poll)
+#: before serve gives up with the store's error.
+CLAIM_ATTEMPTS = 5
+#: How often serve looks for dead runners of this host whose leases are still live.
+DEAD_CHECK_SECONDS = 1.0
+#: How often serve fires the schedules that are due (EventBridge Scheduler's precision
+#: is 60 s; a firing is never more than this late on a running serve).
+SCHEDULE_SECONDS = 1.0
+
+#: One record of the serve log: ``event`` (started, ended, parked), ``execution`` (its
+#: ARN), ``name``, ``time`` (epoch seconds); a parked one adds ``seconds`` (how long this
+#: loop ran it) and ``until`` (when it is due again); an ended one adds ``status``
+#: (SUCCEEDED, FAILED, TIMED_OUT, ABORTED; RUNNING when serve stopped or lost it),
+#: ``seconds`` (how long this loop ran it), ``duration`` (since the execution started),
+#: and ``error``/``cause``. Every record has the ``pid`` of the serving process.
 LogRecord = dict[str, Any]
 
 
@@ -75,6 +95,9 @@ async def serve(
     on_end: Callable[[str], None] | None = None,
     log: Callable[[LogRecord], None] | None = None,
     processes: int = 1,
+    park_seconds: float | None = PARK_SECONDS,
+    group_commit: bool = True,
+    schedules: bool = True,
 ) -> int:
     """Run claimable executions until ``stop`` is set (or, with ``once``, until none is
     left). Returns how many executions ended while serving.
@@ -85,12 +108,31 @@ async def serve(
     is kept up to date with the lease of every execution this loop runs, by ARN (the
     API's StopExecution aborts them through ``lease.on_stop``). ``log`` hears each
     execution's start and end (see :data:`LogRecord`); ``on_end`` is called with
-    the ARN of each execution this loop stops running (ended, or failed to run).
+    the ARN of each execution this loop stops running (ended, parked, or failed to run).
     ``processes`` is as for :func:`runtime.api.run`: Distributed Map children that never
     wait run across that many worker processes (one Map Run's pool at a time).
+
+    Scaling: leases are claimed and renewed in batches (one transaction each); an
+    execution whose branches all sleep (Waits, retry delays) for ``park_seconds`` or
+    more is parked in the store until then (:mod:`runtime.durable.parking`; None keeps
+    every execution in memory, as ``once`` does); with ``group_commit`` the events of all
+    executions are committed once per turn of the event loop
+    (:class:`runtime.durable.store.observer.GroupCommit`). Between polls the loop sleeps
+    until the store's next due time (``Store.next_wake``) when that comes first.
+    ``schedules`` false leaves firing the store's schedules to another process (the
+    workers of ``asl serve --workers N`` but the first).
+
+    On a store whose leases are renewed from a thread of its own (the PostgreSQL store,
+    :mod:`runtime.durable.fleet`), the renewals run there; every poll also settles the
+    task answers other processes received for this loop's executions.
     """
+    from runtime.callbacks.registry import CallbackRegistry
+    from runtime.durable import fleet
+    from runtime.durable.parking import ParkingClock
     from runtime.durable.resume import resume
-    from runtime.durable.store.lease import Lease, LeaseLost, dead_here, new_owner
+    from runtime.durable.store.errors import StoreError
+    from runtime.durable.store.lease import HeldLease, LeaseKeeper, dead_here, new_owner
+    from runtime.durable.store.observer import GroupCommit
 
     owner = new_owner()
     clock = RealClock()
@@ -98,82 +140,163 @@ async def serve(
     ended = 0
     stop = stop or anyio.Event()
     serving_since = clock.now()
+    keeper = LeaseKeeper(store, owner, lease_seconds, clock)
+    batch = GroupCommit(store) if group_commit else None
+    if callbacks is None:  # one registry for all (tokens are signed with the store's secret)
+        callbacks = CallbackRegistry(signer=store.token_signer())
+    parking = None if once else park_seconds
+
+    pid = os.getpid()
 
     def note(record: LogRecord) -> None:
         if log is not None:
+            record["pid"] = pid  # which process of ``asl serve --workers N``
             try:
                 log(record)
             except Exception as exc:  # a broken log must not stop the executions
                 print(f"asl serve: log: {type(exc).__name__}: {exc}", file=sys.stderr)
 
-    async def run_one(arn: str, lease: Lease) -> None:
+    async def run_one(arn: str, lease: HeldLease) -> None:
         nonlocal ended
         began = clock.now()
         name = arn.rsplit(":", 1)[-1]
         note({"event": "started", "execution": arn, "name": name, "time": began})
         outcome: LogRecord = {"status": "RUNNING", "error": "detached", "cause": "serve stopped"}
+        parked: list[float] = []
+
+        def park(wake_at: float) -> None:
+            """Every branch sleeps until ``wake_at``: commit, park, cancel (see parking)."""
+            generation = lease.generation
+            if lease.lost is not None or generation is None or parked:
+                return
+            try:
+                request = store.stop_request(arn)
+                if request is not None and lease.on_stop is not None:
+                    lease.on_stop(*request)  # stopped while queued or parked: abort it now
+                    return
+                if batch is not None:
+                    batch.flush()
+                if lease.lost is None and store.park_lease(arn, owner, generation, wake_at):
+                    parked.append(wake_at)
+                    lease.lost = "parked"  # any late write is refused, nothing is released
+                    keeper.forget(arn)
+                    scope.cancel()
+            except Exception as exc:  # keep running it in memory; say why
+                print(f"asl serve: {arn}: cannot park: {exc}", file=sys.stderr)
+
+        real = None if parking is None else ParkingClock(arn, parking, park)
         try:
-            result = await resume(
-                store,
-                arn,
-                lease=lease,
-                callbacks=callbacks,
-                activities=activities,
-                processes=processes,
-            )
-            ended += 1
-            outcome = {"status": result.status, "duration": result.stop_time - result.start_time}
-            outcome.update({"error": result.error, "cause": result.cause})
+            with anyio.CancelScope() as scope:
+                result = await resume(
+                    store,
+                    arn,
+                    lease=lease,
+                    callbacks=callbacks,
+                    activities=activities,
+                    processes=processes,
+                    real_clock=real,
+                    batch=batch,
+                )
+                ended += 1
+                outcome = {
+                    "status": result.status,
+                    "duration": result.stop_time - result.start_time,
+                }
+                outcome.update({"error": result.error, "cause": result.cause})
         except Exception as exc:  # keep serving the others; say what happened
             outcome = {"status": "RUNNING", "error": type(exc).__name__, "cause": str(exc)}
             if log is None:
                 print(f"asl serve: {arn}: {type(exc).__name__}: {exc}", file=sys.stderr)
         finally:
+            if batch is not None and not parked:
+                with suppress(Exception):  # a failed commit stopped its executions already
+                    batch.flush()
             lease.release()
             running.pop(arn, None)
+            waker.poke()  # capacity is free again, a parked one has a wake time: look
             now = clock.now()
-            record = {"event": "ended", "execution": arn, "name": name, "time": now}
-            record.update(seconds=now - began, **outcome)
+            if parked:
+                record = {"event": "parked", "execution": arn, "name": name, "time": now}
+                record.update(seconds=now - began, until=parked[0])
+            else:
+                record = {"event": "ended", "execution": arn, "name": name, "time": now}
+                record.update(seconds=now - began, **outcome)
             note({k: v for k, v in record.items() if v is not None})
             if on_end is not None:
                 on_end(arn)
 
-    from runtime.durable import fleet
-
-    batched = fleet.batched(store)  # the PostgreSQL store: batch claims and renewals
+    waker = _Waker(clock, stop, nudge)
+    looked_for_dead = fired_at = float("-inf")
+    # What the last poll saw: an idle poll whose store nobody else wrote since (the
+    # change marker), with no wake-up, nudge or execution ended meanwhile, reads nothing.
+    seen: tuple[object, int, float] | None = None
+    claim_failures = 0  # claims that failed in a row
+    threaded = fleet.renews_from_a_thread(store)  # the PostgreSQL store
     async with anyio.create_task_group() as group:
-        if batched:
+        if threaded:
             group.start_soon(fleet.renew_forever, store, owner, running, lease_seconds, clock)
+        else:
+            group.start_soon(keeper.keep)
+        group.start_soon(waker.watch)
         while not stop.is_set():
-            _fire_schedules(store, clock.now(), serving_since, catch_up)
-            _deliver(store, callbacks, running)
+            now = clock.now()
+            if schedules and now - fired_at >= SCHEDULE_SECONDS:
+                _fire_schedules(store, now, serving_since, catch_up)
+                fired_at = now
             free = max(0, max_running - len(running))
-            taken: list[tuple[str, Lease]] = []
-            if batched:
-                taken = fleet.claim(store, owner, running, free, lease_seconds, clock)
-                free -= len(taken)
-            candidates = [  # new executions, and those whose runner on this host died
-                arn
-                for arn, holder in store.claimable(clock.now(), limit=free + len(running))
-                if arn not in running
-                and ((holder is None and not batched) or (holder is not None and dead_here(holder)))
-            ][:free]
-            for arn in candidates:
-                lease = Lease(store, owner, lease_seconds, background=not batched)
+            marker = store.change_marker()
+            quiet = (
+                seen is not None
+                and marker is not None
+                and not waker.woken
+                and seen[:2] == (marker, free)
+                and now < seen[2]
+            )
+            if running and not quiet:
+                _deliver(store, callbacks, running)
+            claims: list[tuple[str, int]] = []
+            failed = False
+            if free and not quiet:
+                dead: list[str] = []
+                if now - looked_for_dead >= DEAD_CHECK_SECONDS:
+                    # Runners of this host that died (SIGKILL) leave live leases: take them.
+                    dead = [h for h in store.lease_holders(now) if h != owner and dead_here(h)]
+                    looked_for_dead = now
+                limit = min(free, CLAIM_BATCH)
                 try:
-                    lease.hold(arn)
-                except LeaseLost:
+                    claims = store.claim_leases(owner, now, lease_seconds, limit, replace=dead)
+                    claim_failures = 0
+                except StoreError as exc:  # rolled back (a dropped connection, a deadlock)
+                    claim_failures += 1
+                    if claim_failures >= CLAIM_ATTEMPTS:
+                        raise  # the store stays unusable: end serving, saying why
+                    print(f"asl serve: claiming executions: {exc}", file=sys.stderr)
+                    failed = True
+            for arn, generation in claims:
+                if arn in running:  # cannot happen: claims skip this owner's leases
                     continue
-                taken.append((arn, lease))
-            for arn, lease in taken:
+                lease = keeper.take(arn, generation)
                 running[arn] = lease
                 group.start_soon(run_one, arn, lease)
-            if once and not running and not candidates and not taken:
+            if once and not running and not claims and not failed:
                 break
-            await _pause(clock, stop, poll_seconds, nudge)
+            pause = 0.0 if len(claims) >= CLAIM_BATCH else poll_seconds
+            if claims or not free or failed:
+                seen = None
+            elif not quiet:
+                wake = store.next_wake(now)
+                seen = (store.change_marker(), free, float("inf") if wake is None else wake)
+            if seen is not None:
+                pause = min(pause, max(0.0, seen[2] - clock.now()))
+                if now - looked_for_dead >= DEAD_CHECK_SECONDS:
+                    seen = None  # time to look for dead runners again
+            await waker.pause(pause)
         # Cancelled executions stay RUNNING (aborted events are written only when a
         # sibling's failure cancels a state), for the next serve to resume.
         group.cancel_scope.cancel()
+    if batch is not None:
+        with suppress(Exception):
+            batch.flush()
     return ended
 
 
@@ -196,6 +319,9 @@ def log_line(record: LogRecord, stream: TextIO | None = None) -> None:
     out = sys.stderr if stream is None else stream
     if record["event"] == "started":
         line = f"started {record['name']} ({record['execution']})"
+    elif record["event"] == "parked":
+        until = iso_timestamp(record["until"])
+        line = f"parked {record['name']} until {until} after {record['seconds']:.2f}s"
     else:
         line = f"ended {record['name']} {record['status']} in {record['seconds']:.2f}s"
         if "duration" in record:
@@ -204,13 +330,20 @@ def log_line(record: LogRecord, stream: TextIO | None = None) -> None:
             line += f": {record['error']}"
             if record.get("cause"):
                 line += f": {record['cause']}"
-    print(f"asl serve: {line}", file=out, flush=True)
+    _write_line(out, f"asl serve: {line}")
 
 
 def json_log_line(record: LogRecord, stream: TextIO | None = None) -> None:
     """Write one serve-log record as a JSON line (to stderr by default)."""
     out = sys.stderr if stream is None else stream
-    print(json.dumps(record, separators=(",", ":"), default=str), file=out, flush=True)
+    _write_line(out, json.dumps(record, separators=(",", ":"), default=str))
+
+
+def _write_line(out: TextIO, line: str) -> None:
+    """One write per line: the workers of ``asl serve --workers N`` share stderr, and a
+    line written at once is not cut by another process's."""
+    out.write(line + "\n")
+    out.flush()
 
 
 def _fire_schedules(store: Any, now: float, serving_since: float, catch_up: str) -> None:
@@ -230,26 +363,58 @@ def _fire_schedules(store: Any, now: float, serving_since: float, catch_up: str)
             )
 
 
-async def _pause(
-    clock: RealClock, stop: anyio.Event, seconds: float, nudge: Nudge | None = None
-) -> None:
-    """Wait ``seconds`` on the clock, or less if ``stop`` or ``nudge`` is set meanwhile."""
-    async with anyio.create_task_group() as group:
+class _Waker:
+    """The serve loop's pause between polls, ended early by ``stop``, ``nudge`` or
+    :meth:`poke`: one future and one timer per pause (two watcher tasks live as long as
+    the loop), so an idle poll costs little more than the event loop's own tick."""
 
-        async def sleep() -> None:
-            await clock.sleep_until(clock.now() + seconds)
-            group.cancel_scope.cancel()
+    __slots__ = ("_future", "_poked", "clock", "nudge", "stop", "woken")
 
-        async def stopped() -> None:
-            await stop.wait()
-            group.cancel_scope.cancel()
+    def __init__(self, clock: RealClock, stop: anyio.Event, nudge: Nudge | None) -> None:
+        self.clock, self.stop, self.nudge = clock, stop, nudge
+        self._future: asyncio.Future[None] | None = None
+        self._poked = False
+        #: True when the last pause was ended by a poke, a nudge or stop, not by time.
+        self.woken = False
 
-        async def nudged() -> None:
-            assert nudge is not None
-            await nudge.wait()
-            group.cancel_scope.cancel()
+    async def watch(self) -> None:
+        async with anyio.create_task_group() as group:
 
-        group.start_soon(sleep)
-        group.start_soon(stopped)
-        if nudge is not None:
-            group.start_soon(nudged)
+            async def stopped() -> None:
+                await self.stop.wait()
+                self.poke()
+                group.cancel_scope.cancel()
+
+            async def nudged() -> None:
+                assert self.nudge is not None
+                while True:
+                    await self.nudge.wait()
+                    self.poke()
+
+            group.start_soon(stopped)
+            if self.nudge is not None:
+                group.start_soon(nudged)
+
+    def poke(self) -> None:
+        """End the current (or next) pause now."""
+        self._poked = True
+        future = self._future
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    def _timeout(self) -> None:
+        future = self._future
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    async def pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if poked meanwhile (or since the last pause)."""
+        if not self._poked and not self.stop.is_set():
+            future = self._future = asyncio.get_running_loop().create_future()
+            timer = self.clock.call_at(self.clock.now() + seconds, self._timeout)
+            try:
+                await future
+            finally:
+                timer.cancel()
+                self._future = None
+        self.woken, self._poked = self._poked, False

@@ -337,6 +337,10 @@ class Execution:
         """Sleep on the clock, unless the history already records what came after."""
         if self.replay is not None and self.replay.ahead(frame.prev):
             return
+        parkable = getattr(self.clock, "sleep_parkable", None)  # asl serve's ParkingClock
+        if parkable is not None:
+            await parkable(deadline, self.arn)
+            return
         await self.clock.sleep_until(deadline)
 
     # -- context object --------------------------------------------------------------

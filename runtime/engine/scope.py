@@ -20,7 +20,13 @@ from runtime.engine.errors import check_output, state_error
 from runtime.engine.events import iso_timestamp
 from runtime.engine.execution import Execution, Frame
 
-__all__ = ["Handler", "Outcome", "StateRun", "run_branch"]
+__all__ = ["TURN_SECONDS", "Handler", "Outcome", "StateRun", "run_branch"]
+
+#: On the real clock, an execution that never waits lets the others run at least this
+#: often (seconds of the event loop it holds at most, checked every 16 states).
+TURN_SECONDS = 0.002
+#: When the running execution's turn ends (real-clock epoch seconds), shared by all.
+_turn = [0.0]
 
 
 class StateRun:
@@ -179,10 +185,15 @@ async def run_branch(
         state = states[name]
         kind = state.type
         transitions = exe.transitions = exe.transitions + 1
-        if not transitions & 255:
+        if not transitions & 15 and (
+            not transitions & 255 or (not exe.clock.virtual and exe.clock.now() >= _turn[0])
+        ):
             # A long run of states that never wait must not hold the event loop: other
-            # executions, lease renewals and the trace get their turn.
+            # executions, lease renewals and the trace get their turn every 256 states,
+            # and on the real clock every TURN_SECONDS too (a state can be slow: a big
+            # payload, a committed event), so short executions stay quick beside it.
             await anyio.lowlevel.checkpoint()
+            _turn[0] = exe.clock.now() + TURN_SECONDS
         entered_id = emit(frame, _ENTERED[kind], {"name": name, "input": data})
         run = StateRun(exe, frame, state, data, entered_id, size)
         try:

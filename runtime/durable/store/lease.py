@@ -26,7 +26,7 @@ import asyncio
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +36,15 @@ from runtime.engine.clock import Clock, RealClock
 if TYPE_CHECKING:
     from runtime.durable.store.sqlite import Store
 
-__all__ = ["DEFAULT_LEASE_SECONDS", "Lease", "LeaseLost", "dead_here", "new_owner"]
+__all__ = [
+    "DEFAULT_LEASE_SECONDS",
+    "HeldLease",
+    "Lease",
+    "LeaseKeeper",
+    "LeaseLost",
+    "dead_here",
+    "new_owner",
+]
 
 #: How long a lease lasts without renewal (``ASL_LEASE_SECONDS`` overrides it). A stop
 #: request is noticed when the lease is renewed, every third of it.
@@ -130,7 +138,7 @@ class Lease:
 
     def adopt(self, arn: str, generation: int, now: float) -> None:
         """Hold the lease of ``arn`` taken at ``generation`` (by a batch claim such as
-        ``PostgresStore.claim``) and keep it renewed as :meth:`hold` does."""
+        ``Store.claim_leases``) and keep it renewed as :meth:`hold` does."""
         self.arn, self.generation, self.lost = arn, generation, None
         self._expires = now + self.seconds
         if not self.background:
@@ -201,3 +209,100 @@ class Lease:
             if self.lost is None:
                 self.store.release_lease(self.arn, self.owner)
             self.arn = None
+
+
+class HeldLease(Lease):
+    """A lease taken in a batch (``Store.claim_leases``) and renewed by a
+    :class:`LeaseKeeper` with all the others of its owner, one transaction for all."""
+
+    def __init__(self, keeper: LeaseKeeper, arn: str, generation: int) -> None:
+        super().__init__(keeper.store, keeper.owner, keeper.seconds, keeper.clock)
+        self.arn, self.generation = arn, generation
+        self._expires = self._clock.now() + self.seconds
+        self._keeper = keeper
+
+    def hold(self, arn: str) -> None:
+        """Already held (taken in the batch); a different ARN is a runner's mistake."""
+        if arn != self.arn or self.lost is not None:
+            raise LeaseLost(f"the lease of {arn} is not held by this runner")
+        # A stop requested while it was parked or queued: abort once it runs.
+        request = self.store.stop_request(arn)
+        if request is not None and self.on_stop is not None:
+            asyncio.get_running_loop().call_soon(self.on_stop, *request)
+
+    def renew(self) -> bool:
+        """Renewed by the keeper with the others; True while held."""
+        return self.lost is None and self.arn is not None
+
+    def release(self) -> None:
+        """Give the lease up (unless it was lost or parked) and leave the keeper."""
+        if self.arn is not None:
+            self._keeper.forget(self.arn)
+        super().release()
+
+
+class LeaseKeeper:
+    """Every lease one runner (``asl serve``) holds, renewed together every third of
+    their length with ``Store.renew_leases``: one transaction per renewal, whatever
+    their number. Run :meth:`keep` as a task while serving."""
+
+    def __init__(
+        self, store: Store, owner: str, seconds: float, clock: Clock | None = None
+    ) -> None:
+        self.store = store
+        self.owner = owner
+        self.seconds = seconds
+        self.clock: Clock = clock or RealClock()
+        self._held: dict[str, HeldLease] = {}
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._held)
+
+    def take(self, arn: str, generation: int) -> HeldLease:
+        """Keep (and renew) a lease just taken by ``Store.claim_leases``."""
+        lease = HeldLease(self, arn, generation)
+        self._held[arn] = lease
+        return lease
+
+    def forget(self, arn: str) -> None:
+        """Stop renewing ``arn`` (released, lost or parked)."""
+        self._held.pop(arn, None)
+
+    async def keep(self) -> None:
+        """Renew every third of the lease length, until cancelled."""
+        while True:
+            await self.clock.sleep_until(self.clock.now() + self.seconds / 3)
+            self.renew()
+
+    def renew(self) -> None:
+        """Renew all held leases now; tell the runners of lost ones and pass stop requests."""
+        held = {arn: lease.generation for arn, lease in self._held.items()}
+        live = {arn: g for arn, g in held.items() if g is not None}
+        if not live:
+            return
+        now = self.clock.now()
+        try:
+            lost, stops = self.store.renew_leases(self.owner, live, now, self.seconds)
+        except StoreError as exc:
+            for stale in list(self._held.values()):
+                if now >= stale._expires:
+                    stale.lose(
+                        f"the lease of {stale.arn} ran out while the store could not be "
+                        f"written: {exc}"
+                    )
+            return
+        for arn in live:
+            lease = self._held.get(arn)
+            if lease is None:
+                continue
+            if arn in lost:
+                self.forget(arn)
+                lease.lose(f"the execution {arn} was taken over by another process")
+                continue
+            lease._expires = now + self.seconds
+            request = stops.get(arn)
+            if request is not None and lease.on_stop is not None:
+                lease.on_stop(*request)

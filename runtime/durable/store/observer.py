@@ -10,6 +10,14 @@ learns it in one of two ways:
 * an :class:`ExecutionInfo` given to the constructor; the row is then written when the
   ``ExecutionStarted`` event arrives (with that event's input and time).
 
+Group commit (``asl serve``): a recorder given a :class:`GroupCommit` hands each event to
+it instead of committing it alone. The events of every execution written during one turn
+of the event loop are committed in one transaction just after that turn
+(``Store.record_many``), and at once for a closing event, so an execution is seen to end
+only once all its events are committed. An event not yet committed when the process is
+killed was never acknowledged: the execution resumes from the last committed one and
+does that step again, as after any crash.
+
 Once attached, the recorder holds the execution's lease and writes each event fenced by
 it: when another process took the execution over (this one was paused past its lease),
 the write is refused, the execution is cancelled, and :class:`LeaseLost` ends the run.
@@ -17,6 +25,7 @@ the write is refused, the execution is cancelled, and :class:`LeaseLost` ends th
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from collections.abc import Mapping
@@ -31,7 +40,7 @@ from runtime.engine.events import HistoryEvent
 #: Environment variable naming the event id after which a crash test kills the process.
 KILL_AFTER_EVENT_VAR = "ASL_FAULT_KILL_AFTER_EVENT"
 
-__all__ = ["KILL_AFTER_EVENT_VAR", "StoreRecorder"]
+__all__ = ["KILL_AFTER_EVENT_VAR", "GroupCommit", "StoreRecorder"]
 
 
 _CLOSING = frozenset(
@@ -39,10 +48,68 @@ _CLOSING = frozenset(
 )
 
 
+class GroupCommit:
+    """Commits the events recorders hand it, one transaction per turn of the event loop.
+
+    Use from one event loop (the one the executions run in). :meth:`flush` commits what
+    is pending now (a closing event, a parked execution, serve stopping).
+    """
+
+    __slots__ = ("_items", "_recorders", "_scheduled", "commits", "events", "store")
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._items: list[tuple[str, HistoryEvent, int | None]] = []
+        self._recorders: dict[int, StoreRecorder] = {}
+        self._scheduled = False
+        #: Transactions and events committed so far (for the serve benchmarks).
+        self.commits = 0
+        self.events = 0
+
+    def add(
+        self, recorder: StoreRecorder, arn: str, event: HistoryEvent, fence: int | None
+    ) -> None:
+        """Queue ``event``; it is committed after the current turn of the loop."""
+        self._items.append((arn, event, fence))
+        self._recorders[id(recorder)] = recorder
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Commit every queued event now, in one transaction, and tell their recorders."""
+        self._scheduled = False
+        items, self._items = self._items, []
+        recorders, self._recorders = self._recorders, {}
+        if not items:
+            return
+        try:
+            refused = self.store.record_many(items)
+        except StoreError as exc:
+            for recorder in recorders.values():
+                recorder.uncommitted(str(exc))
+            return
+        self.commits += 1
+        self.events += len(items)
+        for recorder in recorders.values():
+            recorder.committed(refused)
+
+
 class StoreRecorder:
     """An execution observer (``recorder(event, frame)``) that commits every event."""
 
-    __slots__ = ("_begun", "_execution", "_kill_after", "_lease", "info", "options", "store")
+    __slots__ = (
+        "_batch",
+        "_begun",
+        "_execution",
+        "_failed",
+        "_kill_after",
+        "_last_id",
+        "_lease",
+        "info",
+        "options",
+        "store",
+    )
 
     def __init__(
         self,
@@ -52,8 +119,15 @@ class StoreRecorder:
         options: Mapping[str, Any] | None = None,
         resuming: bool = False,
         lease: Lease | None = None,
+        batch: GroupCommit | None = None,
     ) -> None:
         self.store = store
+        #: Group commit (``asl serve``): events are committed by it, per loop turn.
+        self._batch = batch
+        #: Why the last group commit failed; no event is accepted after it.
+        self._failed: str | None = None
+        #: The id of the last event handed to the batch.
+        self._last_id = 0
         #: The execution being recorded; set by the constructor or by :meth:`attach`.
         self.info = info
         #: How the execution was started, kept for ``asl resume``.
@@ -105,6 +179,20 @@ class StoreRecorder:
         lease = self._lease
         if lease.lost is not None:
             raise LeaseLost(lease.lost)
+        if self._failed is not None:
+            raise StoreError(self._failed)
+        batch = self._batch
+        if batch is not None:
+            batch.add(self, info.arn, event, lease.generation)
+            self._last_id = event.id
+            if event.type in _CLOSING:
+                batch.flush()  # the execution is seen to end once all of it is committed
+                if lease.lost is not None:
+                    raise LeaseLost(lease.lost)
+                if self._failed is not None:
+                    raise StoreError(self._failed)
+                self._lease.release()
+            return
         try:
             self.store.record(info.arn, event, fence=lease.generation)
         except LeaseLost as exc:
@@ -114,6 +202,22 @@ class StoreRecorder:
             os.kill(os.getpid(), signal.SIGKILL)
         if event.type in _CLOSING:
             self._lease.release()
+
+    def committed(self, refused: set[str]) -> None:
+        """The group commit stored this recorder's pending events (or refused them all:
+        its lease was taken over)."""
+        info = self.info
+        if info is not None and info.arn in refused:
+            self._lease.lose(f"the execution {info.arn} was taken over by another process")
+            return
+        if self._kill_after and self._last_id >= self._kill_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def uncommitted(self, reason: str) -> None:
+        """The group commit failed: stop the execution; it stays RUNNING in the store,
+        at its last committed event, for a runner to resume."""
+        self._failed = f"cannot record the execution's events: {reason}"
+        self._stop(self._failed)
 
     def map_run(self, record: Any, children: Any = None) -> None:
         """Store a Map Run as it starts and ends (with its children then); see

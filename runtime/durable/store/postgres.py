@@ -14,10 +14,10 @@ rely on that. Here:
 * the paths every transition takes never wait on each other across executions: an
   event write locks only its execution's ``lease_fences`` row (``FOR SHARE``) and checks
   the writer's generation under that lock, so a takeover (which updates that row) and a
-  stale write cannot interleave; taking a lease locks the execution's row with
-  ``FOR NO KEY UPDATE SKIP LOCKED`` (a row another server is claiming right now is
-  skipped, not waited for); leases are renewed per execution or in one statement for
-  many (:meth:`PostgresStore.renew_leases`);
+  stale write cannot interleave; taking a lease locks the execution's row and its lease
+  row with ``FOR NO KEY UPDATE SKIP LOCKED`` (rows another server is claiming right now
+  are skipped, not waited for); leases are renewed per execution or in one statement for
+  many (:meth:`PostgresStore.renew_leases`), and parked in one statement;
 * every other write (schedules and their firings, state machines, Map Runs, redrives,
   callback answers) takes one transaction-level advisory lock first, which gives them
   the guarantee SQLite gives: read-then-write sequences (a schedule firing checking that
@@ -35,11 +35,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, cast
 
+from runtime.durable.store.batches import NOBODY, LeaseBatches, StopRequests
 from runtime.durable.store.errors import ExecutionAlreadyExists, SchemaTooNew, StoreError
 from runtime.durable.store.records import CLOSING_STATUS, ExecutionInfo
 from runtime.durable.store.schema import LATEST_VERSION, MIGRATIONS, split_statements
@@ -94,6 +95,39 @@ _FINISHING = (
 #: Columns PostgreSQL needs beside a migration's, by the version the migration reaches:
 #: ``map_runs`` are listed in insertion order, which SQLite reads from its ``rowid``.
 _EXTRA = {9: ("ALTER TABLE map_runs ADD COLUMN seq BIGSERIAL",)}
+
+#: Migrations PostgreSQL runs in its own statements, by the version they start from:
+#: the due-time migration (11 -> 12) keeps a lease row beside every RUNNING execution
+#: with SQLite triggers, which PostgreSQL writes as one PL/pgSQL trigger function. Same
+#: indexes, same rows, same behaviour (see ``_DUE_TIMES`` in the schema module).
+_OWN: dict[int, tuple[str, ...]] = {
+    11: (
+        "CREATE INDEX leases_by_expiry ON leases (expires_at)",
+        "CREATE INDEX leases_by_owner ON leases (owner)",
+        """CREATE FUNCTION asl_executions_due() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.status = 'RUNNING' THEN
+            INSERT INTO leases (execution_arn, owner, expires_at)
+            VALUES (NEW.arn, '', NEW.start_time) ON CONFLICT (execution_arn) DO NOTHING;
+        END IF;
+    ELSIF NEW.status = 'RUNNING' AND OLD.status <> 'RUNNING' THEN
+        INSERT INTO leases (execution_arn, owner, expires_at)
+        VALUES (NEW.arn, '', 0) ON CONFLICT (execution_arn) DO NOTHING;
+    ELSIF NEW.status <> 'RUNNING' THEN
+        DELETE FROM leases WHERE execution_arn = NEW.arn;
+    END IF;
+    RETURN NULL;
+END
+$$""",
+        "CREATE TRIGGER executions_due AFTER INSERT OR UPDATE OF status ON executions "
+        "FOR EACH ROW EXECUTE FUNCTION asl_executions_due()",
+        "DELETE FROM leases WHERE execution_arn IN "
+        "(SELECT arn FROM executions WHERE status <> 'RUNNING')",
+        "INSERT INTO leases (execution_arn, owner, expires_at) SELECT arn, '', start_time "
+        "FROM executions WHERE status = 'RUNNING' ON CONFLICT (execution_arn) DO NOTHING",
+    ),
+}
 
 _SQLITE_ONLY = re.compile(
     r"\b(AUTOINCREMENT|PRAGMA|GLOB|IFNULL|julianday|strftime|group_concat|sqlite_\w+|"
@@ -153,7 +187,11 @@ def translate_migration(version: int) -> list[str]:
     columns of :data:`_EXTRA`): SQLite's ``REAL`` is a 64-bit float (``DOUBLE
     PRECISION``), its ``INTEGER`` 64 bits (``BIGINT``), ``BLOB`` is ``BYTEA``, and text
     compares byte by byte (``COLLATE "C"``) as SQLite's does, whatever the database's
-    locale: listings order and page the same on both backends."""
+    locale: listings order and page the same on both backends.
+
+    A migration PostgreSQL has its own statements for (:data:`_OWN`) runs those."""
+    if version in _OWN:
+        return [*_OWN[version], *_EXTRA.get(version + 1, ())]
     statements = []
     for statement in split_statements(MIGRATIONS[version]):
         text = re.sub(r"\)\s*WITHOUT\s+ROWID", ")", statement, flags=re.I)
@@ -207,6 +245,10 @@ class PostgresStore(Store):
     __slots__ = ("_url",)
 
     _conn: Any
+
+    #: ``asl serve`` renews this store's leases from a thread with a connection of its
+    #: own (:mod:`runtime.durable.fleet`).
+    renews_from_a_thread = True
 
     def __init__(self, raw: Any, url: str) -> None:
         super().__init__(cast(Any, _Connection(raw)), redact(url))
@@ -345,72 +387,93 @@ class PostgresStore(Store):
         seconds: float,
         replace: str | None = None,
     ) -> int | None:
-        """Take the lease of a RUNNING execution (see :meth:`Store.acquire_lease`). The
-        execution's row is claimed ``FOR NO KEY UPDATE SKIP LOCKED``: while another server
-        claims it, this one gets None at once instead of waiting."""
+        """Take the lease of a RUNNING execution (see :meth:`Store.acquire_lease`): free
+        when nobody runs it (owner :data:`NOBODY`), when it expired, or when its holder is
+        ``owner`` or ``replace``. The execution's and its lease's rows are claimed ``FOR
+        NO KEY UPDATE SKIP LOCKED``: while another server claims it, this one gets None at
+        once instead of waiting."""
         with self._transaction(serialised=False) as conn:
             raw = conn.raw
-            running = raw.execute(
-                "SELECT 1 FROM executions WHERE arn = %s AND status = 'RUNNING' "
-                "FOR NO KEY UPDATE SKIP LOCKED",
-                (execution_arn,),
-            ).fetchone()
-            if running is None:
-                return None
             held = raw.execute(
-                "SELECT owner, expires_at FROM leases WHERE execution_arn = %s",
+                "SELECT l.owner, l.expires_at FROM executions e JOIN leases l "
+                "ON l.execution_arn = e.arn WHERE e.arn = %s AND e.status = 'RUNNING' "
+                "FOR NO KEY UPDATE OF e, l SKIP LOCKED",
                 (execution_arn,),
             ).fetchone()
-            if held is not None and held[0] not in (owner, replace) and held[1] > now:
+            if held is None:
+                return None  # not RUNNING, or being claimed by another server right now
+            if held[0] not in (owner, replace, NOBODY) and held[1] > now:
                 return None
             return _take(raw, [execution_arn], owner, now + seconds)[execution_arn]
 
-    def claim(
-        self, owner: str, now: float, seconds: float, limit: int, skip: Iterable[str] = ()
-    ) -> dict[str, int]:
-        """Take the leases of up to ``limit`` RUNNING executions nobody holds a live lease
-        on (oldest first, none of ``skip``), in one transaction: ``SELECT ... FOR NO KEY
-        UPDATE SKIP LOCKED``, so servers claiming at once split the work instead of
-        queueing on the same rows. Returns each claimed execution's lease generation."""
+    def claim_leases(
+        self,
+        owner: str,
+        now: float,
+        seconds: float,
+        limit: int,
+        replace: Collection[str] = (),
+    ) -> list[tuple[str, int]]:
+        """See :meth:`LeaseBatches.claim_leases`: one transaction, a range read of the
+        lease rows due by ``now`` (``leases_by_expiry``), longest due first, plus the live
+        leases of the ``replace`` owners. The rows are taken ``FOR NO KEY UPDATE SKIP
+        LOCKED``, so servers claiming at once split the work instead of queueing on the
+        same rows."""
         if limit <= 0:
-            return {}
+            return []
         with self._transaction(serialised=False) as conn:
             raw = conn.raw
             rows = raw.execute(
-                "SELECT e.arn FROM executions e LEFT JOIN leases l ON l.execution_arn = e.arn "
-                "WHERE e.status = 'RUNNING' AND (l.execution_arn IS NULL OR l.expires_at <= %s) "
-                "AND NOT (e.arn = ANY(%s)) ORDER BY e.start_time LIMIT %s "
-                "FOR NO KEY UPDATE OF e SKIP LOCKED",
-                (now, list(skip), limit),
+                "SELECT l.execution_arn FROM leases l JOIN executions e "
+                "ON e.arn = l.execution_arn WHERE l.expires_at <= %s AND l.owner <> %s "
+                "AND e.status = 'RUNNING' ORDER BY l.expires_at LIMIT %s "
+                "FOR NO KEY UPDATE OF l, e SKIP LOCKED",
+                (now, owner, limit),
             ).fetchall()
             arns = [str(row[0]) for row in rows]
-            return _take(raw, arns, owner, now + seconds) if arns else {}
+            dead = [h for h in replace if h not in (owner, NOBODY)]
+            if dead and len(arns) < limit:
+                more = raw.execute(
+                    "SELECT l.execution_arn FROM leases l JOIN executions e "
+                    "ON e.arn = l.execution_arn WHERE l.owner = ANY(%s) AND l.expires_at > %s "
+                    "AND e.status = 'RUNNING' LIMIT %s FOR NO KEY UPDATE OF l, e SKIP LOCKED",
+                    (dead, now, limit - len(arns)),
+                ).fetchall()
+                arns.extend(str(row[0]) for row in more)
+            if not arns:
+                return []
+            taken = _take(raw, arns, owner, now + seconds)
+            return [(arn, taken[arn]) for arn in arns]
 
     def renew_lease(
         self, execution_arn: str, owner: str, generation: int, now: float, seconds: float
     ) -> bool:
         """Extend a lease this owner holds at ``generation``; False when taken over."""
-        return execution_arn in self.renew_leases(owner, {execution_arn: generation}, now, seconds)
+        return bool(self._renew(owner, {execution_arn: generation}, now + seconds))
 
     def renew_leases(
         self, owner: str, held: Mapping[str, int], now: float, seconds: float
-    ) -> set[str]:
-        """Extend, in one statement, every lease of ``held`` (ARN: generation) this owner
-        still holds at that generation; returns the ARNs renewed (the others were taken
-        over, and their runners must stop)."""
+    ) -> tuple[set[str], StopRequests]:
+        """See :meth:`LeaseBatches.renew_leases`: one statement extends every lease of
+        ``held`` this owner still holds at that generation, one query reads the stop
+        requests of those renewed."""
         if not held:
-            return set()
+            return set(), {}
+        renewed = self._renew(owner, held, now + seconds)
+        return set(held) - renewed, self.stop_requests_for(sorted(renewed))
+
+    def _renew(self, owner: str, held: Mapping[str, int], expires_at: float) -> set[str]:
         arns = list(held)
         rows = self._one(
             "UPDATE leases l SET expires_at = %s FROM unnest(%s::text[], %s::bigint[]) "
             "AS h(arn, generation), lease_fences f WHERE l.execution_arn = h.arn AND "
             "f.execution_arn = h.arn AND f.generation = h.generation AND l.owner = %s "
             "RETURNING l.execution_arn",
-            (now + seconds, arns, [held[a] for a in arns], owner),
+            (expires_at, arns, [held[a] for a in arns], owner),
         ).fetchall()
         return {str(row[0]) for row in rows}
 
-    def stop_requests_for(self, execution_arns: Sequence[str]) -> dict[str, tuple[Any, Any]]:
+    def stop_requests_for(self, execution_arns: Sequence[str]) -> StopRequests:
         """The pending stop requests (error, cause) of these executions, by ARN."""
         if not execution_arns:
             return {}
@@ -421,10 +484,33 @@ class PostgresStore(Store):
         return {str(arn): (error, cause) for arn, error, cause in rows}
 
     def release_lease(self, execution_arn: str, owner: str) -> None:
-        """Give up a lease (the execution ended, or its runner stops)."""
+        """Give up a lease (the execution ended, or its runner stops): a RUNNING execution
+        is due again at once (an ended one has no lease row left)."""
         self._one(
-            "DELETE FROM leases WHERE execution_arn = %s AND owner = %s", (execution_arn, owner)
+            "UPDATE leases SET owner = %s, expires_at = 0 WHERE execution_arn = %s AND owner = %s",
+            (NOBODY, execution_arn, owner),
         )
+
+    def park_lease(self, execution_arn: str, owner: str, generation: int, wake_at: float) -> bool:
+        """See :meth:`LeaseBatches.park_lease`: the row goes to nobody, due at ``wake_at``
+        (one statement, checked against the lease's generation)."""
+        parked = self._one(
+            "UPDATE leases l SET owner = %s, expires_at = %s FROM lease_fences f "
+            "WHERE l.execution_arn = %s AND l.owner = %s AND f.execution_arn = l.execution_arn "
+            "AND f.generation = %s",
+            (NOBODY, wake_at, execution_arn, owner, generation),
+        ).rowcount
+        return bool(parked == 1)
+
+    def change_marker(self) -> object | None:
+        """Unknown on PostgreSQL (other servers write at any time): serve reads on every
+        poll."""
+        return None
+
+    def record_many(self, items: Sequence[tuple[str, HistoryEvent, int | None]]) -> set[str]:
+        """See :meth:`LeaseBatches.record_many`: one :meth:`record` (one round trip, no
+        store-wide lock) per event, in order."""
+        return LeaseBatches.record_many(self, items)
 
 
 def _take(raw: Any, arns: list[str], owner: str, expires_at: float) -> dict[str, int]:

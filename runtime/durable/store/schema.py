@@ -236,6 +236,35 @@ CREATE TABLE task_answers (
 CREATE INDEX task_answers_by_execution ON task_answers (execution_arn);
 """
 
+_DUE_TIMES = """
+-- Every RUNNING execution has a lease row; owner '' means nobody runs it, and its
+-- expires_at is then when it is due (its start time, a parked Wait's deadline, 0 once a
+-- runner let it go). Finding due work and the next wake-up are range reads of
+-- leases_by_expiry, however many executions are parked; a renewal is one UPDATE by owner.
+-- The triggers keep the rows in step with the status, whoever writes the executions.
+CREATE INDEX leases_by_expiry ON leases (expires_at);
+CREATE INDEX leases_by_owner ON leases (owner);
+CREATE TRIGGER executions_due_when_stored AFTER INSERT ON executions
+WHEN NEW.status = 'RUNNING'
+BEGIN
+    INSERT OR IGNORE INTO leases (execution_arn, owner, expires_at)
+    VALUES (NEW.arn, '', NEW.start_time);
+END;
+CREATE TRIGGER executions_due_when_redriven AFTER UPDATE OF status ON executions
+WHEN NEW.status = 'RUNNING' AND OLD.status != 'RUNNING'
+BEGIN
+    INSERT OR IGNORE INTO leases (execution_arn, owner, expires_at) VALUES (NEW.arn, '', 0);
+END;
+CREATE TRIGGER executions_done_leave_their_lease AFTER UPDATE OF status ON executions
+WHEN NEW.status != 'RUNNING'
+BEGIN
+    DELETE FROM leases WHERE execution_arn = NEW.arn;
+END;
+DELETE FROM leases WHERE execution_arn IN (SELECT arn FROM executions WHERE status != 'RUNNING');
+INSERT OR IGNORE INTO leases (execution_arn, owner, expires_at)
+    SELECT arn, '', start_time FROM executions WHERE status = 'RUNNING';
+"""
+
 #: SQL scripts; ``MIGRATIONS[n]`` migrates version ``n`` to ``n + 1``.
 MIGRATIONS: tuple[str, ...] = (
     _V1_TABLES,
@@ -249,6 +278,7 @@ MIGRATIONS: tuple[str, ...] = (
     _MAP_RUNS,
     _LEASE_FENCING,
     _TASK_ANSWERS,
+    _DUE_TIMES,
 )
 
 #: The version this code writes and reads.

@@ -21,13 +21,14 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from runtime.callbacks.tokens import TokenSigner, new_secret
 from runtime.durable.store.answers import AnswerTables
+from runtime.durable.store.batches import NOBODY, LeaseBatches, StopRequests
 from runtime.durable.store.errors import (
     AmbiguousExecution,
     ExecutionAlreadyExists,
@@ -128,11 +129,13 @@ def dumps(value: Any) -> str:
     return text
 
 
-class Store(ScheduleTables, MapRunTables, AnswerTables):
+class Store(ScheduleTables, MapRunTables, AnswerTables, LeaseBatches):
     """An open store; one connection, used from one thread. Close it (or use ``with``).
 
     The schedule methods come from :class:`ScheduleTables`, the Map Run ones from
-    :class:`MapRunTables`, the task answers' from :class:`AnswerTables`."""
+    :class:`MapRunTables`, the task answers' from :class:`AnswerTables`; the batch methods
+    of ``asl serve`` are declared by :class:`LeaseBatches` and overridden here with one
+    transaction per batch."""
 
     __slots__ = ("_conn", "_signer", "path")
 
@@ -260,26 +263,9 @@ class Store(ScheduleTables, MapRunTables, AnswerTables):
         write is refused with :class:`LeaseLost` when another process has taken the lease
         since, checked in the same transaction as the insert.
         """
-        exported = None if event.details is None else export_details(event.details)
-        row = (
-            execution_arn,
-            event.id,
-            event.previous_event_id,
-            event.type,
-            event.timestamp,
-            None if exported is None else dumps(exported),
-        )
-        status = CLOSING_STATUS.get(event.type)
         with self._write() as conn:
-            if fence is None:
-                conn.execute(_INSERT_EVENT, row)
-            elif conn.execute(_INSERT_FENCED_EVENT, (*row, execution_arn, fence)).rowcount != 1:
+            if not _insert(conn, execution_arn, event, fence):
                 raise _stale(execution_arn, fence)
-            if status is not None:
-                details = event.details or {}
-                output = dumps(details["output"]) if "output" in details else None
-                outcome = (status, output, details.get("error"), details.get("cause"))
-                conn.execute(_FINISH, (*outcome, event.timestamp, execution_arn))
 
     def finish_execution(
         self,
@@ -318,7 +304,7 @@ class Store(ScheduleTables, MapRunTables, AnswerTables):
             row = conn.execute(
                 "SELECT owner, expires_at FROM leases WHERE execution_arn = ?", (execution_arn,)
             ).fetchone()
-            if row is not None and row[0] not in (owner, replace) and row[1] > now:
+            if row is not None and row[0] not in (owner, replace, NOBODY) and row[1] > now:
                 return None
             running = conn.execute(
                 "SELECT 1 FROM executions WHERE arn = ? AND status = 'RUNNING'", (execution_arn,)
@@ -355,8 +341,8 @@ class Store(ScheduleTables, MapRunTables, AnswerTables):
     def lease_owner(self, execution_arn: str, now: float) -> str | None:
         """Who holds a live lease on the execution, if anyone."""
         rows = self._read(
-            "SELECT owner FROM leases WHERE execution_arn = ? AND expires_at > ?",
-            (execution_arn, now),
+            "SELECT owner FROM leases WHERE execution_arn = ? AND expires_at > ? AND owner != ?",
+            (execution_arn, now, NOBODY),
         )
         return str(rows[0][0]) if rows else None
 
@@ -397,21 +383,167 @@ class Store(ScheduleTables, MapRunTables, AnswerTables):
         return (rows[0][0], rows[0][1]) if rows else None
 
     def release_lease(self, execution_arn: str, owner: str) -> None:
-        """Give up a lease (the execution ended, or its runner stops)."""
+        """Give up a lease (the execution ended, or its runner stops): a RUNNING execution
+        is due again at once (an ended one has no lease row left)."""
         with self._write() as conn:
             conn.execute(
-                "DELETE FROM leases WHERE execution_arn = ? AND owner = ?", (execution_arn, owner)
+                "UPDATE leases SET owner = ?, expires_at = 0 WHERE execution_arn = ? AND owner = ?",
+                (NOBODY, execution_arn, owner),
             )
 
     def claimable(self, now: float, limit: int = 100) -> list[tuple[str, str | None]]:
         """RUNNING executions, oldest first, with the owner of their live lease (or None)."""
         rows = self._read(
-            "SELECT e.arn, CASE WHEN l.expires_at > ? THEN l.owner END FROM executions e "
+            "SELECT e.arn, CASE WHEN l.expires_at > ? AND l.owner != '' THEN l.owner END "
+            "FROM executions e "
             "LEFT JOIN leases l ON l.execution_arn = e.arn WHERE e.status = 'RUNNING' "
             "ORDER BY e.start_time LIMIT ?",
             (now, limit),
         )
         return [(str(arn), None if owner is None else str(owner)) for arn, owner in rows]
+
+    # -- batches (asl serve; see runtime.durable.store.batches) -------------------------
+
+    def claim_leases(
+        self,
+        owner: str,
+        now: float,
+        seconds: float,
+        limit: int,
+        replace: Collection[str] = (),
+    ) -> list[tuple[str, int]]:
+        """See :meth:`LeaseBatches.claim_leases`: one transaction, a range read of the
+        lease rows due by ``now`` (plus those of the ``replace`` owners)."""
+        if limit <= 0:
+            return []
+        if not replace and not self._read(
+            "SELECT 1 FROM leases WHERE expires_at <= ? AND owner != ? LIMIT 1", (now, owner)
+        ):
+            return []  # nothing due: no write transaction (an idle poll stays a read)
+        with self._write() as conn:
+            rows = conn.execute(
+                "SELECT execution_arn FROM leases WHERE expires_at <= ? AND owner != ? "
+                "ORDER BY expires_at LIMIT ?",
+                (now, owner, limit),
+            ).fetchall()
+            arns = [str(row[0]) for row in rows]
+            for dead in replace:
+                if len(arns) >= limit or dead in (owner, NOBODY):
+                    continue
+                more = conn.execute(
+                    "SELECT execution_arn FROM leases WHERE owner = ? AND expires_at > ? LIMIT ?",
+                    (dead, now, limit - len(arns)),
+                ).fetchall()
+                arns.extend(str(row[0]) for row in more)
+            if not arns:
+                return []
+            conn.executemany(
+                "INSERT INTO lease_fences (execution_arn, generation) VALUES (?, 1) "
+                "ON CONFLICT (execution_arn) DO UPDATE SET generation = generation + 1",
+                [(arn,) for arn in arns],
+            )
+            conn.executemany(
+                "UPDATE leases SET owner = ?, expires_at = ? WHERE execution_arn = ?",
+                [(owner, now + seconds, arn) for arn in arns],
+            )
+            taken: list[tuple[str, int]] = []
+            for start in range(0, len(arns), 500):
+                chunk = arns[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                taken.extend(
+                    (str(arn), int(generation))
+                    for arn, generation in conn.execute(
+                        "SELECT execution_arn, generation FROM lease_fences "
+                        f"WHERE execution_arn IN ({marks})",
+                        chunk,
+                    )
+                )
+            return taken
+
+    def renew_leases(
+        self, owner: str, held: Mapping[str, int], now: float, seconds: float
+    ) -> tuple[set[str], StopRequests]:
+        """See :meth:`LeaseBatches.renew_leases`: one UPDATE of every row ``owner`` holds;
+        the rows are read back (with their generations) only when some are missing."""
+        if not held:
+            return set(), {}
+        with self._write() as conn:
+            renewed = conn.execute(
+                "UPDATE leases SET expires_at = ? WHERE owner = ?", (now + seconds, owner)
+            ).rowcount
+            lost: set[str] = set()
+            if renewed != len(held):
+                mine = dict(
+                    conn.execute(
+                        "SELECT l.execution_arn, f.generation FROM leases l JOIN lease_fences f "
+                        "ON f.execution_arn = l.execution_arn WHERE l.owner = ?",
+                        (owner,),
+                    ).fetchall()
+                )
+                lost = {arn for arn, generation in held.items() if mine.get(arn) != generation}
+            stops = {
+                str(arn): (error, cause)
+                for arn, error, cause in conn.execute(
+                    "SELECT s.execution_arn, s.error, s.cause FROM stop_requests s "
+                    "JOIN leases l ON l.execution_arn = s.execution_arn WHERE l.owner = ?",
+                    (owner,),
+                )
+                if arn in held and arn not in lost
+            }
+        return lost, stops
+
+    def lease_holders(self, now: float) -> list[str]:
+        """See :meth:`LeaseBatches.lease_holders`: a skip scan of the owner index, one
+        probe per distinct owner."""
+        rows = self._read(
+            "WITH RECURSIVE o(owner) AS (SELECT min(owner) FROM leases WHERE owner > ? "
+            "UNION ALL SELECT (SELECT min(owner) FROM leases WHERE owner > o.owner) FROM o "
+            "WHERE o.owner IS NOT NULL) SELECT owner FROM o WHERE owner IS NOT NULL",
+            (NOBODY,),
+        )
+        return [str(row[0]) for row in rows]
+
+    def park_lease(self, execution_arn: str, owner: str, generation: int, wake_at: float) -> bool:
+        """See :meth:`LeaseBatches.park_lease`: the row goes to nobody, due at ``wake_at``."""
+        with self._write() as conn:
+            parked = conn.execute(
+                "UPDATE leases SET owner = ?, expires_at = ? WHERE execution_arn = ? AND "
+                "owner = ? AND (SELECT generation FROM lease_fences WHERE execution_arn = ?) = ?",
+                (NOBODY, wake_at, execution_arn, owner, execution_arn, generation),
+            ).rowcount
+        return parked == 1
+
+    def parked_until(self, execution_arn: str, now: float) -> float | None:
+        """See :meth:`LeaseBatches.parked_until`."""
+        rows = self._read(
+            "SELECT expires_at FROM leases WHERE execution_arn = ? AND owner = ? "
+            "AND expires_at > ?",
+            (execution_arn, NOBODY, now),
+        )
+        return float(rows[0][0]) if rows else None
+
+    def change_marker(self) -> object | None:
+        """See :meth:`LeaseBatches.change_marker`: ``PRAGMA data_version``."""
+        rows = self._read("PRAGMA data_version", ())
+        return int(rows[0][0]) if rows else None
+
+    def next_wake(self, now: float) -> float | None:
+        """See :meth:`LeaseBatches.next_wake`: the smallest ``expires_at`` after ``now``."""
+        rows = self._read("SELECT min(expires_at) FROM leases WHERE expires_at > ?", (now,))
+        return None if not rows or rows[0][0] is None else float(rows[0][0])
+
+    def record_many(self, items: Sequence[tuple[str, HistoryEvent, int | None]]) -> set[str]:
+        """See :meth:`LeaseBatches.record_many`: one transaction for the whole batch."""
+        refused: set[str] = set()
+        if not items:
+            return refused
+        with self._write() as conn:
+            for execution_arn, event, fence in items:
+                if execution_arn in refused:
+                    continue
+                if not _insert(conn, execution_arn, event, fence):
+                    refused.add(execution_arn)
+        return refused
 
     def list_executions(
         self,
@@ -494,7 +626,34 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
 
 
-def _stale(execution_arn: str, fence: int) -> LeaseLost:
+def _insert(
+    conn: sqlite3.Connection, execution_arn: str, event: HistoryEvent, fence: int | None
+) -> bool:
+    """Insert one event in the caller's transaction (a closing event also sets the
+    execution's outcome); False, inserting nothing, when ``fence`` is stale."""
+    exported = None if event.details is None else export_details(event.details)
+    row = (
+        execution_arn,
+        event.id,
+        event.previous_event_id,
+        event.type,
+        event.timestamp,
+        None if exported is None else dumps(exported),
+    )
+    if fence is None:
+        conn.execute(_INSERT_EVENT, row)
+    elif conn.execute(_INSERT_FENCED_EVENT, (*row, execution_arn, fence)).rowcount != 1:
+        return False
+    status = CLOSING_STATUS.get(event.type)
+    if status is not None:
+        details = event.details or {}
+        output = dumps(details["output"]) if "output" in details else None
+        outcome = (status, output, details.get("error"), details.get("cause"))
+        conn.execute(_FINISH, (*outcome, event.timestamp, execution_arn))
+    return True
+
+
+def _stale(execution_arn: str, fence: int | None) -> LeaseLost:
     return LeaseLost(
         f"the execution {execution_arn} was taken over by another process (lease "
         f"generation {fence} is stale): this process stops running it and writes nothing"
