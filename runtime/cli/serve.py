@@ -215,6 +215,11 @@ def serve_main(argv: list[str]) -> int:
     if args.api or args.ui:
         return _serve_api(args, str(path))
     workers = args.workers if args.workers is not None else (1 if in_process else cpu_count())
+    if workers > 1 and args.parent_pid is None:
+        # Opened (and migrated) once here first: a store that cannot be opened is said
+        # once, by this process, before any worker starts.
+        with Store.open(path):
+            pass
     helpers = _start_workers(argv, workers - 1) if args.parent_pid is None else []
 
     from runtime.adapters.activity import Activities
