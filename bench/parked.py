@@ -78,7 +78,7 @@ def memory(mode: str) -> int:
     """Bytes in use: traced by tracemalloc, or the process RSS."""
     gc.collect()
     if mode == "tracemalloc":
-        return tracemalloc.get_tracedmemory()[0]
+        return tracemalloc.get_traced_memory()[0]
     return proc_status("VmRSS")
 
 
@@ -117,7 +117,7 @@ async def park(count: int, mode: str = "rss") -> ParkedFigure:
     await _all_parked(count, entered, tasks)
     start_s = time.perf_counter() - start
     parked = memory(mode) - before
-    peak = tracemalloc.get_tracedmemory()[1] if mode == "tracemalloc" else 0
+    peak = tracemalloc.get_traced_memory()[1] if mode == "tracemalloc" else 0
     clock.leave()
     start = time.perf_counter()
     results = await asyncio.gather(*tasks)

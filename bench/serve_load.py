@@ -306,7 +306,7 @@ def _sample_parked(figures: dict[str, Any], mode: str, before: int, store: Any) 
     )
     figures["parked_in_store"] = int(rows[0][0])
     figures["parked_bytes"] = memory(mode) - before
-    traced = tracemalloc.get_tracedmemory() if mode == "tracemalloc" else (0, 0)
+    traced = tracemalloc.get_traced_memory() if mode == "tracemalloc" else (0, 0)
     figures["traced_bytes"], figures["traced_peak_bytes"] = traced
     figures["rss_bytes"] = proc_status("VmRSS")
     figures["hwm_parked_bytes"] = proc_status("VmHWM")
