@@ -17,10 +17,9 @@ does any participant that is not asleep or a clock marked busy.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
-from runtime.engine.clock import RealClock, Timer
+from runtime.engine.clock import Participants, RealClock, Timer
 
 __all__ = ["ParkingClock"]
 
@@ -36,7 +35,7 @@ class _Timer:
         self.clock._timers.pop(self.key, None)
 
 
-class ParkingClock(RealClock):
+class ParkingClock(Participants, RealClock):
     """The real clock of one execution (``arn``), calling ``on_idle(wake_at)`` once every
     participant sleeps in the execution's own sleeps and nothing is due within
     ``threshold`` seconds (``wake_at``: the earliest sleep or timer deadline)."""
@@ -77,28 +76,8 @@ class ParkingClock(RealClock):
         self._timers[key] = deadline
         return _Timer(self, key, timer)
 
-    @contextmanager
-    def participant(self) -> Iterator[None]:
-        self.join()
-        try:
-            yield
-        finally:
-            self.leave()
-
-    def join(self) -> None:
-        self._participants += 1
-
-    def leave(self) -> None:
-        self._participants -= 1
+    def _left(self) -> None:
         self._check_soon()
-
-    @contextmanager
-    def busy(self) -> Iterator[None]:
-        self._busy += 1
-        try:
-            yield
-        finally:
-            self._busy -= 1
 
     def _check_soon(self) -> None:
         if self._checking or not self._sleeping:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
-__all__ = ["Clock", "RealClock", "Timer", "VirtualClock"]
+__all__ = ["Clock", "Participants", "RealClock", "Timer", "VirtualClock"]
 
 
 class Timer(Protocol):
@@ -116,7 +116,45 @@ class _VirtualTimer:
             self.clock._maybe_advance()
 
 
-class VirtualClock:
+class Participants:
+    """Counts what may still act on a clock: participants (an execution's tasks, joined
+    before they are scheduled) and busy sections (a call running in a worker thread).
+    A subclass sets ``_participants`` and ``_busy`` to 0 and says in :meth:`_left` what
+    a participant's end may trigger (time moving on, an execution parking)."""
+
+    _participants: int
+    _busy: int
+
+    @contextmanager
+    def participant(self) -> Iterator[None]:
+        self.join()
+        try:
+            yield
+        finally:
+            self.leave()
+
+    def join(self) -> None:
+        """Count one more participant (call before its task is scheduled)."""
+        self._participants += 1
+
+    def leave(self) -> None:
+        """A participant ended."""
+        self._participants -= 1
+        self._left()
+
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        self._busy += 1
+        try:
+            yield
+        finally:
+            self._busy -= 1
+
+    def _left(self) -> None:
+        raise NotImplementedError
+
+
+class VirtualClock(Participants):
     """Time that only moves when every participant is waiting on it.
 
     ``start`` is the initial time in epoch seconds (the real time by default).
@@ -176,30 +214,8 @@ class VirtualClock:
                 self._sleepers -= 1
                 timer.cancel()
 
-    @contextmanager
-    def participant(self) -> Iterator[None]:
-        self.join()
-        try:
-            yield
-        finally:
-            self.leave()
-
-    def join(self) -> None:
-        """Count one more participant (call before its task is scheduled)."""
-        self._participants += 1
-
-    def leave(self) -> None:
-        """A participant ended."""
-        self._participants -= 1
+    def _left(self) -> None:
         self._maybe_advance()
-
-    @contextmanager
-    def busy(self) -> Iterator[None]:
-        self._busy += 1
-        try:
-            yield
-        finally:
-            self._busy -= 1
 
     # -- advancing ---------------------------------------------------------------
 

@@ -327,17 +327,7 @@ class PostgresStore(Store):
 
     def begin_execution(self, info: ExecutionInfo, input: Any, start_time: float) -> None:
         """Store a new RUNNING execution. Raises :class:`ExecutionAlreadyExists`."""
-        row = (
-            info.arn,
-            info.name,
-            info.state_machine_name,
-            info.state_machine_arn,
-            dumps(info.definition),
-            dumps(input),
-            start_time,
-            info.redrive_count,
-            dumps(info.options),
-        )
+        row = self._execution_row(info, input, start_time)
         inserted = self._one(
             "INSERT INTO executions (arn, name, state_machine_name, state_machine_arn, "
             "definition, input, status, start_time, redrive_count, options) "

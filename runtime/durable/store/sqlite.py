@@ -230,9 +230,10 @@ class Store(ScheduleTables, MapRunTables, AnswerTables, LeaseBatches):
 
     # -- writing ---------------------------------------------------------------------
 
-    def begin_execution(self, info: ExecutionInfo, input: Any, start_time: float) -> None:
-        """Store a new RUNNING execution. Raises :class:`ExecutionAlreadyExists`."""
-        row = (
+    @staticmethod
+    def _execution_row(info: ExecutionInfo, input: Any, start_time: float) -> tuple[Any, ...]:
+        """A new execution's values, in the order of both backends' INSERT."""
+        return (
             info.arn,
             info.name,
             info.state_machine_name,
@@ -243,6 +244,10 @@ class Store(ScheduleTables, MapRunTables, AnswerTables, LeaseBatches):
             info.redrive_count,
             dumps(info.options),
         )
+
+    def begin_execution(self, info: ExecutionInfo, input: Any, start_time: float) -> None:
+        """Store a new RUNNING execution. Raises :class:`ExecutionAlreadyExists`."""
+        row = self._execution_row(info, input, start_time)
         try:
             with self._write() as conn:
                 conn.execute(
