@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -254,3 +255,22 @@ def test_a_failed_map_reruns_only_its_unsuccessful_iterations(tmp_path: Path) ->
     assert result.status == "SUCCEEDED", result.cause
     assert result.output == [10, 20, 30]
     assert seen == [1, 2, 2, 3]  # item 1 is not run again
+
+
+def test_the_report_colours_a_redriven_state_by_its_latest_visit(tmp_path: Path) -> None:
+    """As the AWS console does: the failure the redrive repaired no longer paints Work red."""
+    from runtime.report import report_html
+
+    def colour(html: str, state: str) -> str:
+        found = re.search(rf'class="[^"]*st-([a-z-]+)[^"]*"[^>]*data-state="{state}"', html)
+        assert found is not None, state
+        return found.group(1)
+
+    with Store.open(tmp_path / "s.db") as store:
+        first_run(store)
+        failed = report_html(store.history(store.get_execution("job").arn), MACHINE)
+        anyio.run(lambda: redrive(store, "job", services=services(working), clock=VirtualClock()))
+        redriven = report_html(store.history(store.get_execution("job").arn), MACHINE)
+    assert (colour(failed, "Work"), colour(failed, "Report")) == ("failed", "not-visited")
+    assert (colour(redriven, "Work"), colour(redriven, "Report")) == ("succeeded", "succeeded")
+    assert colour(redriven, "Prepare") == "succeeded"

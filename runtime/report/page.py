@@ -13,7 +13,7 @@ from asl.graph.svg import STYLE as GRAPH_STYLE
 from asl.graph.text import visible
 from runtime.report.assets import CSS, SCRIPT
 from runtime.report.history import Event, ExecutionSummary, summarise
-from runtime.report.visits import OUTCOMES, Lane, Visit, build_visits, state_outcomes
+from runtime.report.visits import OUTCOMES, Lane, Visit, build_visits, last_redrive, latest_outcomes
 from runtime.trace.format import format_duration
 
 __all__ = ["ReportParts", "render_report", "report_parts"]
@@ -320,11 +320,12 @@ def report_parts(
 ) -> ReportParts:
     """The report's pieces; ``map_runs`` are DescribeMapRun documents for the Map Run
     panel's counters; ``outcomes`` (state name → ``st-*`` suffix) replaces the colours the
-    finished visits give (a live view marks open visits ``running``)."""
+    finished visits give (a live view marks open visits ``running``); after a redrive the
+    latest visits give a state's colour."""
     summary = summarise(events, name)
     lanes, visits = build_visits(events)
     lane_map = {lane.key: lane for lane in lanes}
-    colours = state_outcomes(visits) if outcomes is None else outcomes
+    colours = latest_outcomes(visits, last_redrive(events)) if outcomes is None else outcomes
     graph = _graph(definition, colours, visits) if definition is not None else ""
     table = _event_rows(events, visits, summary.start)
     main = f"""

@@ -14,7 +14,7 @@ from typing import Any
 
 from runtime.report.history import Event
 
-__all__ = ["Lane", "Visit", "build_visits", "state_outcomes"]
+__all__ = ["Lane", "Visit", "build_visits", "last_redrive", "latest_outcomes", "state_outcomes"]
 
 #: Outcomes, worst first: a state's colour on the graph is its worst visit.
 OUTCOMES = ("failed", "caught", "retried", "cancelled", "succeeded")
@@ -194,3 +194,18 @@ def state_outcomes(visits: Sequence[Visit]) -> dict[str, str]:
         if current is None or rank[visit.status] < rank[current]:
             out[visit.state] = visit.status
     return out
+
+
+def last_redrive(events: Sequence[Event]) -> int:
+    """The id of the history's last ``ExecutionRedriven`` event; 0 if never redriven."""
+    return max((e.id for e in events if e.type == "ExecutionRedriven"), default=0)
+
+
+def latest_outcomes(visits: Sequence[Visit], redriven_at: int = 0) -> dict[str, str]:
+    """:func:`state_outcomes`, except that after a redrive (its ``ExecutionRedriven`` event
+    id ``redriven_at``) a state visited again shows how that went, as the AWS console
+    does, not the failure the redrive repaired."""
+    outcomes = state_outcomes(visits)
+    if redriven_at:
+        outcomes.update(state_outcomes([v for v in visits if v.entered_id > redriven_at]))
+    return outcomes

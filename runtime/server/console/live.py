@@ -20,10 +20,10 @@ from runtime.durable.store import Store
 from runtime.durable.store.browse import Browser
 from runtime.engine.clock import Clock
 from runtime.report.history import Event, parse_events
-from runtime.report.visits import Visit, build_visits, state_outcomes
+from runtime.report.visits import Visit, build_visits, last_redrive, latest_outcomes
 from runtime.server.console.tasks import waiting_tasks
 
-__all__ = ["POLL_SECONDS", "Snapshot", "last_redrive", "live_outcomes", "snapshot", "stream"]
+__all__ = ["POLL_SECONDS", "Snapshot", "live_outcomes", "snapshot", "stream"]
 
 #: How often a live page's stream looks at the store (the issue asks for under a second).
 POLL_SECONDS = 0.25
@@ -55,19 +55,11 @@ class Snapshot:
         return json.dumps(self.to_doc(), ensure_ascii=True)
 
 
-def last_redrive(events: Sequence[Event]) -> int:
-    """The id of the history's last ``ExecutionRedriven`` event; 0 if never redriven."""
-    return max((e.id for e in events if e.type == "ExecutionRedriven"), default=0)
-
-
 def live_outcomes(visits: Sequence[Visit], status: str, redriven_at: int = 0) -> dict[str, str]:
     """The report's outcome per state; while the execution runs, a state with an open
-    visit that has not failed is ``running`` (the report would call it cancelled). After
-    a redrive (its ``ExecutionRedriven`` event id ``redriven_at``), a state visited again
-    shows how that went, as the AWS console does, not the failure the redrive repaired."""
-    outcomes = state_outcomes(visits)
-    if redriven_at:
-        outcomes.update(state_outcomes([v for v in visits if v.entered_id > redriven_at]))
+    visit that has not failed is ``running`` (the report would call it cancelled); after
+    a redrive, a state's latest visits give its colour (:func:`latest_outcomes`)."""
+    outcomes = latest_outcomes(visits, redriven_at)
     if status == "RUNNING":
         for visit in visits:
             if not visit.exited and not visit.errors and visit.type != "Fail":

@@ -30,6 +30,7 @@ from runtime.report.assets import CSS as REPORT_CSS
 from runtime.report.assets import SCRIPT as REPORT_SCRIPT
 from runtime.report.history import Event
 from runtime.report.page import report_parts
+from runtime.report.visits import last_redrive
 from runtime.server.console.assets import (
     ACTION_SCRIPT,
     CONFIRM_DIALOG,
@@ -38,7 +39,7 @@ from runtime.server.console.assets import (
     STATUS_ICONS,
     TABLE_KEYS_SCRIPT,
 )
-from runtime.server.console.live import last_redrive, live_outcomes
+from runtime.server.console.live import live_outcomes
 from runtime.server.console.tasks import WaitingTask, waiting_tasks
 from runtime.trace.format import format_duration
 
