@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SHARED ?= ../shared
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test lint typecheck pytest bench conformance fuzz clean
+.PHONY: venv run test lint typecheck pytest bench peers conformance fuzz clean
 
 venv: $(STAMP)
 
@@ -35,8 +35,20 @@ typecheck: venv
 pytest: venv
 	$(BIN)/pytest
 
-bench: venv
+bench: venv peers
 	$(BIN)/python bench/run.py --shared $(SHARED)
+
+## LocalStack's and moto's interpreters, which make bench runs beside ours, in a venv of
+## their own outside the repo (pins from ../shared/bench/README.md). A failed install is
+## said and the bench runs without them.
+PEERS     ?= $(or $(ASL_PEERS_VENV),$(HOME)/.asl-peers)
+PEER_PINS := "localstack-core==4.9.2" rolo jsonpatch jpype1 pydantic "moto[stepfunctions]==5.2.5"
+
+peers:
+	@test -f $(PEERS)/.installed || { echo "make bench: setting up the peers' venv in $(PEERS)"; \
+		{ test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS); } \
+		&& $(PEERS)/bin/python -m pip install -q $(PEER_PINS) && touch $(PEERS)/.installed; } \
+		|| echo "make bench: the peers' venv could not be set up; their figures are left out"
 
 ## Hostile definitions, inputs and expressions: 10,000 + 10,000 cases in worker processes
 ## (1 GiB, 10 s of CPU a case); findings in tests/artifacts/fuzz-findings.jsonl.
