@@ -19,6 +19,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 __all__ = ["Cluster", "cluster", "pg_bin", "why_unavailable"]
 
@@ -88,7 +89,7 @@ def cluster() -> Iterator[Cluster]:
     bin_dir = pg_bin()
     assert bin_dir is not None
     folder = Path(tempfile.mkdtemp(prefix="asl-pg-"))
-    run_as: dict[str, object] = {}
+    run_as: dict[str, Any] = {}
     user = pwd.getpwuid(os.geteuid()).pw_name
     if os.geteuid() == 0:
         entry = pwd.getpwnam("postgres")
@@ -97,7 +98,7 @@ def cluster() -> Iterator[Cluster]:
         user = "postgres"
     data = folder / "data"
     port = _free_port()
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "check": True}
+    quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "check": True}
     try:
         subprocess.run(
             [
@@ -113,8 +114,8 @@ def cluster() -> Iterator[Cluster]:
                 "--no-sync",
             ],
             cwd=folder,
-            **quiet,  # type: ignore[arg-type]
-            **run_as,  # type: ignore[arg-type]
+            **quiet,
+            **run_as,
         )
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={folder} "
@@ -136,8 +137,8 @@ def cluster() -> Iterator[Cluster]:
                 "start",
             ],
             cwd=folder,
-            **quiet,  # type: ignore[arg-type]
-            **run_as,  # type: ignore[arg-type]
+            **quiet,
+            **run_as,
         )
     except subprocess.CalledProcessError as exc:
         log = folder / "server.log"
@@ -155,6 +156,6 @@ def cluster() -> Iterator[Cluster]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             check=False,
-            **run_as,  # type: ignore[arg-type]
+            **run_as,
         )
         shutil.rmtree(folder, ignore_errors=True)
