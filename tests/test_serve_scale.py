@@ -188,6 +188,40 @@ def test_serve_parks_a_sleeping_execution_and_finishes_it_when_due(store: Store)
     ]
 
 
+def test_a_served_execution_is_freed_without_the_cycle_collector(store: Store) -> None:
+    """Its history goes when it ends, not at the next full collection (a long pause)."""
+    import gc
+
+    from runtime.durable.serve import serve
+
+    loop = {
+        "StartAt": "Check",
+        "States": {
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.i", "NumericLessThan": 300, "Next": "Bump"}],
+                "Default": "Done",
+            },
+            "Bump": {
+                "Type": "Pass",
+                "Parameters": {"i.$": "States.MathAdd($.i, 1)"},
+                "Next": "Check",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    store.begin_execution(info("loop", loop), {"i": 0}, time.time())
+    gc.collect()
+    gc.disable()
+    try:
+        assert anyio.run(lambda: serve(store, once=True)) == 1
+        found = gc.collect()
+    finally:
+        gc.enable()
+    assert len(store.history(f"{PREFIX}:execution:M:loop")) > 1200
+    assert found < 600  # the 1,200+ events and their details would be found here
+
+
 def test_a_failed_claim_is_said_and_the_next_poll_claims_again(
     store: Store, capsys: pytest.CaptureFixture[str]
 ) -> None:

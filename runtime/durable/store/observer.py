@@ -161,6 +161,14 @@ class StoreRecorder:
         self._lease.on_lost = self._stop
         self._lease.hold(self.info.arn)
 
+    def detach(self) -> None:
+        """Forget the execution once it stopped running here. The execution refers to
+        this recorder (its observer), so keeping it would make a reference cycle: the
+        finished execution and its whole history would wait for the cyclic garbage
+        collector, a pause of tens of ms in ``asl serve``, instead of being freed at once."""
+        self._execution = None
+        self._lease.on_stop = self._lease.on_lost = None
+
     def _stop(self, reason: str) -> None:
         """The lease is lost: cancel the execution now; its next event is refused."""
         scope = getattr(self._execution, "stop_scope", None)
