@@ -141,6 +141,22 @@ def test_group_commit_commits_a_full_batch_within_the_writer_s_turn(store: Store
     assert anyio.run(main) == (FLUSH_EVENTS, FLUSH_EVENTS + 4, 2)
 
 
+def test_an_ended_execution_gives_up_its_lease_without_another_write(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The closing commit deleted the lease row: a release would be a transaction for
+    nothing, which the workers of ``asl serve --workers N`` queue for."""
+    from runtime.durable.serve import serve
+
+    released: list[str] = []
+    monkeypatch.setattr(type(store), "release_lease", lambda _, arn, owner: released.append(arn))
+    store.begin_execution(info("done"), {}, time.time())
+    assert anyio.run(lambda: serve(store, once=True)) == 1
+    assert released == []
+    assert store.get_execution("done").status == "SUCCEEDED"
+    assert store.claim_leases("other:1:x", time.time() + 3600, 30.0, 5) == []
+
+
 def test_a_nudge_wakes_a_pausing_serve_at_once(store: Store) -> None:
     from runtime.durable.serve import Nudge, serve
 

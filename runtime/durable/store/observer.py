@@ -213,7 +213,7 @@ class StoreRecorder:
                     raise LeaseLost(lease.lost)
                 if self._failed is not None:
                     raise StoreError(self._failed)
-                self._lease.release()
+                self._lease.ended()  # its lease row went with the closing commit
             return
         try:
             self.store.record(info.arn, event, fence=lease.generation)
