@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -102,6 +103,9 @@ class LatencyFigure:
     #: CPU seconds of the process over the run, per wall second.
     cpu_per_s: float
     statuses: dict[str, int]
+    #: The host's 1-minute load average at the end (2 cores: above ~1, the short
+    #: executions also wait for other processes).
+    load: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,13 @@ class ThroughputFigure:
     #: Distinct worker processes that ran at least one execution.
     processes: int
     failed: int
+    #: Executions/s while every worker ran (from the last worker's first start to the
+    #: first worker's last end): a later worker's start-up is not counted against N.
+    together_per_s: float
+    #: CPU of all the serve processes (start-up included) per execution, milliseconds.
+    cpu_ms: float
+    #: The host's 1-minute load average when the run ended (cores busy with other work).
+    load: float
 
 
 def _info(name: str, machine: str, definition: Any) -> Any:
@@ -201,6 +212,7 @@ async def latency(short: int, long_transitions: int, folder: Path | None = None)
         long_transitions_per_s=longs * each / long_s,
         cpu_per_s=cpu_s / (time.perf_counter() - started),
         statuses={str(s): int(n) for s, n in rows},
+        load=os.getloadavg()[0],
     )
 
 
@@ -228,9 +240,12 @@ def throughput(workers: int, count: int, folder: Path | None = None) -> Throughp
         argv = [sys.executable, "-m", "runtime.cli", "serve", "--store", str(path), "--once"]
         argv += ["--json-log", "--workers", str(workers), "--poll-seconds", "0.05"]
         env = {**os.environ, "ASL_STORE": str(path)}
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(
             argv, cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False, env=env
         )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         if done.returncode != 0:
             raise RuntimeError(f"asl serve --workers {workers} failed: {done.stderr[-500:]}")
         records = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
@@ -240,6 +255,9 @@ def throughput(workers: int, count: int, folder: Path | None = None) -> Throughp
     ends = [r["time"] for r in records if r["event"] == "ended"]
     seconds = max(ends) - min(starts) if starts and ends else 0.0
     return ThroughputFigure(
+        together_per_s=_together(records),
+        cpu_ms=1000 * cpu / count if count else 0.0,
+        load=os.getloadavg()[0],
         workers=workers,
         count=count,
         seconds=seconds,
@@ -247,6 +265,21 @@ def throughput(workers: int, count: int, folder: Path | None = None) -> Throughp
         processes=len({r["pid"] for r in records if "pid" in r}) or workers,
         failed=failed,
     )
+
+
+def _together(records: list[dict[str, Any]]) -> float:
+    """Executions ended per second while every worker process was running them."""
+    spans: dict[int, list[float]] = {}
+    for record in records:
+        first_last = spans.setdefault(record["pid"], [record["time"], record["time"]])
+        first_last[0] = min(first_last[0], record["time"])
+        first_last[1] = max(first_last[1], record["time"])
+    if not spans:
+        return 0.0
+    since = max(first for first, _ in spans.values())
+    until = min(last for _, last in spans.values())
+    ended = sum(1 for r in records if r["event"] == "ended" and since <= r["time"] <= until)
+    return ended / (until - since) if until > since else 0.0
 
 
 def render(console: Any, latencies: list[LatencyFigure], rates: list[ThroughputFigure]) -> None:
@@ -258,6 +291,7 @@ def render(console: Any, latencies: list[LatencyFigure], rates: list[ThroughputF
         for header in ("short", "long transitions", "p50 ms", "p99 ms", "max ms", "long tr/s"):
             table.add_column(header, justify="right")
         table.add_column("CPU/s", justify="right")
+        table.add_column("load", justify="right")
         for fig in latencies:
             table.add_row(
                 f"{fig.short:,}",
@@ -267,6 +301,7 @@ def render(console: Any, latencies: list[LatencyFigure], rates: list[ThroughputF
                 f"{fig.max_ms:.1f}",
                 f"{fig.long_transitions_per_s:,.0f}",
                 f"{fig.cpu_per_s:.0%}",
+                f"{fig.load:.1f}",
             )
         console.print(table)
         console.print(
@@ -278,7 +313,8 @@ def render(console: Any, latencies: list[LatencyFigure], rates: list[ThroughputF
         )
     if rates:
         table = Table(title="asl serve --workers N --once", title_justify="left")
-        for header in ("workers", "executions", "seconds", "exec/s", "failed"):
+        headers = ("workers", "executions", "seconds", "exec/s", "all running", "CPU ms/exec")
+        for header in (*headers, "load", "failed"):
             table.add_column(header, justify="right")
         for rate in rates:
             table.add_row(
@@ -286,13 +322,18 @@ def render(console: Any, latencies: list[LatencyFigure], rates: list[ThroughputF
                 f"{rate.count:,}",
                 f"{rate.seconds:.2f}",
                 f"{rate.executions_per_s:,.0f}",
+                f"{rate.together_per_s:,.0f}",
+                f"{rate.cpu_ms:.2f}",
+                f"{rate.load:.1f}",
                 str(rate.failed),
             )
         console.print(table)
         console.print(
             "  10-Pass executions stored unrun, then `asl serve --workers N --once --json-log` "
             "on the store file; seconds: first started → last ended in the log (start-up "
-            "excluded).",
+            "excluded); all running: executions ended per second while every worker ran; "
+            "CPU: all serve processes, start-up included. N workers only help with N idle "
+            "cores (see the load, the host's 1-minute load average).",
             style="dim",
         )
 
