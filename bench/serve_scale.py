@@ -142,7 +142,8 @@ def _info(name: str, machine: str, definition: Any) -> Any:
 
 
 async def latency(short: int, long_transitions: int, folder: Path | None = None) -> LatencyFigure:
-    """Measure ``short`` short executions beside ``long_transitions`` of long ones."""
+    """Measure short executions, one every SHORT_EVERY (at most ``short``), beside
+    ``long_transitions`` of long ones, until those end."""
     from runtime.durable.serve import Nudge, serve
     from runtime.durable.store import Store
 
@@ -185,7 +186,7 @@ async def latency(short: int, long_transitions: int, folder: Path | None = None)
             )
             start_long()
             await anyio.sleep(SHORT_EVERY)  # the long one is running
-            for k in range(short):
+            for k in range(short):  # until the long ones end (at most ``short``)
                 if long_done.is_set() and k:
                     break
                 name = f"short-{k:05d}"
