@@ -106,6 +106,10 @@ class LatencyFigure:
     #: The host's 1-minute load average at the end (2 cores: above ~1, the short
     #: executions also wait for other processes).
     load: float = 0.0
+    #: The same latencies counted in this process's CPU time (what it spent while the
+    #: short one waited): the wall latency on a core of its own, whatever the load.
+    cpu_p50_ms: float = 0.0
+    cpu_p99_ms: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +156,9 @@ async def latency(short: int, long_transitions: int, folder: Path | None = None)
     longs = max(1, -(-long_transitions // each))
     definition = long_machine(loops)
     stored: dict[str, float] = {}
+    stored_cpu: dict[str, float] = {}
     latencies: list[float] = []
+    cpu_latencies: list[float] = []
     long_done = anyio.Event()
     long_count = [0]
     nudge = Nudge()
@@ -173,6 +179,7 @@ async def latency(short: int, long_transitions: int, folder: Path | None = None)
             name = record["name"]
             if name.startswith("short-"):
                 latencies.append(time.perf_counter() - stored[name])
+                cpu_latencies.append(time.process_time() - stored_cpu[name])
             elif long_count[0] < longs:
                 start_long()
             else:
@@ -190,7 +197,7 @@ async def latency(short: int, long_transitions: int, folder: Path | None = None)
                 if long_done.is_set() and k:
                     break
                 name = f"short-{k:05d}"
-                stored[name] = time.perf_counter()
+                stored[name], stored_cpu[name] = time.perf_counter(), time.process_time()
                 store.begin_execution(_info(name, "Short", SHORT), {}, time.time())
                 nudge.set()
                 await anyio.sleep(SHORT_EVERY)
@@ -214,7 +221,17 @@ async def latency(short: int, long_transitions: int, folder: Path | None = None)
         cpu_per_s=cpu_s / (time.perf_counter() - started),
         statuses={str(s): int(n) for s, n in rows},
         load=os.getloadavg()[0],
+        cpu_p50_ms=_quantile(cpu_latencies, 0.5),
+        cpu_p99_ms=_quantile(cpu_latencies, 0.99),
     )
+
+
+def _quantile(seconds: list[float], q: float) -> float:
+    """The ``q`` quantile of ``seconds``, in milliseconds (as the p99 above: nearest rank)."""
+    ms = sorted(1000 * x for x in seconds)
+    if not ms:
+        return 0.0
+    return statistics.median(ms) if q == 0.5 else ms[min(len(ms) - 1, int(q * len(ms)))]
 
 
 def measure_latency(short: int, long_transitions: int, timeout: float = 1800.0) -> LatencyFigure:
@@ -291,6 +308,7 @@ def render(console: Any, latencies: list[LatencyFigure], rates: list[ThroughputF
         table = Table(title="asl serve: short executions beside a long one", title_justify="left")
         for header in ("short", "long transitions", "p50 ms", "p99 ms", "max ms", "long tr/s"):
             table.add_column(header, justify="right")
+        table.add_column("CPU p50/p99 ms", justify="right")
         table.add_column("CPU/s", justify="right")
         table.add_column("load", justify="right")
         for fig in latencies:
@@ -301,6 +319,7 @@ def render(console: Any, latencies: list[LatencyFigure], rates: list[ThroughputF
                 f"{fig.p99_ms:.1f}",
                 f"{fig.max_ms:.1f}",
                 f"{fig.long_transitions_per_s:,.0f}",
+                f"{fig.cpu_p50_ms:.1f} / {fig.cpu_p99_ms:.1f}",
                 f"{fig.cpu_per_s:.0%}",
                 f"{fig.load:.1f}",
             )
@@ -309,7 +328,10 @@ def render(console: Any, latencies: list[LatencyFigure], rates: list[ThroughputF
             f"  one serve; {LONG_TRANSITIONS:,}-transition Choice/Pass executions (the most a "
             "25,000-event history holds) run one after another; a 10-Pass execution is "
             f"stored and serve nudged every {SHORT_EVERY * 1000:.0f} ms meanwhile; latency: "
-            "stored → its end logged (closing event committed); every event committed.",
+            "stored → its end logged (closing event committed); every event committed. "
+            "CPU p50/p99: the same latencies in the serving process's CPU time (as on a "
+            "core of its own: at a load above the cores, wall latency also waits for "
+            "other processes).",
             style="dim",
         )
     if rates:
