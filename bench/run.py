@@ -98,7 +98,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--serve-running", type=int, default=1_000, help="asl serve: working executions")
     p.add_argument(
-        "--serve-short", type=int, default=200, help="asl serve: short executions beside long"
+        "--serve-short",
+        type=int,
+        default=5_000,
+        help="asl serve: short executions beside long (one each 25 ms while they run, at most)",
     )
     p.add_argument(
         "--serve-long-transitions",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -102,6 +103,13 @@ class LatencyFigure:
     #: CPU seconds of the process over the run, per wall second.
     cpu_per_s: float
     statuses: dict[str, int]
+    #: The host's 1-minute load average at the end (2 cores: above ~1, the short
+    #: executions also wait for other processes).
+    load: float = 0.0
+    #: The same latencies counted in this process's CPU time (what it spent while the
+    #: short one waited): the wall latency on a core of its own, whatever the load.
+    cpu_p50_ms: float = 0.0
+    cpu_p99_ms: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +123,13 @@ class ThroughputFigure:
     #: Distinct worker processes that ran at least one execution.
     processes: int
     failed: int
+    #: Executions/s while every worker ran (from the last worker's first start to the
+    #: first worker's last end): a later worker's start-up is not counted against N.
+    together_per_s: float
+    #: CPU of all the serve processes (start-up included) per execution, milliseconds.
+    cpu_ms: float
+    #: The host's 1-minute load average when the run ended (cores busy with other work).
+    load: float
 
 
 def _info(name: str, machine: str, definition: Any) -> Any:
@@ -131,7 +146,8 @@ def _info(name: str, machine: str, definition: Any) -> Any:
 
 
 async def latency(short: int, long_transitions: int, folder: Path | None = None) -> LatencyFigure:
-    """Measure ``short`` short executions beside ``long_transitions`` of long ones."""
+    """Measure short executions, one every SHORT_EVERY (at most ``short``), beside
+    ``long_transitions`` of long ones, until those end."""
     from runtime.durable.serve import Nudge, serve
     from runtime.durable.store import Store
 
@@ -140,7 +156,9 @@ async def latency(short: int, long_transitions: int, folder: Path | None = None)
     longs = max(1, -(-long_transitions // each))
     definition = long_machine(loops)
     stored: dict[str, float] = {}
+    stored_cpu: dict[str, float] = {}
     latencies: list[float] = []
+    cpu_latencies: list[float] = []
     long_done = anyio.Event()
     long_count = [0]
     nudge = Nudge()
@@ -161,6 +179,7 @@ async def latency(short: int, long_transitions: int, folder: Path | None = None)
             name = record["name"]
             if name.startswith("short-"):
                 latencies.append(time.perf_counter() - stored[name])
+                cpu_latencies.append(time.process_time() - stored_cpu[name])
             elif long_count[0] < longs:
                 start_long()
             else:
@@ -174,11 +193,11 @@ async def latency(short: int, long_transitions: int, folder: Path | None = None)
             )
             start_long()
             await anyio.sleep(SHORT_EVERY)  # the long one is running
-            for k in range(short):
+            for k in range(short):  # until the long ones end (at most ``short``)
                 if long_done.is_set() and k:
                     break
                 name = f"short-{k:05d}"
-                stored[name] = time.perf_counter()
+                stored[name], stored_cpu[name] = time.perf_counter(), time.process_time()
                 store.begin_execution(_info(name, "Short", SHORT), {}, time.time())
                 nudge.set()
                 await anyio.sleep(SHORT_EVERY)
@@ -201,7 +220,18 @@ async def latency(short: int, long_transitions: int, folder: Path | None = None)
         long_transitions_per_s=longs * each / long_s,
         cpu_per_s=cpu_s / (time.perf_counter() - started),
         statuses={str(s): int(n) for s, n in rows},
+        load=os.getloadavg()[0],
+        cpu_p50_ms=_quantile(cpu_latencies, 0.5),
+        cpu_p99_ms=_quantile(cpu_latencies, 0.99),
     )
+
+
+def _quantile(seconds: list[float], q: float) -> float:
+    """The ``q`` quantile of ``seconds``, in milliseconds (as the p99 above: nearest rank)."""
+    ms = sorted(1000 * x for x in seconds)
+    if not ms:
+        return 0.0
+    return statistics.median(ms) if q == 0.5 else ms[min(len(ms) - 1, int(q * len(ms)))]
 
 
 def measure_latency(short: int, long_transitions: int, timeout: float = 1800.0) -> LatencyFigure:
@@ -228,9 +258,12 @@ def throughput(workers: int, count: int, folder: Path | None = None) -> Throughp
         argv = [sys.executable, "-m", "runtime.cli", "serve", "--store", str(path), "--once"]
         argv += ["--json-log", "--workers", str(workers), "--poll-seconds", "0.05"]
         env = {**os.environ, "ASL_STORE": str(path)}
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(
             argv, cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False, env=env
         )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         if done.returncode != 0:
             raise RuntimeError(f"asl serve --workers {workers} failed: {done.stderr[-500:]}")
         records = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
@@ -240,6 +273,9 @@ def throughput(workers: int, count: int, folder: Path | None = None) -> Throughp
     ends = [r["time"] for r in records if r["event"] == "ended"]
     seconds = max(ends) - min(starts) if starts and ends else 0.0
     return ThroughputFigure(
+        together_per_s=_together(records),
+        cpu_ms=1000 * cpu / count if count else 0.0,
+        load=os.getloadavg()[0],
         workers=workers,
         count=count,
         seconds=seconds,
@@ -247,6 +283,21 @@ def throughput(workers: int, count: int, folder: Path | None = None) -> Throughp
         processes=len({r["pid"] for r in records if "pid" in r}) or workers,
         failed=failed,
     )
+
+
+def _together(records: list[dict[str, Any]]) -> float:
+    """Executions ended per second while every worker process was running them."""
+    spans: dict[int, list[float]] = {}
+    for record in records:
+        first_last = spans.setdefault(record["pid"], [record["time"], record["time"]])
+        first_last[0] = min(first_last[0], record["time"])
+        first_last[1] = max(first_last[1], record["time"])
+    if not spans:
+        return 0.0
+    since = max(first for first, _ in spans.values())
+    until = min(last for _, last in spans.values())
+    ended = sum(1 for r in records if r["event"] == "ended" and since <= r["time"] <= until)
+    return ended / (until - since) if until > since else 0.0
 
 
 def render(console: Any, latencies: list[LatencyFigure], rates: list[ThroughputFigure]) -> None:
@@ -257,7 +308,9 @@ def render(console: Any, latencies: list[LatencyFigure], rates: list[ThroughputF
         table = Table(title="asl serve: short executions beside a long one", title_justify="left")
         for header in ("short", "long transitions", "p50 ms", "p99 ms", "max ms", "long tr/s"):
             table.add_column(header, justify="right")
+        table.add_column("CPU p50/p99 ms", justify="right")
         table.add_column("CPU/s", justify="right")
+        table.add_column("load", justify="right")
         for fig in latencies:
             table.add_row(
                 f"{fig.short:,}",
@@ -266,19 +319,25 @@ def render(console: Any, latencies: list[LatencyFigure], rates: list[ThroughputF
                 f"{fig.p99_ms:.1f}",
                 f"{fig.max_ms:.1f}",
                 f"{fig.long_transitions_per_s:,.0f}",
+                f"{fig.cpu_p50_ms:.1f} / {fig.cpu_p99_ms:.1f}",
                 f"{fig.cpu_per_s:.0%}",
+                f"{fig.load:.1f}",
             )
         console.print(table)
         console.print(
             f"  one serve; {LONG_TRANSITIONS:,}-transition Choice/Pass executions (the most a "
             "25,000-event history holds) run one after another; a 10-Pass execution is "
             f"stored and serve nudged every {SHORT_EVERY * 1000:.0f} ms meanwhile; latency: "
-            "stored → its end logged (closing event committed); every event committed.",
+            "stored → its end logged (closing event committed); every event committed. "
+            "CPU p50/p99: the same latencies in the serving process's CPU time (as on a "
+            "core of its own: at a load above the cores, wall latency also waits for "
+            "other processes).",
             style="dim",
         )
     if rates:
         table = Table(title="asl serve --workers N --once", title_justify="left")
-        for header in ("workers", "executions", "seconds", "exec/s", "failed"):
+        headers = ("workers", "executions", "seconds", "exec/s", "all running", "CPU ms/exec")
+        for header in (*headers, "load", "failed"):
             table.add_column(header, justify="right")
         for rate in rates:
             table.add_row(
@@ -286,13 +345,18 @@ def render(console: Any, latencies: list[LatencyFigure], rates: list[ThroughputF
                 f"{rate.count:,}",
                 f"{rate.seconds:.2f}",
                 f"{rate.executions_per_s:,.0f}",
+                f"{rate.together_per_s:,.0f}",
+                f"{rate.cpu_ms:.2f}",
+                f"{rate.load:.1f}",
                 str(rate.failed),
             )
         console.print(table)
         console.print(
             "  10-Pass executions stored unrun, then `asl serve --workers N --once --json-log` "
             "on the store file; seconds: first started → last ended in the log (start-up "
-            "excluded).",
+            "excluded); all running: executions ended per second while every worker ran; "
+            "CPU: all serve processes, start-up included. N workers only help with N idle "
+            "cores (see the load, the host's 1-minute load average).",
             style="dim",
         )
 

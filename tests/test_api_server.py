@@ -345,6 +345,29 @@ def test_stop_execution_aborts_a_waiting_task(sfn: Any) -> None:
     assert types.count("ExecutionAborted") == 1
 
 
+def test_stop_execution_of_a_parked_execution_aborts_its_wait(tmp_path: Path) -> None:
+    """A real-clock execution in a one-hour Wait is parked in the store (no task); the
+    stop makes it due, the serve loop resumes it and aborts it as a running one."""
+    nap = {"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 3600, "End": True}}}
+    options = ApiOptions(store=str(tmp_path / "store.db"), port=0, clock="real")
+    with ApiServer(options) as running:
+        sfn = client(running.url)
+        arn = create(sfn, "Napper", nap)
+        execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+        assert running.wait_ended(execution)  # parked: it left the serve loop
+        sfn.stop_execution(executionArn=execution, error="Why", cause="Because")
+        assert running.wait_ended(execution, 2)
+        described = sfn.describe_execution(executionArn=execution)
+        history = sfn.get_execution_history(executionArn=execution)["events"]
+    assert (described["status"], described["error"]) == ("ABORTED", "Why")
+    assert [e["type"] for e in history] == [
+        "ExecutionStarted",
+        "WaitStateEntered",
+        "WaitStateAborted",
+        "ExecutionAborted",
+    ]
+
+
 def test_stop_execution_of_a_closed_execution_changes_nothing(sfn: Any) -> None:
     arn = create(sfn, "StopClosed")
     execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]

@@ -83,3 +83,35 @@ def test_an_activity_only_scheduled_before_the_restart_waits_for_a_worker(
         "TaskStateExited",
         "ExecutionSucceeded",
     ]
+
+
+def test_a_refused_activity_started_event_is_one_line_not_a_traceback(
+    capsys: Any,
+) -> None:
+    """A worker takes the task as the lease is lost: the execution is stopping, and its
+    ActivityStarted cannot be written; that is said in one line, the task not held."""
+    from types import SimpleNamespace
+
+    from runtime.adapters.activity import _started_hook
+    from runtime.durable.store.errors import LeaseLost
+
+    held: list[Any] = []
+    beats: list[int] = []
+
+    def refused(worker: str) -> None:
+        raise LeaseLost("the execution e was taken over by another process")
+
+    call = SimpleNamespace(
+        on_started=refused,
+        heartbeat=lambda: beats.append(1),
+        clock=None,
+        state_name="Work",
+    )
+    pending = SimpleNamespace(is_open=True, hold=held.append)
+    _started_hook(call, pending)("worker-1")  # type: ignore[arg-type]
+    err = capsys.readouterr().err
+    assert err == (
+        "asl: activity task of Work: not started: "
+        "the execution e was taken over by another process\n"
+    )
+    assert held == [] and beats == []

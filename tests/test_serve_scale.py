@@ -121,6 +121,68 @@ def test_group_commit_refuses_only_the_execution_whose_lease_moved(store: Store)
     assert store.history(moved) == []
 
 
+def test_group_commit_commits_a_full_batch_within_the_writer_s_turn(store: Store) -> None:
+    from runtime.durable.store.observer import FLUSH_EVENTS, GroupCommit, StoreRecorder
+
+    store.begin_execution(info("busy"), {}, 1.0)
+    arn = f"{PREFIX}:execution:M:busy"
+    generation = dict(store.claim_leases("me:1:x", 1000.0, 30.0, 5))[arn]
+
+    async def main() -> tuple[int, int, int]:
+        batch = GroupCommit(store)
+        recorder = StoreRecorder(store, info("busy"), resuming=True, batch=batch)
+        recorder._lease.generation = generation
+        for i in range(1, FLUSH_EVENTS + 5):  # no await: the loop never turns meanwhile
+            recorder(HistoryEvent(i, i - 1, "PassStateEntered", 1000.0 + i, {"name": "P"}))
+        at_once = len(store.history(arn))
+        await anyio.lowlevel.checkpoint()  # the rest goes at the end of the turn
+        return at_once, len(store.history(arn)), batch.commits
+
+    assert anyio.run(main) == (FLUSH_EVENTS, FLUSH_EVENTS + 4, 2)
+
+
+def test_an_ended_execution_gives_up_its_lease_without_another_write(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The closing commit deleted the lease row: a release would be a transaction for
+    nothing, which the workers of ``asl serve --workers N`` queue for."""
+    from runtime.durable.serve import serve
+
+    released: list[str] = []
+    monkeypatch.setattr(type(store), "release_lease", lambda _, arn, owner: released.append(arn))
+    store.begin_execution(info("done"), {}, time.time())
+    assert anyio.run(lambda: serve(store, once=True)) == 1
+    assert released == []
+    assert store.get_execution("done").status == "SUCCEEDED"
+    assert store.claim_leases("other:1:x", time.time() + 3600, 30.0, 5) == []
+
+
+def test_a_nudge_wakes_a_pausing_serve_at_once(store: Store) -> None:
+    from runtime.durable.serve import Nudge, serve
+
+    nudge, log = Nudge(), []
+
+    async def main() -> None:
+        stop = anyio.Event()
+
+        def heard(record: dict[str, Any]) -> None:
+            log.append(record["event"])
+            if record["event"] == "ended":
+                stop.set()
+
+        with anyio.fail_after(60):  # a lost nudge fails here instead of waiting an hour
+            async with anyio.create_task_group() as group:
+                group.start_soon(
+                    lambda: serve(store, poll_seconds=3600.0, stop=stop, nudge=nudge, log=heard)
+                )
+                await anyio.sleep(0)
+                store.begin_execution(info("late"), {}, time.time())
+                nudge.set()  # without it, serve would look again in an hour
+
+    anyio.run(main)
+    assert log == ["started", "ended"]
+
+
 def test_the_change_marker_moves_when_another_connection_commits(tmp_path: Path) -> None:
     # SQLite's data_version; the PostgreSQL store has no marker (None: read every poll).
     with Store.open(tmp_path / "store.db") as store:
@@ -186,6 +248,40 @@ def test_serve_parks_a_sleeping_execution_and_finishes_it_when_due(store: Store)
         "WaitStateExited",
         "ExecutionSucceeded",
     ]
+
+
+def test_a_served_execution_is_freed_without_the_cycle_collector(store: Store) -> None:
+    """Its history goes when it ends, not at the next full collection (a long pause)."""
+    import gc
+
+    from runtime.durable.serve import serve
+
+    loop = {
+        "StartAt": "Check",
+        "States": {
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.i", "NumericLessThan": 300, "Next": "Bump"}],
+                "Default": "Done",
+            },
+            "Bump": {
+                "Type": "Pass",
+                "Parameters": {"i.$": "States.MathAdd($.i, 1)"},
+                "Next": "Check",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    store.begin_execution(info("loop", loop), {"i": 0}, time.time())
+    gc.collect()
+    gc.disable()
+    try:
+        assert anyio.run(lambda: serve(store, once=True)) == 1
+        found = gc.collect()
+    finally:
+        gc.enable()
+    assert len(store.history(f"{PREFIX}:execution:M:loop")) > 1200
+    assert found < 600  # the 1,200+ events and their details would be found here
 
 
 def test_a_failed_claim_is_said_and_the_next_poll_claims_again(

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from asl.errors import ASLError
 from runtime.adapters.base import AdapterRegistry, TaskCall
 from runtime.callbacks.registry import (
     ActivityDoesNotExist,
@@ -348,7 +350,13 @@ def _started_hook(call: TaskCall, pending: Pending) -> Callable[[str], None]:
         # the runtime has it, task.py writes ActivityStarted when the task is scheduled.
         on_started = getattr(call, "on_started", None)
         if callable(on_started):
-            on_started(worker_name)
+            try:
+                on_started(worker_name)
+            except ASLError as exc:  # e.g. the lease was lost: the execution is stopping
+                print(
+                    f"asl: activity task of {call.state_name}: not started: {exc}", file=sys.stderr
+                )
+                return
         call.heartbeat()  # the HeartbeatSeconds clock starts when a worker has the task
         pending.hold(call.clock)  # work in progress outside: virtual time must not skip it
 

@@ -115,30 +115,33 @@ async def resume(
     replay = Replay(events, unsuccessful(events) if redriving else ())
     if redriving:
         replay.map_runs = _map_runs(store, record.arn)
-    return await run(
-        _compiled(record.definition_json),
-        record.input,
-        clock=clock,
-        services=services,
-        mocks=mocks,
-        name=where["name"],
-        state_machine_name=where["machine"],
-        observers=(recorder, *observers),
-        seed=seed if seed is not None else options.get("seed"),
-        account=where["account"],
-        region=where["region"],
-        inspect=inspect,
-        replay=replay,
-        start_time=record.start_time,
-        redrive_count=redrive_count or record.redrive_count,
-        allow_aws=bool(options.get("allow_aws")),
-        start_at=options.get("start_at"),
-        stop_after=options.get("stop_after"),
-        variables=options.get("variables"),
-        context=options.get("context"),
-        activities=activities_from(options),  # asl exec --activity NAME=COMMAND
-        processes=processes,
-    )
+    try:
+        return await run(
+            _compiled(record.definition_json),
+            record.input,
+            clock=clock,
+            services=services,
+            mocks=mocks,
+            name=where["name"],
+            state_machine_name=where["machine"],
+            observers=(recorder, *observers),
+            seed=seed if seed is not None else options.get("seed"),
+            account=where["account"],
+            region=where["region"],
+            inspect=inspect,
+            replay=replay,
+            start_time=record.start_time,
+            redrive_count=redrive_count or record.redrive_count,
+            allow_aws=bool(options.get("allow_aws")),
+            start_at=options.get("start_at"),
+            stop_after=options.get("stop_after"),
+            variables=options.get("variables"),
+            context=options.get("context"),
+            activities=activities_from(options),  # asl exec --activity NAME=COMMAND
+            processes=processes,
+        )
+    finally:
+        recorder.detach()  # no cycle through the recorder: its history is freed at once
 
 
 def _map_runs(store: Any, execution_arn: str) -> dict[str, tuple[Any, dict[int, Any]]]:

@@ -60,13 +60,19 @@ class Nudge:
     Use from the serve loop's own event loop (e.g. the API server that shares it).
     """
 
-    __slots__ = ("_event",)
+    __slots__ = ("_event", "_listener")
 
     def __init__(self) -> None:
         self._event: anyio.Event | None = None
+        #: The serve loop's wake-up, called at once (no task in between: beside a
+        #: CPU-bound execution each turn of the event loop costs one of its turns).
+        self._listener: Callable[[], None] | None = None
 
     def set(self) -> None:
         """Wake the loop now (or at its next pause)."""
+        if self._listener is not None:
+            self._listener()
+            return
         if self._event is None:
             self._event = anyio.Event()
         self._event.set()
@@ -365,7 +371,7 @@ def _fire_schedules(store: Any, now: float, serving_since: float, catch_up: str)
 
 class _Waker:
     """The serve loop's pause between polls, ended early by ``stop``, ``nudge`` or
-    :meth:`poke`: one future and one timer per pause (two watcher tasks live as long as
+    :meth:`poke`: one future and one timer per pause (one watcher task lives as long as
     the loop), so an idle poll costs little more than the event loop's own tick."""
 
     __slots__ = ("_future", "_poked", "clock", "nudge", "stop", "woken")
@@ -385,15 +391,15 @@ class _Waker:
                 self.poke()
                 group.cancel_scope.cancel()
 
-            async def nudged() -> None:
-                assert self.nudge is not None
-                while True:
-                    await self.nudge.wait()
-                    self.poke()
-
             group.start_soon(stopped)
             if self.nudge is not None:
-                group.start_soon(nudged)
+                if self.nudge._event is not None and self.nudge._event.is_set():
+                    self.poke()  # set before serve listened
+                self.nudge._listener = self.poke
+                try:
+                    await anyio.sleep_forever()
+                finally:
+                    self.nudge._listener = None
 
     def poke(self) -> None:
         """End the current (or next) pause now."""

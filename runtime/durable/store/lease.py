@@ -210,6 +210,15 @@ class Lease:
                 self.store.release_lease(self.arn, self.owner)
             self.arn = None
 
+    def ended(self) -> None:
+        """The execution's closing event is committed, and its lease row went with it
+        (the store deletes the lease of an execution that is no longer RUNNING): stop
+        renewing, with no write to give up a lease that no longer exists."""
+        if self._renewer is not None:
+            self._renewer.cancel()
+            self._renewer = None
+        self.arn = None
+
 
 class HeldLease(Lease):
     """A lease taken in a batch (``Store.claim_leases``) and renewed by a
@@ -239,6 +248,12 @@ class HeldLease(Lease):
         if self.arn is not None:
             self._keeper.forget(self.arn)
         super().release()
+
+    def ended(self) -> None:
+        """See :meth:`Lease.ended`; it also leaves the keeper."""
+        if self.arn is not None:
+            self._keeper.forget(self.arn)
+        super().ended()
 
 
 class LeaseKeeper:

@@ -40,7 +40,7 @@ from runtime.engine.events import HistoryEvent
 #: Environment variable naming the event id after which a crash test kills the process.
 KILL_AFTER_EVENT_VAR = "ASL_FAULT_KILL_AFTER_EVENT"
 
-__all__ = ["KILL_AFTER_EVENT_VAR", "GroupCommit", "StoreRecorder"]
+__all__ = ["FLUSH_EVENTS", "KILL_AFTER_EVENT_VAR", "GroupCommit", "StoreRecorder"]
 
 
 _CLOSING = frozenset(
@@ -48,8 +48,16 @@ _CLOSING = frozenset(
 )
 
 
+#: Events a group commit holds at most: the one that reaches it is committed at once,
+#: within the writer's turn of the event loop. A CPU-bound execution's turn (see
+#: ``runtime.engine.scope.TURN_SECONDS``) then includes committing what it wrote, and
+#: the others wait for that turn, not for it plus a commit of all its events.
+FLUSH_EVENTS = 64
+
+
 class GroupCommit:
-    """Commits the events recorders hand it, one transaction per turn of the event loop.
+    """Commits the events recorders hand it, one transaction per turn of the event loop
+    (or per :data:`FLUSH_EVENTS` events, whichever comes first).
 
     Use from one event loop (the one the executions run in). :meth:`flush` commits what
     is pending now (a closing event, a parked execution, serve stopping).
@@ -66,19 +74,25 @@ class GroupCommit:
         self.commits = 0
         self.events = 0
 
+    def _scheduled_flush(self) -> None:
+        self._scheduled = False
+        self.flush()
+
     def add(
         self, recorder: StoreRecorder, arn: str, event: HistoryEvent, fence: int | None
     ) -> None:
         """Queue ``event``; it is committed after the current turn of the loop."""
-        self._items.append((arn, event, fence))
+        items = self._items
+        items.append((arn, event, fence))
         self._recorders[id(recorder)] = recorder
-        if not self._scheduled:
+        if len(items) >= FLUSH_EVENTS:
+            self.flush()
+        elif not self._scheduled:
             self._scheduled = True
-            asyncio.get_running_loop().call_soon(self.flush)
+            asyncio.get_running_loop().call_soon(self._scheduled_flush)
 
     def flush(self) -> None:
         """Commit every queued event now, in one transaction, and tell their recorders."""
-        self._scheduled = False
         items, self._items = self._items, []
         recorders, self._recorders = self._recorders, {}
         if not items:
@@ -161,6 +175,14 @@ class StoreRecorder:
         self._lease.on_lost = self._stop
         self._lease.hold(self.info.arn)
 
+    def detach(self) -> None:
+        """Forget the execution once it stopped running here. The execution refers to
+        this recorder (its observer), so keeping it would make a reference cycle: the
+        finished execution and its whole history would wait for the cyclic garbage
+        collector, a pause of tens of ms in ``asl serve``, instead of being freed at once."""
+        self._execution = None
+        self._lease.on_stop = self._lease.on_lost = None
+
     def _stop(self, reason: str) -> None:
         """The lease is lost: cancel the execution now; its next event is refused."""
         scope = getattr(self._execution, "stop_scope", None)
@@ -183,15 +205,15 @@ class StoreRecorder:
             raise StoreError(self._failed)
         batch = self._batch
         if batch is not None:
+            self._last_id = event.id  # before add: a full batch commits (and tells) at once
             batch.add(self, info.arn, event, lease.generation)
-            self._last_id = event.id
             if event.type in _CLOSING:
                 batch.flush()  # the execution is seen to end once all of it is committed
                 if lease.lost is not None:
                     raise LeaseLost(lease.lost)
                 if self._failed is not None:
                     raise StoreError(self._failed)
-                self._lease.release()
+                self._lease.ended()  # its lease row went with the closing commit
             return
         try:
             self.store.record(info.arn, event, fence=lease.generation)

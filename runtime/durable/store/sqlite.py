@@ -268,8 +268,9 @@ class Store(ScheduleTables, MapRunTables, AnswerTables, LeaseBatches):
         write is refused with :class:`LeaseLost` when another process has taken the lease
         since, checked in the same transaction as the insert.
         """
+        row = _event_row(execution_arn, event)
         with self._write() as conn:
-            if not _insert(conn, execution_arn, event, fence):
+            if not _insert(conn, row, fence):
                 raise _stale(execution_arn, fence)
 
     def finish_execution(
@@ -542,11 +543,15 @@ class Store(ScheduleTables, MapRunTables, AnswerTables, LeaseBatches):
         refused: set[str] = set()
         if not items:
             return refused
+        # Encoded before the write lock is taken: the other processes of
+        # ``asl serve --workers N`` wait for the commit only, not for the JSON.
+        rows = [(_event_row(arn, event), fence) for arn, event, fence in items]
         with self._write() as conn:
-            for execution_arn, event, fence in items:
+            for row, fence in rows:
+                execution_arn = row[0][0]
                 if execution_arn in refused:
                     continue
-                if not _insert(conn, execution_arn, event, fence):
+                if not _insert(conn, row, fence):
                     refused.add(execution_arn)
         return refused
 
@@ -631,11 +636,13 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
 
 
-def _insert(
-    conn: sqlite3.Connection, execution_arn: str, event: HistoryEvent, fence: int | None
-) -> bool:
-    """Insert one event in the caller's transaction (a closing event also sets the
-    execution's outcome); False, inserting nothing, when ``fence`` is stale."""
+#: An event as the store writes it: its ``events`` row, and for a closing event the
+#: execution's outcome (status, output, error, cause, stop time, ARN).
+_EventRow = tuple[tuple[Any, ...], tuple[Any, ...] | None]
+
+
+def _event_row(execution_arn: str, event: HistoryEvent) -> _EventRow:
+    """Encode ``event`` for :func:`_insert` (no store access)."""
     exported = None if event.details is None else export_details(event.details)
     row = (
         execution_arn,
@@ -645,16 +652,26 @@ def _insert(
         event.timestamp,
         None if exported is None else dumps(exported),
     )
+    status = CLOSING_STATUS.get(event.type)
+    if status is None:
+        return row, None
+    details = event.details or {}
+    output = dumps(details["output"]) if "output" in details else None
+    outcome = (status, output, details.get("error"), details.get("cause"))
+    return row, (*outcome, event.timestamp, execution_arn)
+
+
+def _insert(conn: sqlite3.Connection, encoded: _EventRow, fence: int | None) -> bool:
+    """Insert one event (see :func:`_event_row`) in the caller's transaction (a closing
+    event also sets the execution's outcome); False, inserting nothing, when ``fence`` is
+    stale."""
+    row, finish = encoded
     if fence is None:
         conn.execute(_INSERT_EVENT, row)
-    elif conn.execute(_INSERT_FENCED_EVENT, (*row, execution_arn, fence)).rowcount != 1:
+    elif conn.execute(_INSERT_FENCED_EVENT, (*row, row[0], fence)).rowcount != 1:
         return False
-    status = CLOSING_STATUS.get(event.type)
-    if status is not None:
-        details = event.details or {}
-        output = dumps(details["output"]) if "output" in details else None
-        outcome = (status, output, details.get("error"), details.get("cause"))
-        conn.execute(_FINISH, (*outcome, event.timestamp, execution_arn))
+    if finish is not None:
+        conn.execute(_FINISH, finish)
     return True
 
 

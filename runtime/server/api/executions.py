@@ -17,6 +17,7 @@ from typing import Any
 
 from asl.errors import ASLError
 from runtime.durable.store import ExecutionAlreadyExists as StoredAlready
+from runtime.durable.store.batches import NOBODY
 from runtime.durable.store.records import ExecutionInfo, ExecutionRecord, ExecutionSummary
 from runtime.engine.clock import RealClock
 from runtime.engine.events import HistoryEvent
@@ -211,6 +212,13 @@ async def stop_execution(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
         lease = b.running.get(record.arn)
         if lease is not None and lease.on_stop is not None:
             lease.on_stop(error, cause)
+        elif b.store.parked_until(record.arn, clock.now()) is not None:
+            # Parked by asl serve (every branch in a long Wait): due now, with the stop
+            # request, so a serve loop resumes it and aborts it as a running one is
+            # (WaitStateAborted, then ExecutionAborted), as ``asl stop`` does.
+            b.store.request_stop(record.arn, error, cause, clock.now())
+            b.store.release_lease(record.arn, NOBODY)
+            b.nudge.set()
         elif b.store.lease_owner(record.arn, clock.now()) is not None:
             b.store.request_stop(record.arn, error, cause, clock.now())
         else:
