@@ -44,11 +44,14 @@ from runtime.distributed.workers import (
     WorkerPool,
     child_name,
     measured_input,
+    packed,
+    run_children,
+    sink_of,
 )
 from runtime.distributed.writer import ChildRecord, ResultSink
 from runtime.engine.clock import RealClock, VirtualClock
 from runtime.engine.dataflow import jsonata_bindings
-from runtime.engine.errors import MapRunFailure
+from runtime.engine.errors import MapRunFailure, PrefixedError
 from runtime.engine.execution import Frame
 from runtime.engine.fields import number_field
 from runtime.engine.scope import run_branch
@@ -346,7 +349,14 @@ class MapRun:
 
     async def _children(self, jobs: Iterator[Job], width: int) -> None:
         env = self._environment()
-        if env is not None and await self._pooled(jobs, env):
+        if env is not None:
+            if self.exe.options.processes > 1 and WorkerPool.reserve():
+                try:
+                    await self._pooled(jobs, env)
+                finally:
+                    WorkerPool.release()
+            else:
+                await self._here(jobs, env, [])
             return
         if width == 1 or not self.state.processor.may_block:
             # No child can wait on anything: each runs to its end before the next starts.
@@ -501,8 +511,7 @@ class MapRun:
         exe = self.exe
         clock = exe.clock
         if (
-            exe.options.processes <= 1
-            or self.state.processor.may_block
+            self.state.processor.may_block
             or exe.options.seed is not None
             or type(clock) not in (VirtualClock, RealClock)
         ):
@@ -544,26 +553,15 @@ class MapRun:
             return None
         return env
 
-    async def _pooled(self, jobs: Iterator[Job], env: Environment) -> bool:
-        """Run the children in worker processes; False (nothing done) when there are too
-        few to be worth it, or when another Map Run of this process has the workers (``asl
-        serve`` runs many executions at once). Results are taken in order, as one process
-        takes them."""
-        if not WorkerPool.reserve():
-            return False
-        try:
-            return await self._pooled_reserved(jobs, env)
-        finally:
-            WorkerPool.release()
-
-    async def _pooled_reserved(self, jobs: Iterator[Job], env: Environment) -> bool:
+    async def _pooled(self, jobs: Iterator[Job], env: Environment) -> None:
+        """Run the children in worker processes (this process holds the pool slot: see
+        :meth:`WorkerPool.reserve`); a run of less than a chunk runs here. Results are
+        taken in order, as one process takes them."""
         first: list[tuple[Job, int]] = []
         self._pull(jobs, CHUNK, first)
         if len(first) < CHUNK:
-            for job, read in first:
-                self._account(read)
-                await self._child(*job)
-            return True
+            await self._here(jobs, env, first)
+            return
         processes = self.exe.options.processes
         pool = WorkerPool(processes, env)
         inflight: collections.deque[tuple[list[Any], Any]] = collections.deque()
@@ -574,10 +572,12 @@ class MapRun:
                     self._pull(jobs, CHUNK - len(pending), pending)
                     if not pending:
                         break
-                    inflight.append(self._submit(pool, pending))
+                    entries, sent = self._prepare(pending)
+                    future = pool.submit(self.exe.clock.now(), sent) if sent else None
+                    inflight.append((entries, future))
                     pending = []
                 if not inflight:
-                    return True
+                    return
                 entries, future = inflight.popleft()
                 outcomes = await self._blocking(future.result) if future is not None else []
                 self._take(entries, outcomes)
@@ -591,9 +591,54 @@ class MapRun:
             with anyio.CancelScope(shield=True):
                 await self._blocking(pool.close)
 
-    def _submit(self, pool: WorkerPool, jobs: list[tuple[Job, int]]) -> tuple[list[Any], Any]:
-        """Build the inputs of a chunk and send the ones to run; what :meth:`_take` needs.
-        (A worker checks each input's size, as a child run here checks it.)"""
+    async def _here(
+        self, jobs: Iterator[Job], env: Environment, pending: list[tuple[Job, int]]
+    ) -> None:
+        """Run the children in this process, a chunk at a time, as a worker runs them
+        (the same code, so one process and many give the same results); per child, only
+        the child's own run and its record: the run's counts are kept per chunk."""
+        sink = sink_of(env)
+        clock = self.exe.clock
+        try:
+            while self.failure is None:
+                self._pull(jobs, CHUNK - len(pending), pending)
+                if not pending:
+                    return
+                entries, sent = self._prepare(pending)
+                pending = []
+                done: list[ChildOutcome] = []
+                try:
+                    await run_children(env, sink, clock.now(), sent, done)
+                except self.exe.cancelled:
+                    self._cut(entries, done)
+                    raise
+                self._take(entries, packed(env, sink, done))
+        finally:
+            self.read = self.accounted  # items pulled ahead and not taken were not read
+
+    def _cut(self, entries: list[Any], done: list[ChildOutcome]) -> None:
+        """A run cancelled in the middle of a chunk run here: take the children that
+        ended, and count the one that was running as aborted (as a child run on its own
+        is)."""
+        ran = 0
+        for at, entry in enumerate(entries):
+            if entry[0] != "run":
+                continue
+            if ran == len(done):
+                self._take(entries[:at], done)
+                if self.failure is None:
+                    self._account(entry[3])
+                    self.record.started(entry[2])
+                    self.record.ended(entry[2], "ABORTED")
+                return
+            ran += 1
+        self._take(entries, done)
+
+    def _prepare(
+        self, jobs: list[tuple[Job, int]]
+    ) -> tuple[list[Any], list[tuple[int, Any, int, int]]]:
+        """Build the inputs of a chunk: what :meth:`_take` needs, and the children to run
+        (whoever runs them checks each input's size, as a child run alone checks it)."""
         entries: list[Any] = []
         sent: list[tuple[int, Any, int, int]] = []
         prior = self.prior
@@ -610,8 +655,7 @@ class MapRun:
             redrives = before.redrive_count + 1 if before is not None else 0
             sent.append((index, data, size, redrives))
             entries.append(("run", index, size, read, data))
-        future = pool.submit(self.exe.clock.now(), sent) if sent else None
-        return entries, future
+        return entries, sent
 
     def _take(self, entries: list[Any], outcomes: list[ChildOutcome] | Exported) -> None:
         """Account for a chunk's children in order, up to a failure that ends the run."""
@@ -640,7 +684,9 @@ class MapRun:
                 continue
             _, status, output, error, cause, start, stop, texts, steps_taken = next(results)
             self.exe.transitions += steps_taken
-            exc = None if status == "SUCCEEDED" else StatesError(error or "", cause)
+            # A child's error already has its final form (its own state's prefix, if
+            # any): the Map state fails with it as it is, as with a child run alone.
+            exc = None if status == "SUCCEEDED" else PrefixedError(error or "", cause)
             self._ended(index, extra, size, start, stop, output, exc, texts)
 
     def _failed(self, exc: StatesError, size: int) -> None:
