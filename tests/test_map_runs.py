@@ -354,11 +354,11 @@ def test_stopping_the_execution_in_a_chunk_run_here_aborts_the_running_child(
     running: list[Any] = []
     chunks = [0]
 
-    async def stopping(env: Any, sink: Any, now: float, chunk: Any, outcomes: Any) -> None:
+    async def stopping(env: Any, sink: Any, now: float, chunk: Any, *rest: Any) -> None:
         chunks[0] += 1
         if chunks[0] == 2:
             running[0].abort("Stop.It", "enough")
-        await real(env, sink, now, chunk, outcomes)
+        await real(env, sink, now, chunk, *rest)
 
     def watch(event: Any, frame: Any) -> None:
         return None

@@ -119,9 +119,12 @@ class WorkerPool:
         context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(processes, mp_context=context)
 
-    def submit(self, now: float, chunk: list[tuple[int, Any, int, int]]) -> Future[Any]:
-        """Run ``chunk`` of ``(index, input, items, redrive count)`` at clock time ``now``."""
-        return self._pool.submit(run_chunk, self.token, self.payload, now, chunk)
+    def submit(
+        self, now: float, chunk: list[tuple[int, Any, int, int]], redrives: dict[int, int]
+    ) -> Future[Any]:
+        """Run ``chunk`` of ``(index, input, items, _)`` at clock time ``now`` (``redrives``:
+        the redrive count of the children that ran before, by index)."""
+        return self._pool.submit(run_chunk, self.token, self.payload, now, chunk, redrives)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -131,7 +134,11 @@ _ENVIRONMENTS: dict[str, tuple[Environment, ResultSink | None]] = {}
 
 
 def run_chunk(
-    token: str, payload: bytes, now: float, chunk: list[tuple[int, Any, int, int]]
+    token: str,
+    payload: bytes,
+    now: float,
+    chunk: list[tuple[int, Any, int, int]],
+    redrives: dict[int, int],
 ) -> list[ChildOutcome] | Exported:
     """In a worker: run the children of ``chunk``; their outcomes in order, or when every
     child succeeded and only their exported records matter, those records in one piece."""
@@ -141,7 +148,7 @@ def run_chunk(
         env: Environment = pickle.loads(payload)
         known = _ENVIRONMENTS[token] = (env, sink_of(env))
     outcomes: list[ChildOutcome] = []
-    anyio.run(run_children, known[0], known[1], now, chunk, outcomes)
+    anyio.run(run_children, known[0], known[1], now, chunk, redrives, outcomes)
     return packed(known[0], known[1], outcomes)
 
 
@@ -170,18 +177,20 @@ async def run_children(
     sink: ResultSink | None,
     now: float,
     chunk: list[tuple[int, Any, int, int]],
+    redrives: dict[int, int],
     outcomes: list[ChildOutcome],
 ) -> None:
-    """Run the children of ``chunk`` one after the other, appending each one's outcome to
-    ``outcomes`` as it ends (in a worker's event loop, or in the parent's when the run
-    has one process: a cancelled run leaves the outcomes of the children that ended)."""
+    """Run the children of ``chunk`` (``(index, input, items, _)``) one after the other,
+    appending each one's outcome to ``outcomes`` as it ends (in a worker's event loop, or
+    in the parent's when the run has one process: a cancelled run leaves the outcomes of
+    the children that ended). ``redrives``: see :meth:`WorkerPool.submit`."""
     clock = VirtualClock(start=now) if env.virtual else RealClock()
     exe = Execution(env.machine, env.input, clock, AdapterRegistry(), env.options)
     exe.handlers = env.handlers
     exe.cancelled = anyio.get_cancelled_exc_class()
     processor, state_name, arn, keep = env.processor, env.state_name, env.map_run_arn, env.outputs
     time = clock.now
-    for index, data, size, redrives in chunk:
+    for index, data, size, _ in chunk:
         start = time()
         before = exe.transitions
         text = None
@@ -204,7 +213,7 @@ async def run_children(
                     exc.error,
                     exc.cause,
                     size,
-                    redrives,
+                    redrives.get(index, 0) if redrives else 0,
                 )
                 texts = sink.texts(record, text)
             steps = exe.transitions - before
@@ -216,7 +225,8 @@ async def run_children(
         texts = None
         if sink is not None:
             name = child_name(arn, index)
-            texts = sink.succeeded_texts(name, text, output, start, stop, redrives)
+            again = redrives.get(index, 0) if redrives else 0
+            texts = sink.succeeded_texts(name, text, output, start, stop, again)
         steps = exe.transitions - before
         outcomes.append(
             (index, "SUCCEEDED", output if keep else None, None, None, start, stop, texts, steps)
