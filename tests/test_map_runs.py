@@ -302,6 +302,46 @@ def test_two_processes_give_what_one_gives(tmp_path: Path) -> None:
     assert len(one[3]) == 3  # manifest, SUCCEEDED_0.json, FAILED_0.json
 
 
+def test_chunks_the_parent_runs_while_workers_are_busy_keep_their_order(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    # Workers that are never done before the parent asks: the parent runs the third
+    # chunk itself (two are queued on the one worker), and the results stay in order.
+    from runtime.distributed import maprun
+    from runtime.distributed.workers import WorkerPool
+
+    submit, real = WorkerPool.submit, maprun.run_children
+    here = [0]
+
+    class Slow:
+        def __init__(self, future: Any) -> None:
+            self.future = future
+
+        def done(self) -> bool:
+            return False
+
+        def result(self) -> Any:
+            return self.future.result()
+
+        def cancel(self) -> bool:
+            return bool(self.future.cancel())
+
+    async def counted(*args: Any) -> None:
+        here[0] += 1
+        await real(*args)
+
+    monkeypatch.setattr(WorkerPool, "submit", lambda pool, *a: Slow(submit(pool, *a)))
+    monkeypatch.setattr(maprun, "run_children", counted)
+    fields = batched_fields()
+    del fields["ItemBatcher"]  # 1,200 children: three chunks
+    fields["ItemProcessor"] = CPU_PROCESSOR
+    two = processes_run(tmp_path, 2, 40, **fields)
+    assert here[0] == 1
+    one = processes_run(tmp_path, 1, 40, **fields)
+    assert one[0].status == "SUCCEEDED", one[0].cause
+    assert outcome(two) == outcome(one)
+
+
 def test_two_processes_stop_where_one_stops(tmp_path: Path) -> None:
     one = processes_run(tmp_path, 1, 10, ToleratedFailureCount=20)
     two = processes_run(tmp_path, 2, 10, ToleratedFailureCount=20)

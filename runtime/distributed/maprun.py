@@ -571,39 +571,67 @@ class MapRun:
 
     async def _pooled(self, jobs: Iterator[Job], env: Environment) -> None:
         """Run the children in worker processes (this process holds the pool slot: see
-        :meth:`WorkerPool.reserve`); a run of less than a chunk runs here. Results are
-        taken in order, as one process takes them."""
+        :meth:`WorkerPool.reserve`) and in this one: ``processes`` is this process and
+        ``processes - 1`` workers. Each worker has up to two chunks queued; while the
+        oldest chunk is not back, this process runs the next chunk itself. Results are
+        taken in order, as one process takes them; a run of less than a chunk runs here."""
         first: list[Job] = []
         self._pull(jobs, CHUNK, first)
         if len(first) < CHUNK:
             await self._here(jobs, env, first)
             return
         processes = self.exe.options.processes
-        pool = WorkerPool(processes, env)
-        inflight: collections.deque[tuple[list[Job], Any, Any]] = collections.deque()
+        workers = processes - 1
+        pool = WorkerPool(workers, env)
+        sink = sink_of(env)
+        now = self.exe.clock.now
+        #: Chunks in order: (chunk, sent, specials, a worker's future or None, outcomes of
+        #: a chunk run here or None).
+        inflight: collections.deque[tuple[list[Job], list[Job], Specials, Any, Any]]
+        inflight = collections.deque()
         pending: list[Job] = first
+        queued = 0
         try:
             while True:
-                while self.failure is None and len(inflight) < 2 * processes:
+                while self.failure is None and queued < 2 * workers:
                     self._pull(jobs, CHUNK - len(pending), pending)
                     if not pending:
                         break
                     sent, special, redrives = self._prepare(pending)
-                    future = pool.submit(self.exe.clock.now(), sent, redrives) if sent else None
-                    inflight.append((pending, (sent, special), future))
+                    future = pool.submit(now(), sent, redrives) if sent else None
+                    inflight.append((pending, sent, special, future, None))
+                    queued += future is not None
                     pending = []
                 if not inflight:
                     return
-                chunk, (sent, special), future = inflight.popleft()
-                outcomes = await self._blocking(future.result) if future is not None else []
-                self._take(chunk, sent, special, outcomes)
+                chunk, sent, special, future, outcomes = inflight[0]
+                if (
+                    future is not None
+                    and not future.done()
+                    and self.failure is None
+                    and len(inflight) < 4 * processes
+                ):
+                    # The oldest chunk is not back: run the next one here meanwhile.
+                    self._pull(jobs, CHUNK - len(pending), pending)
+                    if pending:
+                        here, pending = pending, []
+                        sent, special, redrives = self._prepare(here)
+                        done: list[ChildOutcome] = []
+                        await run_children(env, sink, now(), sent, redrives, done)
+                        inflight.append((here, sent, special, None, packed(env, sink, done)))
+                        continue
+                inflight.popleft()
+                if future is not None:
+                    queued -= 1
+                    outcomes = await self._blocking(future.result)
+                self._take(chunk, sent, special, outcomes if outcomes is not None else [])
         finally:
             # Items pulled ahead for chunks whose results were not taken were not read,
             # as far as one process would know.
             self.read = self.accounted
-            for _, _, future in inflight:
-                if future is not None:
-                    future.cancel()
+            for entry in inflight:
+                if entry[3] is not None:
+                    entry[3].cancel()
             with anyio.CancelScope(shield=True):
                 await self._blocking(pool.close)
 

@@ -2,7 +2,10 @@
 every core.
 
 The standard library's :class:`concurrent.futures.ProcessPoolExecutor` (``spawn``
-context, safe beside the threads an event loop keeps) runs chunks of children. A child
+context, safe beside the threads an event loop keeps) runs chunks of children: with
+``processes`` N, N - 1 workers, and the parent, which runs a chunk itself while the
+oldest chunk sent is not back (:func:`run_children`, the workers' code, as a run with one
+process does). A child
 that can wait on nothing (its processor has no Task, Wait or Retry delay:
 ``Branch.may_block`` is false) depends only on its input, the processor and the
 execution's identity, so it gives the same result in any process. The parent keeps
@@ -18,6 +21,7 @@ keeps it for the next chunks of the same run.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import multiprocessing
@@ -131,6 +135,7 @@ class WorkerPool:
 
 
 _ENVIRONMENTS: dict[str, tuple[Environment, ResultSink | None]] = {}
+_runner: asyncio.Runner | None = None
 
 
 def run_chunk(
@@ -148,7 +153,10 @@ def run_chunk(
         env: Environment = pickle.loads(payload)
         known = _ENVIRONMENTS[token] = (env, sink_of(env))
     outcomes: list[ChildOutcome] = []
-    anyio.run(run_children, known[0], known[1], now, chunk, redrives, outcomes)
+    global _runner
+    if _runner is None:  # one event loop for every chunk this worker runs
+        _runner = asyncio.Runner()
+    _runner.run(run_children(known[0], known[1], now, chunk, redrives, outcomes))
     return packed(known[0], known[1], outcomes)
 
 
