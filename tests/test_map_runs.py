@@ -383,6 +383,49 @@ def test_children_run_here_in_chunks_give_what_children_run_alone_give(
         assert outcome(alone)[0] in ("SUCCEEDED", "FAILED")
 
 
+def test_a_source_failing_in_a_chunk_fails_the_run_after_the_children_read_before_it(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    # Line 701 is not JSON: the 700 children before it run and count, then the run fails,
+    # one at a time, a chunk at a time here, and with a worker process.
+    from runtime.distributed.maprun import MapRun
+
+    rows = [json.dumps({"n": n, "bad": False}) for n in range(1200)]
+    rows[700] = "{not json"
+    state = {"Type": "Map", "ItemProcessor": CPU_PROCESSOR, "ItemReader": READER, "End": True}
+
+    def failing(folder: Path, processes: int) -> Any:
+        folder.mkdir()
+        (folder / "items.jsonl").write_text("\n".join(rows) + "\n")
+
+        async def main() -> Any:
+            with Store.open(folder / "s.db") as store:
+                result = await run(
+                    {"StartAt": "Map", "States": {"Map": state}},
+                    {},
+                    services=Services.create(buckets={"data": folder}),
+                    clock=VirtualClock(start=1_700_000_000),
+                    name="same",
+                    observers=[StoreRecorder(store)],
+                    processes=processes,
+                )
+                [document] = store.map_runs(result.arn)
+                arn = MapRunRecord.from_json(document).arn
+                return outcome((result, document, store.map_run_children(arn), {}))
+
+        return anyio.run(main)
+
+    chunked = failing(tmp_path / "chunked", 1)
+    two = failing(tmp_path / "two", 2)
+    with monkeypatch.context() as patch:
+        patch.setattr(MapRun, "_environment", lambda self: None)
+        alone = failing(tmp_path / "alone", 1)
+    assert alone[0] == "FAILED" and alone[2] == "States.ItemReaderFailed"
+    assert len(alone[6]) == 700
+    assert chunked == alone
+    assert two == alone
+
+
 def test_stopping_the_execution_in_a_chunk_run_here_aborts_the_running_child(
     tmp_path: Path, monkeypatch: Any
 ) -> None:

@@ -120,6 +120,9 @@ class MapRun:
         self.accounted = 0
         self.failures = 0
         self.failure: StatesError | None = None
+        #: What stopped the source while children read before it were still to be taken
+        #: (:meth:`_pull`): it fails the run once they are, as when children run one by one.
+        self.source_error: Exception | None = None
         self.count: float | None = None
         self.pct: float | None = None
         self.results: dict[int, Any] = {}
@@ -342,13 +345,14 @@ class MapRun:
 
     def _pull(self, jobs: Iterator[Job], count: int, into: list[Job]) -> None:
         """Up to ``count`` more children into ``into`` (``_next(jobs, account=False)`` over
-        and over, in one loop)."""
-        if self.failure is not None:
+        and over, in one loop). A failing source is kept in :attr:`source_error`: the
+        children pulled before it still run and count, then it fails the run."""
+        if self.failure is not None or self.source_error is not None:
             return
         try:
             into.extend(itertools.islice(jobs, count))
         except Exception as exc:
-            self._source_failed(exc)
+            self.source_error = exc
         if into:
             self.read = into[-1][3]
 
@@ -373,6 +377,8 @@ class MapRun:
                     WorkerPool.release()
             else:
                 await self._here(jobs, env, [])
+            if self.source_error is not None:
+                self._source_failed(self.source_error)
             return
         if width == 1 or not self.state.processor.may_block:
             # No child can wait on anything: each runs to its end before the next starts.
