@@ -629,7 +629,9 @@ class MapRun:
                 inflight.popleft()
                 if future is not None:
                     queued -= 1
-                    outcomes = await self._blocking(future.result)
+                    # A chunk already back is taken without a trip through a thread.
+                    done_now = future.done() and not future.cancelled()
+                    outcomes = future.result() if done_now else await self._blocking(future.result)
                 self._take(chunk, sent, special, outcomes if outcomes is not None else [])
         finally:
             # Items pulled ahead for chunks whose results were not taken were not read,
