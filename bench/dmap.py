@@ -86,6 +86,40 @@ class DmapFigure:
     def items_per_s(self) -> float:
         return self.items / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def idle_seconds(self) -> float:
+        """The wall time this run's CPU would take on idle cores, one per process: the
+        busiest of the parent and the workers (their CPU shared evenly), or the total
+        spread over every process if that is more (a loaded machine inflates wall time,
+        not the CPU a process needs)."""
+        workers = max(self.processes - 1, 1)
+        total = self.cpu_s + self.worker_cpu_s
+        return max(self.cpu_s, self.worker_cpu_s / workers, total / self.processes)
+
+    def describe(self, one: DmapFigure | None) -> str:
+        """One line for ``make bench``; ``one``: the same run with one process."""
+        line = (
+            f"Distributed Map, {self.items:,} JSONL items, 3-state Pass, "
+            f"{self.processes} process(es): {self.seconds:.1f} s "
+            f"({self.items_per_s:,.0f} items/s); peak RSS {self.rss_mib:.0f} MiB"
+        )
+        if self.processes > 1:
+            line += f", each worker {self.worker_rss_mib:.0f} MiB"
+        line += f"; CPU {self.cpu_s:.1f} s"
+        if self.processes > 1:
+            total = self.cpu_s + self.worker_cpu_s
+            line += f" here + {self.worker_cpu_s:.1f} s in workers = {total:.1f} s"
+            if one is not None and one.seconds > 0 and self.seconds > 0:
+                line += (
+                    f"; speed-up {one.seconds / self.seconds:.2f}x wall, "
+                    f"{one.idle_seconds / self.idle_seconds:.2f}x on idle cores "
+                    f"(CPU-bound estimate: {self.idle_seconds:.1f} s)"
+                )
+        return (
+            f"{line}; {self.status}; load average {self.load:.1f}"
+            " (targets: under 60 s, under 2 GiB, near-linear speed-up)"
+        )
+
 
 def write_items(folder: Path, count: int) -> None:
     """``items.jsonl`` of ``count`` small objects in ``folder``."""

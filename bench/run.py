@@ -357,18 +357,9 @@ def _measure_dmap(s: Settings, console: Console, tmp: Path) -> list[dmap.DmapFig
 
 
 def _render_dmap(console: Console, figures: list[dmap.DmapFigure]) -> None:
-    base = figures[0].seconds if figures else 0.0
-    for f in figures:
-        speedup = f" = {base / f.seconds:.2f}x one process" if f.processes > 1 else ""
-        workers = f", each worker {f.worker_rss_mib:.0f} MiB" if f.processes > 1 else ""
-        console.print(
-            f"Distributed Map, {f.items:,} JSONL items, 3-state Pass, {f.processes} process(es):"
-            f" {f.seconds:.1f} s ({f.items_per_s:,.0f} items/s){speedup}; peak RSS"
-            f" {f.rss_mib:.0f} MiB{workers}; CPU {f.cpu_s:.0f} s + workers {f.worker_cpu_s:.0f} s;"
-            f" {f.status}; load average {f.load:.1f}"
-            " (targets: under 60 s, under 2 GiB, near-linear speed-up)",
-            highlight=False,
-        )
+    one = next((f for f in figures if f.processes == 1), None)
+    for figure in figures:
+        console.print(figure.describe(one), highlight=False)
 
 
 def _measure_console(s: Settings, console: Console) -> dict[str, Any]:

@@ -318,8 +318,8 @@ async def run(
     :func:`runtime.durable.resume.resume`). ``inspect`` records each state's data-flow stages (as
     AWS's TestState API names them) on its StateExited event's ``inspection``.
     ``processes`` above 1 runs the children of a Distributed Map whose processor never
-    waits across that many worker processes (see :mod:`runtime.distributed.workers`);
-    results and history are the same as with one.
+    waits across that many processes, this one and ``processes - 1`` workers (see
+    :mod:`runtime.distributed.workers`); results and history are the same as with one.
     Cancelling the calling task cancels the execution.
     """
     if name:  # AWS's rule for StartExecution's name (empty: a UUID is made)

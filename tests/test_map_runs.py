@@ -259,8 +259,9 @@ def outcome(run_result: Any) -> Any:
     )
 
 
-def test_two_processes_give_what_one_gives(tmp_path: Path) -> None:
-    fields = {
+def batched_fields() -> dict[str, Any]:
+    """A Distributed Map with ItemSelector, ItemBatcher, ResultWriter and 5% tolerated."""
+    fields: dict[str, Any] = {
         "ToleratedFailurePercentage": 5,
         "ItemBatcher": {"MaxItemsPerBatch": 2},
         "ItemSelector": {"n.$": "$$.Map.Item.Value.n", "bad.$": "$$.Map.Item.Value.bad"},
@@ -285,6 +286,11 @@ def test_two_processes_give_what_one_gives(tmp_path: Path) -> None:
             },
         },
     }
+    return fields
+
+
+def test_two_processes_give_what_one_gives(tmp_path: Path) -> None:
+    fields = batched_fields()
     one = processes_run(tmp_path, 1, 40, **fields)
     two = processes_run(tmp_path, 2, 40, **fields)
     assert one[0].status == "SUCCEEDED", one[0].cause
@@ -296,6 +302,46 @@ def test_two_processes_give_what_one_gives(tmp_path: Path) -> None:
     assert len(one[3]) == 3  # manifest, SUCCEEDED_0.json, FAILED_0.json
 
 
+def test_chunks_the_parent_runs_while_workers_are_busy_keep_their_order(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    # Workers that are never done before the parent asks: the parent runs the third
+    # chunk itself (two are queued on the one worker), and the results stay in order.
+    from runtime.distributed import maprun
+    from runtime.distributed.workers import WorkerPool
+
+    submit, real = WorkerPool.submit, maprun.run_children
+    here = [0]
+
+    class Slow:
+        def __init__(self, future: Any) -> None:
+            self.future = future
+
+        def done(self) -> bool:
+            return False
+
+        def result(self) -> Any:
+            return self.future.result()
+
+        def cancel(self) -> bool:
+            return bool(self.future.cancel())
+
+    async def counted(*args: Any) -> None:
+        here[0] += 1
+        await real(*args)
+
+    monkeypatch.setattr(WorkerPool, "submit", lambda pool, *a: Slow(submit(pool, *a)))
+    monkeypatch.setattr(maprun, "run_children", counted)
+    fields = batched_fields()
+    del fields["ItemBatcher"]  # 1,200 children: three chunks
+    fields["ItemProcessor"] = CPU_PROCESSOR
+    two = processes_run(tmp_path, 2, 40, **fields)
+    assert here[0] == 1
+    one = processes_run(tmp_path, 1, 40, **fields)
+    assert one[0].status == "SUCCEEDED", one[0].cause
+    assert outcome(two) == outcome(one)
+
+
 def test_two_processes_stop_where_one_stops(tmp_path: Path) -> None:
     one = processes_run(tmp_path, 1, 10, ToleratedFailureCount=20)
     two = processes_run(tmp_path, 2, 10, ToleratedFailureCount=20)
@@ -303,6 +349,132 @@ def test_two_processes_stop_where_one_stops(tmp_path: Path) -> None:
     assert outcome(two) == outcome(one)
     counts = MapRunRecord.from_json(one[1]).items
     assert (counts["failed"], counts["succeeded"]) == (21, 186)
+    # Without a tolerance, the first failed child fails the Map with its own error.
+    (tmp_path / "first").mkdir()
+    one = processes_run(tmp_path / "first", 1, 600, stored=False, ResultWriter=WRITER)
+    two = processes_run(tmp_path / "first", 2, 600, stored=False, ResultWriter=WRITER)
+    assert (one[0].error, one[0].cause) == ("Item.Bad", "a bad item")
+    assert outcome(two) == outcome(one)
+
+
+def test_children_run_here_in_chunks_give_what_children_run_alone_give(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    # One process runs the children of a processor that never waits a chunk at a time,
+    # with the workers' code; one at a time (as when the processor may wait) is the
+    # reference, with and without a store, exported records or a tolerance stop.
+    from runtime.distributed.maprun import MapRun
+
+    cases: list[tuple[int, bool, dict[str, Any]]] = [
+        (40, True, batched_fields()),
+        (40, False, batched_fields()),
+        (10, True, {"ToleratedFailureCount": 20, "ResultWriter": WRITER}),
+        (10, False, {"ToleratedFailureCount": 20}),
+        (600, False, {"ResultWriter": {**WRITER, "WriterConfig": {"OutputType": "JSONL"}}}),
+    ]
+    for number, (bad_every, stored, fields) in enumerate(cases):
+        (tmp_path / f"chunks{number}").mkdir()
+        (tmp_path / f"alone{number}").mkdir()
+        chunked = processes_run(tmp_path / f"chunks{number}", 1, bad_every, stored, **fields)
+        with monkeypatch.context() as patch:
+            patch.setattr(MapRun, "_environment", lambda self: None)
+            alone = processes_run(tmp_path / f"alone{number}", 1, bad_every, stored, **fields)
+        assert outcome(chunked) == outcome(alone), number
+        assert outcome(alone)[0] in ("SUCCEEDED", "FAILED")
+
+
+def test_a_source_failing_in_a_chunk_fails_the_run_after_the_children_read_before_it(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    # Line 701 is not JSON: the 700 children before it run and count, then the run fails,
+    # one at a time, a chunk at a time here, and with a worker process.
+    from runtime.distributed.maprun import MapRun
+
+    rows = [json.dumps({"n": n, "bad": False}) for n in range(1200)]
+    rows[700] = "{not json"
+    state = {"Type": "Map", "ItemProcessor": CPU_PROCESSOR, "ItemReader": READER, "End": True}
+
+    def failing(folder: Path, processes: int) -> Any:
+        folder.mkdir()
+        (folder / "items.jsonl").write_text("\n".join(rows) + "\n")
+
+        async def main() -> Any:
+            with Store.open(folder / "s.db") as store:
+                result = await run(
+                    {"StartAt": "Map", "States": {"Map": state}},
+                    {},
+                    services=Services.create(buckets={"data": folder}),
+                    clock=VirtualClock(start=1_700_000_000),
+                    name="same",
+                    observers=[StoreRecorder(store)],
+                    processes=processes,
+                )
+                [document] = store.map_runs(result.arn)
+                arn = MapRunRecord.from_json(document).arn
+                return outcome((result, document, store.map_run_children(arn), {}))
+
+        return anyio.run(main)
+
+    chunked = failing(tmp_path / "chunked", 1)
+    two = failing(tmp_path / "two", 2)
+    with monkeypatch.context() as patch:
+        patch.setattr(MapRun, "_environment", lambda self: None)
+        alone = failing(tmp_path / "alone", 1)
+    assert alone[0] == "FAILED" and alone[2] == "States.ItemReaderFailed"
+    assert len(alone[6]) == 700
+    assert chunked == alone
+    assert two == alone
+
+
+def test_stopping_the_execution_in_a_chunk_run_here_aborts_the_running_child(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    # A child running in this process is cancelled at the engine's next checkpoint (every
+    # 256 transitions): children that ended count, the running one is aborted.
+    from runtime.distributed import maprun
+
+    real = maprun.run_children
+    running: list[Any] = []
+    chunks = [0]
+
+    async def stopping(env: Any, sink: Any, now: float, chunk: Any, *rest: Any) -> None:
+        chunks[0] += 1
+        if chunks[0] == 2:
+            running[0].abort("Stop.It", "enough")
+        await real(env, sink, now, chunk, *rest)
+
+    def watch(event: Any, frame: Any) -> None:
+        return None
+
+    watch.attach = running.append  # type: ignore[attr-defined]
+    monkeypatch.setattr(maprun, "run_children", stopping)
+    rows = (json.dumps({"n": n, "bad": False}) for n in range(2000))
+    (tmp_path / "items.jsonl").write_text("\n".join(rows) + "\n")
+    state = {"Type": "Map", "ItemProcessor": CPU_PROCESSOR, "ItemReader": READER, "End": True}
+
+    async def main() -> Any:
+        with Store.open(tmp_path / "s.db") as store:
+            result = await run(
+                {"StartAt": "Map", "States": {"Map": state}},
+                {},
+                services=Services.create(buckets={"data": tmp_path}),
+                clock=VirtualClock(),
+                observers=[StoreRecorder(store), watch],
+            )
+            [document] = store.map_runs(result.arn)
+        return result, MapRunRecord.from_json(document)
+
+    result, record = anyio.run(main)
+    assert (result.status, result.error) == ("ABORTED", "Stop.It")
+    assert [e.type for e in result.history][-3:] == [
+        "MapRunAborted",
+        "MapStateAborted",
+        "ExecutionAborted",
+    ]
+    # Two transitions a child (Check, Shape): the 256th is the first of child 128.
+    assert record.executions["succeeded"] == 512 + 127
+    assert record.executions["aborted"] == 1
+    assert record.items["succeeded"] == 512 + 127 and record.items["aborted"] == 1
 
 
 # -- the command line ------------------------------------------------------------------------

@@ -169,7 +169,7 @@ def _parser() -> argparse.ArgumentParser:
         "--processes",
         type=_processes,
         metavar="N",
-        help="worker processes for Distributed Map children that never wait "
+        help="processes running Distributed Map children that never wait "
         "(default: every core; 1 runs them in this process)",
     )
     ex.add_argument("--quiet", action="store_true", help="no live trace")

@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         "--processes",
         type=_processes_flag,
         metavar="N",
-        help="worker processes for Distributed Map children that never wait "
+        help="processes running Distributed Map children that never wait "
         "(default: every core; 1 runs them in this process)",
     )
     parser.add_argument("--quiet", action="store_true", help="no live trace")

@@ -142,7 +142,7 @@ def serve_main(argv: list[str]) -> int:
         "--processes",
         type=exec_cli._processes,
         metavar="N",
-        help="worker processes for Distributed Map children that never wait "
+        help="processes running Distributed Map children that never wait "
         "(default: every core; 1 runs them in this process)",
     )
     parser.add_argument(

@@ -23,6 +23,7 @@ import functools
 import io
 import itertools
 import json
+import operator
 import pickle
 import uuid
 from collections.abc import Callable, Iterator
@@ -44,11 +45,14 @@ from runtime.distributed.workers import (
     WorkerPool,
     child_name,
     measured_input,
+    packed,
+    run_children,
+    sink_of,
 )
 from runtime.distributed.writer import ChildRecord, ResultSink
 from runtime.engine.clock import RealClock, VirtualClock
 from runtime.engine.dataflow import jsonata_bindings
-from runtime.engine.errors import MapRunFailure
+from runtime.engine.errors import MapRunFailure, PrefixedError
 from runtime.engine.execution import Frame
 from runtime.engine.fields import number_field
 from runtime.engine.scope import run_branch
@@ -73,8 +77,16 @@ _THRESHOLD = MapRunFailure(
     "The specified tolerated failure threshold was exceeded",
 )
 
-#: One child to run: (index, its input built on demand, the number of items it holds).
-Job = tuple[int, Callable[[], Any], int]
+#: One child to run: (index, its item or batch, the number of items it holds, the number
+#: of items read from the source up to it). An item goes through ItemSelector when the
+#: child starts (:attr:`MapRun.selecting`); a batch's items went through it already.
+Job = tuple[int, Any, int, int]
+
+#: The children of a chunk not to run, by position in it: None for a redrive's child
+#: that succeeded before, or the error ItemSelector raised for its item.
+Specials = dict[int, StatesError | None]
+
+_SIZE = operator.itemgetter(2)
 
 
 def uses_map_run(state: MapState) -> bool:
@@ -108,6 +120,9 @@ class MapRun:
         self.accounted = 0
         self.failures = 0
         self.failure: StatesError | None = None
+        #: What stopped the source while children read before it were still to be taken
+        #: (:meth:`_pull`): it fails the run once they are, as when children run one by one.
+        self.source_error: Exception | None = None
         self.count: float | None = None
         self.pct: float | None = None
         self.results: dict[int, Any] = {}
@@ -138,6 +153,8 @@ class MapRun:
             (writer.output_type or "JSON") if writer is not None else "JSON",
         )
         self.group: Any = None
+        #: Items pass through ItemSelector when their child starts (without ItemBatcher).
+        self.selecting = self.state.item_selector is not None and self.state.item_batcher is None
 
     async def run(self) -> Any:
         run, state = self.srun, self.state
@@ -263,12 +280,14 @@ class MapRun:
 
     def _jobs(self, source: Iterator[Any]) -> Iterator[Job]:
         """Children to run, built lazily from the source: one per item or per batch."""
-        items = self._counted(source)
         batcher = self.state.item_batcher
         if batcher is None:
-            for index, item in items:
-                yield index, functools.partial(self.select, index, item), 1
-            return
+            return ((index, item, 1, index + 1) for index, item in enumerate(source))
+        return self._batched(source, batcher)
+
+    def _batched(self, source: Iterator[Any], batcher: Any) -> Iterator[Job]:
+        """One child per batch of selected items (see :func:`batches`)."""
+        items = self._counted(source)
         max_items = number_field(
             self.srun, batcher.max_items_per_batch, "MaxItemsPerBatch", integer=True
         )
@@ -293,7 +312,7 @@ class MapRun:
             has_input,
         )
         for number, (batch, size) in enumerate(grouped):
-            yield number, functools.partial(_same, batch), size
+            yield number, batch, size, self.read
 
     def _counted(self, source: Iterator[Any]) -> Iterator[tuple[int, Any]]:
         for index, item in enumerate(source):
@@ -315,6 +334,8 @@ class MapRun:
             return None
         try:
             job = next(jobs, None)
+            if job is not None:
+                self.read = job[3]
             if account:
                 self._account(self.read)
             return job
@@ -322,16 +343,18 @@ class MapRun:
             self._source_failed(exc)
         return None
 
-    def _pull(self, jobs: Iterator[Job], count: int, into: list[tuple[Job, int]]) -> None:
-        """Up to ``count`` more children into ``into``, each with the items read up to it
-        (``_next(jobs, account=False)`` over and over, in one loop)."""
-        if self.failure is not None:
+    def _pull(self, jobs: Iterator[Job], count: int, into: list[Job]) -> None:
+        """Up to ``count`` more children into ``into`` (``_next(jobs, account=False)`` over
+        and over, in one loop). A failing source is kept in :attr:`source_error`: the
+        children pulled before it still run and count, then it fails the run."""
+        if self.failure is not None or self.source_error is not None:
             return
         try:
-            for job in itertools.islice(jobs, count):
-                into.append((job, self.read))
+            into.extend(itertools.islice(jobs, count))
         except Exception as exc:
-            self._source_failed(exc)
+            self.source_error = exc
+        if into:
+            self.read = into[-1][3]
 
     def _source_failed(self, exc: Exception) -> None:
         """The source (or ItemSelector, ItemBatcher) failed: the run fails with it."""
@@ -346,7 +369,16 @@ class MapRun:
 
     async def _children(self, jobs: Iterator[Job], width: int) -> None:
         env = self._environment()
-        if env is not None and await self._pooled(jobs, env):
+        if env is not None:
+            if self.exe.options.processes > 1 and WorkerPool.reserve():
+                try:
+                    await self._pooled(jobs, env)
+                finally:
+                    WorkerPool.release()
+            else:
+                await self._here(jobs, env, [])
+            if self.source_error is not None:
+                self._source_failed(self.source_error)
             return
         if width == 1 or not self.state.processor.may_block:
             # No child can wait on anything: each runs to its end before the next starts.
@@ -382,7 +414,7 @@ class MapRun:
             for job in first:
                 group.start_soon(worker, job)
 
-    async def _child(self, index: int, build: Callable[[], Any], size: int) -> None:
+    async def _child(self, index: int, value: Any, size: int, read: int) -> None:
         if self._reuse(index, size):
             return
         clock = self.exe.clock
@@ -391,7 +423,7 @@ class MapRun:
         text: str | None = None
         self.record.started(size)
         try:
-            data = build()
+            data = self.select(index, value) if self.selecting else value
             text, measured = measured_input(data, self.state.name)
             output = await self._run_child(index, data, start, measured)
         except StatesError as exc:
@@ -501,8 +533,7 @@ class MapRun:
         exe = self.exe
         clock = exe.clock
         if (
-            exe.options.processes <= 1
-            or self.state.processor.may_block
+            self.state.processor.may_block
             or exe.options.seed is not None
             or type(clock) not in (VirtualClock, RealClock)
         ):
@@ -544,104 +575,186 @@ class MapRun:
             return None
         return env
 
-    async def _pooled(self, jobs: Iterator[Job], env: Environment) -> bool:
-        """Run the children in worker processes; False (nothing done) when there are too
-        few to be worth it, or when another Map Run of this process has the workers (``asl
-        serve`` runs many executions at once). Results are taken in order, as one process
-        takes them."""
-        if not WorkerPool.reserve():
-            return False
-        try:
-            return await self._pooled_reserved(jobs, env)
-        finally:
-            WorkerPool.release()
-
-    async def _pooled_reserved(self, jobs: Iterator[Job], env: Environment) -> bool:
-        first: list[tuple[Job, int]] = []
+    async def _pooled(self, jobs: Iterator[Job], env: Environment) -> None:
+        """Run the children in worker processes (this process holds the pool slot: see
+        :meth:`WorkerPool.reserve`) and in this one: ``processes`` is this process and
+        ``processes - 1`` workers. Each worker has up to two chunks queued; while the
+        oldest chunk is not back, this process runs the next chunk itself. Results are
+        taken in order, as one process takes them; a run of less than a chunk runs here."""
+        first: list[Job] = []
         self._pull(jobs, CHUNK, first)
         if len(first) < CHUNK:
-            for job, read in first:
-                self._account(read)
-                await self._child(*job)
-            return True
+            await self._here(jobs, env, first)
+            return
         processes = self.exe.options.processes
-        pool = WorkerPool(processes, env)
-        inflight: collections.deque[tuple[list[Any], Any]] = collections.deque()
-        pending: list[tuple[Job, int]] = first
+        workers = processes - 1
+        pool = WorkerPool(workers, env)
+        sink = sink_of(env)
+        now = self.exe.clock.now
+        #: Chunks in order: (chunk, sent, specials, a worker's future or None, outcomes of
+        #: a chunk run here or None).
+        inflight: collections.deque[tuple[list[Job], list[Job], Specials, Any, Any]]
+        inflight = collections.deque()
+        pending: list[Job] = first
+        queued = 0
         try:
             while True:
-                while self.failure is None and len(inflight) < 2 * processes:
+                while self.failure is None and queued < 2 * workers:
                     self._pull(jobs, CHUNK - len(pending), pending)
                     if not pending:
                         break
-                    inflight.append(self._submit(pool, pending))
+                    sent, special, redrives = self._prepare(pending)
+                    future = pool.submit(now(), sent, redrives) if sent else None
+                    inflight.append((pending, sent, special, future, None))
+                    queued += future is not None
                     pending = []
                 if not inflight:
-                    return True
-                entries, future = inflight.popleft()
-                outcomes = await self._blocking(future.result) if future is not None else []
-                self._take(entries, outcomes)
+                    return
+                chunk, sent, special, future, outcomes = inflight[0]
+                if (
+                    future is not None
+                    and not future.done()
+                    and self.failure is None
+                    and len(inflight) < 4 * processes
+                ):
+                    # The oldest chunk is not back: run the next one here meanwhile.
+                    self._pull(jobs, CHUNK - len(pending), pending)
+                    if pending:
+                        here, pending = pending, []
+                        sent, special, redrives = self._prepare(here)
+                        done: list[ChildOutcome] = []
+                        await run_children(env, sink, now(), sent, redrives, done)
+                        inflight.append((here, sent, special, None, packed(env, sink, done)))
+                        continue
+                inflight.popleft()
+                if future is not None:
+                    queued -= 1
+                    # A chunk already back is taken without a trip through a thread.
+                    done_now = future.done() and not future.cancelled()
+                    outcomes = future.result() if done_now else await self._blocking(future.result)
+                self._take(chunk, sent, special, outcomes if outcomes is not None else [])
         finally:
             # Items pulled ahead for chunks whose results were not taken were not read,
             # as far as one process would know.
             self.read = self.accounted
-            for _, future in inflight:
-                if future is not None:
-                    future.cancel()
+            for entry in inflight:
+                if entry[3] is not None:
+                    entry[3].cancel()
             with anyio.CancelScope(shield=True):
                 await self._blocking(pool.close)
 
-    def _submit(self, pool: WorkerPool, jobs: list[tuple[Job, int]]) -> tuple[list[Any], Any]:
-        """Build the inputs of a chunk and send the ones to run; what :meth:`_take` needs.
-        (A worker checks each input's size, as a child run here checks it.)"""
-        entries: list[Any] = []
-        sent: list[tuple[int, Any, int, int]] = []
-        prior = self.prior
-        for (index, build, size), read in jobs:
+    async def _here(self, jobs: Iterator[Job], env: Environment, pending: list[Job]) -> None:
+        """Run the children in this process, a chunk at a time, as a worker runs them
+        (the same code, so one process and many give the same results); per child, only
+        the child's own run and its record: the run's counts are kept per chunk."""
+        sink = sink_of(env)
+        clock = self.exe.clock
+        try:
+            while self.failure is None:
+                self._pull(jobs, CHUNK - len(pending), pending)
+                if not pending:
+                    return
+                chunk, pending = pending, []
+                sent, special, redrives = self._prepare(chunk)
+                done: list[ChildOutcome] = []
+                try:
+                    await run_children(env, sink, clock.now(), sent, redrives, done)
+                except self.exe.cancelled:
+                    self._cut(chunk, sent, special, done)
+                    raise
+                self._take(chunk, sent, special, packed(env, sink, done))
+        finally:
+            self.read = self.accounted  # items pulled ahead and not taken were not read
+
+    def _cut(
+        self, chunk: list[Job], sent: list[Job], special: Specials, done: list[ChildOutcome]
+    ) -> None:
+        """A run cancelled in the middle of a chunk run here: take the children that
+        ended, and count the one that was running as aborted (as a child run on its own
+        is)."""
+        ran = 0
+        for at, (_, _, size, read) in enumerate(chunk):
+            if at in special:
+                continue
+            if ran == len(done):
+                self._take(chunk[:at], sent[:ran], special, done)
+                if self.failure is None:
+                    self._account(read)
+                    self.record.started(size)
+                    self.record.ended(size, "ABORTED")
+                return
+            ran += 1
+        self._take(chunk, sent, special, done)
+
+    def _prepare(self, chunk: list[Job]) -> tuple[list[Job], Specials, dict[int, int]]:
+        """The children of a chunk to run, with their inputs (through ItemSelector), the
+        chunk's children not to run (by position: a redrive's succeeded child, an input
+        ItemSelector failed on) and the redrive count of those that ran before. Whoever
+        runs them checks each input's size, as a child run alone checks it."""
+        prior, selecting = self.prior, self.selecting
+        if not prior and not selecting:
+            return chunk, {}, {}
+        sent: list[Job] = []
+        special: Specials = {}
+        redrives: dict[int, int] = {}
+        for at, job in enumerate(chunk):
+            index, value, size, read = job
             before = prior.get(index) if prior else None
             if before is not None and before.status == "SUCCEEDED":
-                entries.append(("reuse", index, size, read, None))
+                special[at] = None
                 continue
-            try:
-                data = build()
-            except StatesError as exc:
-                entries.append(("failed", index, size, read, exc))
-                continue
-            redrives = before.redrive_count + 1 if before is not None else 0
-            sent.append((index, data, size, redrives))
-            entries.append(("run", index, size, read, data))
-        future = pool.submit(self.exe.clock.now(), sent) if sent else None
-        return entries, future
+            if selecting:
+                try:
+                    job = (index, self.select(index, value), size, read)
+                except StatesError as exc:
+                    special[at] = exc
+                    continue
+            if before is not None:
+                redrives[index] = before.redrive_count + 1
+            sent.append(job)
+        return sent, special, redrives
 
-    def _take(self, entries: list[Any], outcomes: list[ChildOutcome] | Exported) -> None:
+    def _take(
+        self,
+        chunk: list[Job],
+        sent: list[Job],
+        special: Specials,
+        outcomes: list[ChildOutcome] | Exported,
+    ) -> None:
         """Account for a chunk's children in order, up to a failure that ends the run."""
         if isinstance(outcomes, tuple):
             # Every child sent ran and succeeded; only their exported records came back.
             steps, joined, lengths = outcomes
-            if self.failure is None and len(lengths) == len(entries):  # all of them ran
-                self._account(entries[-1][3])
-                self.record.succeeded(sum(entry[2] for entry in entries), len(entries))
+            if self.failure is None and len(lengths) == len(chunk):  # all of them ran
+                self._account(chunk[-1][3])
+                self.record.succeeded(sum(map(_SIZE, chunk)), len(chunk))
                 self.exe.transitions += sum(steps)
                 self.sink.add_joined(joined, lengths)
                 return
             outcomes = _unjoined(steps, joined, lengths)
         now = self.exe.clock.now
         results = iter(outcomes)
-        for kind, index, size, read, extra in entries:
+        inputs = iter(sent)
+        for at, (index, _, size, read) in enumerate(chunk):
             if self.failure is not None:
                 return
             self._account(read)
-            if kind == "reuse":
-                self._reuse(index, size)
+            if special and at in special:
+                failed = special[at]
+                if failed is None:
+                    self._reuse(index, size)
+                    continue
+                self.record.started(size)
+                self._ended(index, None, size, now(), now(), None, failed)
                 continue
             self.record.started(size)
-            if kind == "failed":
-                self._ended(index, None, size, now(), now(), None, extra)
-                continue
+            data = next(inputs)[1]
             _, status, output, error, cause, start, stop, texts, steps_taken = next(results)
             self.exe.transitions += steps_taken
-            exc = None if status == "SUCCEEDED" else StatesError(error or "", cause)
-            self._ended(index, extra, size, start, stop, output, exc, texts)
+            # A child's error already has its final form (its own state's prefix, if
+            # any): the Map state fails with it as it is, as with a child run alone.
+            exc = None if status == "SUCCEEDED" else PrefixedError(error or "", cause)
+            self._ended(index, data, size, start, stop, output, exc, texts)
 
     def _failed(self, exc: StatesError, size: int) -> None:
         self.failures += size
@@ -771,10 +884,6 @@ def _close(items: Any) -> None:
     close = getattr(items, "close", None)
     if close is not None:
         close()
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 def _pair(exc: StatesError) -> tuple[str, str | None]:

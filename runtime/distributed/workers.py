@@ -2,7 +2,10 @@
 every core.
 
 The standard library's :class:`concurrent.futures.ProcessPoolExecutor` (``spawn``
-context, safe beside the threads an event loop keeps) runs chunks of children. A child
+context, safe beside the threads an event loop keeps) runs chunks of children: with
+``processes`` N, N - 1 workers, and the parent, which runs a chunk itself while the
+oldest chunk sent is not back (:func:`run_children`, the workers' code, as a run with one
+process does). A child
 that can wait on nothing (its processor has no Task, Wait or Retry delay:
 ``Branch.may_block`` is false) depends only on its input, the processor and the
 execution's identity, so it gives the same result in any process. The parent keeps
@@ -18,6 +21,7 @@ keeps it for the next chunks of the same run.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import multiprocessing
@@ -36,7 +40,7 @@ from runtime.adapters.base import AdapterRegistry
 from runtime.distributed.writer import ChildRecord, ResultSink
 from runtime.engine.clock import RealClock, VirtualClock
 from runtime.engine.errors import MAX_PAYLOAD_BYTES, DataLimitExceeded, check_payload
-from runtime.engine.events import dumps
+from runtime.engine.events import json_chunks
 from runtime.engine.execution import Execution, ExecutionOptions, Frame
 from runtime.engine.scope import run_branch
 
@@ -48,6 +52,9 @@ __all__ = [
     "WorkerPool",
     "default_processes",
     "measured_input",
+    "packed",
+    "run_children",
+    "sink_of",
 ]
 
 #: Children per chunk sent to a worker: large enough that the round trip is negligible.
@@ -116,19 +123,27 @@ class WorkerPool:
         context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(processes, mp_context=context)
 
-    def submit(self, now: float, chunk: list[tuple[int, Any, int, int]]) -> Future[Any]:
-        """Run ``chunk`` of ``(index, input, items, redrive count)`` at clock time ``now``."""
-        return self._pool.submit(run_chunk, self.token, self.payload, now, chunk)
+    def submit(
+        self, now: float, chunk: list[tuple[int, Any, int, int]], redrives: dict[int, int]
+    ) -> Future[Any]:
+        """Run ``chunk`` of ``(index, input, items, _)`` at clock time ``now`` (``redrives``:
+        the redrive count of the children that ran before, by index)."""
+        return self._pool.submit(run_chunk, self.token, self.payload, now, chunk, redrives)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 _ENVIRONMENTS: dict[str, tuple[Environment, ResultSink | None]] = {}
+_runner: asyncio.Runner | None = None
 
 
 def run_chunk(
-    token: str, payload: bytes, now: float, chunk: list[tuple[int, Any, int, int]]
+    token: str,
+    payload: bytes,
+    now: float,
+    chunk: list[tuple[int, Any, int, int]],
+    redrives: dict[int, int],
 ) -> list[ChildOutcome] | Exported:
     """In a worker: run the children of ``chunk``; their outcomes in order, or when every
     child succeeded and only their exported records matter, those records in one piece."""
@@ -136,11 +151,26 @@ def run_chunk(
     if known is None:
         _ENVIRONMENTS.clear()
         env: Environment = pickle.loads(payload)
-        sink = ResultSink(*env.sink) if env.sink is not None else None
-        known = _ENVIRONMENTS[token] = (env, sink)
-    outcomes = anyio.run(_run_chunk, known[0], known[1], now, chunk)
-    sink = known[1]
-    if sink is None or known[0].outputs:
+        known = _ENVIRONMENTS[token] = (env, sink_of(env))
+    outcomes: list[ChildOutcome] = []
+    global _runner
+    if _runner is None:  # one event loop for every chunk this worker runs
+        _runner = asyncio.Runner()
+    _runner.run(run_children(known[0], known[1], now, chunk, redrives, outcomes))
+    return packed(known[0], known[1], outcomes)
+
+
+def sink_of(env: Environment) -> ResultSink | None:
+    """The ResultSink that renders the children's records, when they are exported."""
+    return ResultSink(*env.sink) if env.sink is not None else None
+
+
+def packed(
+    env: Environment, sink: ResultSink | None, outcomes: list[ChildOutcome]
+) -> list[ChildOutcome] | Exported:
+    """A chunk's outcomes as the parent takes them: as they are, or when every child
+    succeeded and only their exported records matter, those records in one piece."""
+    if sink is None or env.outputs:
         return outcomes
     if any(o[1] != "SUCCEEDED" or o[7] is None or len(o[7]) != 1 for o in outcomes):
         return outcomes  # a failure, or FLATTEN's many records (or none) for a child
@@ -150,46 +180,75 @@ def run_chunk(
     return [o[8] for o in outcomes], joined, lengths
 
 
-async def _run_chunk(
-    env: Environment, sink: ResultSink | None, now: float, chunk: list[tuple[int, Any, int, int]]
-) -> list[ChildOutcome]:
+async def run_children(
+    env: Environment,
+    sink: ResultSink | None,
+    now: float,
+    chunk: list[tuple[int, Any, int, int]],
+    redrives: dict[int, int],
+    outcomes: list[ChildOutcome],
+) -> None:
+    """Run the children of ``chunk`` (``(index, input, items, _)``) one after the other,
+    appending each one's outcome to ``outcomes`` as it ends (in a worker's event loop, or
+    in the parent's when the run has one process: a cancelled run leaves the outcomes of
+    the children that ended). ``redrives``: see :meth:`WorkerPool.submit`."""
     clock = VirtualClock(start=now) if env.virtual else RealClock()
     exe = Execution(env.machine, env.input, clock, AdapterRegistry(), env.options)
     exe.handlers = env.handlers
     exe.cancelled = anyio.get_cancelled_exc_class()
-    outcomes: list[ChildOutcome] = []
-    processor, state_name = env.processor, env.state_name
-    for index, data, size, redrives in chunk:
-        start = clock.now()
+    processor, state_name, arn, keep = env.processor, env.state_name, env.map_run_arn, env.outputs
+    time = clock.now
+    for index, data, size, _ in chunk:
+        start = time()
         before = exe.transitions
         text = None
         try:
             text, measured = measured_input(data, state_name)
             frame = Frame(0, None, None, f"[{index}]", muted=True)
             output = await run_branch(exe, processor, data, frame, measured)
-            status, error, cause = "SUCCEEDED", None, None
         except StatesError as exc:
-            output, status, error, cause = None, "FAILED", exc.error, exc.cause
-        stop = clock.now()
+            stop = time()
+            texts = None
+            if sink is not None:
+                record = ChildRecord(
+                    index,
+                    child_name(arn, index),
+                    data,
+                    start,
+                    stop,
+                    "FAILED",
+                    None,
+                    exc.error,
+                    exc.cause,
+                    size,
+                    redrives.get(index, 0) if redrives else 0,
+                )
+                texts = sink.texts(record, text)
+            steps = exe.transitions - before
+            outcomes.append(
+                (index, "FAILED", None, exc.error, exc.cause, start, stop, texts, steps)
+            )
+            continue
+        stop = time()
         texts = None
         if sink is not None:
-            name = child_name(env.map_run_arn, index)
-            record = ChildRecord(
-                index, name, data, start, stop, status, output, error, cause, size, redrives
-            )
-            texts = sink.texts(record, text)
+            name = child_name(arn, index)
+            again = redrives.get(index, 0) if redrives else 0
+            texts = sink.succeeded_texts(name, text, output, start, stop, again)
         steps = exe.transitions - before
-        if not env.outputs:
-            output = None
-        outcomes.append((index, status, output, error, cause, start, stop, texts, steps))
-    return outcomes
+        outcomes.append(
+            (index, "SUCCEEDED", output if keep else None, None, None, start, stop, texts, steps)
+        )
+
+
+_CHUNKS = json_chunks()
 
 
 def measured_input(data: Any, who: str) -> tuple[str, int]:
     """A child's input as JSON and its bytes, checked: a child's input (an item, a batch)
     is an execution input, 256 KiB at most (``DataLimitExceeded`` naming ``who``)."""
     try:
-        text = dumps(data)
+        text = "".join(_CHUNKS(data, 0))
     except RecursionError:
         check_payload(data, who)  # says why, as for any other value
         raise

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from typing import IO, Any
 
-from runtime.engine.events import dumps, iso_timestamp
+from runtime.engine.events import dumps, iso_timestamp, json_chunks
 
 __all__ = ["MAX_FILE_BYTES", "ChildRecord", "ResultSink"]
 
@@ -123,6 +123,33 @@ class ChildRecord:
             f'"Status":{encode_basestring(self.status)},'
             f'"StopDate":"{iso_timestamp(self.stop)}"}}'
         )
+
+
+#: A succeeded child's redrive fields in its record, after its RedriveCount.
+_SUCCEEDED_REDRIVE = (
+    '"RedriveStatus":"NOT_REDRIVABLE",'
+    '"RedriveStatusReason":"Execution is SUCCEEDED and cannot be redriven"'
+)
+
+_CHUNKS = json_chunks()
+
+
+def _json(value: Any) -> str:
+    """``dumps(value)``, from one shared C encoder (``dumps`` wraps it in Python calls)."""
+    return "".join(_CHUNKS(value, 0))
+
+
+#: The last timestamp rendered, with its text: children of a Map Run on the virtual clock
+#: all start and stop at one instant.
+_last_timestamp: list[tuple[float, str]] = [(-1.0, "")]
+
+
+def _timestamp(epoch: float) -> str:
+    epoch_seen, text = _last_timestamp[0]
+    if epoch_seen != epoch:
+        text = iso_timestamp(epoch)
+        _last_timestamp[0] = (epoch, text)
+    return text
 
 
 #: Records are gathered up to this many bytes before they are written to their file.
@@ -238,6 +265,26 @@ class ResultSink:
             arn = self._arn_head + name[1:]  # escaping is per character: joined as text
             return [child.encoded_text(arn, self._machine, name, input_text)]
         return [dumps(value) for value in self.values(child)]
+
+    def succeeded_texts(
+        self, name: str, input_text: str, output: Any, start: float, stop: float, redrives: int
+    ) -> list[str]:
+        """:meth:`texts` of a child that succeeded, without building its record (the
+        common case, once per child): ``name`` as :func:`~runtime.distributed.workers.
+        child_name` makes it (hex digits and dashes: nothing to escape in JSON)."""
+        if self.transformation != "NONE":
+            if self.transformation == "FLATTEN" and isinstance(output, list):
+                return [_json(value) for value in output]
+            return [_json(output)]
+        return [
+            f'{{"ExecutionArn":{self._arn_head}{name}",'
+            f'"Input":{encode_basestring(input_text)},"InputDetails":{{"Included":true}},'
+            f'"Name":"{name}","Output":{encode_basestring(_json(output))},'
+            '"OutputDetails":{"Included":true}'
+            f',"RedriveCount":{redrives},{_SUCCEEDED_REDRIVE},'
+            f'"StartDate":"{_timestamp(start)}","StateMachineArn":{self._machine},'
+            f'"Status":"SUCCEEDED","StopDate":"{_timestamp(stop)}"}}'
+        ]
 
     def add_texts(self, status: str, texts: list[str]) -> None:
         """Spool a child's texts (rendered by :meth:`texts`, here or in a worker)."""
