@@ -262,6 +262,8 @@ def _startup(s: Settings, console: Console, small: Path | None) -> list[ours.Sta
         one.write_text('{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}\n')
         exec_one = [*asl, "exec", str(one), "--clock", "virtual", "--no-store"]
         commands.append(("asl exec one Pass state --no-store", exec_one))
+        # The same run printing one JSON document: no live trace, so no rich.
+        commands.append(("asl exec one Pass state --no-store --json", [*exec_one, "--json"]))
     return [ours.measure_startup(label, argv, s.startup_runs) for label, argv in commands]
 
 

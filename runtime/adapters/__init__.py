@@ -23,12 +23,13 @@ and for mocked runs, which refuse AWS unless it is allowed.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runtime.adapters.base import AdapterRegistry
+from runtime.adapters.base import AdapterRegistry, DeferredRoutes
 
 if TYPE_CHECKING:
     from runtime.adapters.activity import Activities
@@ -85,67 +86,125 @@ class Services:
 
 
 def build_registry(services: Services) -> AdapterRegistry:
-    """A registry routing every supported resource to its adapter (see the module doc)."""
-    from runtime.adapters import activity, callback, nested
-    from runtime.adapters.callback import WaitForToken
+    """A registry routing every supported resource to its adapter (see the module doc).
+
+    Each service's routes are promised by the prefix of their ARNs and loaded on the first
+    Task with such a resource (:meth:`AdapterRegistry.register_later`): a run imports the
+    modules of the services its Tasks use, and none for a definition without Tasks.
+    """
+    from runtime.adapters import activity, callback
 
     registry = AdapterRegistry()
     with registry.labelled("callback"):
         callback.register(registry, services.callbacks)
     with registry.labelled("activity"):
         activity.register(registry, services.activities)
-    lambda_fallback = None
+    lambdas = None
     if services.pool is not None:
         with registry.labelled("AWS"):
-            lambda_fallback = _register_aws(registry, services)
+            lambdas = _register_aws(registry, services)
     with registry.labelled("local machine"):
-        nested.register(registry, services.machines, services.pool, callbacks=services.callbacks)
+        registry.register_later(
+            r"^arn:[^:]+:states:::states:",
+            functools.partial(_nested, services=services),
+        )
     if services.functions is not None and len(services.functions):
+        from runtime.adapters.callback import WaitForToken
         from runtime.adapters.lambda_ import INVOKE_TOKEN_ARN
 
         with registry.labelled("local function"):
             services.functions.register(registry)
+            fallback = lambdas.load() if lambdas is not None else None
             registry.register(
                 INVOKE_TOKEN_ARN,
-                WaitForToken(services.functions.submitter(lambda_fallback), services.callbacks),
+                WaitForToken(services.functions.submitter(fallback), services.callbacks),
             )
-    from runtime.distributed.store import register as register_buckets
-
-    register_buckets(registry, services.pool, services.buckets)
+    registry.register_later(
+        r"^arn:[^:]+:states:::s3:", functools.partial(_buckets, services=services)
+    )
     if services.connections is not None:
-        from runtime.adapters import http
-
-        adapter = http.HttpInvoke(
-            services.connections,
-            region=services.activities.region,
-            observer=services.http_observer,
-        )
         with registry.labelled("HTTP"):
-            http.register(registry, adapter)
+            registry.register_later(
+                r"^arn:[^:]+:states:::http:", functools.partial(_http, services=services)
+            )
     return registry
 
 
-def _register_aws(registry: AdapterRegistry, services: Services) -> Any:
-    """The boto3 adapters; returns the Lambda adapter's submit step (for local fallback)."""
-    from runtime.adapters import batch, emr, lambda_, sagemaker, sdk, simple, sns
+def _nested(registry: AdapterRegistry, services: Services) -> None:
+    from runtime.adapters import nested
+
+    nested.register(registry, services.machines, services.pool, callbacks=services.callbacks)
+
+
+def _buckets(registry: AdapterRegistry, services: Services) -> None:
+    """The S3 objects of a Distributed Map's ItemReader and ResultWriter."""
+    from runtime.distributed.store import register
+
+    register(registry, services.pool, services.buckets)
+
+
+def _http(registry: AdapterRegistry, services: Services) -> None:
+    from runtime.adapters import http
+
+    assert services.connections is not None
+    adapter = http.HttpInvoke(
+        services.connections, region=services.activities.region, observer=services.http_observer
+    )
+    http.register(registry, adapter)
+
+
+#: The boto3 adapters: the prefix every ARN of a module's routes starts with, and its module.
+_AWS_MODULES = (
+    (r"^arn:[^:]+:states:::aws-sdk:", "sdk"),
+    (r"^arn:[^:]+:(lambda|states:::lambda):", "lambda_"),
+    (r"^arn:[^:]+:states:::sagemaker:", "sagemaker"),
+    (r"^arn:[^:]+:states:::sns:", "sns"),
+    (r"^arn:[^:]+:states:::batch:", "batch"),
+    (r"^arn:[^:]+:states:::elasticmapreduce:", "emr"),
+    (r"^arn:[^:]+:states:::(sqs|events|dynamodb):", "simple"),
+)
+
+
+def _register_aws(registry: AdapterRegistry, services: Services) -> DeferredRoutes:
+    """The boto3 adapters, each loaded on first need; returns the Lambda routes, whose
+    ``load()`` gives the Lambda adapter's submit step (for the local functions' fallback)."""
+    lambdas = None
+    for prefix, module in _AWS_MODULES:
+        deferred = registry.register_later(
+            prefix, functools.partial(_load_aws, module=module, services=services)
+        )
+        if module == "lambda_":
+            lambdas = deferred
+    assert lambdas is not None
+    return lambdas
+
+
+def _load_aws(registry: AdapterRegistry, module: str, services: Services) -> Any:
+    """Register one boto3 adapter module's routes, with the ``.waitForTaskToken`` variant
+    where the service offers one (submit through boto3, then wait for the token)."""
+    import importlib
+
     from runtime.adapters.callback import WaitForToken
 
-    pool = services.pool
+    pool, callbacks = services.pool, services.callbacks
     assert pool is not None
-    callbacks = services.callbacks
-    sdk_adapter = sdk.register(registry, pool)
-    lambda_adapter = lambda_.register(registry, pool)
-    sagemaker.register(registry, pool)
-    sns.register(registry, pool)
-    batch.register(registry, pool)
-    emr.register(registry, pool)
-    optimized = simple.register(registry, pool)
-    tokens = [
-        (r"^arn:[^:]+:states:::aws-sdk:[^:]+:[A-Za-z0-9]+" + _TOKEN, sdk_adapter.submit),
-        (lambda_.INVOKE_TOKEN_ARN, lambda_adapter.submit),
-        (r"^arn:[^:]+:states:::sns:publish" + _TOKEN, sns.SnsPublish(pool).submit),
-        (r"^arn:[^:]+:states:::(sqs:sendMessage|events:putEvents)" + _TOKEN, optimized.submit),
-    ]
-    for pattern, submit in tokens:
-        registry.register(pattern, WaitForToken(submit, callbacks))
-    return lambda_adapter.submit
+    adapter = importlib.import_module(f"runtime.adapters.{module}").register(registry, pool)
+    if module == "sdk":
+        pattern = r"^arn:[^:]+:states:::aws-sdk:[^:]+:[A-Za-z0-9]+" + _TOKEN
+        registry.register(pattern, WaitForToken(adapter.submit, callbacks))
+    elif module == "lambda_":
+        from runtime.adapters.lambda_ import INVOKE_TOKEN_ARN
+
+        registry.register(INVOKE_TOKEN_ARN, WaitForToken(adapter.submit, callbacks))
+        return adapter.submit
+    elif module == "sns":
+        from runtime.adapters.sns import SnsPublish
+
+        registry.register(
+            r"^arn:[^:]+:states:::sns:publish" + _TOKEN,
+            WaitForToken(SnsPublish(pool).submit, callbacks),
+        )
+    elif module == "simple":
+        pattern = r"^arn:[^:]+:states:::(sqs:sendMessage|events:putEvents)" + _TOKEN
+        registry.register(pattern, WaitForToken(adapter.submit, callbacks))
+    return None

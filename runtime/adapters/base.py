@@ -16,6 +16,7 @@ import contextlib
 import copy
 import json
 import re
+import threading
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -32,6 +33,7 @@ __all__ = [
     "AdapterRegistry",
     "ChildOutcome",
     "ChildRunner",
+    "DeferredRoutes",
     "FunctionAdapter",
     "Resource",
     "TaskCall",
@@ -199,6 +201,47 @@ class FunctionAdapter:
         return result
 
 
+#: One route of a registry: the ARN pattern, its adapter and its source.
+_Route = tuple[re.Pattern[str], Adapter, str]
+
+
+class DeferredRoutes:
+    """Routes a registry adds only when an ARN first needs them (see
+    :meth:`AdapterRegistry.register_later`): ``load(registry)`` registers them, and runs
+    once, on the first ARN that matches ``prefix``, so an adapter module is imported only
+    by executions that have a Task for it."""
+
+    def __init__(
+        self,
+        prefix: str,
+        load: Callable[[AdapterRegistry], Any],
+        owner: AdapterRegistry,
+        label: str,
+    ) -> None:
+        self.prefix = re.compile(prefix)
+        self._load = load
+        self._owner = owner
+        self._label = label
+        self._routes: list[_Route] | None = None
+        self._value: Any = None
+        self._lock = threading.Lock()
+
+    def load(self) -> Any:
+        """Add the routes (the first time only); returns what ``load`` returned."""
+        self.routes()
+        return self._value
+
+    def routes(self) -> list[_Route]:
+        """The routes ``load`` registered, most recent first (as a registry tries them)."""
+        routes = self._routes
+        if routes is not None:
+            return routes
+        with self._lock:
+            if self._routes is None:
+                self._routes, self._value = self._owner._capture(self._load, self._label)
+            return self._routes
+
+
 class AdapterRegistry:
     """Routes a Resource to the first adapter whose pattern matches its ARN.
 
@@ -206,12 +249,16 @@ class AdapterRegistry:
     they were added (most recent first). A per-state override (by state name) wins
     over every pattern. Each route carries its source (:data:`SOURCES`); sources in
     :attr:`refused` are never used (a mocked run refuses AWS unless it is allowed).
+    Routes may be registered later, on first need (:meth:`register_later`); they take
+    the place in that order where they were promised.
     """
 
     def __init__(self) -> None:
-        self._patterns: list[tuple[re.Pattern[str], Adapter, str]] = []
+        self._patterns: list[_Route | DeferredRoutes] = []
         self._states: dict[str, tuple[Adapter, str]] = {}
         self._label = "adapter"
+        #: Where :meth:`register` puts routes while deferred ones are being loaded.
+        self._captured: list[_Route] | None = None
         #: Sources a Task may not use, with the reason the error gives.
         self.refused: dict[str, str] = {}
         #: Said when nothing serves a state (e.g. which test case had no mock for it).
@@ -237,7 +284,32 @@ class AdapterRegistry:
 
     def register(self, pattern: str, adapter: Adapter, source: str | None = None) -> None:
         """Use ``adapter`` for resources whose ARN matches ``pattern`` (a regex)."""
-        self._patterns.insert(0, (re.compile(pattern), adapter, source or self._label))
+        route = (re.compile(pattern), adapter, source or self._label)
+        (self._patterns if self._captured is None else self._captured).insert(0, route)
+
+    def register_later(self, prefix: str, load: Callable[[AdapterRegistry], Any]) -> DeferredRoutes:
+        """Promise the routes ``load(self)`` registers, loading them when an ARN matching
+        ``prefix`` (a regex that every ARN of those routes matches) is first routed.
+
+        Until then nothing of them is imported or built; once loaded they are tried in
+        the place this call took, as if ``load`` had run now (with the current label).
+        Copies of this registry share them, loaded once.
+        """
+        deferred = DeferredRoutes(prefix, load, self, self._label)
+        self._patterns.insert(0, deferred)
+        return deferred
+
+    def _capture(
+        self, load: Callable[[AdapterRegistry], Any], label: str
+    ) -> tuple[list[_Route], Any]:
+        """Run ``load(self)`` with its registrations collected aside (DeferredRoutes)."""
+        saved = self._captured, self._label
+        self._captured, self._label = [], label
+        try:
+            value = load(self)
+            return self._captured, value
+        finally:
+            self._captured, self._label = saved
 
     def register_state(self, state_name: str, adapter: Adapter, source: str = "mock") -> None:
         """Use ``adapter`` for the Task state named ``state_name``."""
@@ -273,7 +345,14 @@ class AdapterRegistry:
         return adapter, source
 
     def _match(self, arn: str) -> tuple[Adapter, str] | None:
-        for pattern, candidate, source in self._patterns:
+        for route in self._patterns:
+            if isinstance(route, DeferredRoutes):
+                if route.prefix.search(arn):
+                    for pattern, candidate, source in route.routes():
+                        if pattern.search(arn):
+                            return candidate, source
+                continue
+            pattern, candidate, source = route
             if pattern.search(arn):
                 return candidate, source
         return None

@@ -419,6 +419,8 @@ def _callbacks(args: argparse.Namespace) -> Any:
 
 
 def _open_store(args: argparse.Namespace) -> Any:
+    if args.no_store:  # nothing to open: the store's modules (and sqlite3) stay unimported
+        return None
     from runtime.durable.store import Store, StoreError, resolve_store_path
 
     path = resolve_store_path(args.store, args.no_store)
@@ -495,9 +497,6 @@ def _run(
 ) -> int:
     from runtime.api import run_sync
     from runtime.cli.streams import handler_output_to_stderr
-    from runtime.distributed.workers import default_processes
-    from runtime.durable.launch import activities_from
-    from runtime.durable.store import StoreError, StoreRecorder
     from runtime.engine.clock import RealClock, VirtualClock
 
     clock = VirtualClock() if args.clock == "virtual" else RealClock()
@@ -506,7 +505,13 @@ def _run(
     except UsageError as exc:
         _error(str(exc))
         return EXIT_USAGE
+    # The store's errors are caught only when there is a store (``except ()`` catches
+    # nothing): a run with --no-store never imports the store's modules.
+    store_errors: tuple[type[Exception], ...] = ()
     if store is not None:  # task tokens are signed with the store's secret
+        from runtime.durable.store import StoreError
+
+        store_errors = (StoreError,)
         try:
             services.callbacks.signer = store.token_signer()
         except StoreError as exc:
@@ -521,9 +526,11 @@ def _run(
             store.close()
         _error(str(exc))
         return EXIT_USAGE
-    observers: list[Any] = (
-        [StoreRecorder(store, options=launch_options(args))] if store is not None else []
-    )
+    observers: list[Any] = []
+    if store is not None:
+        from runtime.durable.store import StoreRecorder
+
+        observers.append(StoreRecorder(store, options=launch_options(args)))
     trace = None
     if not args.quiet and not args.json:
         from runtime.trace import LiveTrace
@@ -549,10 +556,10 @@ def _run(
                 stop_after=args.stop_after,
                 variables=args.variables,
                 context=args.context,
-                processes=args.processes or default_processes(),
-                activities=activities_from(vars(args)),
+                processes=args.processes or _default_processes(machine),
+                activities=_activities(args),
             )
-    except StoreError as exc:
+    except store_errors as exc:
         stored = observers[0].stored_name if store is not None else None
         # A store that stops taking writes mid-run (a full disk) leaves the execution as it
         # last committed it: RUNNING, and resumable once the store can be written again.
@@ -586,6 +593,29 @@ def _run(
         _error(f"--stop-after {args.stop_after}: the execution ended without reaching it")
         return EXIT_FAILED
     return code
+
+
+def _default_processes(machine: Any) -> int:
+    """Every core for the children of a Distributed Map (``--processes`` unset); 1 when the
+    definition has none, where the number changes nothing (only a Distributed Map of this
+    execution uses it) and ``runtime.distributed`` need not be imported."""
+    if not any(
+        getattr(getattr(state, "processor", None), "mode", None) == "DISTRIBUTED"
+        for state in machine.all_states.values()
+    ):
+        return 1
+    from runtime.distributed.workers import default_processes
+
+    return default_processes()
+
+
+def _activities(args: argparse.Namespace) -> Any:
+    """``--activity`` bindings as ``run(activities=...)`` takes them (None without any)."""
+    if not args.activity_commands:
+        return None
+    from runtime.durable.launch import activities_from
+
+    return activities_from(vars(args))
 
 
 def _interrupted(recorder: Any) -> None:

@@ -18,7 +18,6 @@ import anyio
 
 from asl.errors import StatesError
 from asl.model import DEFAULT, Branch, MapState, ParallelState
-from runtime.distributed.maprun import MapRun, uses_map_run
 from runtime.engine.dataflow import apply_path, effective_input, jsonata_bindings, state_output
 from runtime.engine.errors import MapRunFailure, check_payload, measured_size
 from runtime.engine.events import dumps
@@ -314,7 +313,10 @@ async def _map_attempt(run: StateRun, retry_count: int) -> tuple[str | None, Any
     state = run.state
     assert isinstance(state, MapState)
     effective = apply_path(state.input_path, run.data, run.ctx, run.frame.view)
-    if uses_map_run(state):
+    if state.processor.mode == "DISTRIBUTED":  # as runtime.distributed.maprun.uses_map_run
+        # Imported here: an execution without a Distributed Map never loads its modules.
+        from runtime.distributed.maprun import MapRun
+
         map_run = MapRun(
             run,
             effective,
