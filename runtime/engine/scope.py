@@ -246,27 +246,42 @@ async def run_branch(
     return data
 
 
-#: A scope's states with their compiled steps (None: run by the handler), by the id of
-#: the scope's ``states`` mapping (held, so the id stays its own) and the step table.
-_TABLES: dict[tuple[int, int], tuple[Any, dict[str, tuple[State, Step | None]]]] = {}
-_MAX_TABLES = 1024
+class _Table(dict[str, tuple[State, "Step | None"]]):
+    """A scope's states by name with their compiled steps (None: run by the handler),
+    each built on the state's first visit: a state never visited costs nothing."""
+
+    __slots__ = ("builders", "states")
+
+    def __init__(
+        self, states: Mapping[str, State], builders: Mapping[str, StepBuilder] | None
+    ) -> None:
+        super().__init__()
+        self.states = states
+        self.builders = builders
+
+    def __missing__(self, name: str) -> tuple[State, Step | None]:
+        state = self.states[name]
+        builder = self.builders.get(state.type) if self.builders is not None else None
+        entry = self[name] = (state, builder(state) if builder is not None else None)
+        return entry
+
+
+#: The table of each scope, by the id of its ``states`` mapping (held, so the id stays
+#: its own) and of the step builders: built once per compiled scope and kept across runs,
+#: for the scopes of the last few machines run (the oldest is dropped first).
+_TABLES: dict[tuple[int, int], _Table] = {}
+_MAX_TABLES = 64
 
 
 def _table(
     states: Mapping[str, State], builders: Mapping[str, StepBuilder] | None
 ) -> Mapping[str, tuple[State, Step | None]]:
-    """The states of a scope with their steps, built once per scope (compile once)."""
     key = (id(states), id(builders))
-    cached = _TABLES.get(key)
-    if cached is not None and cached[0] is states:
-        return cached[1]
-    table: dict[str, tuple[State, Step | None]] = {}
-    for state_name, state in states.items():
-        builder = builders.get(state.type) if builders is not None else None
-        table[state_name] = (state, builder(state) if builder is not None else None)
-    if len(_TABLES) >= _MAX_TABLES:
-        _TABLES.clear()
-    _TABLES[key] = (states, table)
+    table = _TABLES.get(key)
+    if table is None or table.states is not states:
+        if len(_TABLES) >= _MAX_TABLES:
+            del _TABLES[next(iter(_TABLES))]
+        table = _TABLES[key] = _Table(states, builders)
     return table
 
 

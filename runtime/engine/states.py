@@ -10,8 +10,14 @@ from typing import Any
 
 from asl.errors import ASLError, StatesError
 from asl.model import DEFAULT, ChoiceState, FailState, PassState, State, WaitState
+from asl.template import Template, inline_template
 from runtime.engine.dataflow import apply_path, effective_input, jsonata_bindings, state_output
-from runtime.engine.errors import FailStateReached, check_output, check_payload
+from runtime.engine.errors import (
+    MAX_PAYLOAD_BYTES,
+    FailStateReached,
+    check_output,
+    check_payload,
+)
 from runtime.engine.events import iso_timestamp
 from runtime.engine.scope import StateRun, Step, StepOutcome
 from runtime.engine.waiting import wait_deadline
@@ -289,6 +295,11 @@ def _exited(
     exe.emit(frame, type, details)
 
 
+#: Visits of a state before its Parameters are inlined (:func:`asl.template.inline_template`):
+#: a state visited once (a definition compiled for one run) never pays for inlining.
+_INLINE_AFTER = 2
+
+
 def pass_step(state: State) -> Step | None:
     """The compiled step of a JSONPath Pass state (None for JSONata or ResultSelector)."""
     assert isinstance(state, PassState)
@@ -304,24 +315,56 @@ def pass_step(state: State) -> Step | None:
         and output_path is DEFAULT
         and assign is None
         and not uses_context
-        and result_path is not DEFAULT
         and result_path is not None
     ):
         # The shape of most Pass states that build something: Parameters into a ResultPath.
-        evaluate, put = parameters.evaluate, result_path.set
+        # The output is the input with the result put at the path, so its size is at most
+        # the input's, the result's and the path's names written out (each key's JSON at
+        # most 6 bytes a character, plus quotes, ':', ',' and the braces of a new object):
+        # while that bound is within the quota nothing needs serialising.
+        evaluate: Callable[[Any, Any, Any], Any] = parameters.evaluate
+        template = parameters if isinstance(parameters, Template) else None
+        inline_after = _INLINE_AFTER if template is not None else 0
+
+        if result_path is DEFAULT:  # the result is the output, measured as the input
+
+            def select(exe: Any, frame: Any, data: Any, size: int, entered_id: int) -> StepOutcome:
+                nonlocal evaluate, inline_after
+                if inline_after:
+                    inline_after -= 1
+                    if not inline_after and template is not None:
+                        evaluate = inline_template(template)
+                output = evaluate(data, exe.base_context, frame.view)
+                output_size = check_payload(output, name)  # the effective input
+                if output is data:
+                    output_size = size
+                exe.emit(frame, "PassStateExited", {"name": name, "output": output})
+                return following, output, output_size
+
+            return select
+
+        put = result_path.set
+        overhead = 16 * len(result_path.text) + 16
 
         def build(exe: Any, frame: Any, data: Any, size: int, entered_id: int) -> StepOutcome:
+            nonlocal evaluate, inline_after
+            if inline_after:  # a state visited again and again: its template inlined
+                inline_after -= 1
+                if not inline_after and template is not None:
+                    evaluate = inline_template(template)
             result = evaluate(data, exe.base_context, frame.view)
-            check_payload(result, name)  # the effective input: 256 KiB at most
+            result_size = check_payload(result, name)  # the effective input: 256 KiB at most
             output = put(data, result)
-            output_size = check_output(output, data, size, name)
+            bound = size + result_size + overhead
+            if size < 0 or bound > MAX_PAYLOAD_BYTES:
+                bound = check_output(output, data, size, name)
             exe.emit(frame, "PassStateExited", {"name": name, "output": output})
-            return following, output, output_size
+            return following, output, bound
 
         return build
 
     def step(exe: Any, frame: Any, data: Any, size: int, entered_id: int) -> StepOutcome:
-        ctx = _context(exe, frame, name, uses_context)
+        ctx = _context(exe, frame, name, True) if uses_context else exe.base_context
         variables = frame.view
         result = data if input_path is DEFAULT else apply_path(input_path, data, ctx, variables)
         if parameters is not None:
@@ -373,7 +416,7 @@ def choice_step(state: State) -> Step | None:
     rules = tuple((rule.condition.evaluate, rule.next, rule.assign) for rule in state.choices)
 
     def step(exe: Any, frame: Any, data: Any, size: int, entered_id: int) -> StepOutcome:
-        ctx = _context(exe, frame, name, uses_context)
+        ctx = _context(exe, frame, name, True) if uses_context else exe.base_context
         variables = frame.view
         effective = data if input_path is DEFAULT else apply_path(input_path, data, ctx, variables)
         for condition, rule_next, rule_assign in rules:
