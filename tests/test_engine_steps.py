@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from asl.errors import StatesError
@@ -222,7 +222,7 @@ _VALUES = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=st.dictionaries(_KEYS, _VALUES, max_size=5),
     path=st.lists(_KEYS, min_size=1, max_size=3),
@@ -374,7 +374,7 @@ def _evaluation(evaluate: Any, data: Any) -> Any:
         return ("error", type(exc), exc.error, exc.cause)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(template=_templates(), data=_DATA)
 def test_an_inlined_template_gives_the_trees_value_or_error(template: Any, data: Any) -> None:
     compiled = compile_template(template)
