@@ -23,7 +23,13 @@ from typing import Any, Protocol
 from asl.errors import ExpressionSyntaxError, StatesError
 from asl.paths import Path, PathNotFound, compile_path
 
-__all__ = ["Evaluable", "Template", "compile_template", "shared_templates"]
+__all__ = [
+    "Evaluable",
+    "Template",
+    "compile_template",
+    "inline_template",
+    "shared_templates",
+]
 
 
 class Evaluable(Protocol):
@@ -229,3 +235,83 @@ def shared_templates() -> Iterator[None]:
         yield
     finally:
         _SHARED.reset(token)
+
+
+#: Intrinsics whose value differs between two calls: a template holding one is never
+#: inlined, as the inlined form re-evaluates the whole template after a failed lookup.
+_IMPURE = ("States.UUID", "States.MathRandom")
+
+
+def _literal_call(node: Any) -> bool:
+    """Whether an intrinsic call tree reads nothing: only literal arguments, no paths."""
+    from asl.intrinsics.nodes import Call, Literal, StringLiteral
+
+    if isinstance(node, Literal | StringLiteral):
+        return True
+    return isinstance(node, Call) and all(_literal_call(arg) for arg in node.args)
+
+
+def inline_template(template: Template) -> Callable[[Any, Any, Mapping[str, Any]], Any]:
+    """``template.evaluate`` as one Python function, for a runtime that calls it often.
+
+    Objects and arrays become Python displays, and a path of property names on ``$``
+    becomes ``data[k1][k2]...``; other nodes (intrinsic calls, paths with indices or on
+    ``$$`` or variables) are called as they are, in the written order. When an inlined
+    lookup fails (a missing key, a null input, a value of another type), the template is
+    evaluated again by the tree, which gives the same value or raises AWS's error: the
+    result is always the tree's.
+    """
+    root = template._root
+    names: dict[str, Any] = {}
+
+    def constant(value: Any) -> str:
+        name = f"_c{len(names)}"
+        names[name] = value
+        return name
+
+    def expr(node: Evaluable) -> str | None:
+        if isinstance(node, _Const):
+            return constant(node.value)
+        if isinstance(node, _Object):
+            members = [(constant(key), expr(member)) for key, member in node.items]
+            if any(text is None for _, text in members):
+                return None
+            return "{" + ", ".join(f"{key}: {text}" for key, text in members) + "}"
+        if isinstance(node, _Array):
+            items = [expr(item) for item in node.items]
+            if any(text is None for text in items):
+                return None
+            return "[" + ", ".join(items) + "]"  # type: ignore[arg-type]
+        if isinstance(node, _PathBinding):
+            keys = node.path.property_keys
+            if keys:
+                return "data" + "".join(f"[{constant(key)}]" for key in keys)
+            return f"{constant(node.evaluate)}(data, context, variables)"
+        if any(name in getattr(node, "text", "") for name in _IMPURE):
+            return None
+        call = getattr(node, "call", None)  # an intrinsic: its call tree
+        if call is None:
+            return f"{constant(node.evaluate)}(data, context, variables)"
+        if _literal_call(call):
+            # Nothing in it varies (States.ArrayRange(1, 20, 1)): its value is shared as
+            # every constant of a template is; a call that fails is left to fail each time.
+            try:
+                return constant(call.evaluate(None, None, {}))
+            except StatesError:
+                pass
+        return f"{constant(call.evaluate)}(data, context, variables)"
+
+    body = expr(root)
+    if body is None or isinstance(root, _Const):
+        return template.evaluate
+    names["_tree"] = root.evaluate
+    source = (
+        "def inlined(data, context, variables):\n"
+        "    try:\n"
+        f"        return {body}\n"
+        "    except (KeyError, IndexError, TypeError):\n"
+        "        return _tree(data, context, variables)\n"
+    )
+    exec(compile(source, f"<template {template.field}>", "exec"), names)
+    inlined: Callable[[Any, Any, Mapping[str, Any]], Any] = names["inlined"]
+    return inlined

@@ -98,9 +98,25 @@ class Call:
     text: str
     #: Whether the function takes this many arguments (known once the call is parsed).
     _fits: bool = field(init=False, repr=False, compare=False)
+    #: The literal arguments' values in place, the others None; and (index, evaluate) of
+    #: the others: an evaluation copies the first and fills in the second.
+    _literals: tuple[Any, ...] = field(init=False, repr=False, compare=False)
+    _varying: tuple[tuple[int, Any], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_fits", self.function.accepts(len(self.args)))
+        literal = tuple(isinstance(arg, Literal | StringLiteral) for arg in self.args)
+        literals = tuple(
+            arg.value if fixed else None  # type: ignore[attr-defined]
+            for arg, fixed in zip(self.args, literal, strict=True)
+        )
+        varying = tuple(
+            (index, arg.evaluate)
+            for index, (arg, fixed) in enumerate(zip(self.args, literal, strict=True))
+            if not fixed
+        )
+        object.__setattr__(self, "_literals", literals)
+        object.__setattr__(self, "_varying", varying)
 
     def evaluate(self, data: Any, context: Any, variables: Mapping[str, Any]) -> Any:
         """Evaluate the arguments and run the function; failures become StatesError."""
@@ -108,7 +124,9 @@ class Call:
             # AWS accepts a definition with a wrong argument count and fails when it runs.
             if not self._fits:
                 raise InvalidArguments
-            values = [arg.evaluate(data, context, variables) for arg in self.args]
+            values = list(self._literals)
+            for index, evaluate in self._varying:  # in the written order
+                values[index] = evaluate(data, context, variables)
             return self.function.body(values)
         except InvalidArguments as failure:
             detail = failure.detail or f"Invalid arguments in {self.function.name}"

@@ -54,6 +54,15 @@ class Path:
     # An int key would index into a string (``"abc"[0]``); such paths take a checked loop.
     _has_index: bool = field(repr=False, compare=False)
 
+    @property
+    def property_keys(self) -> tuple[str, ...] | None:
+        """The names of a path on ``$`` made of property names only (``$.a.b``: ``("a",
+        "b")``; ``$``: ``()``), else None: ``get`` on such a path is ``data[k1][k2]...``
+        when every key is there."""
+        if self.root != "input" or self._keys is None or self._has_index:
+            return None
+        return self._keys  # type: ignore[return-value]  # no int key: no index
+
     def _start(self, data: Any, context: Any, variables: Mapping[str, Any]) -> Any:
         if self.root == "input":
             return data

@@ -27,6 +27,10 @@ def _failure(text: str, data: Any) -> StatesError:
 
 def assign(text: str, data: Any, keys: tuple[str | int, ...], value: Any) -> Any:
     """Return ``data`` with ``value`` at ``keys``; raise ``States.ResultPathMatchFailure``."""
+    if len(keys) == 1 and type(data) is dict and type(keys[0]) is str:
+        copy = dict(data)  # ``$.name``, the most common ResultPath: _put's first step
+        copy[keys[0]] = value
+        return copy
     return _put(text, data, data, keys, 0, value)
 
 

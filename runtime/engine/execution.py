@@ -236,6 +236,9 @@ class Execution:
         self.cancelled: type[BaseException] = BaseException
         #: The handler of each state type, set by the interpreter when the run starts.
         self.handlers: Mapping[str, Any] = {}
+        #: The step builders of state types compiled into one call (None: every state
+        #: takes its handler), set with the handlers (see runtime.engine.scope.Step).
+        self.steps: Mapping[str, Any] | None = None
         #: Runs a child execution (nested executions), set with the handlers.
         self.run_child: Any = None
         self.output: Any = None

@@ -24,7 +24,14 @@ from runtime.engine.errors import ExecutionTimedOut
 from runtime.engine.execution import Execution, ExecutionOptions, Frame
 from runtime.engine.fanout import run_map, run_parallel
 from runtime.engine.scope import Handler, Outcome, StateRun, run_branch
-from runtime.engine.states import run_choice, run_fail, run_pass, run_succeed, run_wait
+from runtime.engine.states import (
+    STEPS,
+    run_choice,
+    run_fail,
+    run_pass,
+    run_succeed,
+    run_wait,
+)
 from runtime.engine.task import run_task
 
 __all__ = ["HANDLERS", "ONE_YEAR_SECONDS", "ChildResult", "run_child", "run_execution"]
@@ -51,6 +58,8 @@ async def run_execution(exe: Execution) -> None:
     exe.cancelled = anyio.get_cancelled_exc_class()
     options = exe.options
     exe.handlers = HANDLERS if options.stop_after is None else _stopping(exe, root)
+    # Steps skip the StateRun that inspection (stages) and a partial run's stop need.
+    exe.steps = STEPS if options.stop_after is None and not exe.inspect else None
     exe.run_child = functools.partial(run_child, tokens=options.tokens)
     if exe.options.redrive_count and exe.replay is not None:
         # RedriveExecution: the history goes on after its closing event.

@@ -20,7 +20,16 @@ from runtime.engine.errors import check_output, state_error
 from runtime.engine.events import iso_timestamp
 from runtime.engine.execution import Execution, Frame
 
-__all__ = ["TURN_SECONDS", "Handler", "Outcome", "StateRun", "run_branch"]
+__all__ = [
+    "TURN_SECONDS",
+    "Handler",
+    "Outcome",
+    "StateRun",
+    "Step",
+    "StepBuilder",
+    "StepOutcome",
+    "run_branch",
+]
 
 #: On the real clock, an execution that never waits lets the others run at least this
 #: often (seconds of the event loop it holds at most, checked every 16 states).
@@ -163,6 +172,18 @@ Outcome = tuple[str | None, Any]
 #: coroutine functions.
 Handler = Callable[[StateRun], Outcome | Awaitable[Outcome]]
 
+#: What a compiled step returns: the next state's name, the output and its size (or a
+#: bound on it, -1 when not known).
+StepOutcome = tuple[str | None, Any, int]
+
+#: A state compiled into one call that needs no StateRun (a state that never waits):
+#: ``step(exe, frame, data, size, entered_id)``, called right after the StateEntered
+#: event, does the state's work and writes its StateExited event.
+Step = Callable[[Execution, Frame, Any, int, int], StepOutcome]
+
+#: Builds a state's step, or returns None when the state must take its handler.
+StepBuilder = Callable[[State], Step | None]
+
 _NOT_EXITED = object()
 
 
@@ -176,13 +197,13 @@ async def run_branch(
 
     ``size`` is the bytes of ``data`` as JSON, or an upper bound on them (-1: unknown).
     """
-    states = branch.states
+    table = _table(branch.states, exe.steps)
     name: str | None = branch.start_at
     cancelled = exe.cancelled
     handlers = exe.handlers
     emit = exe.emit
     while name is not None:
-        state = states[name]
+        state, step = table[name]
         kind = state.type
         transitions = exe.transitions = exe.transitions + 1
         if not transitions & 15 and (
@@ -195,6 +216,15 @@ async def run_branch(
             await anyio.lowlevel.checkpoint()
             _turn[0] = exe.clock.now() + TURN_SECONDS
         entered_id = emit(frame, _ENTERED[kind], {"name": name, "input": data})
+        if step is not None:
+            try:
+                name, data, size = step(exe, frame, data, size, entered_id)
+            except StatesError as exc:
+                err = state_error(exc, state.name, entered_id)
+                if err is exc:
+                    raise
+                raise err from exc
+            continue
         run = StateRun(exe, frame, state, data, entered_id, size)
         try:
             outcome = handlers[kind](run)
@@ -214,6 +244,45 @@ async def run_branch(
                 exe.defer_abort(frame, state.type + "StateAborted")
             raise
     return data
+
+
+class _Table(dict[str, tuple[State, "Step | None"]]):
+    """A scope's states by name with their compiled steps (None: run by the handler),
+    each built on the state's first visit: a state never visited costs nothing."""
+
+    __slots__ = ("builders", "states")
+
+    def __init__(
+        self, states: Mapping[str, State], builders: Mapping[str, StepBuilder] | None
+    ) -> None:
+        super().__init__()
+        self.states = states
+        self.builders = builders
+
+    def __missing__(self, name: str) -> tuple[State, Step | None]:
+        state = self.states[name]
+        builder = self.builders.get(state.type) if self.builders is not None else None
+        entry = self[name] = (state, builder(state) if builder is not None else None)
+        return entry
+
+
+#: The table of each scope, by the id of its ``states`` mapping (held, so the id stays
+#: its own) and of the step builders: built once per compiled scope and kept across runs,
+#: for the scopes of the last few machines run (the oldest is dropped first).
+_TABLES: dict[tuple[int, int], _Table] = {}
+_MAX_TABLES = 64
+
+
+def _table(
+    states: Mapping[str, State], builders: Mapping[str, StepBuilder] | None
+) -> Mapping[str, tuple[State, Step | None]]:
+    key = (id(states), id(builders))
+    table = _TABLES.get(key)
+    if table is None or table.states is not states:
+        if len(_TABLES) >= _MAX_TABLES:
+            del _TABLES[next(iter(_TABLES))]
+        table = _TABLES[key] = _Table(states, builders)
+    return table
 
 
 _ABORTABLE = frozenset({"Task", "Wait", "Map", "Parallel"})

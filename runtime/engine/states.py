@@ -5,16 +5,34 @@ wait (see :data:`runtime.engine.scope.Handler`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from asl.errors import ASLError, StatesError
-from asl.model import DEFAULT, ChoiceState, FailState, PassState, WaitState
+from asl.model import DEFAULT, ChoiceState, FailState, PassState, State, WaitState
+from asl.template import Template, inline_template
 from runtime.engine.dataflow import apply_path, effective_input, jsonata_bindings, state_output
-from runtime.engine.errors import FailStateReached, check_payload
-from runtime.engine.scope import StateRun
+from runtime.engine.errors import (
+    MAX_PAYLOAD_BYTES,
+    FailStateReached,
+    check_output,
+    check_payload,
+)
+from runtime.engine.events import iso_timestamp
+from runtime.engine.scope import StateRun, Step, StepOutcome
 from runtime.engine.waiting import wait_deadline
 
-__all__ = ["run_choice", "run_fail", "run_pass", "run_succeed", "run_wait"]
+__all__ = [
+    "STEPS",
+    "choice_step",
+    "pass_step",
+    "run_choice",
+    "run_fail",
+    "run_pass",
+    "run_succeed",
+    "run_wait",
+    "succeed_step",
+]
 
 
 def run_pass(run: StateRun) -> tuple[str | None, Any]:
@@ -244,3 +262,203 @@ async def run_wait(run: StateRun) -> tuple[str | None, Any]:
         assigned = run.assign(effective)
     run.exit(output, assigned)
     return state.next, output
+
+
+# -- compiled steps ---------------------------------------------------------------------
+#
+# A JSONPath Pass, Choice or Succeed never waits and needs nothing of a StateRun but its
+# data, so the scope loop can run it as one closure built once per state: the same
+# steps as the handlers above, in the same order (effective input and its quota check,
+# ResultPath, OutputPath, Assign, the output's quota check, the Exited event), with the
+# state's fields read once when the closure is built instead of on every visit. An
+# inspected execution (stages) and a partial run take the handlers instead.
+
+
+def _context(exe: Any, frame: Any, name: str, uses_context: bool) -> Any:
+    if uses_context:  # as StateRun builds it, the state just entered
+        return exe.context(frame, name, iso_timestamp(frame.prev_time))
+    return exe.base_context
+
+
+def _assigned(assign: Any, assign_input: Any, ctx: Any, frame: Any) -> dict[str, Any]:
+    values = assign.evaluate(assign_input, ctx, frame.view)
+    frame.assign(values)
+    return dict(values)
+
+
+def _exited(
+    exe: Any, frame: Any, type: str, name: str, output: Any, assigned: dict[str, Any] | None
+) -> None:
+    details: dict[str, Any] = {"name": name, "output": output}
+    if assigned is not None:
+        details["assignedVariables"] = assigned
+    exe.emit(frame, type, details)
+
+
+#: Visits of a state before its Parameters are inlined (:func:`asl.template.inline_template`):
+#: a state visited once (a definition compiled for one run) never pays for inlining.
+_INLINE_AFTER = 2
+
+
+def pass_step(state: State) -> Step | None:
+    """The compiled step of a JSONPath Pass state (None for JSONata or ResultSelector)."""
+    assert isinstance(state, PassState)
+    if state.query_language == "JSONata" or state.result_selector is not None:
+        return None
+    name, following, uses_context = state.name, state.next, state.uses_context
+    input_path, parameters, constant = state.input_path, state.parameters, state.result
+    result_path, output_path, assign = state.result_path, state.output_path, state.assign
+    if (
+        input_path is DEFAULT
+        and parameters is not None
+        and constant is DEFAULT
+        and output_path is DEFAULT
+        and assign is None
+        and not uses_context
+        and result_path is not None
+    ):
+        # The shape of most Pass states that build something: Parameters into a ResultPath.
+        # The output is the input with the result put at the path, so its size is at most
+        # the input's, the result's and the path's names written out (each key's JSON at
+        # most 6 bytes a character, plus quotes, ':', ',' and the braces of a new object):
+        # while that bound is within the quota nothing needs serialising.
+        evaluate: Callable[[Any, Any, Any], Any] = parameters.evaluate
+        template = parameters if isinstance(parameters, Template) else None
+        inline_after = _INLINE_AFTER if template is not None else 0
+
+        if result_path is DEFAULT:  # the result is the output, measured as the input
+
+            def select(exe: Any, frame: Any, data: Any, size: int, entered_id: int) -> StepOutcome:
+                nonlocal evaluate, inline_after
+                if inline_after:
+                    inline_after -= 1
+                    if not inline_after and template is not None:
+                        evaluate = inline_template(template)
+                output = evaluate(data, exe.base_context, frame.view)
+                output_size = check_payload(output, name)  # the effective input
+                if output is data:
+                    output_size = size
+                exe.emit(frame, "PassStateExited", {"name": name, "output": output})
+                return following, output, output_size
+
+            return select
+
+        put = result_path.set
+        overhead = 16 * len(result_path.text) + 16
+
+        def build(exe: Any, frame: Any, data: Any, size: int, entered_id: int) -> StepOutcome:
+            nonlocal evaluate, inline_after
+            if inline_after:  # a state visited again and again: its template inlined
+                inline_after -= 1
+                if not inline_after and template is not None:
+                    evaluate = inline_template(template)
+            result = evaluate(data, exe.base_context, frame.view)
+            result_size = check_payload(result, name)  # the effective input: 256 KiB at most
+            output = put(data, result)
+            bound = size + result_size + overhead
+            if size < 0 or bound > MAX_PAYLOAD_BYTES:
+                bound = check_output(output, data, size, name)
+            exe.emit(frame, "PassStateExited", {"name": name, "output": output})
+            return following, output, bound
+
+        return build
+
+    def step(exe: Any, frame: Any, data: Any, size: int, entered_id: int) -> StepOutcome:
+        ctx = _context(exe, frame, name, True) if uses_context else exe.base_context
+        variables = frame.view
+        result = data if input_path is DEFAULT else apply_path(input_path, data, ctx, variables)
+        if parameters is not None:
+            result = parameters.evaluate(result, ctx, variables)
+            check_payload(result, name)  # the effective input: 256 KiB at most
+        if constant is not DEFAULT:
+            result = constant
+        if result_path is DEFAULT:
+            output = result
+        elif result_path is None:
+            output = data
+        else:
+            output = result_path.set(data, result)
+        if output_path is not DEFAULT:
+            output = apply_path(output_path, output, ctx, variables)
+        assigned = _assigned(assign, result, ctx, frame) if assign is not None else None
+        output_size = size if output is data else check_output(output, data, size, name)
+        _exited(exe, frame, "PassStateExited", name, output, assigned)
+        return following, output, output_size
+
+    return step
+
+
+def succeed_step(state: State) -> Step | None:
+    """The compiled step of a JSONPath Succeed state."""
+    if state.query_language == "JSONata":
+        return None
+    name, uses_context = state.name, state.uses_context
+    input_path, output_path = state.input_path, state.output_path
+
+    def step(exe: Any, frame: Any, data: Any, size: int, entered_id: int) -> StepOutcome:
+        ctx = _context(exe, frame, name, uses_context)
+        selected = apply_path(input_path, data, ctx, frame.view)
+        output = apply_path(output_path, selected, ctx, frame.view)
+        output_size = size if output is data else check_output(output, data, size, name)
+        _exited(exe, frame, "SucceedStateExited", name, output, None)
+        return None, output, output_size
+
+    return step
+
+
+def choice_step(state: State) -> Step | None:
+    """The compiled step of a JSONPath Choice state."""
+    assert isinstance(state, ChoiceState)
+    if state.query_language == "JSONata":
+        return None
+    name, uses_context, default = state.name, state.uses_context, state.default
+    input_path, output_path, assign = state.input_path, state.output_path, state.assign
+    rules = tuple((rule.condition.evaluate, rule.next, rule.assign) for rule in state.choices)
+
+    def step(exe: Any, frame: Any, data: Any, size: int, entered_id: int) -> StepOutcome:
+        ctx = _context(exe, frame, name, True) if uses_context else exe.base_context
+        variables = frame.view
+        effective = data if input_path is DEFAULT else apply_path(input_path, data, ctx, variables)
+        for condition, rule_next, rule_assign in rules:
+            try:
+                matched = condition(effective, ctx, variables)
+            except ASLError as exc:
+                from asl.paths import PathNotFound  # here: imported once a path missed
+
+                if not isinstance(exc, PathNotFound):
+                    raise
+                raise StatesError(
+                    "States.Runtime", f"Invalid path '{exc.path}' : {exc.detail}"
+                ) from exc
+            if matched:
+                following = rule_next
+                if output_path is DEFAULT:
+                    output = effective
+                else:
+                    output = apply_path(output_path, effective, ctx, variables)
+                assigned = None
+                if rule_assign is not None:
+                    assigned = _assigned(rule_assign, effective, ctx, frame)
+                break
+        else:
+            output = apply_path(output_path, effective, ctx, variables)
+            if default is None:
+                raise StatesError(
+                    "States.NoChoiceMatched",
+                    "No Choice rule matched and there is no Default rule.",
+                )
+            following = default
+            assigned = _assigned(assign, effective, ctx, frame) if assign is not None else None
+        output_size = size if output is data else check_output(output, data, size, name)
+        _exited(exe, frame, "ChoiceStateExited", name, output, assigned)
+        return following, output, output_size
+
+    return step
+
+
+#: The step builder of each state type that has one (see :data:`~runtime.engine.scope.Step`).
+STEPS: dict[str, Callable[[State], Step | None]] = {
+    "Pass": pass_step,
+    "Succeed": succeed_step,
+    "Choice": choice_step,
+}
