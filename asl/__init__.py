@@ -59,7 +59,8 @@ def compile_definition(definition: Mapping[str, Any]) -> StateMachine:
         from asl.validate import validate
 
         with shared_templates():  # each template is compiled once, for both steps
-            errors = tuple(d for d in validate(owned) if d.severity == "ERROR")
+            found = validate(owned, text=text)
+            errors = tuple(d for d in found if d.severity == "ERROR")
             if not errors:
                 machine = compile_machine(owned, text)
         _remember(key, errors)

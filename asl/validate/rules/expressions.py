@@ -59,7 +59,7 @@ _VARIABLE_MAX = 80
 
 def _compiler(module: str, name: str) -> Compiler | None:
     """Import ``module.name`` if it exists yet (None when the compiler is unavailable)."""
-    key = f"{module}.{name}"
+    key = (module, name)
     if key in _COMPILERS:
         return _COMPILERS[key]
     try:
@@ -72,7 +72,7 @@ def _compiler(module: str, name: str) -> Compiler | None:
 
 
 #: Compilers found by :func:`_compiler` (a module that failed to import is tried again).
-_COMPILERS: dict[str, Compiler | None] = {}
+_COMPILERS: dict[tuple[str, str], Compiler | None] = {}
 
 
 def compile_check(kind: str, compiler: Compiler | None, text: str) -> str | None:
@@ -110,18 +110,28 @@ def check_jsonpath_fields(machine: Machine) -> Iterator[Diagnostic]:
     for state in machine.states:
         if state.language != "JSONPath":
             continue
-        for field, reference in _PATH_FIELDS:
-            text = state.body.get(field)
-            if isinstance(text, str):
-                yield from _path_check(text, state.at(field), reference=reference)
-        if isinstance(state.body.get("ResultPath"), str):
-            yield from _result_path(state.body["ResultPath"], state.at("ResultPath"))
-        for index, catcher in _items(state.body.get("Catch")):
-            if isinstance(catcher.get("ResultPath"), str):
-                where = state.at("Catch", index, "ResultPath")
-                yield from _result_path(catcher["ResultPath"], where)
-        yield from _fail_paths(state)
-        yield from _choice_paths(state)
+        body = state.body
+        if not _PATH_FIELD_NAMES.isdisjoint(body):
+            for field, reference in _PATH_FIELDS:
+                text = body.get(field)
+                if isinstance(text, str):
+                    yield from _path_check(text, state.at(field), reference=reference)
+        if isinstance(body.get("ResultPath"), str):
+            yield from _result_path(body["ResultPath"], state.at("ResultPath"))
+        if "Catch" in body:
+            for index, catcher in _items(body["Catch"]):
+                if isinstance(catcher.get("ResultPath"), str):
+                    where = state.at("Catch", index, "ResultPath")
+                    yield from _result_path(catcher["ResultPath"], where)
+        if state.type == "Fail":
+            yield from _fail_paths(state)
+        elif state.type == "Choice":
+            yield from _choice_paths(state)
+
+
+_PATH_FIELD_NAMES = frozenset(field for field, _ in _PATH_FIELDS)
+#: A ResultPath naming a variable (``$name``) rather than the state's input.
+_VARIABLE_TARGET = re.compile(r"^\$[^.\[]")
 
 
 def _items(value: Any) -> Iterator[tuple[int, Mapping[str, Any]]]:
@@ -138,7 +148,7 @@ def _result_path(text: Any, where: str) -> Iterator[Diagnostic]:
         yield error(
             "INVALID_JSON_PATH", "'ResultPath' cannot write to the Context Object ($$).", where
         )
-    elif re.match(r"^\$[^.\[]", text):
+    elif _VARIABLE_TARGET.match(text):
         yield error(
             "INVALID_JSON_PATH",
             "'ResultPath' cannot write to a variable; use 'Assign' to set variables.",
@@ -275,7 +285,9 @@ def _template(value: Any, where: str) -> Iterator[Diagnostic]:
             )
         seen.setdefault(name, key)
         if key.endswith(".$"):
-            yield from _dynamic_value(key, item, where)
+            problem = _dynamic_value(key, item, where)
+            if problem is not None:
+                yield problem
         elif isinstance(item, str):
             if _looks_dynamic(item):
                 yield warning(
@@ -293,19 +305,19 @@ def _looks_dynamic(text: str) -> bool:
     return bool(_LOOKS_LIKE_PATH.match(text) or _LOOKS_LIKE_INTRINSIC.match(text))
 
 
-def _dynamic_value(key: str, value: Any, holder: str) -> Iterator[Diagnostic]:
-    """The value of ``key`` (a ``.$`` key of the object at ``holder``) compiles."""
+def _dynamic_value(key: str, value: Any, holder: str) -> Diagnostic | None:
+    """The problem with the value of ``key`` (a ``.$`` key of the object at ``holder``)."""
     if not isinstance(value, str):
-        yield error(
+        return error(
             "SCHEMA_VALIDATION_FAILED",
             f"The value of '{key}' must be a string "
             "holding a JSONPath or an intrinsic function call.",
             pointer_join(holder, key),
         )
-        return
     found = _expression_problem(value, reference=False)
     if found is not None:
-        yield error(found[0], found[1], pointer_join(holder, key))
+        return error(found[0], found[1], pointer_join(holder, key))
+    return None
 
 
 def _variable_names(assign: Mapping[str, Any], where: str) -> Iterator[Diagnostic]:

@@ -292,10 +292,12 @@ def _may_read_variables(machine: Machine) -> bool:
     """False only when no state can read a variable (so no read needs checking)."""
     if any(state.language != "JSONPath" for state in machine.states):
         return True
-    try:
-        text = json.dumps(machine.definition, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
-        return True
+    text: str | None = machine.shared.get("json")
+    if text is None:
+        try:
+            text = json.dumps(machine.definition, ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError):
+            return True
     return _MAY_NAME_VARIABLE.search(text) is not None
 
 
