@@ -228,12 +228,14 @@ def _payload_templates(state: StateRef) -> Iterator[tuple[str, str, Any]]:
         holder = body.get(sub)
         if holder is not None and isinstance(holder, Mapping) and field in holder:
             yield field, state.at(sub, field), holder[field]
-    for index, catcher in _items(body.get("Catch")):
-        if "Assign" in catcher:
-            yield "Assign", state.at("Catch", index, "Assign"), catcher["Assign"]
-    for index, rule in _items(body.get("Choices")):
-        if "Assign" in rule:
-            yield "Assign", state.at("Choices", index, "Assign"), rule["Assign"]
+    if "Catch" in body:
+        for index, catcher in _items(body["Catch"]):
+            if "Assign" in catcher:
+                yield "Assign", state.at("Catch", index, "Assign"), catcher["Assign"]
+    if "Choices" in body:
+        for index, rule in _items(body["Choices"]):
+            if "Assign" in rule:
+                yield "Assign", state.at("Choices", index, "Assign"), rule["Assign"]
 
 
 def check_templates(machine: Machine) -> Iterator[Diagnostic]:
@@ -266,7 +268,7 @@ def _assign_at(state: StateRef, holder: Mapping[str, Any], index: int) -> str:
 
 
 def _template(value: Any, where: str) -> Iterator[Diagnostic]:
-    if isinstance(value, list):
+    if type(value) is not dict and isinstance(value, list):
         for index, item in enumerate(value):
             if isinstance(item, list | Mapping):
                 yield from _template(item, pointer_join(where, index))
@@ -297,8 +299,14 @@ def _template(value: Any, where: str) -> Iterator[Diagnostic]:
                     "so it is used as literal text.",
                     pointer_join(where, key),
                 )
-        elif isinstance(item, list | Mapping):
+        elif type(item) is dict or (
+            type(item) not in _SCALARS and isinstance(item, list | Mapping)
+        ):
             yield from _template(item, pointer_join(where, key))
+
+
+#: Exact types that are neither arrays nor objects (spares the Mapping ABC's slow check).
+_SCALARS = frozenset({int, float, bool, type(None)})
 
 
 def _looks_dynamic(text: str) -> bool:
