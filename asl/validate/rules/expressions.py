@@ -175,6 +175,24 @@ def _path_or_intrinsic(text: str, where: str, *, reference: bool) -> Iterator[Di
 
 def _expression_problem(text: str, *, reference: bool) -> tuple[str, str] | None:
     """(code, message) when ``text``, a path or an intrinsic call, does not compile."""
+    key = (text, reference)
+    if key in _PROBLEMS:
+        return _PROBLEMS[key]
+    found = _compile_problem(text, reference=reference)
+    if len(_PROBLEMS) >= _PROBLEMS_KEPT:
+        _PROBLEMS.clear()
+    _PROBLEMS[key] = found
+    return found
+
+
+#: What :func:`_expression_problem` said of each (text, reference) lately: the compilers'
+#: verdicts never change, and a definition repeats its paths (the compilers cache too, but
+#: the way to them costs more than the answer).
+_PROBLEMS: dict[tuple[str, bool], tuple[str, str] | None] = {}
+_PROBLEMS_KEPT = 4096
+
+
+def _compile_problem(text: str, *, reference: bool) -> tuple[str, str] | None:
     if text.startswith("$"):
         name = "compile_reference_path" if reference else "compile_path"
         kind = "a reference path" if reference else "a JSONPath"
