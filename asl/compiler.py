@@ -127,15 +127,18 @@ class _Compiler:
             or (self.mentions_context and _mentions_context(raw)),
         }
         if ql == "JSONPath":
-            common["input_path"] = self.optional(raw, "InputPath", self.path)
-            common["output_path"] = self.optional(raw, "OutputPath", self.path)
+            # Absent, each keeps the model's default (DEFAULT), so only present ones compile.
+            if "InputPath" in raw:
+                common["input_path"] = self.optional(raw, "InputPath", self.path)
+            if "OutputPath" in raw:
+                common["output_path"] = self.optional(raw, "OutputPath", self.path)
             if "Assign" in raw:
                 with self.at("Assign"):
                     common["assign"] = self.template(raw["Assign"], "Assign")
         else:
             common["output"], common["assign"] = self.output_and_assign(raw)
         builder: Callable[[Mapping[str, Any], dict[str, Any]], m.State] = getattr(
-            self, "state_" + kind.lower()
+            self, _BUILDERS.get(kind) or "state_" + kind.lower()
         )
         return builder(raw, common)
 
@@ -151,7 +154,8 @@ class _Compiler:
                     common["result_selector"] = self.template(
                         raw["ResultSelector"], "ResultSelector"
                     )
-            common["result_path"] = self.optional(raw, "ResultPath", self.reference_path)
+            if "ResultPath" in raw:  # absent: the model's default (DEFAULT)
+                common["result_path"] = self.optional(raw, "ResultPath", self.reference_path)
         return common
 
     def with_errors(self, raw: Mapping[str, Any], common: dict[str, Any]) -> dict[str, Any]:
@@ -463,7 +467,17 @@ def _mentions_context(raw: Mapping[str, Any]) -> bool:
     return "$$" in text or "$states" in text
 
 
+#: The builder method of each state type.
+_BUILDERS = {
+    kind: "state_" + kind.lower()
+    for kind in ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
+}
+
+
 def _may_block(state: m.State) -> bool:
+    kind = type(state)
+    if kind is m.PassState or kind is m.ChoiceState:
+        return False
     if isinstance(state, m.TaskState | m.WaitState):
         return True
     if isinstance(state, m.ParallelState):
