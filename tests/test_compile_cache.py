@@ -144,3 +144,20 @@ def test_remembered_machines_are_bounded() -> None:
     assert len(asl._MACHINES) <= asl._MACHINES_KEPT
     held = sum(len(machine.all_states) for machine in asl._MACHINES.values())
     assert held <= asl._MACHINE_STATES_KEPT
+
+
+def test_compile_machine_names_the_field_it_refuses() -> None:
+    # compile_machine first compiles without keeping locations; a refusal is compiled again
+    # with them, so the diagnostic still points at the field.
+    from asl.compiler import compile_machine
+
+    inner = {"StartAt": "B", "States": {"B": {"Type": "Pass", "OutputPath": "$..[", "End": True}}}
+    definition = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Parallel", "Branches": [inner], "End": True}},
+    }
+    with pytest.raises(DefinitionError) as refused:
+        compile_machine(definition)
+    [diag] = refused.value.diagnostics
+    assert diag.code == "INVALID_EXPRESSION"
+    assert diag.location == "/States/P/Branches/0/States/B/OutputPath"
