@@ -6,8 +6,10 @@ Every expression is compiled here, once; a syntax error becomes a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from asl import model as m
@@ -53,25 +55,48 @@ class _At:
             raise _located(where, exc) from exc
 
 
-class _Compiler:
-    """Walks the definition; ``self.where`` is the JSON Pointer of the current field."""
+class _Untracked:
+    """``compiler.at(...)`` when locations are not tracked: does nothing."""
 
-    def __init__(self, machine_ql: m.QueryLanguage, mentions_context: bool = True) -> None:
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, trace: object) -> None:
+        return None
+
+
+_UNTRACKED = _Untracked()
+
+
+class _Compiler:
+    """Walks the definition; ``self.where`` is the JSON Pointer of the current field.
+
+    With ``track`` False, no location is kept (a definition that passed validation compiles;
+    should an expression be refused all the same, :func:`compile_machine` compiles again
+    with ``track`` to say where).
+    """
+
+    def __init__(
+        self, machine_ql: m.QueryLanguage, mentions_context: bool = True, track: bool = True
+    ) -> None:
         self.machine_ql = machine_ql
         #: The reference tokens of the fields being compiled, outermost first.
         self.stack: list[tuple[str | int, ...]] = []
         self.all_states: dict[str, m.State] = {}
         #: False when no text of the definition holds ``$$`` or ``$states``.
         self.mentions_context = mentions_context
+        self.track = track
 
     @property
     def where(self) -> str:
         """The JSON Pointer of the current field (built only when an error names it)."""
         return "".join("/" + _pointer_part(str(p)) for parts in self.stack for p in parts)
 
-    def at(self, *parts: str | int) -> _At:
+    def at(self, *parts: str | int) -> _At | _Untracked:
         """A block compiling the field at ``parts`` below the current one."""
-        return _At(self, parts)
+        return _At(self, parts) if self.track else _UNTRACKED
 
     # -- scopes -----------------------------------------------------------------
 
@@ -102,15 +127,18 @@ class _Compiler:
             or (self.mentions_context and _mentions_context(raw)),
         }
         if ql == "JSONPath":
-            common["input_path"] = self.optional(raw, "InputPath", self.path)
-            common["output_path"] = self.optional(raw, "OutputPath", self.path)
+            # Absent, each keeps the model's default (DEFAULT), so only present ones compile.
+            if "InputPath" in raw:
+                common["input_path"] = self.optional(raw, "InputPath", self.path)
+            if "OutputPath" in raw:
+                common["output_path"] = self.optional(raw, "OutputPath", self.path)
             if "Assign" in raw:
                 with self.at("Assign"):
                     common["assign"] = self.template(raw["Assign"], "Assign")
         else:
             common["output"], common["assign"] = self.output_and_assign(raw)
         builder: Callable[[Mapping[str, Any], dict[str, Any]], m.State] = getattr(
-            self, "state_" + kind.lower()
+            self, _BUILDERS.get(kind) or "state_" + kind.lower()
         )
         return builder(raw, common)
 
@@ -126,7 +154,8 @@ class _Compiler:
                     common["result_selector"] = self.template(
                         raw["ResultSelector"], "ResultSelector"
                     )
-            common["result_path"] = self.optional(raw, "ResultPath", self.reference_path)
+            if "ResultPath" in raw:  # absent: the model's default (DEFAULT)
+                common["result_path"] = self.optional(raw, "ResultPath", self.reference_path)
         return common
 
     def with_errors(self, raw: Mapping[str, Any], common: dict[str, Any]) -> dict[str, Any]:
@@ -381,14 +410,10 @@ class _Compiler:
             return self.template(raw, "Credentials")
 
     def path(self, text: str) -> Any:
-        from asl.paths import compile_path
-
-        return compile_path(text)
+        return _paths().compile_path(text)
 
     def reference_path(self, text: str) -> Any:
-        from asl.paths import compile_reference_path
-
-        return compile_reference_path(text)
+        return _paths().compile_reference_path(text)
 
     def path_or_intrinsic(self, text: str) -> Any:
         if text.startswith("$"):
@@ -398,14 +423,26 @@ class _Compiler:
         return compile_intrinsic(text)
 
     def template(self, value: Any, field: str) -> Any:
-        from asl.template import compile_template
-
-        return compile_template(value, field=field)
+        return _templates().compile_template(value, field=field)
 
     def jsonata(self, value: Any, field: str) -> Any:
         from asl.jsonata import compile_value
 
         return compile_value(value, field=field)
+
+
+@functools.cache
+def _paths() -> ModuleType:
+    import asl.paths  # on first use: the model's import stays light
+
+    return asl.paths
+
+
+@functools.cache
+def _templates() -> ModuleType:
+    import asl.template
+
+    return asl.template
 
 
 def _is_jsonata(value: Any) -> bool:
@@ -430,7 +467,17 @@ def _mentions_context(raw: Mapping[str, Any]) -> bool:
     return "$$" in text or "$states" in text
 
 
+#: The builder method of each state type.
+_BUILDERS = {
+    kind: "state_" + kind.lower()
+    for kind in ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
+}
+
+
 def _may_block(state: m.State) -> bool:
+    kind = type(state)
+    if kind is m.PassState or kind is m.ChoiceState:
+        return False
     if isinstance(state, m.TaskState | m.WaitState):
         return True
     if isinstance(state, m.ParallelState):
@@ -461,8 +508,12 @@ def compile_machine(definition: Mapping[str, Any], text: str | None = None) -> m
     """
     ql: m.QueryLanguage = definition.get("QueryLanguage", "JSONPath")
     mentions = text is None or "$$" in text or "$states" in text
-    compiler = _Compiler(ql, mentions)
-    root = compiler.branch(definition)
+    compiler = _Compiler(ql, mentions, track=False)
+    try:
+        root = compiler.branch(definition)
+    except ExpressionSyntaxError:  # compile again, this time keeping track of where
+        compiler = _Compiler(ql, mentions)
+        root = compiler.branch(definition)
     return m.StateMachine(
         start_at=root.start_at,
         states=root.states,

@@ -148,6 +148,7 @@ class _Compiler:
 
     def obj(self, value: dict[str, Any]) -> Evaluable:
         items: dict[str, Evaluable] = {}
+        constant = True
         for key, member in value.items():
             evaluated = key.endswith(".$")
             name = key[:-2] if evaluated else key
@@ -156,8 +157,14 @@ class _Compiler:
                 raise ExpressionSyntaxError(
                     f"Duplicate field name '{name}' in {self.field}", key, len(key) - 1
                 )
-            items[name] = self.binding(key, member) if evaluated else self.node(member)
-        if all(isinstance(node, _Const) for node in items.values()):
+            if evaluated:
+                items[name] = self.binding(key, member)
+                constant = False
+            else:
+                node = items[name] = self.node(member)
+                if constant and type(node) is not _Const:
+                    constant = False
+        if constant:
             return _Const(copy.deepcopy(value))
         return _Object(tuple(items.items()))
 
@@ -201,16 +208,27 @@ def compile_template(
     :class:`ExpressionSyntaxError` for a ``.$`` value that is not a string path or intrinsic
     call, for a bad path, or for a key that duplicates another after renaming.
     """
-    memo = _SHARED.get() if intrinsic_compiler is None else None
-    if memo is None:
+    if intrinsic_compiler is not None:
         return Template(field, _Compiler(field, intrinsic_compiler).node(value))
+    compiler = _COMPILERS.get(field)
+    if compiler is None:
+        compiler = _Compiler(field, None)
+        if len(_COMPILERS) < 64:  # the definition's field names: a handful
+            _COMPILERS[field] = compiler
+    memo = _SHARED.get()
+    if memo is None:
+        return Template(field, compiler.node(value))
     key = (id(value), field)
     hit = memo.get(key)
     if hit is not None and hit[0] is value:
         return hit[1]
-    template = Template(field, _Compiler(field, None).node(value))
+    template = Template(field, compiler.node(value))
     memo[key] = (value, template)
     return template
+
+
+#: The (immutable) compiler of each field name, with the default intrinsic compiler.
+_COMPILERS: dict[str, _Compiler] = {}
 
 
 #: Templates compiled inside :func:`shared_templates`, by the template object's identity

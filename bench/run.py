@@ -202,8 +202,10 @@ def _measure_ours(
     for load in loads:
         _progress(console, f"library: {load.name}")
         library.append(ours.measure_library(load, s.budget_s))
-        _progress(console, f"asl exec: {load.name}")
         runs = s.cli_runs if load.standard else 1  # the large sizes: one is enough
+        if runs <= 0:  # --cli-runs 0: no asl exec figures
+            continue
+        _progress(console, f"asl exec: {load.name}")
         cli[load.name] = ours.measure_cli_exec(load, *workloads.write_files(load, tmp), runs=runs)
     small = workloads.write_files(loads[0], tmp / "small")[0] if loads else None
     return {"library": library, "cli_exec": cli, "startup": _startup(s, console, small)}
@@ -247,6 +249,8 @@ def _render_jsonata(console: Console, rows: list[dict[str, Any]]) -> None:
 
 
 def _startup(s: Settings, console: Console, small: Path | None) -> list[ours.StartupFigure]:
+    if s.startup_runs <= 0:  # --startup-runs 0: no start-up figures
+        return []
     _progress(console, "CLI start-up")
     asl = ours.asl_command()
     commands = [

@@ -50,7 +50,7 @@ def test_a_second_compile_refuses_with_the_same_diagnostics() -> None:
 def test_a_valid_definition_compiles_alike_twice() -> None:
     definition = _pass(Parameters={"x.$": "$$.Execution.Id"})
     one, two = compile_definition(definition), compile_definition(copy.deepcopy(definition))
-    assert one is not two
+    assert one is two  # the machine compiled from an equal text is remembered
     assert one.all_states["A"].uses_context and two.all_states["A"].uses_context
     assert one.all_states["A"] == two.all_states["A"]
 
@@ -99,3 +99,65 @@ def test_the_read_prefilter_never_hides_a_read(text: str, where: str) -> None:
     machine = build_machine({"StartAt": "C", "States": {"C": state}})
     if any(True for ref in machine.states for _ in reads(ref)):
         assert _may_read_variables(machine)
+
+
+def test_an_equal_definition_reuses_the_machine_and_an_edited_one_does_not() -> None:
+    definition = _pass(Parameters={"x.$": "$.a", "k": [1, 2]})
+    first = compile_definition(definition)
+    assert compile_definition(copy.deepcopy(definition)) is first
+    definition["States"]["A"]["Parameters"]["k"].append(3)
+    edited = compile_definition(definition)
+    assert edited is not first
+    assert edited.all_states["A"].raw["Parameters"]["k"] == [1, 2, 3]
+    assert first.all_states["A"].raw["Parameters"]["k"] == [1, 2]
+
+
+def test_a_remembered_machine_is_reused_only_for_the_same_json_values() -> None:
+    # True == 1 and a tuple dumps like a list: neither may be taken for the other.
+    flag = compile_definition(_pass(Result={"v": True}))
+    one = compile_definition(_pass(Result={"v": 1}))
+    assert one is not flag
+    assert one.all_states["A"].result == {"v": 1}  # type: ignore[attr-defined]
+    rule = {"Variable": "$.x", "IsPresent": True, "Next": "B"}
+
+    def choice(rules: Any) -> dict[str, Any]:
+        states = {"A": {"Type": "Choice", "Choices": rules}, "B": {"Type": "Succeed"}}
+        return {"StartAt": "A", "States": states}
+
+    compile_definition(choice([rule]))
+    with pytest.raises(DefinitionError):
+        compile_definition(choice((rule,)))
+
+
+def test_a_remembered_machine_edited_by_its_caller_is_not_handed_out_again() -> None:
+    definition = _pass(Result={"r": 1})
+    first = compile_definition(definition)
+    first.definition["States"]["A"]["Result"]["r"] = 2  # type: ignore[index]
+    again = compile_definition(copy.deepcopy(definition))
+    assert again is not first
+    assert again.definition == definition
+
+
+def test_remembered_machines_are_bounded() -> None:
+    for index in range(asl._MACHINES_KEPT + 10):
+        compile_definition(_pass(Comment=f"m{index}"))
+    assert len(asl._MACHINES) <= asl._MACHINES_KEPT
+    held = sum(len(machine.all_states) for machine in asl._MACHINES.values())
+    assert held <= asl._MACHINE_STATES_KEPT
+
+
+def test_compile_machine_names_the_field_it_refuses() -> None:
+    # compile_machine first compiles without keeping locations; a refusal is compiled again
+    # with them, so the diagnostic still points at the field.
+    from asl.compiler import compile_machine
+
+    inner = {"StartAt": "B", "States": {"B": {"Type": "Pass", "OutputPath": "$..[", "End": True}}}
+    definition = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Parallel", "Branches": [inner], "End": True}},
+    }
+    with pytest.raises(DefinitionError) as refused:
+        compile_machine(definition)
+    [diag] = refused.value.diagnostics
+    assert diag.code == "INVALID_EXPRESSION"
+    assert diag.location == "/States/P/Branches/0/States/B/OutputPath"

@@ -22,14 +22,20 @@ from asl.validate.diagnostics import CODES, Diagnostic
 __all__ = ["CODES", "Diagnostic", "validate", "validate_document"]
 
 
-def validate(definition: Mapping[str, Any]) -> list[Diagnostic]:
-    """Return every problem in ``definition`` (empty when valid), in document order."""
+def validate(definition: Mapping[str, Any], *, text: str | None = None) -> list[Diagnostic]:
+    """Return every problem in ``definition`` (empty when valid), in document order.
+
+    ``text``, when the caller has it, is ``json.dumps(definition, ensure_ascii=False)``
+    (spares dumping it again).
+    """
     from asl.validate.rules import RULES
     from asl.validate.rules.compiled import COMPILE_CHECKS
     from asl.validate.rules.walk import build_machine
     from asl.validate.schema import check_schema
 
     machine = build_machine(definition)
+    if text is not None:
+        machine.shared["json"] = text
     found: dict[Diagnostic, None] = dict.fromkeys(check_schema(machine))
     for rule in RULES:
         found.update(dict.fromkeys(rule(machine)))

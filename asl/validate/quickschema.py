@@ -56,26 +56,6 @@ def _always(_: Any) -> bool:
     return True
 
 
-def _is_type(name: str, value: Any) -> bool:
-    """Draft 2020-12's type test, narrowed where jsonschema is more lenient (floats)."""
-    kind = type(value)
-    if name == "string":
-        return kind is str
-    if name == "object":
-        return kind is dict
-    if name == "array":
-        return kind is list
-    if name == "boolean":
-        return kind is bool
-    if name == "integer":
-        return kind is int
-    if name == "number":
-        return kind is int or kind is float
-    if name == "null":
-        return value is None
-    return False
-
-
 class _Definitions:
     """The compiled predicates of one schema's ``$defs``, built on first use."""
 
@@ -142,6 +122,9 @@ class _Definitions:
             return _always
         if len(checks) == 1:
             return checks[0]
+        if len(checks) == 2:
+            first, second = checks
+            return lambda v: first(v) and second(v)
         return lambda v: all(check(v) for check in checks)
 
     def _object_check(self, schema: Mapping[str, Any]) -> Predicate | None:
@@ -185,9 +168,23 @@ def _shape(value: Any, kind: type) -> bool | None:
     return None
 
 
+#: Draft 2020-12's type test as the exact Python types of each JSON type, narrowed where
+#: jsonschema is more lenient (a float is never an integer here; a bool is no number).
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "object": (dict,),
+    "array": (list,),
+    "boolean": (bool,),
+    "integer": (int,),
+    "number": (int, float),
+    "null": (type(None),),
+}
+
+
 def _type_check(types: Any) -> Predicate:
     names = types if isinstance(types, list) else [types]
-    return lambda v: any(_is_type(str(name), v) for name in names)
+    kinds = frozenset(kind for name in names for kind in _TYPES.get(str(name), ()))
+    return lambda v: type(v) in kinds
 
 
 def _enum_check(options: Any) -> Predicate:

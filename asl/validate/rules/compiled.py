@@ -35,13 +35,23 @@ def _refused(
 
 def check_templates_compile(machine: Machine) -> Iterator[Diagnostic]:
     """Every JSONPath-mode payload template compiles."""
+    build: Callable[..., object] | None = None
     for state in machine.states:
         if state.language != "JSONPath":
             continue
         for field, where, value in payload_templates(state):
-            from asl.template import compile_template  # only once a template is found
+            if build is None:
+                build = _template_compiler()
+            try:
+                build(value, field=field)
+            except ExpressionSyntaxError as exc:
+                yield error(_SCHEMA, refusal(exc), where)
 
-            yield from _refused(where, compile_template, value, field=field)
+
+def _template_compiler() -> Callable[..., object]:
+    from asl.template import compile_template  # only once a template is found
+
+    return compile_template
 
 
 def check_choice_rules_compile(machine: Machine) -> Iterator[Diagnostic]:

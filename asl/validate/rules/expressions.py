@@ -59,7 +59,7 @@ _VARIABLE_MAX = 80
 
 def _compiler(module: str, name: str) -> Compiler | None:
     """Import ``module.name`` if it exists yet (None when the compiler is unavailable)."""
-    key = f"{module}.{name}"
+    key = (module, name)
     if key in _COMPILERS:
         return _COMPILERS[key]
     try:
@@ -72,7 +72,7 @@ def _compiler(module: str, name: str) -> Compiler | None:
 
 
 #: Compilers found by :func:`_compiler` (a module that failed to import is tried again).
-_COMPILERS: dict[str, Compiler | None] = {}
+_COMPILERS: dict[tuple[str, str], Compiler | None] = {}
 
 
 def compile_check(kind: str, compiler: Compiler | None, text: str) -> str | None:
@@ -110,18 +110,28 @@ def check_jsonpath_fields(machine: Machine) -> Iterator[Diagnostic]:
     for state in machine.states:
         if state.language != "JSONPath":
             continue
-        for field, reference in _PATH_FIELDS:
-            text = state.body.get(field)
-            if isinstance(text, str):
-                yield from _path_check(text, state.at(field), reference=reference)
-        if isinstance(state.body.get("ResultPath"), str):
-            yield from _result_path(state.body["ResultPath"], state.at("ResultPath"))
-        for index, catcher in _items(state.body.get("Catch")):
-            if isinstance(catcher.get("ResultPath"), str):
-                where = state.at("Catch", index, "ResultPath")
-                yield from _result_path(catcher["ResultPath"], where)
-        yield from _fail_paths(state)
-        yield from _choice_paths(state)
+        body = state.body
+        if not _PATH_FIELD_NAMES.isdisjoint(body):
+            for field, reference in _PATH_FIELDS:
+                text = body.get(field)
+                if isinstance(text, str):
+                    yield from _path_check(text, state.at(field), reference=reference)
+        if isinstance(body.get("ResultPath"), str):
+            yield from _result_path(body["ResultPath"], state.at("ResultPath"))
+        if "Catch" in body:
+            for index, catcher in _items(body["Catch"]):
+                if isinstance(catcher.get("ResultPath"), str):
+                    where = state.at("Catch", index, "ResultPath")
+                    yield from _result_path(catcher["ResultPath"], where)
+        if state.type == "Fail":
+            yield from _fail_paths(state)
+        elif state.type == "Choice":
+            yield from _choice_paths(state)
+
+
+_PATH_FIELD_NAMES = frozenset(field for field, _ in _PATH_FIELDS)
+#: A ResultPath naming a variable (``$name``) rather than the state's input.
+_VARIABLE_TARGET = re.compile(r"^\$[^.\[]")
 
 
 def _items(value: Any) -> Iterator[tuple[int, Mapping[str, Any]]]:
@@ -138,7 +148,7 @@ def _result_path(text: Any, where: str) -> Iterator[Diagnostic]:
         yield error(
             "INVALID_JSON_PATH", "'ResultPath' cannot write to the Context Object ($$).", where
         )
-    elif re.match(r"^\$[^.\[]", text):
+    elif _VARIABLE_TARGET.match(text):
         yield error(
             "INVALID_JSON_PATH",
             "'ResultPath' cannot write to a variable; use 'Assign' to set variables.",
@@ -165,6 +175,24 @@ def _path_or_intrinsic(text: str, where: str, *, reference: bool) -> Iterator[Di
 
 def _expression_problem(text: str, *, reference: bool) -> tuple[str, str] | None:
     """(code, message) when ``text``, a path or an intrinsic call, does not compile."""
+    key = (text, reference)
+    if key in _PROBLEMS:
+        return _PROBLEMS[key]
+    found = _compile_problem(text, reference=reference)
+    if len(_PROBLEMS) >= _PROBLEMS_KEPT:
+        _PROBLEMS.clear()
+    _PROBLEMS[key] = found
+    return found
+
+
+#: What :func:`_expression_problem` said of each (text, reference) lately: the compilers'
+#: verdicts never change, and a definition repeats its paths (the compilers cache too, but
+#: the way to them costs more than the answer).
+_PROBLEMS: dict[tuple[str, bool], tuple[str, str] | None] = {}
+_PROBLEMS_KEPT = 4096
+
+
+def _compile_problem(text: str, *, reference: bool) -> tuple[str, str] | None:
     if text.startswith("$"):
         name = "compile_reference_path" if reference else "compile_path"
         kind = "a reference path" if reference else "a JSONPath"
@@ -218,12 +246,14 @@ def _payload_templates(state: StateRef) -> Iterator[tuple[str, str, Any]]:
         holder = body.get(sub)
         if holder is not None and isinstance(holder, Mapping) and field in holder:
             yield field, state.at(sub, field), holder[field]
-    for index, catcher in _items(body.get("Catch")):
-        if "Assign" in catcher:
-            yield "Assign", state.at("Catch", index, "Assign"), catcher["Assign"]
-    for index, rule in _items(body.get("Choices")):
-        if "Assign" in rule:
-            yield "Assign", state.at("Choices", index, "Assign"), rule["Assign"]
+    if "Catch" in body:
+        for index, catcher in _items(body["Catch"]):
+            if "Assign" in catcher:
+                yield "Assign", state.at("Catch", index, "Assign"), catcher["Assign"]
+    if "Choices" in body:
+        for index, rule in _items(body["Choices"]):
+            if "Assign" in rule:
+                yield "Assign", state.at("Choices", index, "Assign"), rule["Assign"]
 
 
 def check_templates(machine: Machine) -> Iterator[Diagnostic]:
@@ -256,7 +286,7 @@ def _assign_at(state: StateRef, holder: Mapping[str, Any], index: int) -> str:
 
 
 def _template(value: Any, where: str) -> Iterator[Diagnostic]:
-    if isinstance(value, list):
+    if type(value) is not dict and isinstance(value, list):
         for index, item in enumerate(value):
             if isinstance(item, list | Mapping):
                 yield from _template(item, pointer_join(where, index))
@@ -275,7 +305,9 @@ def _template(value: Any, where: str) -> Iterator[Diagnostic]:
             )
         seen.setdefault(name, key)
         if key.endswith(".$"):
-            yield from _dynamic_value(key, item, where)
+            problem = _dynamic_value(key, item, where)
+            if problem is not None:
+                yield problem
         elif isinstance(item, str):
             if _looks_dynamic(item):
                 yield warning(
@@ -285,27 +317,33 @@ def _template(value: Any, where: str) -> Iterator[Diagnostic]:
                     "so it is used as literal text.",
                     pointer_join(where, key),
                 )
-        elif isinstance(item, list | Mapping):
+        elif type(item) is dict or (
+            type(item) not in _SCALARS and isinstance(item, list | Mapping)
+        ):
             yield from _template(item, pointer_join(where, key))
+
+
+#: Exact types that are neither arrays nor objects (spares the Mapping ABC's slow check).
+_SCALARS = frozenset({int, float, bool, type(None)})
 
 
 def _looks_dynamic(text: str) -> bool:
     return bool(_LOOKS_LIKE_PATH.match(text) or _LOOKS_LIKE_INTRINSIC.match(text))
 
 
-def _dynamic_value(key: str, value: Any, holder: str) -> Iterator[Diagnostic]:
-    """The value of ``key`` (a ``.$`` key of the object at ``holder``) compiles."""
+def _dynamic_value(key: str, value: Any, holder: str) -> Diagnostic | None:
+    """The problem with the value of ``key`` (a ``.$`` key of the object at ``holder``)."""
     if not isinstance(value, str):
-        yield error(
+        return error(
             "SCHEMA_VALIDATION_FAILED",
             f"The value of '{key}' must be a string "
             "holding a JSONPath or an intrinsic function call.",
             pointer_join(holder, key),
         )
-        return
     found = _expression_problem(value, reference=False)
     if found is not None:
-        yield error(found[0], found[1], pointer_join(holder, key))
+        return error(found[0], found[1], pointer_join(holder, key))
+    return None
 
 
 def _variable_names(assign: Mapping[str, Any], where: str) -> Iterator[Diagnostic]:

@@ -87,8 +87,9 @@ def check_exclusive_fields(machine: Machine) -> Iterator[Diagnostic]:
             elif not present and rule == "one" and (key == "" or key in state.body):
                 options = ", ".join(f"'{field}'" for field in fields)
                 yield error(_SCHEMA, f"A {kind} state needs exactly one of {options}.", where)
-        yield from _batcher_limit(state)
-        yield from _reader_max_items(state)
+        if state.type == "Map":
+            yield from _batcher_limit(state)
+            yield from _reader_max_items(state)
 
 
 def _batcher_limit(state: StateRef) -> Iterator[Diagnostic]:

@@ -57,16 +57,21 @@ def _error_names(state: StateRef) -> Iterator[tuple[str, Any]]:
         yield state.at("Error"), state.body["Error"]
 
 
-def _handlers(state: StateRef) -> Iterator[tuple[str, int, bool, list[Any]]]:
-    """Yield (field, index, is_last, ErrorEquals) for each retrier and catcher."""
+def _handlers(state: StateRef) -> list[tuple[str, int, bool, list[Any]]]:
+    """(field, index, is_last, ErrorEquals) for each retrier and catcher."""
+    body = state.body
+    found: list[tuple[str, int, bool, list[Any]]] = []
+    if "Retry" not in body and "Catch" not in body:
+        return found
     for field in ("Retry", "Catch"):
-        items = state.body.get(field)
+        items = body.get(field)
         if not isinstance(items, list):
             continue
         for index, item in enumerate(items):
             errors = item.get("ErrorEquals") if isinstance(item, Mapping) else None
             if isinstance(errors, list):
-                yield field, index, index == len(items) - 1, errors
+                found.append((field, index, index == len(items) - 1, errors))
+    return found
 
 
 def check_states_all(machine: Machine) -> Iterator[Diagnostic]:

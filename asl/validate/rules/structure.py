@@ -51,33 +51,82 @@ def _listed(state: StateRef, field: str) -> Iterator[tuple[str, Any]]:
                 yield state.at(field, index, "Next"), item["Next"]
 
 
-def _scope_states(machine: Machine, scope: Scope) -> list[StateRef]:
-    return [state for state in machine.states if state.scope is scope]
+def _by_scope(machine: Machine) -> dict[int, list[StateRef]]:
+    """The states of each scope, by the scope object's identity."""
+    found: dict[int, list[StateRef]] = {id(scope): [] for scope in machine.scopes}
+    for state in machine.states:
+        found[id(state.scope)].append(state)
+    return found
 
 
 def check_transitions(machine: Machine) -> Iterator[Diagnostic]:
     """StartAt and every Next/Default/Catch Next name a state of the same scope; every state
     is reachable from StartAt."""
     everywhere = {state.name for state in machine.states}
+    by_scope = _by_scope(machine)
     for scope in machine.scopes:
-        names = set(scope.states)
+        names = scope.states.keys()
         start = scope.start_at
         if isinstance(start, str) and start not in names:
             where = pointer_join(scope.pointer, "StartAt")
-            yield error(_TARGET, _missing("StartAt", start, names, everywhere), where)
+            yield error(_TARGET, _missing("StartAt", start, set(names), everywhere), where)
         edges: dict[str, list[str]] = {}
-        for state in _scope_states(machine, scope):
-            edges[state.name] = []
+        for state in by_scope[id(scope)]:
+            targets: list[str] = []
+            edges[state.name] = targets
+            body = state.body
+            if body.keys() <= _ONLY_NEXT:  # the usual case: at most a Next to follow
+                target = body.get("Next")
+                if type(target) is str and target in names:
+                    targets.append(target)
+                    continue
             for where, target in transitions(state):
                 if not isinstance(target, str):
                     continue  # the schema reports the type
                 field = where.rpartition("/")[2]
                 if target in names:
-                    edges[state.name].append(target)
+                    targets.append(target)
                 else:
-                    yield error(_TARGET, _missing(field, target, names, everywhere), where)
+                    yield error(_TARGET, _missing(field, target, set(names), everywhere), where)
         if isinstance(start, str) and start in names:
             yield from _unreachable(scope, start, edges)
+
+
+#: Fields of a state none of which but ``Next`` leads anywhere (Choices, Default and Catch
+#: are not among them); with only these, the only transition is ``Next``.
+_ONLY_NEXT = frozenset(
+    {
+        "Type",
+        "Comment",
+        "QueryLanguage",
+        "Next",
+        "End",
+        "Parameters",
+        "ResultPath",
+        "ResultSelector",
+        "InputPath",
+        "OutputPath",
+        "Result",
+        "Assign",
+        "Output",
+        "Arguments",
+        "Resource",
+        "Retry",
+        "TimeoutSeconds",
+        "HeartbeatSeconds",
+        "Seconds",
+        "Timestamp",
+        "SecondsPath",
+        "TimestampPath",
+        "Branches",
+        "ItemProcessor",
+        "Iterator",
+        "ItemsPath",
+        "Items",
+        "ItemSelector",
+        "MaxConcurrency",
+    }
+)
 
 
 def _missing(field: str, target: str, names: set[str], everywhere: set[str]) -> str:

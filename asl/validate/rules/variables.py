@@ -97,17 +97,20 @@ def _items(value: Any) -> Iterator[tuple[int, Mapping[str, Any]]]:
                 yield index, item
 
 
-def _assign_blocks(state: StateRef) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """Yield (pointer, object) for the state's, each Choice rule's and each Catcher's Assign."""
+def _assign_blocks(state: StateRef) -> list[tuple[str, Mapping[str, Any]]]:
+    """(pointer, object) for the state's, each Choice rule's and each Catcher's Assign."""
     body = state.body
+    found: list[tuple[str, Mapping[str, Any]]] = []
     assign = body.get("Assign")
     if assign is not None and isinstance(assign, Mapping):
-        yield state.at("Assign"), assign
+        found.append((state.at("Assign"), assign))
     for field in ("Choices", "Catch"):
-        for index, holder in _items(body.get(field)):
-            assign = holder.get("Assign")
-            if isinstance(assign, Mapping):
-                yield state.at(field, index, "Assign"), assign
+        if field in body:
+            for index, holder in _items(body[field]):
+                assign = holder.get("Assign")
+                if isinstance(assign, Mapping):
+                    found.append((state.at(field, index, "Assign"), assign))
+    return found
 
 
 def _names(assign: Any) -> frozenset[str]:
@@ -292,10 +295,12 @@ def _may_read_variables(machine: Machine) -> bool:
     """False only when no state can read a variable (so no read needs checking)."""
     if any(state.language != "JSONPath" for state in machine.states):
         return True
-    try:
-        text = json.dumps(machine.definition, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
-        return True
+    text: str | None = machine.shared.get("json")
+    if text is None:
+        try:
+            text = json.dumps(machine.definition, ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError):
+            return True
     return _MAY_NAME_VARIABLE.search(text) is not None
 
 

@@ -123,7 +123,8 @@ def build_machine(definition: Mapping[str, Any]) -> Machine:
                 type=kind if isinstance(kind, str) else None,
             )
             states.append(ref)
-            nested.extend((p, obj, depth + 1) for p, obj in child_scopes(ref))
+            if kind == "Parallel" or kind == "Map":
+                nested.extend((p, obj, depth + 1) for p, obj in child_scopes(ref))
         # Depth-first so that states come out in document order.
         pending[:0] = nested
     return Machine(definition, language, tuple(scopes), tuple(states))
