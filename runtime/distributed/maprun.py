@@ -578,7 +578,7 @@ class MapRun:
     async def _pooled(self, jobs: Iterator[Job], env: Environment) -> None:
         """Run the children in worker processes (this process holds the pool slot: see
         :meth:`WorkerPool.reserve`) and in this one: ``processes`` is this process and
-        ``processes - 1`` workers. Each worker has up to two chunks queued; while the
+        ``processes - 1`` workers. Each worker has up to four chunks queued; while the
         oldest chunk is not back, this process runs the next chunk itself. Results are
         taken in order, as one process takes them; a run of less than a chunk runs here."""
         first: list[Job] = []
@@ -599,7 +599,7 @@ class MapRun:
         queued = 0
         try:
             while True:
-                while self.failure is None and queued < 2 * workers:
+                while self.failure is None and queued < 4 * workers:
                     self._pull(jobs, CHUNK - len(pending), pending)
                     if not pending:
                         break
