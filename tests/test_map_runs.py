@@ -330,6 +330,7 @@ def test_chunks_the_parent_runs_while_workers_are_busy_keep_their_order(
         here[0] += 1
         await real(*args)
 
+    monkeypatch.setattr(maprun, "QUEUED_PER_WORKER", 2)
     monkeypatch.setattr(WorkerPool, "submit", lambda pool, *a: Slow(submit(pool, *a)))
     monkeypatch.setattr(maprun, "run_children", counted)
     fields = batched_fields()
