@@ -6,6 +6,7 @@ Every expression is compiled here, once; a syntax error becomes a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -55,19 +56,8 @@ class _At:
             raise _located(where, exc) from exc
 
 
-class _Untracked:
-    """``compiler.at(...)`` when locations are not tracked: does nothing."""
-
-    __slots__ = ()
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, exc: BaseException | None, trace: object) -> None:
-        return None
-
-
-_UNTRACKED = _Untracked()
+#: ``compiler.at(...)`` when locations are not tracked: does nothing.
+_UNTRACKED: contextlib.nullcontext[None] = contextlib.nullcontext()
 
 
 class _Compiler:
@@ -94,7 +84,7 @@ class _Compiler:
         """The JSON Pointer of the current field (built only when an error names it)."""
         return "".join("/" + _pointer_part(str(p)) for parts in self.stack for p in parts)
 
-    def at(self, *parts: str | int) -> _At | _Untracked:
+    def at(self, *parts: str | int) -> _At | contextlib.nullcontext[None]:
         """A block compiling the field at ``parts`` below the current one."""
         return _At(self, parts) if self.track else _UNTRACKED
 
@@ -138,7 +128,7 @@ class _Compiler:
         else:
             common["output"], common["assign"] = self.output_and_assign(raw)
         builder: Callable[[Mapping[str, Any], dict[str, Any]], m.State] = getattr(
-            self, _BUILDERS.get(kind) or "state_" + kind.lower()
+            self, "state_" + kind.lower()
         )
         return builder(raw, common)
 
@@ -465,13 +455,6 @@ def _mentions_context(raw: Mapping[str, Any]) -> bool:
 
     text = json.dumps(raw)
     return "$$" in text or "$states" in text
-
-
-#: The builder method of each state type.
-_BUILDERS = {
-    kind: "state_" + kind.lower()
-    for kind in ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
-}
 
 
 def _may_block(state: m.State) -> bool:
