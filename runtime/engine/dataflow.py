@@ -22,6 +22,7 @@ __all__ = [
     "apply_path",
     "apply_result_path",
     "effective_input",
+    "invalid_path",
     "jsonata_bindings",
     "state_output",
 ]
@@ -38,7 +39,12 @@ def apply_path(path: Any, data: Any, context: Any, variables: Mapping[str, Any])
     try:
         return path.get(data, context, variables)
     except PathNotFound as exc:
-        raise StatesError("States.Runtime", f"Invalid path '{exc.path}' : {exc.detail}") from exc
+        raise invalid_path(exc) from exc
+
+
+def invalid_path(exc: Any) -> StatesError:
+    """AWS's error for a JSONPath that selects nothing (a ``PathNotFound``)."""
+    return StatesError("States.Runtime", f"Invalid path '{exc.path}' : {exc.detail}")
 
 
 def apply_result_path(path: Any, raw_input: Any, result: Any) -> Any:

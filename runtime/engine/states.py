@@ -11,7 +11,13 @@ from typing import Any
 from asl.errors import ASLError, StatesError
 from asl.model import DEFAULT, ChoiceState, FailState, PassState, State, WaitState
 from asl.template import Template, inline_template
-from runtime.engine.dataflow import apply_path, effective_input, jsonata_bindings, state_output
+from runtime.engine.dataflow import (
+    apply_path,
+    effective_input,
+    invalid_path,
+    jsonata_bindings,
+    state_output,
+)
 from runtime.engine.errors import (
     MAX_PAYLOAD_BYTES,
     FailStateReached,
@@ -160,9 +166,7 @@ def run_choice(run: StateRun) -> tuple[str | None, Any]:
 
             if not isinstance(exc, PathNotFound):
                 raise
-            raise StatesError(
-                "States.Runtime", f"Invalid path '{exc.path}' : {exc.detail}"
-            ) from exc
+            raise invalid_path(exc) from exc
         if matched:
             if run.stages is not None:
                 _note_choice(run.stages, index, rule.condition, effective, ctx, variables)
@@ -227,14 +231,17 @@ def _note_choice(
     stages["choice"] = {"rule": index, "values": values}
 
 
+def _no_choice_matched() -> StatesError:
+    return StatesError(
+        "States.NoChoiceMatched", "No Choice rule matched and there is no Default rule."
+    )
+
+
 def _choice_default(
     run: StateRun, state: ChoiceState, output: Any, assign_input: Any
 ) -> tuple[str | None, Any]:
     if state.default is None:
-        raise StatesError(
-            "States.NoChoiceMatched",
-            "No Choice rule matched and there is no Default rule.",
-        )
+        raise _no_choice_matched()
     assigned = run.assign(assign_input)
     run.exit(output, assigned)
     return state.default, output
@@ -427,9 +434,7 @@ def choice_step(state: State) -> Step | None:
 
                 if not isinstance(exc, PathNotFound):
                     raise
-                raise StatesError(
-                    "States.Runtime", f"Invalid path '{exc.path}' : {exc.detail}"
-                ) from exc
+                raise invalid_path(exc) from exc
             if matched:
                 following = rule_next
                 if output_path is DEFAULT:
@@ -443,10 +448,7 @@ def choice_step(state: State) -> Step | None:
         else:
             output = apply_path(output_path, effective, ctx, variables)
             if default is None:
-                raise StatesError(
-                    "States.NoChoiceMatched",
-                    "No Choice rule matched and there is no Default rule.",
-                )
+                raise _no_choice_matched()
             following = default
             assigned = _assigned(assign, effective, ctx, frame) if assign is not None else None
         output_size = size if output is data else check_output(output, data, size, name)
