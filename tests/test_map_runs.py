@@ -330,6 +330,7 @@ def test_chunks_the_parent_runs_while_workers_are_busy_keep_their_order(
         here[0] += 1
         await real(*args)
 
+    workers_up_first(monkeypatch)
     monkeypatch.setattr(maprun, "QUEUED_PER_WORKER", 2)
     monkeypatch.setattr(WorkerPool, "submit", lambda pool, *a: Slow(submit(pool, *a)))
     monkeypatch.setattr(maprun, "run_children", counted)
@@ -649,12 +650,30 @@ def test_stopping_the_execution_aborts_the_map_run(tmp_path: Path) -> None:
 # -- worker processes in redrive and serve ----------------------------------------------------
 
 
+def workers_up_first(monkeypatch: Any) -> None:
+    """Workers that are up before the first chunk (else, on a busy machine, the parent may
+    run every chunk of a small run itself while they start)."""
+    from runtime.distributed.workers import WorkerPool
+
+    start = WorkerPool.start
+
+    def started(pool: WorkerPool) -> list[Any]:
+        futures = start(pool)
+        for future in futures:
+            future.result()
+        return futures
+
+    monkeypatch.setattr(WorkerPool, "start", started)
+
+
 class Submissions:
-    """Counts the chunks sent to worker processes (the parent's side of the pool)."""
+    """Counts the chunks sent to worker processes (the parent's side of the pool), the
+    workers up before the first chunk."""
 
     def __init__(self, monkeypatch: Any) -> None:
         from runtime.distributed.workers import WorkerPool
 
+        workers_up_first(monkeypatch)
         self.count = 0
         submit = WorkerPool.submit
 
@@ -762,3 +781,69 @@ def test_asl_serve_runs_map_run_children_in_worker_processes(
     capsys.readouterr()
     assert outputs["1"] == outputs["2"]
     assert outputs["1"][0] == "SUCCEEDED" and outputs["1"][2]["failed"] == 12
+
+
+def test_the_parent_runs_chunks_alone_while_workers_start(tmp_path: Path, monkeypatch: Any) -> None:
+    # Workers that never come up: the parent runs every chunk itself, sends none, and the
+    # run is the one process's.
+    from concurrent.futures import Future
+
+    from runtime.distributed import maprun
+    from runtime.distributed.workers import WorkerPool
+
+    real = maprun.run_children
+    here, sent = [0], [0]
+
+    async def counted(*args: Any) -> None:
+        here[0] += 1
+        await real(*args)
+
+    def never(pool: WorkerPool, *args: Any) -> Any:
+        sent[0] += 1
+        raise AssertionError("a chunk was sent before the workers were up")
+
+    monkeypatch.setattr(WorkerPool, "start", lambda pool: [Future()])
+    monkeypatch.setattr(WorkerPool, "submit", never)
+    monkeypatch.setattr(maprun, "run_children", counted)
+    fields = batched_fields()
+    del fields["ItemBatcher"]  # 1,200 children: three chunks
+    fields["ItemProcessor"] = CPU_PROCESSOR
+    two = processes_run(tmp_path, 2, 40, **fields)
+    assert (here[0], sent[0]) == (3, 0)
+    one = processes_run(tmp_path, 1, 40, **fields)
+    assert outcome(two) == outcome(one)
+
+
+def test_large_chunk_results_come_back_through_files_that_are_then_removed(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    # A chunk's exported records (about 100 KiB here) come back through a file of the
+    # run's spill folder, read once and removed; the folder goes with the run.
+    from runtime.distributed import maprun
+    from runtime.distributed.workers import Spilled, unspilled
+
+    folders: list[str] = []
+    spilled = [0]
+    mkdtemp = maprun.tempfile.mkdtemp
+
+    def made(**kwargs: Any) -> str:
+        folders.append(mkdtemp(dir=tmp_path, **kwargs))
+        return folders[-1]
+
+    def counted(result: Any) -> Any:
+        if isinstance(result, Spilled):
+            spilled[0] += 1
+            assert Path(result.path).parent == Path(folders[0])
+        return unspilled(result)
+
+    workers_up_first(monkeypatch)
+    monkeypatch.setattr(maprun.tempfile, "mkdtemp", made)
+    monkeypatch.setattr(maprun, "unspilled", counted)
+    fields = batched_fields()
+    del fields["ItemBatcher"]
+    fields["ItemProcessor"] = CPU_PROCESSOR
+    two = processes_run(tmp_path, 2, 40, stored=False, **fields)
+    one = processes_run(tmp_path, 1, 40, stored=False, **fields)
+    assert outcome(two) == outcome(one)
+    assert spilled[0] >= 1  # at least one chunk came back from the worker through a file
+    assert len(folders) == 1 and not Path(folders[0]).exists()

@@ -25,6 +25,8 @@ import itertools
 import json
 import operator
 import pickle
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -48,6 +50,7 @@ from runtime.distributed.workers import (
     packed,
     run_children,
     sink_of,
+    unspilled,
 )
 from runtime.distributed.writer import ChildRecord, ResultSink
 from runtime.engine.clock import RealClock, VirtualClock
@@ -93,6 +96,12 @@ _SIZE = operator.itemgetter(2)
 #: runs a chunk of its own (1,000,000 items on 2 cores: with two, parent/worker CPU was
 #: 32.2/11.0 s; with four, 27.9/20.9 s).
 QUEUED_PER_WORKER = 4
+
+#: Chunks this process may have run ahead of the oldest chunk not back from a worker, per
+#: process (their results wait, in order, for it): with too few, this process idles
+#: whenever a worker is slower than it (a busy machine), and it never has more than this
+#: many chunks' results in memory (a chunk's exported records are about 300 KiB).
+AHEAD_PER_PROCESS = 16
 
 
 def uses_map_run(state: MapState) -> bool:
@@ -584,9 +593,10 @@ class MapRun:
     async def _pooled(self, jobs: Iterator[Job], env: Environment) -> None:
         """Run the children in worker processes (this process holds the pool slot: see
         :meth:`WorkerPool.reserve`) and in this one: ``processes`` is this process and
-        ``processes - 1`` workers. Each worker has up to four chunks queued; while the
-        oldest chunk is not back, this process runs the next chunk itself. Results are
-        taken in order, as one process takes them; a run of less than a chunk runs here."""
+        ``processes - 1`` workers. Until the workers are up, this process runs chunks
+        alone; then each worker has up to four chunks queued, and while the oldest chunk
+        is not back, this process runs the next chunk itself. Results are taken in order,
+        as one process takes them; a run of less than a chunk runs here."""
         first: list[Job] = []
         self._pull(jobs, CHUNK, first)
         if len(first) < CHUNK:
@@ -594,7 +604,12 @@ class MapRun:
             return
         processes = self.exe.options.processes
         workers = processes - 1
-        pool = WorkerPool(workers, env)
+        folder = tempfile.mkdtemp(prefix="asl-map-run-")
+        try:
+            pool = WorkerPool(workers, dataclasses.replace(env, spill=folder))
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         sink = sink_of(env)
         now = self.exe.clock.now
         #: Chunks in order: (chunk, sent, specials, a worker's future or None, outcomes of
@@ -603,9 +618,15 @@ class MapRun:
         inflight = collections.deque()
         pending: list[Job] = first
         queued = 0
+        starting = pool.start()
+        ahead = AHEAD_PER_PROCESS * processes
         try:
             while True:
-                while self.failure is None and queued < QUEUED_PER_WORKER * workers:
+                if starting and all(future.done() for future in starting):
+                    starting = []  # the workers are up (a failed start shows in submit)
+                while (
+                    not starting and self.failure is None and queued < QUEUED_PER_WORKER * workers
+                ):
                     self._pull(jobs, CHUNK - len(pending), pending)
                     if not pending:
                         break
@@ -614,16 +635,14 @@ class MapRun:
                     inflight.append((pending, sent, special, future, None))
                     queued += future is not None
                     pending = []
-                if not inflight:
-                    return
-                chunk, sent, special, future, outcomes = inflight[0]
+                head = inflight[0] if inflight else None
                 if (
-                    future is not None
-                    and not future.done()
+                    (head is None or (head[3] is not None and not head[3].done()))
                     and self.failure is None
-                    and len(inflight) < 4 * processes
+                    and len(inflight) < ahead
                 ):
-                    # The oldest chunk is not back: run the next one here meanwhile.
+                    # The workers are starting, or the oldest chunk is not back: run the
+                    # next chunk here meanwhile.
                     self._pull(jobs, CHUNK - len(pending), pending)
                     if pending:
                         here, pending = pending, []
@@ -632,12 +651,16 @@ class MapRun:
                         await run_children(env, sink, now(), sent, redrives, done)
                         inflight.append((here, sent, special, None, packed(env, sink, done)))
                         continue
+                if head is None:
+                    return
+                chunk, sent, special, future, outcomes = head
                 inflight.popleft()
                 if future is not None:
                     queued -= 1
                     # A chunk already back is taken without a trip through a thread.
                     done_now = future.done() and not future.cancelled()
                     outcomes = future.result() if done_now else await self._blocking(future.result)
+                    outcomes = unspilled(outcomes)
                 self._take(chunk, sent, special, outcomes if outcomes is not None else [])
         finally:
             # Items pulled ahead for chunks whose results were not taken were not read,
@@ -648,6 +671,7 @@ class MapRun:
                     entry[3].cancel()
             with anyio.CancelScope(shield=True):
                 await self._blocking(pool.close)
+            shutil.rmtree(folder, ignore_errors=True)
 
     async def _here(self, jobs: Iterator[Job], env: Environment, pending: list[Job]) -> None:
         """Run the children in this process, a chunk at a time, as a worker runs them

@@ -17,6 +17,12 @@ and render their result-file records.
 Each chunk carries the pickled :class:`Environment` (processor, handler table, execution
 options, clock kind; a few KiB, pickled once per Map Run); a worker unpickles it once and
 keeps it for the next chunks of the same run.
+
+A chunk's result of more than :data:`SPILL_BYTES` pickled (a chunk's exported records are
+about 300 KiB) comes back through a file of its own in the run's spill folder, and only its
+name through the pool's pipe (:class:`Spilled`): a pipe holds 64 KiB, and the parent's thread
+that reads it needs the GIL for every 64 KiB while the parent's event loop runs children
+of its own, so a worker sending through it spent a third of its time blocked.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import itertools
 import multiprocessing
 import os
 import pickle
@@ -49,16 +56,21 @@ __all__ = [
     "ChildOutcome",
     "Environment",
     "Exported",
+    "Spilled",
     "WorkerPool",
     "default_processes",
     "measured_input",
     "packed",
     "run_children",
     "sink_of",
+    "unspilled",
 ]
 
 #: Children per chunk sent to a worker: large enough that the round trip is negligible.
 CHUNK = 512
+
+#: A chunk's pickled result past this many bytes comes back through a file (see above).
+SPILL_BYTES = 32 * 1024
 
 #: One child's outcome: (index, status, output, error, cause, start, stop, file records,
 #: transitions).
@@ -97,6 +109,26 @@ class Environment:
     outputs: bool = True
     #: The Map state's name (a child's input over the payload quota names it).
     state_name: str = ""
+    #: The folder a worker writes a large result of a chunk to (see :class:`Spilled`).
+    spill: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Spilled:
+    """A chunk's result, pickled in a file of the run's spill folder (read once, then
+    removed, by :func:`unspilled`)."""
+
+    path: str
+
+
+def unspilled(result: Any) -> Any:
+    """A chunk's result as a worker returned it: in place, or read back from its file."""
+    if not isinstance(result, Spilled):
+        return result
+    with open(result.path, "rb") as handle:
+        data = handle.read()
+    os.unlink(result.path)
+    return pickle.loads(data)
 
 
 class WorkerPool:
@@ -123,6 +155,13 @@ class WorkerPool:
         context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(processes, mp_context=context)
 
+    def start(self) -> list[Future[Any]]:
+        """Start the workers: each loads the run's environment once it is up (a worker
+        process takes about a second to start; meanwhile the parent runs chunks itself)."""
+        return [
+            self._pool.submit(environment, self.token, self.payload) for _ in range(self.processes)
+        ]
+
     def submit(
         self, now: float, chunk: list[tuple[int, Any, int, int]], redrives: dict[int, int]
     ) -> Future[Any]:
@@ -136,6 +175,7 @@ class WorkerPool:
 
 _ENVIRONMENTS: dict[str, tuple[Environment, ResultSink | None]] = {}
 _runner: asyncio.Runner | None = None
+_spilled = itertools.count()
 
 
 def run_chunk(
@@ -144,20 +184,37 @@ def run_chunk(
     now: float,
     chunk: list[tuple[int, Any, int, int]],
     redrives: dict[int, int],
-) -> list[ChildOutcome] | Exported:
+) -> list[ChildOutcome] | Exported | Spilled:
     """In a worker: run the children of ``chunk``; their outcomes in order, or when every
-    child succeeded and only their exported records matter, those records in one piece."""
-    known = _ENVIRONMENTS.get(token)
-    if known is None:
-        _ENVIRONMENTS.clear()
-        env: Environment = pickle.loads(payload)
-        known = _ENVIRONMENTS[token] = (env, sink_of(env))
+    child succeeded and only their exported records matter, those records in one piece
+    (either one in a file of the spill folder when it is large: see :class:`Spilled`)."""
+    known = environment(token, payload)
     outcomes: list[ChildOutcome] = []
     global _runner
     if _runner is None:  # one event loop for every chunk this worker runs
         _runner = asyncio.Runner()
     _runner.run(run_children(known[0], known[1], now, chunk, redrives, outcomes))
-    return packed(known[0], known[1], outcomes)
+    result = packed(known[0], known[1], outcomes)
+    folder = known[0].spill
+    if folder is None:
+        return result
+    data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    if len(data) <= SPILL_BYTES:
+        return result
+    path = os.path.join(folder, f"{os.getpid()}-{next(_spilled)}")
+    with open(path, "wb") as handle:
+        handle.write(data)
+    return Spilled(path)
+
+
+def environment(token: str, payload: bytes) -> tuple[Environment, ResultSink | None]:
+    """In a worker: the Map Run's environment, unpickled once per run."""
+    known = _ENVIRONMENTS.get(token)
+    if known is None:
+        _ENVIRONMENTS.clear()
+        env: Environment = pickle.loads(payload)
+        known = _ENVIRONMENTS[token] = (env, sink_of(env))
+    return known
 
 
 def sink_of(env: Environment) -> ResultSink | None:
