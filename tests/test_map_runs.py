@@ -847,3 +847,29 @@ def test_large_chunk_results_come_back_through_files_that_are_then_removed(
     assert outcome(two) == outcome(one)
     assert spilled[0] >= 1  # at least one chunk came back from the worker through a file
     assert len(folders) == 1 and not Path(folders[0]).exists()
+
+
+def test_a_worker_killed_mid_run_fails_the_run_saying_so(tmp_path: Path, monkeypatch: Any) -> None:
+    # The out-of-memory killer takes the worker: the run fails with one line, no traceback.
+    import os
+    import signal
+
+    from runtime.distributed.workers import WorkerPool
+
+    start = WorkerPool.start
+
+    def killed(pool: WorkerPool) -> list[Any]:
+        futures = start(pool)
+        for future in futures:
+            future.result()
+        for process in list(pool._pool._processes.values()):  # type: ignore[attr-defined]
+            os.kill(process.pid, signal.SIGKILL)
+        return futures
+
+    monkeypatch.setattr(WorkerPool, "start", killed)
+    fields = batched_fields()
+    del fields["ItemBatcher"]
+    fields["ItemProcessor"] = CPU_PROCESSOR
+    result = processes_run(tmp_path, 2, 40, stored=False, **fields)[0]
+    assert (result.status, result.error) == ("FAILED", "States.Runtime")
+    assert "A worker process of the Map Run failed: A child process terminated" in result.cause

@@ -29,6 +29,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -631,7 +632,10 @@ class MapRun:
                     if not pending:
                         break
                     sent, special, redrives = self._prepare(pending)
-                    future = pool.submit(now(), sent, redrives) if sent else None
+                    try:
+                        future = pool.submit(now(), sent, redrives) if sent else None
+                    except BrokenProcessPool as exc:
+                        raise _worker_failed(exc) from None
                     inflight.append((pending, sent, special, future, None))
                     queued += future is not None
                     pending = []
@@ -659,8 +663,13 @@ class MapRun:
                     queued -= 1
                     # A chunk already back is taken without a trip through a thread.
                     done_now = future.done() and not future.cancelled()
-                    outcomes = future.result() if done_now else await self._blocking(future.result)
-                    outcomes = unspilled(outcomes)
+                    try:
+                        if done_now:
+                            outcomes = unspilled(future.result())
+                        else:
+                            outcomes = unspilled(await self._blocking(future.result))
+                    except (BrokenProcessPool, OSError, pickle.UnpicklingError, EOFError) as exc:
+                        raise _worker_failed(exc) from None
                 self._take(chunk, sent, special, outcomes if outcomes is not None else [])
         finally:
             # Items pulled ahead for chunks whose results were not taken were not read,
@@ -877,6 +886,13 @@ def _unjoined(steps: list[int], joined: bytes, lengths: list[int]) -> list[Child
         outcomes.append((-1, "SUCCEEDED", None, None, None, 0.0, 0.0, [text], taken))
         at += length + 1
     return outcomes
+
+
+def _worker_failed(exc: BaseException) -> StatesError:
+    """A worker process that died or whose result could not be read back: the run fails
+    saying so (an out-of-memory kill, a full disk), not with a traceback."""
+    detail = str(exc) or type(exc).__name__
+    return StatesError("States.Runtime", f"A worker process of the Map Run failed: {detail}")
 
 
 def _mocked(data: Any, action: str, reader: ItemReader) -> Iterator[Any]:
