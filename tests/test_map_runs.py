@@ -814,38 +814,44 @@ def test_the_parent_runs_chunks_alone_while_workers_start(tmp_path: Path, monkey
     assert outcome(two) == outcome(one)
 
 
-def test_large_chunk_results_come_back_through_files_that_are_then_removed(
+def test_large_messages_go_through_files_that_are_then_removed(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
-    # A chunk's exported records (about 100 KiB here) come back through a file of the
-    # run's spill folder, read once and removed; the folder goes with the run.
-    from runtime.distributed import maprun
-    from runtime.distributed.workers import Spilled, unspilled
+    # A chunk's items (about 20 KiB here) go to the worker, and its exported records
+    # (about 100 KiB) come back, through files of the run's spill folder, each read once
+    # and removed; the folder goes with the run.
+    from runtime.distributed import maprun, workers
 
     folders: list[str] = []
-    spilled = [0]
-    mkdtemp = maprun.tempfile.mkdtemp
+    through: list[str] = []
+    mkdtemp, opened, message = maprun.tempfile.mkdtemp, workers._opened, workers._message
 
     def made(**kwargs: Any) -> str:
         folders.append(mkdtemp(dir=tmp_path, **kwargs))
         return folders[-1]
 
-    def counted(result: Any) -> Any:
-        if isinstance(result, Spilled):
-            spilled[0] += 1
-            assert Path(result.path).parent == Path(folders[0])
-        return unspilled(result)
+    def sent(data: bytes, folder: str, name: str) -> bytes:
+        framed = message(data, folder, name)
+        through.append(f"sent {framed[:1].decode()}")
+        return framed
+
+    def taken(framed: bytes) -> Any:
+        through.append(f"taken {framed[:1].decode()}")
+        if framed[:1] == b"F":
+            assert Path(framed[1:].decode()).parent == Path(folders[0])
+        return opened(framed)
 
     workers_up_first(monkeypatch)
     monkeypatch.setattr(maprun.tempfile, "mkdtemp", made)
-    monkeypatch.setattr(maprun, "unspilled", counted)
+    monkeypatch.setattr(workers, "_message", sent)
+    monkeypatch.setattr(workers, "_opened", taken)
     fields = batched_fields()
     del fields["ItemBatcher"]
     fields["ItemProcessor"] = CPU_PROCESSOR
     two = processes_run(tmp_path, 2, 40, stored=False, **fields)
     one = processes_run(tmp_path, 1, 40, stored=False, **fields)
     assert outcome(two) == outcome(one)
-    assert spilled[0] >= 1  # at least one chunk came back from the worker through a file
+    assert "sent F" in through and "taken F" in through  # both ways at least once
     assert len(folders) == 1 and not Path(folders[0]).exists()
 
 
@@ -862,8 +868,8 @@ def test_a_worker_killed_mid_run_fails_the_run_saying_so(tmp_path: Path, monkeyp
         futures = start(pool)
         for future in futures:
             future.result()
-        for process in list(pool._pool._processes.values()):  # type: ignore[attr-defined]
-            os.kill(process.pid, signal.SIGKILL)
+        for worker in pool._workers:
+            os.kill(worker.process.pid, signal.SIGKILL)
         return futures
 
     monkeypatch.setattr(WorkerPool, "start", killed)
@@ -872,4 +878,6 @@ def test_a_worker_killed_mid_run_fails_the_run_saying_so(tmp_path: Path, monkeyp
     fields["ItemProcessor"] = CPU_PROCESSOR
     result = processes_run(tmp_path, 2, 40, stored=False, **fields)[0]
     assert (result.status, result.error) == ("FAILED", "States.Runtime")
-    assert "A worker process of the Map Run failed: A child process terminated" in result.cause
+    assert result.cause.endswith(
+        "A worker process of the Map Run ended unexpectedly (killed by SIGKILL)"
+    )

@@ -51,7 +51,6 @@ from runtime.distributed.workers import (
     packed,
     run_children,
     sink_of,
-    unspilled,
 )
 from runtime.distributed.writer import ChildRecord, ResultSink
 from runtime.engine.clock import RealClock, VirtualClock
@@ -665,9 +664,9 @@ class MapRun:
                     done_now = future.done() and not future.cancelled()
                     try:
                         if done_now:
-                            outcomes = unspilled(future.result())
+                            outcomes = future.result()
                         else:
-                            outcomes = unspilled(await self._blocking(future.result))
+                            outcomes = await self._blocking(future.result)
                     except (BrokenProcessPool, OSError, pickle.UnpicklingError, EOFError) as exc:
                         raise _worker_failed(exc) from None
                 self._take(chunk, sent, special, outcomes if outcomes is not None else [])
@@ -891,6 +890,8 @@ def _unjoined(steps: list[int], joined: bytes, lengths: list[int]) -> list[Child
 def _worker_failed(exc: BaseException) -> StatesError:
     """A worker process that died or whose result could not be read back: the run fails
     saying so (an out-of-memory kill, a full disk), not with a traceback."""
+    if isinstance(exc, BrokenProcessPool):
+        return StatesError("States.Runtime", str(exc))
     detail = str(exc) or type(exc).__name__
     return StatesError("States.Runtime", f"A worker process of the Map Run failed: {detail}")
 

@@ -1,12 +1,12 @@
 """Child executions of a Distributed Map across worker processes, so a CPU-bound run uses
 every core.
 
-The standard library's :class:`concurrent.futures.ProcessPoolExecutor` (``spawn``
-context, safe beside the threads an event loop keeps) runs chunks of children: with
-``processes`` N, N - 1 workers, and the parent, which runs a chunk itself while the
-oldest chunk sent is not back (:func:`run_children`, the workers' code, as a run with one
-process does). A child
-that can wait on nothing (its processor has no Task, Wait or Retry delay:
+With ``processes`` N, a Map Run starts N - 1 worker processes (the standard library's
+:mod:`multiprocessing`, ``spawn`` start method: safe beside the threads an event loop
+keeps), each with a pipe of its own, and runs chunks of children in them and in the
+parent, which runs a chunk itself while the oldest chunk sent is not back
+(:func:`run_children`, the workers' code, as a run with one process does). A child that
+can wait on nothing (its processor has no Task, Wait or Retry delay:
 ``Branch.may_block`` is false) depends only on its input, the processor and the
 execution's identity, so it gives the same result in any process. The parent keeps
 everything that has an order: it reads the items, applies ItemSelector and ItemBatcher,
@@ -14,29 +14,35 @@ and takes the chunks' results back in submission order, counting them against th
 tolerated failure threshold exactly as one process does; the workers run the children
 and render their result-file records.
 
-Each chunk carries the pickled :class:`Environment` (processor, handler table, execution
-options, clock kind; a few KiB, pickled once per Map Run); a worker unpickles it once and
-keeps it for the next chunks of the same run.
+A worker gets the pickled :class:`Environment` (processor, handler table, execution
+options, clock kind; a few KiB, pickled once per Map Run) when it starts, says it is
+ready, then runs the chunks it is sent, in order, answering each with its result.
 
-A chunk's result of more than :data:`SPILL_BYTES` pickled (a chunk's exported records are
-about 300 KiB) comes back through a file of its own in the run's spill folder, and only its
-name through the pool's pipe (:class:`Spilled`): a pipe holds 64 KiB, and the parent's thread
-that reads it needs the GIL for every 64 KiB while the parent's event loop runs children
-of its own, so a worker sending through it spent a third of its time blocked.
+The parent has no thread of its own for the pool: it sends chunks and reads results
+between the chunks it runs itself, so a worker always has the chunks queued in its pipe
+to go on with (with :class:`concurrent.futures.ProcessPoolExecutor`, whose threads need
+the GIL for every 64 KiB of a pipe while the parent's event loop runs children, a worker
+waited for its next chunk or blocked on sending a third of the time). A message past
+:data:`SPILL_BYTES` (a chunk's items, a chunk's exported records: about 300 KiB) goes
+through a file of its own in the run's spill folder, read once and removed, and only its
+name through the pipe, which so never fills.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import hashlib
 import itertools
 import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
+import signal
 import threading
 import uuid
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,21 +62,21 @@ __all__ = [
     "ChildOutcome",
     "Environment",
     "Exported",
-    "Spilled",
+    "Task",
     "WorkerPool",
     "default_processes",
     "measured_input",
     "packed",
     "run_children",
     "sink_of",
-    "unspilled",
 ]
 
 #: Children per chunk sent to a worker: large enough that the round trip is negligible.
 CHUNK = 512
 
-#: A chunk's pickled result past this many bytes comes back through a file (see above).
-SPILL_BYTES = 32 * 1024
+#: A message past this many bytes goes through a file (see above); a worker has at most
+#: a few results unread in its pipe, far under the pipe's 64 KiB.
+SPILL_BYTES = 8 * 1024
 
 #: One child's outcome: (index, status, output, error, cause, start, stop, file records,
 #: transitions).
@@ -109,30 +115,55 @@ class Environment:
     outputs: bool = True
     #: The Map state's name (a child's input over the payload quota names it).
     state_name: str = ""
-    #: The folder a worker writes a large result of a chunk to (see :class:`Spilled`).
-    spill: str | None = None
+    #: The folder large messages go through (see above); the parent's to remove.
+    spill: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Spilled:
-    """A chunk's result, pickled in a file of the run's spill folder (read once, then
-    removed, by :func:`unspilled`)."""
+class Task:
+    """A chunk sent to a worker (or a worker starting): :meth:`done` once it answered,
+    :meth:`result` its answer, waiting for it."""
 
-    path: str
+    __slots__ = ("_error", "_finished", "_pool", "_value")
+
+    def __init__(self, pool: WorkerPool) -> None:
+        self._pool = pool
+        self._finished = False
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+    def done(self) -> bool:
+        if not self._finished:
+            self._pool.collect(block=False)
+        return self._finished
+
+    def result(self) -> Any:
+        while not self._finished:
+            self._pool.collect(block=True)
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def cancelled(self) -> bool:
+        return False
+
+    def cancel(self) -> bool:
+        """A chunk sent cannot be called back (:meth:`WorkerPool.close` ends its worker)."""
+        return False
+
+    def finish(self, value: Any = None, error: BaseException | None = None) -> None:
+        self._value, self._error, self._finished = value, error, True
 
 
-def unspilled(result: Any) -> Any:
-    """A chunk's result as a worker returned it: in place, or read back from its file."""
-    if not isinstance(result, Spilled):
-        return result
-    with open(result.path, "rb") as handle:
-        data = handle.read()
-    os.unlink(result.path)
-    return pickle.loads(data)
+@dataclass(slots=True)
+class _Worker:
+    process: Any
+    conn: multiprocessing.connection.Connection
+    #: Tasks sent and not answered yet, oldest first (a worker answers in order).
+    waiting: collections.deque[Task]
 
 
 class WorkerPool:
-    """A process pool for one Map Run; ``close()`` ends its processes.
+    """The worker processes of one Map Run; ``close()`` ends them.
 
     One Map Run at a time has worker processes in a process (:meth:`reserve`), so a
     server running many executions does not start a pool for each."""
@@ -150,61 +181,213 @@ class WorkerPool:
 
     def __init__(self, processes: int, env: Environment) -> None:
         self.processes = processes
-        self.payload = pickle.dumps(env, protocol=pickle.HIGHEST_PROTOCOL)
-        self.token = env.token
+        self.folder = env.spill
+        self._lock = threading.Lock()
+        self._broken: BrokenProcessPool | None = None
+        self._spilled = itertools.count()
+        self._workers: list[_Worker] = []
+        self._ready: list[Task] = []
+        payload = pickle.dumps(env, protocol=pickle.HIGHEST_PROTOCOL)
         context = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(processes, mp_context=context)
+        try:
+            for _ in range(processes):
+                here, there = context.Pipe()
+                process = context.Process(
+                    target=serve_chunks, args=(there, env.token, payload), daemon=True
+                )
+                process.start()
+                there.close()
+                ready = Task(self)
+                self._ready.append(ready)
+                self._workers.append(_Worker(process, here, collections.deque([ready])))
+        except BaseException:
+            self.close()
+            raise
 
-    def start(self) -> list[Future[Any]]:
-        """Start the workers: each loads the run's environment once it is up (a worker
-        process takes about a second to start; meanwhile the parent runs chunks itself)."""
-        return [
-            self._pool.submit(environment, self.token, self.payload) for _ in range(self.processes)
-        ]
+    def start(self) -> list[Task]:
+        """The workers' start: each task is done once its worker has loaded the run (a
+        worker process takes a fraction of a second to a second to start; meanwhile the
+        parent runs chunks itself)."""
+        return list(self._ready)
 
     def submit(
         self, now: float, chunk: list[tuple[int, Any, int, int]], redrives: dict[int, int]
-    ) -> Future[Any]:
+    ) -> Task:
         """Run ``chunk`` of ``(index, input, items, _)`` at clock time ``now`` (``redrives``:
-        the redrive count of the children that ran before, by index)."""
-        return self._pool.submit(run_chunk, self.token, self.payload, now, chunk, redrives)
+        the redrive count of the children that ran before, by index) in the worker with
+        the fewest chunks queued."""
+        with self._lock:
+            if self._broken is not None:
+                raise self._broken
+            worker = min(self._workers, key=lambda w: len(w.waiting))
+            task = Task(self)
+            message = _message(
+                pickle.dumps((now, chunk, redrives), pickle.HIGHEST_PROTOCOL),
+                self.folder,
+                f"in-{next(self._spilled)}",
+            )
+            try:
+                worker.conn.send_bytes(message)
+            except OSError:  # the worker is gone
+                self._fail(worker)
+                raise self._broken or BrokenProcessPool() from None
+            worker.waiting.append(task)
+            return task
+
+    def collect(self, block: bool) -> None:
+        """Take the answers the workers sent (``block``: wait for at least one)."""
+        with self._lock:
+            busy = [w for w in self._workers if w.waiting]
+            if not busy:
+                return
+            handles: list[Any] = [w.conn for w in busy] + [w.process.sentinel for w in busy]
+            ready = multiprocessing.connection.wait(handles, None if block else 0)
+            if not ready:
+                return
+            for worker in busy:
+                try:
+                    while worker.waiting and _readable(worker.conn):
+                        answer = _opened(worker.conn.recv_bytes())
+                        task = worker.waiting.popleft()
+                        if isinstance(answer, _Raised):
+                            task.finish(error=answer.error())
+                        else:
+                            task.finish(answer)
+                except (EOFError, OSError):
+                    pass  # the worker is gone: its sentinel says so below
+                gone = worker.process.sentinel in ready
+                if worker.waiting and gone and not _readable(worker.conn):
+                    self._fail(worker)
+
+    def _fail(self, worker: _Worker) -> None:
+        """``worker`` ended before answering: every chunk still out fails, and the pool
+        takes no more."""
+        if self._broken is None:
+            worker.process.join(1)
+            code = worker.process.exitcode
+            if code is None:
+                detail = "its pipe closed"
+            elif code < 0:
+                detail = f"killed by {signal.Signals(-code).name}"
+            else:
+                detail = f"exit code {code}"
+            self._broken = BrokenProcessPool(
+                f"A worker process of the Map Run ended unexpectedly ({detail})"
+            )
+        for worker in self._workers:
+            while worker.waiting:
+                worker.waiting.popleft().finish(error=self._broken)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """End the workers: at once when chunks are still out (a failed or stopped run),
+        else after they read that there is no more."""
+        for worker in self._workers:
+            try:
+                if worker.waiting or self._broken is not None:
+                    worker.process.terminate()
+                else:
+                    worker.conn.send_bytes(b"")
+            except (OSError, ValueError):
+                pass
+        for worker in self._workers:
+            worker.process.join(5)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+
+
+def _readable(conn: multiprocessing.connection.Connection) -> bool:
+    """An answer is waiting in ``conn`` (False once the pipe is broken)."""
+    try:
+        return conn.poll()
+    except (EOFError, OSError):
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class _Raised:
+    """A worker's answer when running a chunk raised (a bug: a child's own failures are
+    outcomes)."""
+
+    text: str
+    exc: BaseException | None
+
+    def error(self) -> BaseException:
+        return self.exc if self.exc is not None else RuntimeError(self.text)
+
+
+def _message(data: bytes, folder: str, name: str) -> bytes:
+    """``data`` as sent through a pipe: in place, or through a file of ``folder``."""
+    if len(data) <= SPILL_BYTES or not folder:
+        return b"D" + data
+    path = os.path.join(folder, name)
+    with open(path, "wb") as handle:
+        handle.write(data)
+    return b"F" + path.encode("utf-8", "surrogateescape")
+
+
+def _opened(message: bytes) -> Any:
+    """What :func:`_message` sent, unpickled (a file read once, then removed)."""
+    if not message:
+        raise EOFError
+    if message[:1] == b"F":
+        path = message[1:].decode("utf-8", "surrogateescape")
+        with open(path, "rb") as handle:
+            data = handle.read()
+        os.unlink(path)
+        return pickle.loads(data)
+    return pickle.loads(message[1:])
 
 
 _ENVIRONMENTS: dict[str, tuple[Environment, ResultSink | None]] = {}
 _runner: asyncio.Runner | None = None
-_spilled = itertools.count()
+
+
+def serve_chunks(conn: multiprocessing.connection.Connection, token: str, payload: bytes) -> None:
+    """A worker process: load the run, say so, then run each chunk sent until told there is
+    no more (an empty message) or the parent is gone. Ctrl-C is the parent's to handle."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    env, sink = environment(token, payload)
+    names = itertools.count()
+    pid = os.getpid()
+    try:
+        conn.send_bytes(b"D" + pickle.dumps(None))
+        while message := conn.recv_bytes():
+            now, chunk, redrives = _opened(message)
+            try:
+                result: Any = run_chunk(env, sink, now, chunk, redrives)
+            except Exception as exc:  # a bug: the parent raises it
+                result = _Raised(f"{type(exc).__name__}: {exc}", _picklable(exc))
+            data = pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
+            conn.send_bytes(_message(data, env.spill, f"out-{pid}-{next(names)}"))
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        pass  # the parent is gone or closed the pipe
+
+
+def _picklable(exc: BaseException) -> BaseException | None:
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return None
+    return exc
 
 
 def run_chunk(
-    token: str,
-    payload: bytes,
+    env: Environment,
+    sink: ResultSink | None,
     now: float,
     chunk: list[tuple[int, Any, int, int]],
     redrives: dict[int, int],
-) -> list[ChildOutcome] | Exported | Spilled:
+) -> list[ChildOutcome] | Exported:
     """In a worker: run the children of ``chunk``; their outcomes in order, or when every
-    child succeeded and only their exported records matter, those records in one piece
-    (either one in a file of the spill folder when it is large: see :class:`Spilled`)."""
-    known = environment(token, payload)
+    child succeeded and only their exported records matter, those records in one piece."""
     outcomes: list[ChildOutcome] = []
     global _runner
     if _runner is None:  # one event loop for every chunk this worker runs
         _runner = asyncio.Runner()
-    _runner.run(run_children(known[0], known[1], now, chunk, redrives, outcomes))
-    result = packed(known[0], known[1], outcomes)
-    folder = known[0].spill
-    if folder is None:
-        return result
-    data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-    if len(data) <= SPILL_BYTES:
-        return result
-    path = os.path.join(folder, f"{os.getpid()}-{next(_spilled)}")
-    with open(path, "wb") as handle:
-        handle.write(data)
-    return Spilled(path)
+    _runner.run(run_children(env, sink, now, chunk, redrives, outcomes))
+    return packed(env, sink, outcomes)
 
 
 def environment(token: str, payload: bytes) -> tuple[Environment, ResultSink | None]:
