@@ -81,6 +81,9 @@ class DmapFigure:
     #: loaded machine they say more than the wall time.
     cpu_s: float = 0.0
     worker_cpu_s: float = 0.0
+    #: What the machine gives plain Python work in as many processes at once, around the
+    #: run (:func:`machine_speedup`): the ceiling for this run's speed-up.
+    machine_speedup: float = 0.0
 
     @property
     def items_per_s(self) -> float:
@@ -110,15 +113,73 @@ class DmapFigure:
             total = self.cpu_s + self.worker_cpu_s
             line += f" here + {self.worker_cpu_s:.1f} s in workers = {total:.1f} s"
             if one is not None and one.seconds > 0 and self.seconds > 0:
+                speedup = one.seconds / self.seconds
                 line += (
-                    f"; speed-up {one.seconds / self.seconds:.2f}x wall, "
+                    f"; speed-up {speedup:.2f}x wall, "
                     f"{one.idle_seconds / self.idle_seconds:.2f}x on idle cores "
                     f"(CPU-bound estimate: {self.idle_seconds:.1f} s)"
                 )
+                if self.machine_speedup > 0:
+                    line += (
+                        f"; the machine gives plain Python work {self.machine_speedup:.2f}x "
+                        f"in {self.processes} processes around this run "
+                        f"(this run: {speedup / self.machine_speedup:.0%} of it)"
+                    )
         return (
             f"{line}; {self.status}; load average {self.load:.1f}"
             " (targets: under 60 s, under 2 GiB, near-linear speed-up)"
         )
+
+
+def _plain_work(rounds: int) -> float:
+    """Seconds of plain Python work like a child's (dicts, f-strings, JSON text)."""
+    started = time.perf_counter()
+    kept: dict[int, str] = {}
+    for number in range(rounds):
+        item = {"id": number, "name": f"item-{number}", "size": number % 977}
+        kept[number % 512] = json.dumps({**item, "tag": "seen"})
+    return time.perf_counter() - started
+
+
+def _plain_worker(barrier: Any, rounds: int, times: Any) -> None:
+    barrier.wait()
+    times.put(_plain_work(rounds))
+
+
+def _plain_together(processes: int, rounds: int) -> float:
+    """The mean seconds of ``rounds`` of plain work in each of ``processes`` fresh
+    processes started at once."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    barrier, times = context.Barrier(processes), context.Queue()
+    workers = [
+        context.Process(target=_plain_worker, args=(barrier, rounds, times))
+        for _ in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    took = [float(times.get(timeout=120)) for _ in workers]
+    for worker in workers:
+        worker.join()
+    return sum(took) / len(took)
+
+
+def machine_speedup(processes: int, seconds: float = 0.5, rounds_of: int = 3) -> float:
+    """What this machine gives the same plain Python work in ``processes`` processes at
+    once: ``processes`` times the time of one process alone over the mean time of each
+    beside the others (``processes`` on idle, independent cores; less where virtual
+    cores share a physical one or the host is busy: the ceiling for a Distributed Map's
+    speed-up). The median of ``rounds_of`` alone/together pairs, each in fresh processes."""
+    rounds = 20_000
+    while (took := _plain_work(rounds)) < seconds / 4:
+        rounds *= 2
+    rounds = int(rounds * seconds / took)
+    ratios = sorted(
+        processes * _plain_together(1, rounds) / _plain_together(processes, rounds)
+        for _ in range(rounds_of)
+    )
+    return ratios[len(ratios) // 2]
 
 
 def write_items(folder: Path, count: int) -> None:
@@ -157,7 +218,9 @@ def _run(folder: Path, items: int, processes: int) -> dict[str, Any]:
     from runtime.adapters import Services
 
     services = Services.create(buckets={"bench": folder})
+    ceiling = machine_speedup(processes) if processes > 1 else 0.0
     before = resource.getrusage(resource.RUSAGE_SELF)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_before = before.ru_utime + before.ru_stime
     started = time.perf_counter()
     result = run_sync(
@@ -167,6 +230,8 @@ def _run(folder: Path, items: int, processes: int) -> dict[str, Any]:
     self_usage = resource.getrusage(resource.RUSAGE_SELF)
     child_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     own, workers = self_usage.ru_maxrss / 1024, child_usage.ru_maxrss / 1024
+    if processes > 1:
+        ceiling = (ceiling + machine_speedup(processes)) / 2  # before and after the run
     return {
         "items": items,
         "processes": processes,
@@ -176,7 +241,14 @@ def _run(folder: Path, items: int, processes: int) -> dict[str, Any]:
         "status": result.status,
         "load": os.getloadavg()[0],
         "cpu_s": round(self_usage.ru_utime + self_usage.ru_stime - cpu_before, 2),
-        "worker_cpu_s": round(child_usage.ru_utime + child_usage.ru_stime, 2),
+        "worker_cpu_s": round(
+            child_usage.ru_utime
+            + child_usage.ru_stime
+            - children_before.ru_utime
+            - children_before.ru_stime,
+            2,
+        ),
+        "machine_speedup": round(ceiling, 3),
     }
 
 
