@@ -49,10 +49,11 @@ from runtime.distributed.workers import (
     run_children,
     sink_of,
 )
-from runtime.distributed.writer import ChildRecord, ResultSink
+from runtime.distributed.writer import ChildRecord, ResultSink, aborted_cause, earlier_succeeded
 from runtime.engine.clock import RealClock, VirtualClock
 from runtime.engine.dataflow import jsonata_bindings
 from runtime.engine.errors import MapRunFailure, PrefixedError
+from runtime.engine.events import dumps
 from runtime.engine.execution import Frame
 from runtime.engine.fields import number_field
 from runtime.engine.scope import run_branch
@@ -157,7 +158,12 @@ class MapRun:
             if writer is not None
             else "COMPACT",
             (writer.output_type or "JSON") if writer is not None else "JSON",
+            self.state.processor.execution_type == "EXPRESS",
         )
+        #: A redrive's export: the SUCCEEDED files of the generations before it, which its
+        #: manifest lists; None writes the children it takes over again in its own files
+        #: (a first run, or a redrive whose previous generation wrote no manifest).
+        self.earlier: list[dict[str, Any]] | None = None
         self.group: Any = None
         #: Items pass through ItemSelector when their child starts (without ItemBatcher).
         self.selecting = self.state.item_selector is not None and self.state.item_batcher is None
@@ -177,15 +183,18 @@ class MapRun:
         try:
             if source is None:
                 source = await self._open_reader()
-            jobs = self._jobs(source)
+            await self._earlier_results()
+            jobs = _Handed(self._jobs(source), self.record)
             try:
                 await self._children(jobs, int(limit or 0) or DEFAULT_CONCURRENCY)
+                self._account(self.read)
+                if self.failure is None and self._over_threshold(eager=False):
+                    self.failure = _THRESHOLD
+                if self.failure is not None:
+                    self._unstarted(jobs)
             finally:
                 _close(jobs)
                 _close(source)
-            self._account(self.read)
-            if self.failure is None and self._over_threshold(eager=False):
-                self.failure = _THRESHOLD
             result = await self._export()
         except StatesError as exc:
             self.failure = self.failure or exc
@@ -437,6 +446,8 @@ class MapRun:
             return
         except self.exe.cancelled:
             self.record.ended(size, "ABORTED")
+            if self.failure is not None:  # the Map Run failed: it aborted this child
+                self._aborted(index, data, size, start, text)
             raise
         self._ended(index, data, size, start, clock.now(), output, None, input_text=text)
 
@@ -457,13 +468,38 @@ class MapRun:
         raise _ExpressTimeout("States.Timeout", None)
 
     def _reuse(self, index: int, size: int) -> bool:
-        """On a redrive, take over a child that succeeded (it is not run again)."""
+        """On a redrive, take over a child that succeeded (it is not run again; its
+        record is in an earlier generation's SUCCEEDED file when :attr:`earlier` says so)."""
         prior = self.prior.get(index)
         if prior is None or prior.status != "SUCCEEDED":
             return False
         self.record.reused(size)
-        self._succeeded(prior, None)
+        if self.earlier is not None:
+            self._keep(prior)
+        else:
+            self._succeeded(prior, None)
         return True
+
+    def _aborted(self, index: int, data: Any, size: int, start: float, text: str | None) -> None:
+        """A child running when the Map Run failed: AWS aborts it and exports it among the
+        FAILED records, ``Status`` ABORTED with its own ``Cause`` and no ``Error``."""
+        prior = self.prior.get(index)
+        child = ChildRecord(
+            index,
+            child_name(self.arn, index),
+            data,
+            start,
+            self.exe.clock.now(),
+            "ABORTED",
+            None,
+            None,
+            aborted_cause(self.arn),
+            size,
+            prior.redrive_count + 1 if prior is not None else 0,
+        )
+        self._keep(child)
+        if self._exports():
+            self.sink.add(child, text)
 
     def _ended(
         self,
@@ -568,6 +604,7 @@ class MapRun:
                 sink.state_machine_arn,
                 sink.transformation,
                 sink.output_type,
+                sink.express,
             )
             if exported
             else None,
@@ -800,25 +837,89 @@ class MapRun:
 
     # -- results -----------------------------------------------------------------------
 
-    async def _export(self) -> Any:
+    def _exports(self) -> bool:
+        """Whether the results go to S3 (a ResultWriter with a Resource)."""
         writer = self.state.result_writer
-        if writer is None or not writer.resource:
-            return self._in_order(writer is not None)
+        return writer is not None and bool(writer.resource)
+
+    def _destination(self) -> tuple[str, str, Any]:
+        """The ResultWriter's bucket and prefix, and the store that writes there."""
+        writer = self.state.result_writer
+        assert writer is not None and writer.resource
         params = self._evaluate(writer.parameters) if writer.parameters is not None else {}
         bucket, prefix = str(params.get("Bucket", "")), str(params.get("Prefix", "") or "")
         resource = parse_resource(writer.resource, self.exe.options.region)
         # By pattern, not by state: a mock of the Map state answers its ItemReader only.
-        store: Any = self.exe.adapters.resolve("", resource)
+        return bucket, prefix, self.exe.adapters.resolve("", resource)
+
+    async def _earlier_results(self) -> None:
+        """On a redrive that exports, read the manifest the generation before wrote: its
+        SUCCEEDED files stay listed, and the children it took over are not written again
+        (AWS: a redrive's manifest lists the earlier generations' SUCCEEDED files)."""
+        generation = self.record.redrive_count
+        if not generation or not self._exports():
+            return
+        bucket, prefix, store = self._destination()
+        if not hasattr(store, "get"):
+            return
         try:
-            result = await self._blocking(self.sink.write, bucket, prefix, store.put)
+            self.earlier = await self._blocking(
+                earlier_succeeded, store.get, bucket, prefix, self.arn, generation
+            )
+        except StatesError as exc:
+            raise MapRunFailure("States.ResultWriterFailed", exc.cause or exc.error) from None
+        except Exception as exc:
+            raise MapRunFailure("States.ResultWriterFailed", _describe(exc)) from None
+
+    def _unstarted(self, jobs: _Handed) -> None:
+        """The run failed: export the children it never started, read to the end of the
+        source as AWS reads it (each counts as a pending item). One never run is a PENDING
+        record with the input it would have had; on a redrive, one that ran before keeps
+        its earlier record (a failure stays in this generation's FAILED file). A source
+        that fails while read to its end ends the records there (the run fails already)."""
+        if not self._exports():
+            return
+        sink, prior = self.sink, self.prior
+        untaken = jobs.untaken()
+        while True:
+            try:
+                job = next(untaken, None)
+            except Exception:
+                return
+            if job is None:
+                return
+            index, value, _, read = job
+            self._account(read)
+            before = prior.get(index) if prior else None
+            if before is not None:
+                if before.status != "SUCCEEDED" or self.earlier is None:
+                    sink.add(before)
+                continue
+            data = value
+            if self.selecting:
+                try:
+                    data = self.select(index, value)
+                except StatesError:
+                    data = value  # its child would fail on start: the item as read
+            sink.add_pending(dumps(data))
+
+    async def _export(self) -> Any:
+        writer = self.state.result_writer
+        if writer is None or not writer.resource:
+            return self._in_order(writer is not None)
+        bucket, prefix, store = self._destination()
+        generation = self.record.redrive_count
+        try:
+            result = await self._blocking(
+                self.sink.write, bucket, prefix, store.put, generation, self.earlier
+            )
         except StatesError as exc:
             raise MapRunFailure("States.ResultWriterFailed", exc.cause or exc.error) from None
         except Exception as exc:
             raise MapRunFailure("States.ResultWriterFailed", _describe(exc)) from None
         items, executions = self.record.items, self.record.executions
-        self.record.written(
-            items["succeeded"] + items["failed"], executions["succeeded"] + executions["failed"]
-        )
+        done = ("succeeded", "failed", "timedOut", "aborted")
+        self.record.written(sum(items[k] for k in done), sum(executions[k] for k in done))
         return result
 
     def _in_order(self, transformed: bool) -> list[Any]:
@@ -837,6 +938,39 @@ class MapRun:
     async def _blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
         with self.exe.clock.busy():
             return await anyio.to_thread.run_sync(functools.partial(fn, *args))
+
+
+class _Handed(Iterator[Job]):
+    """The children to run, remembering those handed out and not yet taken: the run
+    takes them in order (each counted once in ``executions.total``), so when it fails the
+    ones after the last taken are still to export as never started, whichever way they
+    were pulled ahead (one process, chunks, worker processes). Only those pulled ahead
+    are kept."""
+
+    def __init__(self, jobs: Iterator[Job], record: MapRunRecord) -> None:
+        self.jobs = jobs
+        self.record = record
+        self.out: collections.deque[Job] = collections.deque()
+
+    def __next__(self) -> Job:
+        job = next(self.jobs)
+        taken, out = self.record.executions["total"], self.out
+        while out and out[0][0] < taken:
+            out.popleft()
+        out.append(job)
+        return job
+
+    def untaken(self) -> Iterator[Job]:
+        """The children not taken, those pulled ahead then the rest of the source."""
+        taken, out = self.record.executions["total"], self.out
+        while out:
+            job = out.popleft()
+            if job[0] >= taken:
+                yield job
+        yield from self.jobs
+
+    def close(self) -> None:
+        _close(self.jobs)
 
 
 class _ExpressTimeout(StatesError):
