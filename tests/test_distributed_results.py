@@ -391,3 +391,32 @@ def test_a_redrive_without_the_earlier_manifest_writes_every_child(s3: Any, tmp_
     assert only["Key"] == f"{folder}SUCCEEDED_0.json"
     records = json.loads(body(s3, only["Key"]))
     assert [json.loads(r["Input"])["index"] for r in records] == list(range(6))
+
+
+def test_express_children_records_have_no_redrive_status(s3: Any) -> None:
+    # Captured Express Map Runs: the records carry RedriveCount but no RedriveStatus.
+    processor = {
+        **PROCESSOR,
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+        "States": {**PROCESSOR["States"], "WaitBeforeDecision": {"Type": "Pass", "Next": "Decide"}},
+    }
+    result = execute(life(ItemProcessor=processor, ToleratedFailureCount=1), items({1}))
+    assert result.status == "SUCCEEDED", result.cause
+    folder = f"results/cancel/{result.map_runs[0]['mapRunArn'].rsplit(':', 1)[-1]}/"
+    succeeded = json.loads(body(s3, f"{folder}SUCCEEDED_0.json"))
+    [failed] = json.loads(body(s3, f"{folder}FAILED_0.json"))
+    assert [json.loads(r["Input"])["index"] for r in succeeded] == [0, 2, 3]
+    assert list(succeeded[0]) == [
+        "ExecutionArn",
+        "Input",
+        "InputDetails",
+        "Name",
+        "Output",
+        "OutputDetails",
+        "RedriveCount",
+        "StartDate",
+        "StateMachineArn",
+        "Status",
+        "StopDate",
+    ]
+    assert list(failed) == [field for field in FAILED_FIELDS if field != "RedriveStatus"]
