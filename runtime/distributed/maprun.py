@@ -190,8 +190,9 @@ class MapRun:
                 self._account(self.read)
                 if self.failure is None and self._over_threshold(eager=False):
                     self.failure = _THRESHOLD
-                if self.failure is not None:
-                    self._unstarted(jobs)
+                if self.failure is not None and self._exports():
+                    # Read in a thread: the rest of the source may be long (and remote).
+                    await self._blocking(self._unstarted, jobs)
             finally:
                 _close(jobs)
                 _close(source)
@@ -877,8 +878,6 @@ class MapRun:
         record with the input it would have had; on a redrive, one that ran before keeps
         its earlier record (a failure stays in this generation's FAILED file). A source
         that fails while read to its end ends the records there (the run fails already)."""
-        if not self._exports():
-            return
         sink, prior = self.sink, self.prior
         untaken = jobs.untaken()
         while True:
