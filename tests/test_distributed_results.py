@@ -380,6 +380,7 @@ def test_a_redrive_that_fails_again_writes_its_own_failed_and_pending(
     assert (json.loads(failed["Input"])["index"], failed["RedriveCount"]) == (1, 1)
     pending = json.loads(body(s3, f"{folder}PENDING_0.json"))
     assert [json.loads(p["Input"])["index"] for p in pending] == [2, 3, 4, 5]
+    assert record.redrive_count == 1 and record.items["pending"] == 4
 
 
 def test_a_redrive_without_the_earlier_manifest_writes_every_child(s3: Any, tmp_path: Any) -> None:

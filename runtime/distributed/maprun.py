@@ -891,6 +891,7 @@ class MapRun:
             self._account(read)
             before = prior.get(index) if prior else None
             if before is not None:
+                self._keep(before)  # the store keeps it for the next redrive
                 if before.status != "SUCCEEDED" or self.earlier is None:
                     sink.add(before)
                 continue
