@@ -901,6 +901,7 @@ class MapRun:
                     data = self.select(index, value)
                 except StatesError:
                     data = value  # its child would fail on start: the item as read
+            self.record.unstarted()
             sink.add_pending(dumps(data))
 
     async def _export(self) -> Any:
