@@ -421,3 +421,23 @@ def test_express_children_records_have_no_redrive_status(s3: Any) -> None:
         "StopDate",
     ]
     assert list(failed) == [field for field in FAILED_FIELDS if field != "RedriveStatus"]
+
+
+def test_express_children_running_when_the_map_run_fails_run_to_their_end(s3: Any) -> None:
+    # Captured: the Express child waiting 30 s when the second item failed succeeded.
+    processor = {
+        **PROCESSOR,
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+    }
+    data = items({1}, count=6, wait={1: 8, 2: 30})
+    result = execute(life(ItemProcessor=processor, MaxConcurrency=2, ToleratedFailureCount=0), data)
+    assert result.error == "States.ExceedToleratedFailureThreshold"
+    folder = f"results/cancel/{result.map_runs[0]['mapRunArn'].rsplit(':', 1)[-1]}/"
+    succeeded = json.loads(body(s3, f"{folder}SUCCEEDED_0.json"))
+    assert [json.loads(r["Input"])["index"] for r in succeeded] == [0, 2]
+    assert succeeded[1]["StopDate"] == "2023-11-14T22:13:50.000Z"
+    [failed] = json.loads(body(s3, f"{folder}FAILED_0.json"))
+    assert (json.loads(failed["Input"])["index"], failed["Status"]) == (1, "FAILED")
+    pending = json.loads(body(s3, f"{folder}PENDING_0.json"))
+    assert pending == [pending_record(i, i) for i in (3, 4, 5)]
+    assert result.map_runs[0]["itemCounts"]["aborted"] == 0

@@ -831,9 +831,12 @@ class MapRun:
         return self.pct is not None and total > 0 and 100.0 * self.failures / total > self.pct
 
     def _fail(self, exc: StatesError) -> None:
+        """The run fails: no child starts any more; Standard children still running are
+        aborted, Express ones run to their end (as captured from AWS: an Express child
+        that was waiting when its Map Run failed succeeded 22 s later)."""
         if self.failure is None:
             self.failure = exc
-            if self.group is not None:
+            if self.group is not None and self.state.processor.execution_type != "EXPRESS":
                 self.group.cancel_scope.cancel()
 
     # -- results -----------------------------------------------------------------------
