@@ -165,6 +165,8 @@ class MapRun:
         #: (a first run, or a redrive whose previous generation wrote no manifest).
         self.earlier: list[dict[str, Any]] | None = None
         self.group: Any = None
+        #: The children handed out to run (:class:`_Handed`), once the source is open.
+        self.handed: _Handed | None = None
         #: Items pass through ItemSelector when their child starts (without ItemBatcher).
         self.selecting = self.state.item_selector is not None and self.state.item_batcher is None
 
@@ -184,9 +186,9 @@ class MapRun:
             if source is None:
                 source = await self._open_reader()
             await self._earlier_results()
-            jobs = _Handed(self._jobs(source), self.record)
+            jobs = self.handed = _Handed(self._jobs(source), self.record)
             try:
-                await self._children(jobs, int(limit or 0) or DEFAULT_CONCURRENCY)
+                await self._children(jobs.jobs, int(limit or 0) or DEFAULT_CONCURRENCY)
                 self._account(self.read)
                 if self.failure is None and self._over_threshold(eager=False):
                     self.failure = _THRESHOLD
@@ -340,6 +342,8 @@ class MapRun:
         if read > self.accounted:
             self.record.read(read - self.accounted)
             self.accounted = read
+        if self.handed is not None:
+            self.handed.catch_up()
 
     def _next(self, jobs: Iterator[Job], account: bool = True) -> Job | None:
         """The next child, or None when the source is done or the run failed.
@@ -944,37 +948,45 @@ class MapRun:
             return await anyio.to_thread.run_sync(functools.partial(fn, *args))
 
 
-class _Handed(Iterator[Job]):
-    """The children to run, remembering those handed out and not yet taken: the run
-    takes them in order (each counted once in ``executions.total``), so when it fails the
-    ones after the last taken are still to export as never started, whichever way they
-    were pulled ahead (one process, chunks, worker processes). Only those pulled ahead
-    are kept."""
+class _Handed:
+    """The children to run (:attr:`jobs`), keeping those handed out and not yet taken: the
+    run takes them in order (each counted once in ``executions.total``), so when it fails
+    the ones after the last taken are still to export as never started, whichever way they
+    were pulled ahead (one process, chunks, worker processes). A second iterator of
+    ``itertools.tee`` trails the run's, let go up to the children taken every
+    :data:`_TRAIL` of them (:meth:`catch_up`, as the run counts what it took): only those
+    pulled ahead and the last few taken are held, and handing one out costs no Python
+    call."""
 
     def __init__(self, jobs: Iterator[Job], record: MapRunRecord) -> None:
-        self.jobs = jobs
+        self.source = jobs
+        self.jobs, self._trail = itertools.tee(jobs)
         self.record = record
-        self.out: collections.deque[Job] = collections.deque()
+        self._behind = 0
+        self._draining = False
 
-    def __next__(self) -> Job:
-        job = next(self.jobs)
-        taken, out = self.record.executions["total"], self.out
-        while out and out[0][0] < taken:
-            out.popleft()
-        out.append(job)
-        return job
+    def catch_up(self) -> None:
+        """Let go of the children taken so far, a batch at a time."""
+        taken = self.record.executions["total"]
+        if taken - self._behind >= _TRAIL and not self._draining:
+            self._skip(taken)
+
+    def _skip(self, taken: int) -> None:
+        collections.deque(itertools.islice(self._trail, taken - self._behind), maxlen=0)
+        self._behind = taken
 
     def untaken(self) -> Iterator[Job]:
         """The children not taken, those pulled ahead then the rest of the source."""
-        taken, out = self.record.executions["total"], self.out
-        while out:
-            job = out.popleft()
-            if job[0] >= taken:
-                yield job
-        yield from self.jobs
+        self._draining = True
+        self._skip(self.record.executions["total"])
+        yield from self._trail
 
     def close(self) -> None:
-        _close(self.jobs)
+        _close(self.source)
+
+
+#: Children taken between two :meth:`_Handed.catch_up` that let go of them.
+_TRAIL = 4096
 
 
 class _ExpressTimeout(StatesError):
