@@ -979,6 +979,9 @@ class _Handed:
         """The children not taken, those pulled ahead then the rest of the source."""
         self._draining = True
         self._skip(self.record.executions["total"])
+        # The run's iterator is done with: dropped, so that the tee does not keep for it
+        # what the trail reads from here on.
+        self.jobs = iter(())
         yield from self._trail
 
     def close(self) -> None:
