@@ -441,3 +441,31 @@ def test_express_children_running_when_the_map_run_fails_run_to_their_end(s3: An
     pending = json.loads(body(s3, f"{folder}PENDING_0.json"))
     assert pending == [pending_record(i, i) for i in (3, 4, 5)]
     assert result.map_runs[0]["itemCounts"]["aborted"] == 0
+
+
+def test_with_an_item_batcher_a_pending_record_holds_the_batch(s3: Any) -> None:
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Decide",
+        "States": {
+            "Decide": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.Items[1].value.fail", "BooleanEquals": True, "Next": "Bad"}
+                ],
+                "Default": "Good",
+            },
+            "Bad": {"Type": "Fail", "Error": "OwnedItemFailure", "Cause": "a bad batch"},
+            "Good": {"Type": "Pass", "End": True},
+        },
+    }
+    definition = life(ItemProcessor=processor, ItemBatcher={"MaxItemsPerBatch": 2})
+    result = execute(definition, items({1}, count=6))
+    assert result.error == "OwnedItemFailure"
+    folder = f"results/cancel/{result.map_runs[0]['mapRunArn'].rsplit(':', 1)[-1]}/"
+    pending = json.loads(body(s3, f"{folder}PENDING_0.json"))
+    batches = [json.loads(record.pop("Input")) for record in pending]
+    assert pending == [{"InputDetails": {"Included": True}, "Status": "PENDING"}] * 2
+    assert [[item["index"] for item in batch["Items"]] for batch in batches] == [[2, 3], [4, 5]]
+    counts = result.map_runs[0]
+    assert (counts["itemCounts"]["pending"], counts["executionCounts"]["pending"]) == (4, 2)
