@@ -167,14 +167,25 @@ def test_redrive_reruns_only_the_failed_children(tmp_path: Path) -> None:
     assert record.redrive_date is not None
     bad = [n for n in range(100) if n % 16 == 0]
     assert len(bad) == 7
+    # AWS's layout (captured: see the README): the redrive writes under Redrive-1/ what
+    # it ran, and its manifest lists the first run's SUCCEEDED file before its own.
+    folder = f"out/{record.arn.rsplit(':', 1)[-1]}/"
     manifest_key = redriven.output["ResultWriterDetails"]["Key"]
+    assert manifest_key == f"{folder}Redrive-1/manifest.json"
     manifest = json.loads((tmp_path / manifest_key).read_text())
-    assert manifest["ResultFiles"]["FAILED"] == []
-    [succeeded_file] = manifest["ResultFiles"]["SUCCEEDED"]
-    records = json.loads((tmp_path / succeeded_file["Key"]).read_text())
-    assert len(records) == 100
-    again = sorted(json.loads(r["Input"])["n"] for r in records if r["RedriveCount"])
-    assert again == sorted(worker.calls) == bad
+    assert manifest["ResultFiles"]["FAILED"] == manifest["ResultFiles"]["PENDING"] == []
+    first, again = manifest["ResultFiles"]["SUCCEEDED"]
+    assert first["Key"] == f"{folder}SUCCEEDED_0.json"
+    assert again["Key"] == f"{folder}Redrive-1/SUCCEEDED_0.json"
+    before = json.loads((tmp_path / first["Key"]).read_text())
+    records = json.loads((tmp_path / again["Key"]).read_text())
+    assert len(before) == 93 and {r["RedriveCount"] for r in before} == {0}
+    assert [json.loads(r["Input"])["n"] for r in records] == sorted(worker.calls) == bad
+    assert {(r["RedriveCount"], r["Status"]) for r in records} == {(1, "SUCCEEDED")}
+    # The first run's files stay as they were written.
+    first_manifest = json.loads((tmp_path / folder / "manifest.json").read_text())
+    assert [f["Key"] for f in first_manifest["ResultFiles"]["FAILED"]] == [f"{folder}FAILED_0.json"]
+    assert first_manifest["ResultFiles"]["SUCCEEDED"] == [first]
 
 
 # -- worker processes ----------------------------------------------------------------------
@@ -357,6 +368,9 @@ def test_two_processes_stop_where_one_stops(tmp_path: Path) -> None:
     two = processes_run(tmp_path / "first", 2, 600, stored=False, ResultWriter=WRITER)
     assert (one[0].error, one[0].cause) == ("Item.Bad", "a bad item")
     assert outcome(two) == outcome(one)
+    # The items after the failure are exported as never started, the same from both.
+    [pending] = [name for name in one[3] if name.endswith("PENDING_0.json")]
+    assert len(json.loads(one[3][pending])) == 1200 - 7
 
 
 def test_children_run_here_in_chunks_give_what_children_run_alone_give(

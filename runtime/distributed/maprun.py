@@ -52,10 +52,11 @@ from runtime.distributed.workers import (
     run_children,
     sink_of,
 )
-from runtime.distributed.writer import ChildRecord, ResultSink
+from runtime.distributed.writer import ChildRecord, ResultSink, aborted_cause, earlier_succeeded
 from runtime.engine.clock import RealClock, VirtualClock
 from runtime.engine.dataflow import jsonata_bindings
 from runtime.engine.errors import MapRunFailure, PrefixedError
+from runtime.engine.events import dumps
 from runtime.engine.execution import Frame
 from runtime.engine.fields import number_field
 from runtime.engine.scope import run_branch
@@ -166,8 +167,15 @@ class MapRun:
             if writer is not None
             else "COMPACT",
             (writer.output_type or "JSON") if writer is not None else "JSON",
+            self.state.processor.execution_type == "EXPRESS",
         )
+        #: A redrive's export: the SUCCEEDED files of the generations before it, which its
+        #: manifest lists; None writes the children it takes over again in its own files
+        #: (a first run, or a redrive whose previous generation wrote no manifest).
+        self.earlier: list[dict[str, Any]] | None = None
         self.group: Any = None
+        #: The children handed out to run (:class:`_Handed`), once the source is open.
+        self.handed: _Handed | None = None
         #: Items pass through ItemSelector when their child starts (without ItemBatcher).
         self.selecting = self.state.item_selector is not None and self.state.item_batcher is None
 
@@ -186,15 +194,19 @@ class MapRun:
         try:
             if source is None:
                 source = await self._open_reader()
-            jobs = self._jobs(source)
+            await self._earlier_results()
+            jobs = self.handed = _Handed(self._jobs(source), self.record)
             try:
-                await self._children(jobs, int(limit or 0) or DEFAULT_CONCURRENCY)
+                await self._children(jobs.jobs, int(limit or 0) or DEFAULT_CONCURRENCY)
+                self._account(self.read)
+                if self.failure is None and self._over_threshold(eager=False):
+                    self.failure = _THRESHOLD
+                if self.failure is not None and self._exports():
+                    # Read in a thread: the rest of the source may be long (and remote).
+                    await self._blocking(self._unstarted, jobs)
             finally:
                 _close(jobs)
                 _close(source)
-            self._account(self.read)
-            if self.failure is None and self._over_threshold(eager=False):
-                self.failure = _THRESHOLD
             result = await self._export()
         except StatesError as exc:
             self.failure = self.failure or exc
@@ -339,6 +351,8 @@ class MapRun:
         if read > self.accounted:
             self.record.read(read - self.accounted)
             self.accounted = read
+        if self.handed is not None:
+            self.handed.catch_up()
 
     def _next(self, jobs: Iterator[Job], account: bool = True) -> Job | None:
         """The next child, or None when the source is done or the run failed.
@@ -446,6 +460,8 @@ class MapRun:
             return
         except self.exe.cancelled:
             self.record.ended(size, "ABORTED")
+            if self.failure is not None:  # the Map Run failed: it aborted this child
+                self._aborted(index, data, size, start, text)
             raise
         self._ended(index, data, size, start, clock.now(), output, None, input_text=text)
 
@@ -466,13 +482,38 @@ class MapRun:
         raise _ExpressTimeout("States.Timeout", None)
 
     def _reuse(self, index: int, size: int) -> bool:
-        """On a redrive, take over a child that succeeded (it is not run again)."""
+        """On a redrive, take over a child that succeeded (it is not run again; its
+        record is in an earlier generation's SUCCEEDED file when :attr:`earlier` says so)."""
         prior = self.prior.get(index)
         if prior is None or prior.status != "SUCCEEDED":
             return False
         self.record.reused(size)
-        self._succeeded(prior, None)
+        if self.earlier is not None:
+            self._keep(prior)
+        else:
+            self._succeeded(prior, None)
         return True
+
+    def _aborted(self, index: int, data: Any, size: int, start: float, text: str | None) -> None:
+        """A child running when the Map Run failed: AWS aborts it and exports it among the
+        FAILED records, ``Status`` ABORTED with its own ``Cause`` and no ``Error``."""
+        prior = self.prior.get(index)
+        child = ChildRecord(
+            index,
+            child_name(self.arn, index),
+            data,
+            start,
+            self.exe.clock.now(),
+            "ABORTED",
+            None,
+            None,
+            aborted_cause(self.arn),
+            size,
+            prior.redrive_count + 1 if prior is not None else 0,
+        )
+        self._keep(child)
+        if self._exports():
+            self.sink.add(child, text)
 
     def _ended(
         self,
@@ -577,6 +618,7 @@ class MapRun:
                 sink.state_machine_arn,
                 sink.transformation,
                 sink.output_type,
+                sink.express,
             )
             if exported
             else None,
@@ -825,32 +867,99 @@ class MapRun:
         return self.pct is not None and total > 0 and 100.0 * self.failures / total > self.pct
 
     def _fail(self, exc: StatesError) -> None:
+        """The run fails: no child starts any more; Standard children still running are
+        aborted, Express ones run to their end (as captured from AWS: an Express child
+        that was waiting when its Map Run failed succeeded 22 s later)."""
         if self.failure is None:
             self.failure = exc
-            if self.group is not None:
+            if self.group is not None and self.state.processor.execution_type != "EXPRESS":
                 self.group.cancel_scope.cancel()
 
     # -- results -----------------------------------------------------------------------
+
+    def _exports(self) -> bool:
+        """Whether the results go to S3 (a ResultWriter with a Resource)."""
+        writer = self.state.result_writer
+        return writer is not None and bool(writer.resource)
+
+    def _destination(self) -> tuple[str, str, Any]:
+        """The ResultWriter's bucket and prefix, and the store that writes there."""
+        writer = self.state.result_writer
+        assert writer is not None and writer.resource
+        params = self._evaluate(writer.parameters) if writer.parameters is not None else {}
+        bucket, prefix = str(params.get("Bucket", "")), str(params.get("Prefix", "") or "")
+        resource = parse_resource(writer.resource, self.exe.options.region)
+        # By pattern, not by state: a mock of the Map state answers its ItemReader only.
+        return bucket, prefix, self.exe.adapters.resolve("", resource)
+
+    async def _earlier_results(self) -> None:
+        """On a redrive that exports, read the manifest the generation before wrote: its
+        SUCCEEDED files stay listed, and the children it took over are not written again
+        (AWS: a redrive's manifest lists the earlier generations' SUCCEEDED files)."""
+        generation = self.record.redrive_count
+        if not generation or not self._exports():
+            return
+        bucket, prefix, store = self._destination()
+        if not hasattr(store, "get"):
+            return
+        try:
+            self.earlier = await self._blocking(
+                earlier_succeeded, store.get, bucket, prefix, self.arn, generation
+            )
+        except StatesError as exc:
+            raise MapRunFailure("States.ResultWriterFailed", exc.cause or exc.error) from None
+        except Exception as exc:
+            raise MapRunFailure("States.ResultWriterFailed", _describe(exc)) from None
+
+    def _unstarted(self, jobs: _Handed) -> None:
+        """The run failed: export the children it never started, read to the end of the
+        source as AWS reads it (each counts as a pending item). One never run is a PENDING
+        record with the input it would have had; on a redrive, one that ran before keeps
+        its earlier record (a failure stays in this generation's FAILED file). A source
+        that fails while read to its end ends the records there (the run fails already)."""
+        sink, prior = self.sink, self.prior
+        untaken = jobs.untaken()
+        while True:
+            try:
+                job = next(untaken, None)
+            except Exception:
+                return
+            if job is None:
+                return
+            index, value, _, read = job
+            self._account(read)
+            before = prior.get(index) if prior else None
+            if before is not None:
+                self._keep(before)  # the store keeps it for the next redrive
+                if before.status != "SUCCEEDED" or self.earlier is None:
+                    sink.add(before)
+                continue
+            data = value
+            if self.selecting:
+                try:
+                    data = self.select(index, value)
+                except StatesError:
+                    data = value  # its child would fail on start: the item as read
+            self.record.unstarted()
+            sink.add_pending(dumps(data))
 
     async def _export(self) -> Any:
         writer = self.state.result_writer
         if writer is None or not writer.resource:
             return self._in_order(writer is not None)
-        params = self._evaluate(writer.parameters) if writer.parameters is not None else {}
-        bucket, prefix = str(params.get("Bucket", "")), str(params.get("Prefix", "") or "")
-        resource = parse_resource(writer.resource, self.exe.options.region)
-        # By pattern, not by state: a mock of the Map state answers its ItemReader only.
-        store: Any = self.exe.adapters.resolve("", resource)
+        bucket, prefix, store = self._destination()
+        generation = self.record.redrive_count
         try:
-            result = await self._blocking(self.sink.write, bucket, prefix, store.put)
+            result = await self._blocking(
+                self.sink.write, bucket, prefix, store.put, generation, self.earlier
+            )
         except StatesError as exc:
             raise MapRunFailure("States.ResultWriterFailed", exc.cause or exc.error) from None
         except Exception as exc:
             raise MapRunFailure("States.ResultWriterFailed", _describe(exc)) from None
         items, executions = self.record.items, self.record.executions
-        self.record.written(
-            items["succeeded"] + items["failed"], executions["succeeded"] + executions["failed"]
-        )
+        done = ("succeeded", "failed", "timedOut", "aborted")
+        self.record.written(sum(items[k] for k in done), sum(executions[k] for k in done))
         return result
 
     def _in_order(self, transformed: bool) -> list[Any]:
@@ -869,6 +978,50 @@ class MapRun:
     async def _blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
         with self.exe.clock.busy():
             return await anyio.to_thread.run_sync(functools.partial(fn, *args))
+
+
+class _Handed:
+    """The children to run (:attr:`jobs`), keeping those handed out and not yet taken: the
+    run takes them in order (each counted once in ``executions.total``), so when it fails
+    the ones after the last taken are still to export as never started, whichever way they
+    were pulled ahead (one process, chunks, worker processes). A second iterator of
+    ``itertools.tee`` trails the run's, let go up to the children taken every
+    :data:`_TRAIL` of them (:meth:`catch_up`, as the run counts what it took): only those
+    pulled ahead and the last few taken are held, and handing one out costs no Python
+    call."""
+
+    def __init__(self, jobs: Iterator[Job], record: MapRunRecord) -> None:
+        self.source = jobs
+        self.jobs, self._trail = itertools.tee(jobs)
+        self.record = record
+        self._behind = 0
+        self._draining = False
+
+    def catch_up(self) -> None:
+        """Let go of the children taken so far, a batch at a time."""
+        taken = self.record.executions["total"]
+        if taken - self._behind >= _TRAIL and not self._draining:
+            self._skip(taken)
+
+    def _skip(self, taken: int) -> None:
+        collections.deque(itertools.islice(self._trail, taken - self._behind), maxlen=0)
+        self._behind = taken
+
+    def untaken(self) -> Iterator[Job]:
+        """The children not taken, those pulled ahead then the rest of the source."""
+        self._draining = True
+        self._skip(self.record.executions["total"])
+        # The run's iterator is done with: dropped, so that the tee does not keep for it
+        # what the trail reads from here on.
+        self.jobs = iter(())
+        yield from self._trail
+
+    def close(self) -> None:
+        _close(self.source)
+
+
+#: Children taken between two :meth:`_Handed.catch_up` that let go of them.
+_TRAIL = 4096
 
 
 class _ExpressTimeout(StatesError):

@@ -99,6 +99,12 @@ class MapRunRecord:
         self.executions["total"] += 1
         self.executions["succeeded"] += 1
 
+    def unstarted(self) -> None:
+        """A child execution its Map Run will not start (the run failed): a pending
+        execution, counted in the total (its items are pending already)."""
+        self.executions["total"] += 1
+        self.executions["pending"] += 1
+
     def written(self, items: int, executions: int) -> None:
         """Results exported by the ResultWriter."""
         self.items["resultsWritten"] = items

@@ -110,7 +110,7 @@ class Environment:
     virtual: bool
     map_run_arn: str
     #: The ResultSink's settings when children's records are exported, else None.
-    sink: tuple[str, str, str, str, str] | None
+    sink: tuple[str, str, str, str, str, bool] | None
     #: Send outputs back (False when the exported records are all the parent needs).
     outputs: bool = True
     #: The Map state's name (a child's input over the payload quota names it).

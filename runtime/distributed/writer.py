@@ -1,38 +1,54 @@
 """ResultWriter: the child executions' results, as AWS exports them (DG:
-input-output-resultwriter).
+input-output-resultwriter; the layout and records below as captured from AWS, see the
+README's Distributed Map section).
 
 With a ``Resource`` (``arn:aws:states:::s3:putObject``) the results go to
-``<Prefix>/<map run id>/``: one file per status, ``SUCCEEDED_0.json`` and
-``FAILED_0.json`` (``.jsonl`` for OutputType JSONL; a file past :data:`MAX_FILE_BYTES`
-continues in ``_1``, ``_2``...), then ``manifest.json`` listing them::
+``<Prefix>/<map run id>/`` (a redrive's to ``<Prefix>/<map run id>/Redrive-<n>/``): one
+file per status, ``SUCCEEDED_0.json``, ``FAILED_0.json`` and ``PENDING_0.json``
+(``.jsonl`` for OutputType JSONL; a file past :data:`MAX_FILE_BYTES` continues in ``_1``,
+``_2``...; a status with no record has no file), then ``manifest.json`` listing them::
 
     {"DestinationBucket": "...", "MapRunArn": "...",
      "ResultFiles": {"FAILED": [], "PENDING": [], "SUCCEEDED": [{"Key": "...", "Size": 1094}]}}
 
-and the Map state's result is ``{"MapRunArn": ..., "ResultWriterDetails": {"Bucket": ...,
+A redrive's manifest lists, under ``SUCCEEDED``, the SUCCEEDED files of the generations
+before it and then its own; under ``FAILED`` and ``PENDING`` only its own.
+
+The Map state's result is ``{"MapRunArn": ..., "ResultWriterDetails": {"Bucket": ...,
 "Key": ".../manifest.json"}}``. Each record of a child execution carries AWS's fields
 (``ExecutionArn``, ``Input`` and ``Output`` as JSON text, ``InputDetails``, ``Name``,
-``RedriveCount``, ``RedriveStatus``, ``StartDate``, ``StateMachineArn``, ``Status``,
-``StopDate``, and ``Error``/``Cause`` for a failure).
+``OutputDetails``, ``RedriveCount``, ``RedriveStatus``, ``StartDate``, ``StateMachineArn``,
+``Status``, ``StopDate``; ``Error``/``Cause`` for a child that did not succeed, when it
+has them). FAILED files hold the children that failed, timed out or were aborted; a child
+that never started is a PENDING record, ``{"Input": ..., "InputDetails": {"Included":
+true}, "Status": "PENDING"}``. Express children's records have no ``RedriveStatus``.
 
 ``WriterConfig.Transformation``: ``NONE`` writes those records (the default when exporting);
 ``COMPACT`` only the outputs (the default without a ResultWriter); ``FLATTEN`` the outputs
-with array outputs spliced in. A failed child is always written as its full record.
-Records are spooled to temporary files as children end, so memory does not grow with the
-number of children.
+with array outputs spliced in. A child that did not succeed is always written as its full
+record. Records are spooled to temporary files as children end, so memory does not grow
+with the number of children.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from typing import IO, Any
 
 from runtime.engine.events import dumps, iso_timestamp, json_chunks
 
-__all__ = ["MAX_FILE_BYTES", "ChildRecord", "ResultSink"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "ChildRecord",
+    "ResultSink",
+    "aborted_cause",
+    "earlier_succeeded",
+    "result_folder",
+]
 
 #: Where a results file stops and the next one of its status begins.
 MAX_FILE_BYTES = 5 * 1024**3
@@ -41,6 +57,63 @@ MAX_FILE_BYTES = 5 * 1024**3
 _SPOOL_BYTES = 8 * 1024 * 1024
 
 _STATUSES = ("FAILED", "PENDING", "SUCCEEDED")
+
+#: ``RedriveStatus`` of a Standard child that did not succeed: a redrive of its Map Run
+#: (of the parent execution) runs it again.
+_REDRIVABLE = "REDRIVABLE_BY_MAP_RUN"
+
+
+def aborted_cause(map_run_arn: str) -> str:
+    """The ``Cause`` of a child the Map Run aborted when it failed, as AWS words it."""
+    return f"The map run execution [{map_run_arn}] which was managing this resource was aborted"
+
+
+def result_folder(prefix: str, map_run_arn: str, generation: int) -> str:
+    """Where a Map Run's results go: ``<Prefix>/<map run id>/``, and a redrive's under
+    ``Redrive-<generation>/`` in it."""
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    folder = f"{prefix}{map_run_arn.rsplit(':', 1)[-1]}/"
+    return f"{folder}Redrive-{generation}/" if generation else folder
+
+
+def earlier_succeeded(
+    get: Callable[[Mapping[str, Any]], IO[bytes]],
+    bucket: str,
+    prefix: str,
+    map_run_arn: str,
+    generation: int,
+) -> list[dict[str, Any]] | None:
+    """The ``SUCCEEDED`` entries a redrive's manifest carries over: those of the manifest
+    the generation before it wrote, or None when that generation wrote none (it was
+    aborted, or failed before its export)."""
+    key = f"{result_folder(prefix, map_run_arn, generation - 1)}manifest.json"
+    try:
+        body = get({"Bucket": bucket, "Key": key})
+    except Exception as exc:
+        if _missing(exc):
+            return None
+        raise
+    try:
+        manifest = json.loads(body.read())
+    finally:
+        body.close()
+    files = manifest.get("ResultFiles") if isinstance(manifest, dict) else None
+    entries = files.get("SUCCEEDED") if isinstance(files, dict) else None
+    if not isinstance(entries, list):
+        raise ValueError(
+            f"s3://{bucket}/{key} is not a Map Run manifest (no ResultFiles.SUCCEEDED)."
+        )
+    return [{"Key": entry["Key"], "Size": entry["Size"]} for entry in entries]
+
+
+def _missing(exc: Exception) -> bool:
+    """An S3 NoSuchKey, from boto3 or a local bucket."""
+    if getattr(exc, "error", None) == "S3.NoSuchKeyException":
+        return True
+    response = getattr(exc, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return code in ("NoSuchKey", "404")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,59 +134,77 @@ class ChildRecord:
     #: Times the child was redriven (a Map Run's redrive re-runs its failed children).
     redrive_count: int = 0
 
-    def record(self, execution_arn: str, state_machine_arn: str) -> dict[str, Any]:
+    def record(
+        self, execution_arn: str, state_machine_arn: str, express: bool = False
+    ) -> dict[str, Any]:
         """The child as AWS writes it in a results file (NONE), keys in AWS's order."""
         fields: dict[str, Any] = {}
-        if self.status != "SUCCEEDED":
-            fields["Cause"] = self.cause or ""
-            fields["Error"] = self.error or ""
+        succeeded = self.status == "SUCCEEDED"
+        if not succeeded:
+            if self.cause is not None:
+                fields["Cause"] = self.cause
+            if self.error is not None:
+                fields["Error"] = self.error
         fields["ExecutionArn"] = execution_arn
         fields["Input"] = dumps(self.input)
         fields["InputDetails"] = {"Included": True}
         fields["Name"] = self.name
-        if self.status == "SUCCEEDED":
+        if succeeded:
             fields["Output"] = dumps(self.output)
-            fields["OutputDetails"] = {"Included": True}
+        fields["OutputDetails"] = {"Included": True}
         fields["RedriveCount"] = self.redrive_count
-        if self.status == "SUCCEEDED":
+        if express:
+            pass  # an Express child is not redriven on its own: no redrive status
+        elif succeeded:
             fields["RedriveStatus"] = "NOT_REDRIVABLE"
             fields["RedriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven"
         else:
-            fields["RedriveStatus"] = "REDRIVABLE"
+            fields["RedriveStatus"] = _REDRIVABLE
         fields["StartDate"] = iso_timestamp(self.start)
         fields["StateMachineArn"] = state_machine_arn
         fields["Status"] = self.status
         fields["StopDate"] = iso_timestamp(self.stop)
         return fields
 
-    def text(self, execution_arn: str, state_machine_arn: str, input_text: str | None) -> str:
+    def text(
+        self,
+        execution_arn: str,
+        state_machine_arn: str,
+        input_text: str | None,
+        express: bool = False,
+    ) -> str:
         """``dumps(self.record(...))``, written out directly: one per child of a Map Run,
         so the record's dict and its re-serialisation are skipped (``input_text``: the
         input's JSON when the caller has it)."""
         name = encode_basestring(self.name)
         arn, machine = encode_basestring(execution_arn), encode_basestring(state_machine_arn)
-        return self.encoded_text(arn, machine, name, input_text)
+        return self.encoded_text(arn, machine, name, input_text, express)
 
-    def encoded_text(self, arn: str, machine: str, name: str, input_text: str | None) -> str:
+    def encoded_text(
+        self, arn: str, machine: str, name: str, input_text: str | None, express: bool = False
+    ) -> str:
         """:meth:`text` with the execution ARN, state machine ARN and name already as JSON
         strings (a Map Run's share one prefix and one state machine)."""
         if input_text is None:
             input_text = dumps(self.input)
-        succeeded = self.status == "SUCCEEDED"
-        if succeeded:
+        redrives = f',"RedriveCount":{int(self.redrive_count)}'
+        if self.status == "SUCCEEDED":
             head = ""
             tail = (
                 f',"Output":{encode_basestring(dumps(self.output))},'
-                '"OutputDetails":{"Included":true}'
-                f',"RedriveCount":{int(self.redrive_count)},"RedriveStatus":"NOT_REDRIVABLE",'
-                '"RedriveStatusReason":"Execution is SUCCEEDED and cannot be redriven"'
+                f'"OutputDetails":{{"Included":true}}{redrives}'
             )
+            if not express:
+                tail += f",{_SUCCEEDED_REDRIVE}"
         else:
-            head = (
-                f'"Cause":{encode_basestring(self.cause or "")},'
-                f'"Error":{encode_basestring(self.error or "")},'
+            head = "".join(
+                f'"{key}":{encode_basestring(value)},'
+                for key, value in (("Cause", self.cause), ("Error", self.error))
+                if value is not None
             )
-            tail = f',"RedriveCount":{int(self.redrive_count)},"RedriveStatus":"REDRIVABLE"'
+            tail = f',"OutputDetails":{{"Included":true}}{redrives}'
+            if not express:
+                tail += f',"RedriveStatus":"{_REDRIVABLE}"'
         return (
             f'{{{head}"ExecutionArn":{arn},'
             f'"Input":{encode_basestring(input_text)},"InputDetails":{{"Included":true}},'
@@ -232,12 +323,15 @@ class ResultSink:
         state_machine_arn: str,
         transformation: str,
         output_type: str = "JSON",
+        express: bool = False,
     ) -> None:
         self.map_run_arn = map_run_arn
         self.child_prefix = child_prefix
         self.state_machine_arn = state_machine_arn
         self.transformation = transformation
         self.output_type = output_type
+        #: Express children: records without a redrive status.
+        self.express = express
         jsonl = self.jsonl = output_type == "JSONL"
         self.extension = ".jsonl" if jsonl else ".json"
         #: ``"<child prefix>:`` and the state machine ARN as JSON text, for each record.
@@ -263,7 +357,7 @@ class ResultSink:
         if child.status != "SUCCEEDED" or self.transformation == "NONE":
             name = encode_basestring(child.name)
             arn = self._arn_head + name[1:]  # escaping is per character: joined as text
-            return [child.encoded_text(arn, self._machine, name, input_text)]
+            return [child.encoded_text(arn, self._machine, name, input_text, self.express)]
         return [dumps(value) for value in self.values(child)]
 
     def succeeded_texts(
@@ -281,7 +375,7 @@ class ResultSink:
             f'"Input":{encode_basestring(input_text)},"InputDetails":{{"Included":true}},'
             f'"Name":"{name}","Output":{encode_basestring(_json(output))},'
             '"OutputDetails":{"Included":true}'
-            f',"RedriveCount":{redrives},{_SUCCEEDED_REDRIVE},'
+            f',"RedriveCount":{redrives},{"" if self.express else _SUCCEEDED_REDRIVE + ","}'
             f'"StartDate":"{_timestamp(start)}","StateMachineArn":{self._machine},'
             f'"Status":"SUCCEEDED","StopDate":"{_timestamp(stop)}"}}'
         ]
@@ -296,21 +390,39 @@ class ResultSink:
         """Spool the records of children that succeeded, joined by a worker."""
         self.spools["SUCCEEDED"].add_joined(joined, lengths)
 
+    def add_pending(self, input_text: str) -> None:
+        """Spool a child that never started, given its input as JSON text."""
+        self.spools["PENDING"].add(
+            f'{{"Input":{encode_basestring(input_text)},'
+            '"InputDetails":{"Included":true},"Status":"PENDING"}'
+        )
+
     def values(self, child: ChildRecord) -> Iterator[Any]:
         """What the transformation keeps of one child (FLATTEN may give several)."""
         if child.status != "SUCCEEDED" or self.transformation == "NONE":
-            yield child.record(f"{self.child_prefix}:{child.name}", self.state_machine_arn)
+            arn = f"{self.child_prefix}:{child.name}"
+            yield child.record(arn, self.state_machine_arn, self.express)
         elif self.transformation == "FLATTEN" and isinstance(child.output, list):
             yield from child.output
         else:
             yield child.output
 
-    def write(self, bucket: str, prefix: str, put: Callable[[str, str, IO[bytes]], int]) -> Any:
-        """Write the files and the manifest with ``put``; return the Map's result."""
-        if prefix and not prefix.endswith("/"):
-            prefix += "/"
-        folder = f"{prefix}{self.map_run_arn.rsplit(':', 1)[-1]}/"
+    def write(
+        self,
+        bucket: str,
+        prefix: str,
+        put: Callable[[str, str, IO[bytes]], int],
+        generation: int = 0,
+        earlier: list[dict[str, Any]] | None = None,
+    ) -> Any:
+        """Write the files and the manifest with ``put``; return the Map's result.
+
+        ``generation`` is the Map Run's redrive count (its files go under
+        ``Redrive-<generation>/``), ``earlier`` the SUCCEEDED files of the generations
+        before it (:func:`earlier_succeeded`), which its manifest lists first."""
+        folder = result_folder(prefix, self.map_run_arn, generation)
         files: dict[str, list[dict[str, Any]]] = {status: [] for status in _STATUSES}
+        files["SUCCEEDED"].extend(earlier or ())
         for status, spool in self.spools.items():
             for number, handle in enumerate(spool.finished()):
                 key = f"{folder}{status}_{number}{self.extension}"
