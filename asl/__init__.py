@@ -43,7 +43,9 @@ def compile_definition(definition: Mapping[str, Any]) -> StateMachine:
     The model is built from a private copy of a plain-JSON ``definition`` (so changing the
     caller's dicts afterwards cannot change the machine). Each definition text's verdict is
     remembered, and so is the machine compiled from it: compiling an equal definition again
-    returns the same (immutable) machine, and a refused one is refused with the same errors.
+    returns the same machine, and a refused one is refused with the same errors. A shared
+    machine is read-only all the way down (see :mod:`asl.model`): a change in place raises
+    TypeError naming it, so no caller can change what another runs.
     """
     from asl.compiler import compile_machine
     from asl.template import shared_templates

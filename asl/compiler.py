@@ -69,15 +69,26 @@ class _Compiler:
     """
 
     def __init__(
-        self, machine_ql: m.QueryLanguage, mentions_context: bool = True, track: bool = True
+        self,
+        machine_ql: m.QueryLanguage,
+        mentions_context: bool = True,
+        track: bool = True,
+        views: Mapping[int, Any] | None = None,
     ) -> None:
         self.machine_ql = machine_ql
+        #: The read-only copy of each dict and list of the definition, by its ``id``.
+        self.views = views if views is not None else {}
         #: The reference tokens of the fields being compiled, outermost first.
         self.stack: list[tuple[str | int, ...]] = []
         self.all_states: dict[str, m.State] = {}
         #: False when no text of the definition holds ``$$`` or ``$states``.
         self.mentions_context = mentions_context
         self.track = track
+
+    def view(self, value: Any) -> Any:
+        """The read-only copy of a value of the definition, for the model's public fields
+        (expressions compile from, and the engine hands out, the plain original)."""
+        return self.views.get(id(value), value)
 
     @property
     def where(self) -> str:
@@ -101,7 +112,7 @@ class _Compiler:
         if mode == "DISTRIBUTED":
             kind = raw.get("ProcessorConfig", {}).get("ExecutionType", "STANDARD")
         may_block = any(map(_may_block, states.values()))
-        return m.Branch(raw["StartAt"], states, mode, may_block, kind)
+        return m.Branch(raw["StartAt"], m.ReadOnlyDict(states), mode, may_block, kind)
 
     def state(self, name: str, raw: Mapping[str, Any]) -> m.State:
         ql: m.QueryLanguage = raw.get("QueryLanguage", self.machine_ql)
@@ -112,7 +123,7 @@ class _Compiler:
             "query_language": ql,
             "comment": raw.get("Comment"),
             "next": raw.get("Next"),
-            "raw": raw,
+            "raw": self.view(raw),
             "uses_context": kind in ("Task", "Map")
             or (self.mentions_context and _mentions_context(raw)),
         }
@@ -163,7 +174,7 @@ class _Compiler:
 
     def state_pass(self, raw: Mapping[str, Any], common: dict[str, Any]) -> m.State:
         self.with_result(raw, common)
-        return m.PassState(result=raw.get("Result", m.DEFAULT), **common)
+        return m.PassState(result=self.view(raw.get("Result", m.DEFAULT)), **common)
 
     def state_task(self, raw: Mapping[str, Any], common: dict[str, Any]) -> m.State:
         self.with_errors(raw, common)
@@ -245,7 +256,7 @@ class _Compiler:
             extra["items_path"] = self.optional(raw, "ItemsPath", self.reference_path)
         if "Items" in raw:
             with self.at("Items"):
-                extra["items"] = (
+                extra["items"] = self.view(
                     self.jsonata(raw["Items"], "Items") if ql == "JSONata" else (raw["Items"])
                 )
         for field_name, attr in (
@@ -491,11 +502,16 @@ def compile_machine(definition: Mapping[str, Any], text: str | None = None) -> m
     """
     ql: m.QueryLanguage = definition.get("QueryLanguage", "JSONPath")
     mentions = text is None or "$$" in text or "$states" in text
-    compiler = _Compiler(ql, mentions, track=False)
+    # The model is shared and read-only (see asl.model): it shows a read-only copy of the
+    # definition, while expressions compile from the plain one (their constants become
+    # execution data, which the engine keeps plain).
+    views: dict[int, Any] = {}
+    frozen = m.freeze(definition, views)
+    compiler = _Compiler(ql, mentions, track=False, views=views)
     try:
         root = compiler.branch(definition)
     except ExpressionSyntaxError:  # compile again, this time keeping track of where
-        compiler = _Compiler(ql, mentions)
+        compiler = _Compiler(ql, mentions, views=views)
         root = compiler.branch(definition)
     return m.StateMachine(
         start_at=root.start_at,
@@ -503,6 +519,6 @@ def compile_machine(definition: Mapping[str, Any], text: str | None = None) -> m
         query_language=ql,
         timeout_seconds=definition.get("TimeoutSeconds"),
         comment=definition.get("Comment"),
-        all_states=dict(compiler.all_states),
-        definition=definition,
+        all_states=m.ReadOnlyDict(compiler.all_states),
+        definition=frozen,
     )
