@@ -81,6 +81,8 @@ class DmapFigure:
     #: loaded machine they say more than the wall time.
     cpu_s: float = 0.0
     worker_cpu_s: float = 0.0
+    #: Why the execution did not succeed (its error and cause), else "".
+    why: str = ""
 
     @property
     def items_per_s(self) -> float:
@@ -115,8 +117,9 @@ class DmapFigure:
                     f"{one.idle_seconds / self.idle_seconds:.2f}x on idle cores "
                     f"(CPU-bound estimate: {self.idle_seconds:.1f} s)"
                 )
+        status = f"{self.status} ({self.why})" if self.why else self.status
         return (
-            f"{line}; {self.status}; load average {self.load:.1f}"
+            f"{line}; {status}; load average {self.load:.1f}"
             " (targets: under 60 s, under 2 GiB, near-linear speed-up)"
         )
 
@@ -177,6 +180,7 @@ def _run(folder: Path, items: int, processes: int) -> dict[str, Any]:
         "load": os.getloadavg()[0],
         "cpu_s": round(self_usage.ru_utime + self_usage.ru_stime - cpu_before, 2),
         "worker_cpu_s": round(child_usage.ru_utime + child_usage.ru_stime, 2),
+        "why": "" if result.succeeded else f"{result.error}: {result.cause}",
     }
 
 
@@ -193,6 +197,12 @@ def main() -> None:
             write_items(Path(name), args.items)
             print(json.dumps(_run(Path(name), args.items, args.processes)))
         return
+    items = args.folder / "items.jsonl"
+    if not items.is_file():  # else the run fails with S3's NoSuchKey
+        sys.exit(
+            f"bench.dmap: --folder {args.folder}: no {items.name} in it"
+            " (leave --folder out to have one written)"
+        )
     print(json.dumps(_run(args.folder, args.items, args.processes)))
 
 
