@@ -88,7 +88,8 @@ def _reuse(key: bytes, definition: Mapping[str, Any]) -> StateMachine | None:
     """The machine remembered for ``key``, if it was compiled from a definition equal to
     ``definition`` (equal text is not enough: a tuple and a list dump alike)."""
     machine = _MACHINES.get(key)
-    if machine is None or machine.definition != definition:
+    # Its plain source: reading ``definition`` would make the read-only copy.
+    if machine is None or machine._source != definition:
         return None
     # Most recently used last (another thread may have evicted it meanwhile: still good).
     if _MACHINES.pop(key, None) is not None:

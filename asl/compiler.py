@@ -69,26 +69,15 @@ class _Compiler:
     """
 
     def __init__(
-        self,
-        machine_ql: m.QueryLanguage,
-        mentions_context: bool = True,
-        track: bool = True,
-        views: Mapping[int, Any] | None = None,
+        self, machine_ql: m.QueryLanguage, mentions_context: bool = True, track: bool = True
     ) -> None:
         self.machine_ql = machine_ql
-        #: The read-only copy of each dict and list of the definition, by its ``id``.
-        self.views = views if views is not None else {}
         #: The reference tokens of the fields being compiled, outermost first.
         self.stack: list[tuple[str | int, ...]] = []
         self.all_states: dict[str, m.State] = {}
         #: False when no text of the definition holds ``$$`` or ``$states``.
         self.mentions_context = mentions_context
         self.track = track
-
-    def view(self, value: Any) -> Any:
-        """The read-only copy of a value of the definition, for the model's public fields
-        (expressions compile from, and the engine hands out, the plain original)."""
-        return self.views.get(id(value), value)
 
     @property
     def where(self) -> str:
@@ -123,7 +112,7 @@ class _Compiler:
             "query_language": ql,
             "comment": raw.get("Comment"),
             "next": raw.get("Next"),
-            "raw": self.view(raw),
+            "_source": raw,
             "uses_context": kind in ("Task", "Map")
             or (self.mentions_context and _mentions_context(raw)),
         }
@@ -174,7 +163,8 @@ class _Compiler:
 
     def state_pass(self, raw: Mapping[str, Any], common: dict[str, Any]) -> m.State:
         self.with_result(raw, common)
-        return m.PassState(result=self.view(raw.get("Result", m.DEFAULT)), **common)
+        # The model's copy is read-only (the engine hands out a plain one).
+        return m.PassState(result=m.freeze(raw.get("Result", m.DEFAULT)), **common)
 
     def state_task(self, raw: Mapping[str, Any], common: dict[str, Any]) -> m.State:
         self.with_errors(raw, common)
@@ -256,7 +246,7 @@ class _Compiler:
             extra["items_path"] = self.optional(raw, "ItemsPath", self.reference_path)
         if "Items" in raw:
             with self.at("Items"):
-                extra["items"] = self.view(
+                extra["items"] = m.freeze(
                     self.jsonata(raw["Items"], "Items") if ql == "JSONata" else (raw["Items"])
                 )
         for field_name, attr in (
@@ -502,16 +492,11 @@ def compile_machine(definition: Mapping[str, Any], text: str | None = None) -> m
     """
     ql: m.QueryLanguage = definition.get("QueryLanguage", "JSONPath")
     mentions = text is None or "$$" in text or "$states" in text
-    # The model is shared and read-only (see asl.model): it shows a read-only copy of the
-    # definition, while expressions compile from the plain one (their constants become
-    # execution data, which the engine keeps plain).
-    views: dict[int, Any] = {}
-    frozen = m.freeze(definition, views)
-    compiler = _Compiler(ql, mentions, track=False, views=views)
+    compiler = _Compiler(ql, mentions, track=False)
     try:
         root = compiler.branch(definition)
     except ExpressionSyntaxError:  # compile again, this time keeping track of where
-        compiler = _Compiler(ql, mentions, views=views)
+        compiler = _Compiler(ql, mentions)
         root = compiler.branch(definition)
     return m.StateMachine(
         start_at=root.start_at,
@@ -520,5 +505,5 @@ def compile_machine(definition: Mapping[str, Any], text: str | None = None) -> m
         timeout_seconds=definition.get("TimeoutSeconds"),
         comment=definition.get("Comment"),
         all_states=m.ReadOnlyDict(compiler.all_states),
-        definition=frozen,
+        _source=definition,
     )

@@ -13,6 +13,8 @@ and its mappings and the JSON it keeps (``definition``, each state's ``raw``, a 
 ``Result``, a Map's literal ``Items``) are :class:`ReadOnlyDict` / :class:`ReadOnlyList`,
 which raise TypeError naming the change tried. They are a dict and a list otherwise (equal
 to plain ones, written by :mod:`json`); ``copy.deepcopy`` or :func:`thaw` gives a plain copy.
+``definition`` and ``raw`` are copied from the compiled source on first use, so a run that
+never reads them does not pay for them.
 """
 
 from __future__ import annotations
@@ -172,25 +174,18 @@ class ReadOnlyList(list[Any]):
         return (ReadOnlyList, (list(self),))
 
 
-def freeze(value: Any, views: dict[int, Any] | None = None) -> Any:
-    """A read-only copy of the JSON ``value`` (scalars are themselves).
-
-    ``views``, when given, gets each copied dict and list by the ``id`` of its original.
-    """
+def freeze(value: Any) -> Any:
+    """A read-only copy of the JSON ``value`` (scalars are themselves)."""
     kind = type(value)
     if kind is str or kind is int or kind is float or kind is bool or value is None:
         return value
     if isinstance(value, Mapping):
-        copy: Any = ReadOnlyDict({key: freeze(item, views) for key, item in value.items()})
-    elif isinstance(value, list):
-        copy = ReadOnlyList([freeze(item, views) for item in value])
-    elif isinstance(value, tuple):  # not JSON, but already read-only: kept a tuple
-        copy = tuple(freeze(item, views) for item in value)
-    else:
-        return value
-    if views is not None:
-        views[id(value)] = copy
-    return copy
+        return ReadOnlyDict({key: freeze(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return ReadOnlyList([freeze(item) for item in value])
+    if isinstance(value, tuple):  # not JSON, but already read-only: kept a tuple
+        return tuple(freeze(item) for item in value)
+    return value
 
 
 def thaw(value: Any) -> Any:
@@ -269,8 +264,20 @@ class State:
     #: False when nothing in the state can read the context object (``$$`` or
     #: ``$states.context``): a runtime need not build one for it.
     uses_context: bool = True
-    #: The definition of this state as written (for traces and reports).
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: The definition of this state as written (private: see :attr:`raw`).
+    _source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _raw: Mapping[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        """The definition of this state as written (for traces and reports), read-only.
+
+        Copied on first use: a run that never reads it never pays for the copy."""
+        raw = self._raw
+        if raw is None:
+            raw = freeze(self._source)
+            object.__setattr__(self, "_raw", raw)
+        return raw
 
     @property
     def is_end(self) -> bool:
@@ -459,7 +466,22 @@ class StateMachine:
     comment: str | None = None
     #: Every state of the machine, nested ones included, by (unique) name.
     all_states: Mapping[str, State] = field(default_factory=dict, repr=False)
-    definition: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: The definition compiled (private: see :attr:`definition`).
+    _source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _definition: Mapping[str, Any] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    @property
+    def definition(self) -> Mapping[str, Any]:
+        """The definition compiled, read-only (``copy.deepcopy`` gives a plain copy).
+
+        Copied on first use: a run that never reads it never pays for the copy."""
+        definition = self._definition
+        if definition is None:
+            definition = freeze(self._source)
+            object.__setattr__(self, "_definition", definition)
+        return definition
 
     @property
     def root(self) -> Branch:
