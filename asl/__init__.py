@@ -43,7 +43,9 @@ def compile_definition(definition: Mapping[str, Any]) -> StateMachine:
     The model is built from a private copy of a plain-JSON ``definition`` (so changing the
     caller's dicts afterwards cannot change the machine). Each definition text's verdict is
     remembered, and so is the machine compiled from it: compiling an equal definition again
-    returns the same (immutable) machine, and a refused one is refused with the same errors.
+    returns the same machine, and a refused one is refused with the same errors. A shared
+    machine is read-only all the way down (see :mod:`asl.model`): a change in place raises
+    TypeError naming it, so no caller can change what another runs.
     """
     from asl.compiler import compile_machine
     from asl.template import shared_templates
@@ -86,7 +88,8 @@ def _reuse(key: bytes, definition: Mapping[str, Any]) -> StateMachine | None:
     """The machine remembered for ``key``, if it was compiled from a definition equal to
     ``definition`` (equal text is not enough: a tuple and a list dump alike)."""
     machine = _MACHINES.get(key)
-    if machine is None or machine.definition != definition:
+    # Its plain source: reading ``definition`` would make the read-only copy.
+    if machine is None or machine._source != definition:
         return None
     # Most recently used last (another thread may have evicted it meanwhile: still good).
     if _MACHINES.pop(key, None) is not None:

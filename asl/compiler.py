@@ -101,7 +101,7 @@ class _Compiler:
         if mode == "DISTRIBUTED":
             kind = raw.get("ProcessorConfig", {}).get("ExecutionType", "STANDARD")
         may_block = any(map(_may_block, states.values()))
-        return m.Branch(raw["StartAt"], states, mode, may_block, kind)
+        return m.Branch(raw["StartAt"], m.ReadOnlyDict(states), mode, may_block, kind)
 
     def state(self, name: str, raw: Mapping[str, Any]) -> m.State:
         ql: m.QueryLanguage = raw.get("QueryLanguage", self.machine_ql)
@@ -112,7 +112,7 @@ class _Compiler:
             "query_language": ql,
             "comment": raw.get("Comment"),
             "next": raw.get("Next"),
-            "raw": raw,
+            "_source": raw,
             "uses_context": kind in ("Task", "Map")
             or (self.mentions_context and _mentions_context(raw)),
         }
@@ -163,7 +163,8 @@ class _Compiler:
 
     def state_pass(self, raw: Mapping[str, Any], common: dict[str, Any]) -> m.State:
         self.with_result(raw, common)
-        return m.PassState(result=raw.get("Result", m.DEFAULT), **common)
+        # The model's copy is read-only (the engine hands out a plain one).
+        return m.PassState(result=m.freeze(raw.get("Result", m.DEFAULT)), **common)
 
     def state_task(self, raw: Mapping[str, Any], common: dict[str, Any]) -> m.State:
         self.with_errors(raw, common)
@@ -245,7 +246,7 @@ class _Compiler:
             extra["items_path"] = self.optional(raw, "ItemsPath", self.reference_path)
         if "Items" in raw:
             with self.at("Items"):
-                extra["items"] = (
+                extra["items"] = m.freeze(
                     self.jsonata(raw["Items"], "Items") if ql == "JSONata" else (raw["Items"])
                 )
         for field_name, attr in (
@@ -503,6 +504,6 @@ def compile_machine(definition: Mapping[str, Any], text: str | None = None) -> m
         query_language=ql,
         timeout_seconds=definition.get("TimeoutSeconds"),
         comment=definition.get("Comment"),
-        all_states=dict(compiler.all_states),
-        definition=definition,
+        all_states=m.ReadOnlyDict(compiler.all_states),
+        _source=definition,
     )

@@ -6,13 +6,22 @@ the runtime only calls them. Nothing here parses text.
 
 A field that may be absent, ``null`` or set is modelled with :data:`DEFAULT` (absent: the
 spec's default applies), ``None`` (JSON ``null``) or the compiled object.
+
+A compiled machine is shared (``asl.compile_definition`` hands every caller of an equal
+definition the same one), so it is read-only all the way down: the dataclasses are frozen,
+and its mappings and the JSON it keeps (``definition``, each state's ``raw``, a Pass
+``Result``, a Map's literal ``Items``) are :class:`ReadOnlyDict` / :class:`ReadOnlyList`,
+which raise TypeError naming the change tried. They are a dict and a list otherwise (equal
+to plain ones, written by :mod:`json`); ``copy.deepcopy`` or :func:`thaw` gives a plain copy.
+``definition`` and ``raw`` are copied from the compiled source on first use, so a run that
+never reads them does not pay for them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, NoReturn, Protocol, SupportsIndex
 
 __all__ = [
     "DEFAULT",
@@ -30,6 +39,8 @@ __all__ = [
     "PassState",
     "PathLike",
     "QueryLanguage",
+    "ReadOnlyDict",
+    "ReadOnlyList",
     "ResultWriter",
     "Retrier",
     "State",
@@ -37,6 +48,8 @@ __all__ = [
     "SucceedState",
     "TaskState",
     "WaitState",
+    "freeze",
+    "thaw",
 ]
 
 QueryLanguage = Literal["JSONPath", "JSONata"]
@@ -60,6 +73,129 @@ class _Default:
 
 
 DEFAULT: Final = _Default()
+
+
+def _refuse(what: str) -> NoReturn:
+    raise TypeError(
+        f"cannot {what}: a compiled state machine is read-only (every compile of an equal "
+        "definition shares it); compile an edited copy.deepcopy(machine.definition) instead"
+    )
+
+
+class ReadOnlyDict(dict[str, Any]):
+    """A dict of a compiled machine: reads as a dict, refuses every change in place."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key: str, value: Any) -> NoReturn:
+        _refuse(f"set key {key!r}")
+
+    def __delitem__(self, key: str) -> NoReturn:
+        _refuse(f"delete key {key!r}")
+
+    def __ior__(self, other: Any) -> NoReturn:  # type: ignore[misc]
+        _refuse("update it (|=)")
+
+    def clear(self) -> NoReturn:
+        _refuse("clear it")
+
+    def pop(self, key: str, *default: Any) -> NoReturn:
+        _refuse(f"pop key {key!r}")
+
+    def popitem(self) -> NoReturn:
+        _refuse("popitem")
+
+    def setdefault(self, key: str, default: Any = None) -> NoReturn:
+        _refuse(f"setdefault key {key!r}")
+
+    def update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse("update it")
+
+    def __copy__(self) -> dict[str, Any]:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        plain: dict[str, Any] = thaw(self)
+        return plain
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled (for worker processes) as it is
+        return (ReadOnlyDict, (dict(self),))
+
+
+class ReadOnlyList(list[Any]):
+    """A list of a compiled machine: reads as a list, refuses every change in place."""
+
+    __slots__ = ()
+
+    def __setitem__(self, index: Any, value: Any) -> NoReturn:
+        _refuse(f"set item {index!r}")
+
+    def __delitem__(self, index: Any) -> NoReturn:
+        _refuse(f"delete item {index!r}")
+
+    def __iadd__(self, other: Any) -> NoReturn:  # type: ignore[misc]
+        _refuse("extend it (+=)")
+
+    def __imul__(self, other: Any) -> NoReturn:  # type: ignore[misc]
+        _refuse("repeat it (*=)")
+
+    def append(self, value: Any) -> NoReturn:
+        _refuse("append to it")
+
+    def extend(self, values: Any) -> NoReturn:
+        _refuse("extend it")
+
+    def insert(self, index: SupportsIndex, value: Any) -> NoReturn:
+        _refuse("insert into it")
+
+    def pop(self, index: SupportsIndex = -1) -> NoReturn:
+        _refuse("pop from it")
+
+    def remove(self, value: Any) -> NoReturn:
+        _refuse("remove from it")
+
+    def clear(self) -> NoReturn:
+        _refuse("clear it")
+
+    def sort(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse("sort it")
+
+    def reverse(self) -> NoReturn:
+        _refuse("reverse it")
+
+    def __copy__(self) -> list[Any]:
+        return list(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
+        plain: list[Any] = thaw(self)
+        return plain
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ReadOnlyList, (list(self),))
+
+
+def freeze(value: Any) -> Any:
+    """A read-only copy of the JSON ``value`` (scalars are themselves)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return ReadOnlyDict({key: freeze(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return ReadOnlyList([freeze(item) for item in value])
+    if isinstance(value, tuple):  # not JSON, but already read-only: kept a tuple
+        return tuple(freeze(item) for item in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """A plain (mutable) copy of a read-only JSON value; anything else is itself."""
+    kind = type(value)
+    if kind is ReadOnlyDict:
+        return {key: thaw(item) for key, item in value.items()}
+    if kind is ReadOnlyList:
+        return [thaw(item) for item in value]
+    return value
 
 
 class Evaluable(Protocol):
@@ -128,8 +264,20 @@ class State:
     #: False when nothing in the state can read the context object (``$$`` or
     #: ``$states.context``): a runtime need not build one for it.
     uses_context: bool = True
-    #: The definition of this state as written (for traces and reports).
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: The definition of this state as written (private: see :attr:`raw`).
+    _source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _raw: Mapping[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        """The definition of this state as written (for traces and reports), read-only.
+
+        Copied on first use: a run that never reads it never pays for the copy."""
+        raw = self._raw
+        if raw is None:
+            raw = freeze(self._source)
+            object.__setattr__(self, "_raw", raw)
+        return raw
 
     @property
     def is_end(self) -> bool:
@@ -318,7 +466,22 @@ class StateMachine:
     comment: str | None = None
     #: Every state of the machine, nested ones included, by (unique) name.
     all_states: Mapping[str, State] = field(default_factory=dict, repr=False)
-    definition: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: The definition compiled (private: see :attr:`definition`).
+    _source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _definition: Mapping[str, Any] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    @property
+    def definition(self) -> Mapping[str, Any]:
+        """The definition compiled, read-only (``copy.deepcopy`` gives a plain copy).
+
+        Copied on first use: a run that never reads it never pays for the copy."""
+        definition = self._definition
+        if definition is None:
+            definition = freeze(self._source)
+            object.__setattr__(self, "_definition", definition)
+        return definition
 
     @property
     def root(self) -> Branch:

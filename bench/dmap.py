@@ -84,6 +84,8 @@ class DmapFigure:
     #: What the machine gives plain Python work in as many processes at once, around the
     #: run (:func:`machine_speedup`): the ceiling for this run's speed-up.
     machine_speedup: float = 0.0
+    #: Why the execution did not succeed (its error and cause), else "".
+    why: str = ""
 
     @property
     def items_per_s(self) -> float:
@@ -125,8 +127,9 @@ class DmapFigure:
                         f"in {self.processes} processes around this run "
                         f"(this run: {speedup / self.machine_speedup:.0%} of it)"
                     )
+        status = f"{self.status} ({self.why})" if self.why else self.status
         return (
-            f"{line}; {self.status}; load average {self.load:.1f}"
+            f"{line}; {status}; load average {self.load:.1f}"
             " (targets: under 60 s, under 2 GiB, near-linear speed-up)"
         )
 
@@ -249,6 +252,7 @@ def _run(folder: Path, items: int, processes: int) -> dict[str, Any]:
             2,
         ),
         "machine_speedup": round(ceiling, 3),
+        "why": "" if result.succeeded else f"{result.error}: {result.cause}",
     }
 
 
@@ -265,6 +269,12 @@ def main() -> None:
             write_items(Path(name), args.items)
             print(json.dumps(_run(Path(name), args.items, args.processes)))
         return
+    items = args.folder / "items.jsonl"
+    if not items.is_file():  # else the run fails with S3's NoSuchKey
+        sys.exit(
+            f"bench.dmap: --folder {args.folder}: no {items.name} in it"
+            " (leave --folder out to have one written)"
+        )
     print(json.dumps(_run(args.folder, args.items, args.processes)))
 
 

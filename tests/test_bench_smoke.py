@@ -174,6 +174,25 @@ def test_distributed_map_figure_with_two_processes(tmp_path: Path) -> None:
     assert [json.loads(r["Output"])["id"] for r in records] == list(range(600))
 
 
+def test_distributed_map_figure_names_a_missing_items_file(tmp_path: Path) -> None:
+    from bench import dmap
+
+    with pytest.raises(RuntimeError) as refused:
+        dmap.measure_dmap(tmp_path, 10, 1)
+    message = str(refused.value)
+    assert "\n" not in message and "items.jsonl" in message and str(tmp_path) in message
+
+
+def test_a_failed_distributed_map_figure_says_why(tmp_path: Path) -> None:
+    from bench import dmap
+
+    (tmp_path / "items.jsonl").write_text('{"id": 1}\n')  # no "name": Pick fails
+    figure = dmap.measure_dmap(tmp_path, 1, 1)
+    assert figure.status == "FAILED"
+    assert figure.why.startswith("States.Runtime: ") and "'Pick'" in figure.why
+    assert f"FAILED ({figure.why})" in figure.describe(None)
+
+
 def test_console_list_figure_times_every_kind_of_page() -> None:
     from bench.console_list import measure
 

@@ -8,6 +8,9 @@ reaches a compiled machine.
 from __future__ import annotations
 
 import copy
+import json
+import pickle
+import re
 from typing import Any
 
 import pytest
@@ -129,13 +132,72 @@ def test_a_remembered_machine_is_reused_only_for_the_same_json_values() -> None:
         compile_definition(choice((rule,)))
 
 
-def test_a_remembered_machine_edited_by_its_caller_is_not_handed_out_again() -> None:
-    definition = _pass(Result={"r": 1})
-    first = compile_definition(definition)
-    first.definition["States"]["A"]["Result"]["r"] = 2  # type: ignore[index]
-    again = compile_definition(copy.deepcopy(definition))
-    assert again is not first
-    assert again.definition == definition
+def _shared() -> dict[str, Any]:
+    inner = {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}}
+    return {
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Pass", "Result": {"r": [1, 2]}, "ResultPath": "$.r", "Next": "M"},
+            "M": {"Type": "Map", "ItemsPath": "$.r.r", "ItemProcessor": inner, "End": True},
+        },
+    }
+
+
+#: Changes a caller could make to the machine it got, each with what the refusal names.
+_EDITS: list[tuple[str, Any, str]] = [
+    ("states[...] =", lambda m: m.states.__setitem__("B", m.states["A"]), "set key 'B'"),
+    ("del states[...]", lambda m: m.states.__delitem__("A"), "delete key 'A'"),
+    ("all_states.pop", lambda m: m.all_states.pop("I"), "pop key 'I'"),
+    ("root.states.clear", lambda m: m.root.states.clear(), "clear it"),
+    ("processor states", lambda m: m.states["M"].processor.states.popitem(), "popitem"),
+    ("definition[...] =", lambda m: m.definition.__setitem__("StartAt", "M"), "set key 'StartAt'"),
+    ("definition.update", lambda m: m.definition["States"].update(B={}), "update it"),
+    ("definition |=", lambda m: m.definition["States"].__ior__({}), "update it (|=)"),
+    ("raw.setdefault", lambda m: m.states["A"].raw.setdefault("Comment", "x"), "setdefault"),
+    ("Result edit", lambda m: m.states["A"].result.__setitem__("r", 0), "set key 'r'"),
+    ("Result list", lambda m: m.states["A"].result["r"].append(3), "append to it"),
+    ("Result item", lambda m: m.states["A"].raw["Result"]["r"].__setitem__(0, 9), "set item 0"),
+    ("list +=", lambda m: m.states["A"].result["r"].__iadd__([3]), "extend it (+=)"),
+    ("list sort", lambda m: m.states["A"].result["r"].sort(), "sort it"),
+    ("list del", lambda m: m.states["A"].result["r"].__delitem__(0), "delete item 0"),
+    ("state field", lambda m: setattr(m.states["A"], "next", None), "cannot assign"),
+]
+
+
+@pytest.mark.parametrize(("label", "edit", "named"), _EDITS, ids=[e[0] for e in _EDITS])
+def test_a_shared_machine_refuses_edits_naming_them(label: str, edit: Any, named: str) -> None:
+    from runtime import run_sync
+
+    first = compile_definition(_shared())
+    second = compile_definition(_shared())
+    assert first is second  # one machine for both callers: so it must not change
+    with pytest.raises((TypeError, AttributeError), match=re.escape(named)):
+        edit(first)
+    assert second.definition == _shared()
+    assert list(second.states) == ["A", "M"] and set(second.all_states) == {"A", "M", "I"}
+    result = run_sync(second, {"x": 1})
+    assert result.output == [1, 2]
+
+
+def test_a_machine_copies_to_plain_json() -> None:
+    machine = compile_definition(_shared())
+    assert json.dumps(machine.definition) == json.dumps(_shared())
+    edited = copy.deepcopy(machine.definition)
+    edited["States"]["A"]["Result"]["r"].append(3)  # a plain copy: the caller's own
+    assert type(edited["States"]) is dict and type(edited["States"]["A"]["Result"]["r"]) is list
+    assert compile_definition(edited).states["A"].result == {"r": [1, 2, 3]}  # type: ignore[attr-defined]
+    assert machine.states["A"].result == {"r": [1, 2]}  # type: ignore[attr-defined]
+    shallow = copy.copy(machine.states)
+    shallow.pop("A")
+    assert list(machine.states) == ["A", "M"]
+
+
+def test_a_pickled_machine_stays_read_only() -> None:
+    machine = compile_definition(_shared())
+    again = pickle.loads(pickle.dumps(machine))  # as sent to Distributed Map workers
+    assert again.definition == machine.definition and list(again.all_states) == ["A", "I", "M"]
+    with pytest.raises(TypeError, match="read-only"):
+        again.states["A"].result["r"].append(3)  # type: ignore[attr-defined]
 
 
 def test_remembered_machines_are_bounded() -> None:

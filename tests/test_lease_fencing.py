@@ -216,3 +216,27 @@ def test_a_killed_runner_not_yet_reaped_is_seen_dead_at_once(store: Store) -> No
         assert lease.generation == 2
     finally:
         child.wait(timeout=30)
+
+
+def test_asl_exec_gives_up_an_ended_lease_without_another_write(
+    store_location: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The closing event's commit deletes the lease row (the stores' triggers): like
+    ``asl serve``, ``asl exec --store`` writes nothing more to give it up."""
+    import json
+
+    from runtime.cli import main
+    from runtime.durable.store.postgres import PostgresStore
+
+    released: list[str] = []
+    for kind in (Store, PostgresStore):
+        monkeypatch.setattr(kind, "release_lease", lambda _, arn, owner: released.append(arn))
+    definition = tmp_path / "m.asl.json"
+    states = {"W": {"Type": "Wait", "Seconds": 5, "Next": "P"}, "P": {"Type": "Pass", "End": True}}
+    definition.write_text(json.dumps({"StartAt": "W", "States": states}))
+    code = main(["exec", str(definition), "--store", store_location, "--name", "e1"])
+    assert code == 0
+    with Store.open(store_location) as opened:
+        assert opened.get_execution("e1").status == "SUCCEEDED"
+        assert opened.claim_leases("other:1:x", time.time() + 3600, LEASE, 5) == []
+    assert released == []

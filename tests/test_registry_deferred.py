@@ -162,4 +162,18 @@ def test_a_registry_imports_only_the_adapters_a_route_needs() -> None:
         "runtime.adapters.simple",
         "runtime.adapters.nested",
         "runtime.adapters.http",
+        "runtime.adapters.activity",  # the activity queues too, until an activity needs them
     }
+
+
+def test_activity_queues_are_made_once_when_first_needed() -> None:
+    services = Services.create(region="eu-west-1")
+    registry = build_registry(services)
+    assert services._activities is None  # nothing asked for them yet
+    adapter, source = registry.route(
+        "S", parse_resource("arn:aws:states:eu-west-1:123456789012:activity:work")
+    )
+    assert source == "activity"
+    queues = services.activities
+    assert adapter.activities is queues and services.activities is queues  # type: ignore[attr-defined]
+    assert queues.arn("work") == "arn:aws:states:eu-west-1:123456789012:activity:work"

@@ -44,7 +44,12 @@ NEVER = (
     "runtime.adapters.http",
     "runtime.adapters.local_lambda",
     "runtime.adapters.mock_config",
+    "runtime.adapters.activity",  # activity queues, made for an activity Task or worker
 )
+
+#: What a run that may not call AWS (--offline, or mocked without --allow-aws) never
+#: needs: the AWS adapters' settings and client pool.
+OFFLINE_NEVER = ("runtime.adapters.aws",)
 
 
 def _loaded(
@@ -130,7 +135,7 @@ def test_an_unserved_task_still_fails_naming_its_state(tmp_path: Path) -> None:
         "No adapter is configured for the resource 'arn:aws:states:::sns:publish' of the "
         "state 'Publish'" in str(out["cause"])
     )
-    assert _heavy(modules, (*NEVER, "rich", "sqlite3")) == []
+    assert _heavy(modules, (*NEVER, *OFFLINE_NEVER, "rich", "sqlite3")) == []
 
 
 def test_a_mocked_task_imports_no_service_adapter(tmp_path: Path) -> None:
@@ -150,4 +155,5 @@ def test_a_mocked_task_imports_no_service_adapter(tmp_path: Path) -> None:
     assert out["status"] == "SUCCEEDED" and out["output"] == {"MessageId": "m-1"}
     # The mock answers: no boto3, no SNS adapter, though AWS was not turned off.
     allowed = ("runtime.adapters.mock_config",)
-    assert _heavy(modules, tuple(n for n in (*NEVER, "rich") if n not in allowed)) == []
+    never = (*NEVER, *OFFLINE_NEVER, "rich")
+    assert _heavy(modules, tuple(n for n in never if n not in allowed)) == []

@@ -24,6 +24,7 @@ and for mocked runs, which refuse AWS unless it is allowed.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +48,6 @@ class Services:
     """What the adapters share: the callback registry, activity queues, boto3 clients."""
 
     callbacks: CallbackRegistry
-    activities: Activities
     #: boto3 clients; None runs offline (tasks need a mock or a local function).
     pool: ClientPool | None = None
     #: Local Python Lambda handlers.
@@ -61,6 +61,32 @@ class Services:
     connections: Mapping[str, Any] | None = None
     #: Hears each HTTP Task's exchange (TestState's TRACE), or None.
     http_observer: Any = None
+    #: The account and region of this runtime's activity ARNs (and HTTP Tasks' region).
+    account: str = "123456789012"
+    region: str = "us-east-1"
+    _activities: Activities | None = field(default=None, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def activities(self) -> Activities:
+        """The activity task queues, made on first use: a run with no activity Task (and
+        no worker or endpoint asking for them) never imports them."""
+        activities = self._activities
+        if activities is None:
+            with self._lock:  # one set of queues, whichever thread asks first
+                activities = self._activities
+                if activities is None:
+                    from runtime.adapters.activity import Activities
+
+                    activities = Activities(
+                        self.callbacks, account=self.account, region=self.region
+                    )
+                    self._activities = activities
+        return activities
+
+    @activities.setter
+    def activities(self, activities: Activities) -> None:
+        self._activities = activities
 
     @classmethod
     def create(
@@ -72,7 +98,6 @@ class Services:
         **options: Any,
     ) -> Services:
         """Services with fresh callback and activity registries (and a pool if ``aws``)."""
-        from runtime.adapters.activity import Activities
         from runtime.callbacks.registry import CallbackRegistry
 
         callbacks = options.pop("callbacks", None) or CallbackRegistry()
@@ -81,8 +106,7 @@ class Services:
 
             options["pool"] = ClientPool(options.pop("settings", None) or AwsSettings())
         options.pop("settings", None)
-        activities = Activities(callbacks, account=account, region=region)
-        return cls(callbacks=callbacks, activities=activities, **options)
+        return cls(callbacks=callbacks, account=account, region=region or "us-east-1", **options)
 
 
 def build_registry(services: Services) -> AdapterRegistry:
@@ -92,13 +116,13 @@ def build_registry(services: Services) -> AdapterRegistry:
     Task with such a resource (:meth:`AdapterRegistry.register_later`): a run imports the
     modules of the services its Tasks use, and none for a definition without Tasks.
     """
-    from runtime.adapters import activity, callback
+    from runtime.adapters import callback
 
     registry = AdapterRegistry()
     with registry.labelled("callback"):
         callback.register(registry, services.callbacks)
     with registry.labelled("activity"):
-        activity.register(registry, services.activities)
+        registry.register_later(_ACTIVITY, functools.partial(_activities, services=services))
     lambdas = None
     if services.pool is not None:
         with registry.labelled("AWS"):
@@ -130,6 +154,16 @@ def build_registry(services: Services) -> AdapterRegistry:
     return registry
 
 
+#: The start of every activity ARN (``runtime.adapters.activity.ACTIVITY_PATTERN``).
+_ACTIVITY = r"^arn:[^:]+:states:[^:]*:[^:]*:activity:"
+
+
+def _activities(registry: AdapterRegistry, services: Services) -> None:
+    from runtime.adapters import activity
+
+    activity.register(registry, services.activities)
+
+
 def _nested(registry: AdapterRegistry, services: Services) -> None:
     from runtime.adapters import nested
 
@@ -148,7 +182,7 @@ def _http(registry: AdapterRegistry, services: Services) -> None:
 
     assert services.connections is not None
     adapter = http.HttpInvoke(
-        services.connections, region=services.activities.region, observer=services.http_observer
+        services.connections, region=services.region, observer=services.http_observer
     )
     http.register(registry, adapter)
 

@@ -84,7 +84,6 @@ def services_from(
     between runs (``asl serve`` and its endpoint); fresh ones otherwise.
     """
     from runtime.adapters import Services
-    from runtime.adapters.aws import AwsSettings
 
     endpoints = parse_endpoints(options.get("endpoints") or [])
     functions = None
@@ -103,11 +102,18 @@ def services_from(
         for name, path in _pairs(list(options.get("buckets") or []), "--bucket").items()
     }
     region = options.get("region")
+    # A mocked run calls no AWS service unless told to (runtime.api refuses it too).
+    aws = not options.get("offline") and (
+        not options.get("mock_config") or bool(options.get("allow_aws"))
+    )
+    settings = None
+    if aws:  # the AWS adapters' module is imported only for a run that may call AWS
+        from runtime.adapters.aws import AwsSettings
+
+        settings = AwsSettings(region=region, endpoints=endpoints)
     services = Services.create(
-        # A mocked run calls no AWS service unless told to (runtime.api refuses it too).
-        aws=not options.get("offline")
-        and (not options.get("mock_config") or bool(options.get("allow_aws"))),
-        settings=AwsSettings(region=region, endpoints=endpoints),
+        aws=aws,
+        settings=settings,
         functions=functions,
         machines=machines,
         buckets=buckets,

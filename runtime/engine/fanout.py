@@ -17,7 +17,7 @@ from typing import Any
 import anyio
 
 from asl.errors import StatesError
-from asl.model import DEFAULT, Branch, MapState, ParallelState
+from asl.model import DEFAULT, Branch, MapState, ParallelState, thaw
 from runtime.engine.dataflow import apply_path, effective_input, jsonata_bindings, state_output
 from runtime.engine.errors import MapRunFailure, check_payload, measured_size
 from runtime.engine.events import dumps
@@ -224,7 +224,7 @@ def _items(run: StateRun, state: MapState, effective: Any) -> list[Any]:
         if state.items is None:
             items = run.data
         elif isinstance(state.items, list):
-            items = state.items
+            items = thaw(state.items)  # the model's copy is read-only; data stays plain
         else:
             with run.evaluating:
                 items = state.items.evaluate(jsonata_bindings(run.data, run.ctx, run.frame.view))

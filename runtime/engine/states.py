@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from asl.errors import ASLError, StatesError
-from asl.model import DEFAULT, ChoiceState, FailState, PassState, State, WaitState
+from asl.model import DEFAULT, ChoiceState, FailState, PassState, State, WaitState, thaw
 from asl.template import Template, inline_template
 from runtime.engine.dataflow import (
     apply_path,
@@ -55,7 +55,7 @@ def run_pass(run: StateRun) -> tuple[str | None, Any]:
     if run.stages is not None or state.result_selector is not None:
         result = effective_input(state, data, ctx, variables, run.stages)
         if state.result is not DEFAULT:
-            result = state.result
+            result = thaw(state.result)  # the model's copy is read-only; data stays plain
         output, assign_input = state_output(state, data, result, ctx, variables, run.stages)
     else:
         # The same steps as above, inline: the most common state on the hot path.
@@ -66,7 +66,7 @@ def run_pass(run: StateRun) -> tuple[str | None, Any]:
             result = parameters.evaluate(result, ctx, variables)
             check_payload(result, state.name)  # the effective input: 256 KiB at most
         if state.result is not DEFAULT:
-            result = state.result
+            result = thaw(state.result)  # the model's copy is read-only; data stays plain
         result_path = state.result_path
         if result_path is DEFAULT:
             output = result
@@ -313,7 +313,7 @@ def pass_step(state: State) -> Step | None:
     if state.query_language == "JSONata" or state.result_selector is not None:
         return None
     name, following, uses_context = state.name, state.next, state.uses_context
-    input_path, parameters, constant = state.input_path, state.parameters, state.result
+    input_path, parameters, constant = state.input_path, state.parameters, thaw(state.result)
     result_path, output_path, assign = state.result_path, state.output_path, state.assign
     if (
         input_path is DEFAULT

@@ -223,7 +223,9 @@ class StoreRecorder:
         if self._kill_after and event.id >= self._kill_after:
             os.kill(os.getpid(), signal.SIGKILL)
         if event.type in _CLOSING:
-            self._lease.release()
+            # The commit that set the execution's outcome deleted its lease row (the
+            # store's trigger), as in a group commit: nothing is left to give up.
+            lease.ended()
 
     def committed(self, refused: set[str]) -> None:
         """The group commit stored this recorder's pending events (or refused them all:
