@@ -124,6 +124,10 @@ def written(s3: Any, output: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
     return manifest, files
 
 
+#: The label AWS generates for a Map state named "Map" that has no ``Label``.
+MAP_LABEL = "46f3ea05-6caa-3126-b91f-3f70beea068c"
+
+
 def check_layout(s3: Any, output: dict[str, Any]) -> dict[str, list[Any]]:
     run_id = output["MapRunArn"].rsplit(":", 1)[-1]
     assert list(output) == ["MapRunArn", "ResultWriterDetails"]
@@ -139,12 +143,13 @@ def check_layout(s3: Any, output: dict[str, Any]) -> dict[str, list[Any]]:
         assert entry["Size"] == len(body)
     for record in files["SUCCEEDED"]:
         assert list(record) == SUCCEEDED_FIELDS
+        # The Map state "Map" has no Label: AWS's label is the UUID v3 of its name.
         assert record["ExecutionArn"].startswith(
-            "arn:aws:states:us-east-1:123456789012:execution:StateMachine/Map:"
+            f"arn:aws:states:us-east-1:123456789012:execution:StateMachine/{MAP_LABEL}:"
         )
         assert record["ExecutionArn"].endswith(":" + record["Name"])
         assert record["StateMachineArn"] == (
-            "arn:aws:states:us-east-1:123456789012:stateMachine:StateMachine/Map"
+            f"arn:aws:states:us-east-1:123456789012:stateMachine:StateMachine/{MAP_LABEL}"
         )
         assert record["InputDetails"] == record["OutputDetails"] == {"Included": True}
         assert (record["RedriveCount"], record["RedriveStatus"], record["Status"]) == (

@@ -131,12 +131,14 @@ def _executions(store: Store, args: argparse.Namespace) -> int:
 
 def _map_run_children(store: Store, args: argparse.Namespace) -> int:
     """The child executions of a Map Run (ListExecutions with mapRunArn)."""
-    from runtime.distributed.runs import child_list_item
+    from runtime.distributed.runs import MapRunRecord, child_list_item
 
-    if store.map_run(args.map_run) is None:
+    document = store.map_run(args.map_run)
+    if document is None:
         raise StoreError(f"no Map Run {args.map_run} in {store.path}")
+    express = MapRunRecord.from_json(document).express
     rows = store.map_run_children(args.map_run, status=args.status, limit=args.limit or None)
-    items = [child_list_item(row, args.map_run) for row in rows]
+    items = [child_list_item(row, args.map_run, express) for row in rows]
     if args.json:
         _print_json({"executions": items})
         return EXIT_OK

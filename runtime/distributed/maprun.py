@@ -39,7 +39,7 @@ from asl.errors import StatesError
 from runtime.adapters.base import TaskCall, parse_resource
 from runtime.distributed import reader as readers
 from runtime.distributed.batcher import MAX_BATCH_BYTES, batches
-from runtime.distributed.runs import LIVE, MapRunRecord
+from runtime.distributed.runs import LIVE, MapRunRecord, child_prefix
 from runtime.distributed.workers import (
     CHUNK,
     ChildOutcome,
@@ -143,7 +143,10 @@ class MapRun:
         self.pct: float | None = None
         self.results: dict[int, Any] = {}
         #: The Map Run resource (DescribeMapRun), and who hears of it (the store).
-        self.record = MapRunRecord(arn, self.exe.arn, self.exe.state_machine_arn, 0.0)
+        express = self.state.processor.execution_type == "EXPRESS"
+        self.record = MapRunRecord(
+            arn, self.exe.arn, self.exe.state_machine_arn, 0.0, express=express
+        )
         self.listeners = [
             listener
             for listener in (getattr(o, "map_run", None) for o in self.exe.observers)
@@ -154,20 +157,19 @@ class MapRun:
         #: A redrive: the children of the run being redriven, by index.
         self.prior: dict[int, ChildRecord] = {}
         self._tolerance_seen: tuple[float, float] = (0, 0.0)
-        label = self.state.label or self.state.name
-        opts = self.exe.options
-        prefix = f"arn:aws:states:{opts.region}:{opts.account}"
-        self.child_prefix = f"{prefix}:execution:{opts.state_machine_name}/{label}"
+        #: ``...:execution:MACHINE/LABEL`` (``:express:`` for Express children), the
+        #: machine and label being the Map Run's (:func:`~runtime.distributed.runs.child_arn`).
+        self.child_prefix = child_prefix(arn, express)
         writer = self.state.result_writer
         self.sink = ResultSink(
             arn,
             self.child_prefix,
-            f"{prefix}:stateMachine:{opts.state_machine_name}/{label}",
+            child_prefix(arn).replace(":execution:", ":stateMachine:", 1),
             (writer.transformation or ("NONE" if writer.resource else "COMPACT"))
             if writer is not None
             else "COMPACT",
             (writer.output_type or "JSON") if writer is not None else "JSON",
-            self.state.processor.execution_type == "EXPRESS",
+            express,
         )
         #: A redrive's export: the SUCCEEDED files of the generations before it, which its
         #: manifest lists; None writes the children it takes over again in its own files

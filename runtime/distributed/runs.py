@@ -16,12 +16,23 @@ process (``asl serve --api``) changes the tolerance of a running Map Run.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["COUNTERS", "LIVE", "MapRunRecord", "child_list_item"]
+__all__ = [
+    "COUNTERS",
+    "LIVE",
+    "MapRunRecord",
+    "child_arn",
+    "child_list_item",
+    "child_prefix",
+    "default_label",
+    "express_id",
+]
 
 #: The counters of ``itemCounts`` and ``executionCounts``, in botocore's order.
 COUNTERS = (
@@ -62,6 +73,9 @@ class MapRunRecord:
     redrive_date: float | None = None
     items: dict[str, int] = field(default_factory=_zero)
     executions: dict[str, int] = field(default_factory=_zero)
+    #: Its children are Express executions (``ExecutionType``): their ARNs differ
+    #: (:func:`child_arn`). Kept in the store's document, not in AWS's answers.
+    express: bool = False
 
     # -- counting ------------------------------------------------------------------
 
@@ -153,6 +167,7 @@ class MapRunRecord:
     def to_json(self) -> str:
         doc = self.describe()
         doc["stateMachineArn"] = self.state_machine_arn
+        doc["executionType"] = "EXPRESS" if self.express else "STANDARD"
         return json.dumps(doc, separators=(",", ":"))
 
     @classmethod
@@ -172,6 +187,7 @@ class MapRunRecord:
             redrive_date=doc.get("redriveDate"),
             items={**_zero(), **doc["itemCounts"]},
             executions={**_zero(), **doc["executionCounts"]},
+            express=doc.get("executionType") == "EXPRESS",
         )
 
 
@@ -183,19 +199,61 @@ _KEYS = {
 }
 
 
-def child_list_item(row: Mapping[str, Any], map_run_arn: str) -> dict[str, Any]:
+# -- identities ---------------------------------------------------------------------
+#
+# Captured from AWS (radkawar/stackd, testdata/aws/stepfunctions/distributed_map.json and
+# redrive_map.json): a Map state without ``Label`` gets the label
+# ``<UUID version 3 of its state name>`` (``LoadMap`` gives
+# ``34a8d7c6-ed5e-37c8-a758-52f3cbb41e32``); an Express child's ARN is
+# ``arn:aws:states:R:A:express:MACHINE/LABEL:NAME:ID``, the same after a redrive, listed
+# by ListExecutions with the name ``NAME:ID``.
+
+
+def default_label(state_name: str) -> str:
+    """The label of a Map Run whose Map state has no ``Label``: the name-based UUID
+    version 3 of the state's name (the MD5 of its UTF-8 bytes with no namespace, as Java's
+    ``UUID.nameUUIDFromBytes``), which is what AWS's captured labels are."""
+    digest = hashlib.md5(state_name.encode("utf-8", "surrogatepass"), usedforsecurity=False)
+    return str(uuid.UUID(bytes=digest.digest(), version=3))
+
+
+def child_prefix(map_run_arn: str, express: bool = False) -> str:
+    """``arn:aws:states:REGION:ACCOUNT:execution:MACHINE/LABEL`` of a Map Run's children
+    (``:express:`` for Express children), from the Map Run's ARN."""
+    head, _, rest = map_run_arn.partition(":mapRun:")
+    return f"{head}:{'express' if express else 'execution'}:{rest.rsplit(':', 1)[0]}"
+
+
+def express_id(name: str) -> str:
+    """The last part of an Express child's ARN. AWS's is a random UUID given when the
+    child first starts and kept on a redrive; here the UUID version 5 of the child's
+    name (itself stable, see :func:`runtime.distributed.workers.child_name`) in the URL
+    namespace, so a resumed or redriven run, and a worker process, find the same one."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"express:{name}"))
+
+
+def child_arn(prefix: str, name: str, express: bool = False) -> str:
+    """A child's ARN: ``<prefix>:NAME``, ``<prefix>:NAME:ID`` for an Express child
+    (``prefix`` as :func:`child_prefix` gives it)."""
+    return f"{prefix}:{name}:{express_id(name)}" if express else f"{prefix}:{name}"
+
+
+def child_list_item(
+    row: Mapping[str, Any], map_run_arn: str, express: bool = False
+) -> dict[str, Any]:
     """A child execution as ``ListExecutions(mapRunArn=...)`` lists it.
 
     ``row`` is a stored child (:meth:`runtime.durable.store.Store.map_run_children`):
     its ``name``, ``status``, ``start``, ``stop``, ``size`` and ``redrive_count``. A
-    child's ARN is ``arn:aws:states:REGION:ACCOUNT:execution:MACHINE/LABEL:NAME``, its
-    state machine's ``...:stateMachine:MACHINE/LABEL``.
+    child's ARN is :func:`child_arn`'s, its state machine's
+    ``...:stateMachine:MACHINE/LABEL``; an Express child is listed with the name
+    ``NAME:ID``, the end of its ARN, as AWS lists it.
     """
-    prefix = map_run_arn.replace(":mapRun:", ":execution:", 1).rsplit(":", 1)[0]
+    arn = child_arn(child_prefix(map_run_arn, express), row["name"], express)
     item: dict[str, Any] = {
-        "executionArn": f"{prefix}:{row['name']}",
-        "stateMachineArn": prefix.replace(":execution:", ":stateMachine:", 1),
-        "name": row["name"],
+        "executionArn": arn,
+        "stateMachineArn": child_prefix(map_run_arn).replace(":execution:", ":stateMachine:", 1),
+        "name": arn.split(":", 7)[7],
         "status": row["status"],
         "startDate": row["start"],
     }

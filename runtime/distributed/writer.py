@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from typing import IO, Any
 
+from runtime.distributed.runs import child_arn, express_id
 from runtime.engine.events import dumps, iso_timestamp, json_chunks
 
 __all__ = [
@@ -357,6 +358,8 @@ class ResultSink:
         if child.status != "SUCCEEDED" or self.transformation == "NONE":
             name = encode_basestring(child.name)
             arn = self._arn_head + name[1:]  # escaping is per character: joined as text
+            if self.express:
+                arn = f'{arn[:-1]}:{express_id(child.name)}"'
             return [child.encoded_text(arn, self._machine, name, input_text, self.express)]
         return [dumps(value) for value in self.values(child)]
 
@@ -370,8 +373,9 @@ class ResultSink:
             if self.transformation == "FLATTEN" and isinstance(output, list):
                 return [_json(value) for value in output]
             return [_json(output)]
+        tail = f":{express_id(name)}" if self.express else ""
         return [
-            f'{{"ExecutionArn":{self._arn_head}{name}",'
+            f'{{"ExecutionArn":{self._arn_head}{name}{tail}",'
             f'"Input":{encode_basestring(input_text)},"InputDetails":{{"Included":true}},'
             f'"Name":"{name}","Output":{encode_basestring(_json(output))},'
             '"OutputDetails":{"Included":true}'
@@ -400,7 +404,7 @@ class ResultSink:
     def values(self, child: ChildRecord) -> Iterator[Any]:
         """What the transformation keeps of one child (FLATTEN may give several)."""
         if child.status != "SUCCEEDED" or self.transformation == "NONE":
-            arn = f"{self.child_prefix}:{child.name}"
+            arn = child_arn(self.child_prefix, child.name, self.express)
             yield child.record(arn, self.state_machine_arn, self.express)
         elif self.transformation == "FLATTEN" and isinstance(child.output, list):
             yield from child.output

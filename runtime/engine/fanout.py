@@ -410,10 +410,13 @@ class _MapHooks(Hooks):
 
 def _map_run_arn(run: StateRun) -> str:
     """``arn:aws:states:REGION:ACCOUNT:mapRun:MACHINE/LABEL:ID`` (DG: state-map-distributed,
-    ``Label``); the id is derived from the execution and the state visit, so a resumed or
-    redriven execution finds the same Map Run."""
+    ``Label``; without one, the label AWS generates: :func:`~runtime.distributed.runs.
+    default_label`); the id is derived from the execution and the state visit, so a resumed
+    or redriven execution finds the same Map Run."""
+    from runtime.distributed.runs import default_label
+
     exe = run.exe
-    label = getattr(run.state, "label", None) or run.state.name
+    label = getattr(run.state, "label", None) or default_label(run.state.name)
     visit = f"{exe.arn}#{run.frame.label}#{run.entered_id}"
     return (
         f"arn:aws:states:{exe.options.region}:{exe.options.account}:mapRun:"

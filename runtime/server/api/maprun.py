@@ -106,7 +106,7 @@ async def list_executions(b: Backend, body: dict[str, Any]) -> dict[str, Any]:
     status = one_of(body, "statusFilter", _STATUSES)
     redrive = one_of(body, "redriveFilter", ("REDRIVEN", "NOT_REDRIVEN"))
     items = [
-        child_list_item(row, record.arn)
+        child_list_item(row, record.arn, record.express)
         for row in b.store.map_run_children(record.arn, status=status)
         if redrive is None or (row["redrive_count"] > 0) == (redrive == "REDRIVEN")
     ]
