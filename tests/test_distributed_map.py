@@ -11,21 +11,18 @@ documentation (DG: input-output-resultwriter): the manifest's ``DestinationBucke
 from __future__ import annotations
 
 import json
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from asl import compile_definition
 from runtime import run_sync
 from runtime.adapters import Services
-from runtime.adapters.aws import AwsSettings
 from runtime.adapters.mock_config import MockConfig
 from runtime.cli import main
+from tests import moto_s3
+from tests.moto_s3 import aws, fresh_bucket
 
 BUCKET = "dmap-data"
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
@@ -49,37 +46,12 @@ SUCCEEDED_FIELDS = [
 ]
 
 
-#: The moto server's URL while the module's tests run (``moto_server``).
-ENDPOINT: list[str] = []
-
-
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[str]:
-    """moto's S3 in server mode, on 127.0.0.1: reads and writes go over HTTP as with AWS."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    ENDPOINT[:] = [f"http://{host}:{port}"]
-    yield ENDPOINT[0]
-    ENDPOINT.clear()
-    server.stop()
+moto_server = moto_s3.moto_server  # the fixture, for this module
 
 
 @pytest.fixture
-def s3(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    urllib.request.urlopen(  # a clean server for each test
-        urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
-    ).close()
-    client = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_server)
-    client.create_bucket(Bucket=BUCKET)
-    yield client
-
-
-def aws() -> Services:
-    endpoints = {"*": ENDPOINT[0]} if ENDPOINT else {}
-    return Services.create(aws=True, settings=AwsSettings(region="us-east-1", endpoints=endpoints))
+def s3(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    return fresh_bucket(moto_server, monkeypatch, BUCKET)
 
 
 def dmap(processor: dict[str, Any] = PASS, **fields: Any) -> dict[str, Any]:

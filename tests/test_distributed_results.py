@@ -20,21 +20,17 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import anyio
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from runtime import VirtualClock, run
-from runtime.adapters import Services
-from runtime.adapters.aws import AwsSettings
 from runtime.distributed.runs import MapRunRecord
 from runtime.durable.resume import redrive
 from runtime.durable.store import Store, StoreRecorder
+from tests import moto_s3
+from tests.moto_s3 import aws, fresh_bucket
 
 BUCKET = "dmap-results"
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:StateMachine/Life"
@@ -74,37 +70,13 @@ PROCESSOR = {
 }
 SELECTOR = {"index.$": "$$.Map.Item.Index", "value.$": "$$.Map.Item.Value"}
 
-ENDPOINT: list[str] = []
 
-
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[str]:
-    """moto's S3 in server mode, on 127.0.0.1."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    ENDPOINT[:] = [f"http://{host}:{port}"]
-    yield ENDPOINT[0]
-    ENDPOINT.clear()
-    server.stop()
+moto_server = moto_s3.moto_server  # the fixture, for this module
 
 
 @pytest.fixture
-def s3(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    urllib.request.urlopen(
-        urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
-    ).close()
-    client = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_server)
-    client.create_bucket(Bucket=BUCKET)
-    yield client
-
-
-def aws() -> Services:
-    return Services.create(
-        aws=True, settings=AwsSettings(region="us-east-1", endpoints={"*": ENDPOINT[0]})
-    )
+def s3(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    return fresh_bucket(moto_server, monkeypatch, BUCKET)
 
 
 def life(**fields: Any) -> dict[str, Any]:
