@@ -13,6 +13,7 @@ outside the timing.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -86,6 +87,8 @@ class DmapFigure:
     machine_speedup: float = 0.0
     #: Why the execution did not succeed (its error and cause), else "".
     why: str = ""
+    #: Every run's seconds when this is the median of several (:func:`median_figure`).
+    rounds: tuple[float, ...] = ()
 
     @property
     def items_per_s(self) -> float:
@@ -106,8 +109,14 @@ class DmapFigure:
         line = (
             f"Distributed Map, {self.items:,} JSONL items, 3-state Pass, "
             f"{self.processes} process(es): {self.seconds:.1f} s "
-            f"({self.items_per_s:,.0f} items/s); peak RSS {self.rss_mib:.0f} MiB"
+            f"({self.items_per_s:,.0f} items/s)"
         )
+        if len(self.rounds) > 1:
+            line += (
+                f" (median of {len(self.rounds)} interleaved runs: "
+                f"{min(self.rounds):.1f}-{max(self.rounds):.1f} s)"
+            )
+        line += f"; peak RSS {self.rss_mib:.0f} MiB"
         if self.processes > 1:
             line += f", each worker {self.worker_rss_mib:.0f} MiB"
         line += f"; CPU {self.cpu_s:.1f} s"
@@ -183,6 +192,19 @@ def machine_speedup(processes: int, seconds: float = 0.5, rounds_of: int = 3) ->
         for _ in range(rounds_of)
     )
     return ratios[len(ratios) // 2]
+
+
+def median_figure(figures: list[DmapFigure]) -> DmapFigure:
+    """The run of median wall time among runs of one process count, with every run's
+    seconds (peak RSS: the largest of them)."""
+    ordered = sorted(figures, key=lambda figure: figure.seconds)
+    middle = ordered[(len(ordered) - 1) // 2]
+    return dataclasses.replace(
+        middle,
+        rss_mib=max(figure.rss_mib for figure in figures),
+        worker_rss_mib=max(figure.worker_rss_mib for figure in figures),
+        rounds=tuple(figure.seconds for figure in figures),
+    )
 
 
 def write_items(folder: Path, count: int) -> None:

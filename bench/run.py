@@ -72,6 +72,7 @@ class Settings:
     peer_runs: int
     out: Path
     dmap_items: int = 1_000_000
+    dmap_rounds: int = 3
     console_executions: int = 0
     fleet_executions: int = 0
     serve_short: int = 0
@@ -142,6 +143,12 @@ def _parser() -> argparse.ArgumentParser:
         "--dmap-items", type=int, default=1_000_000, help="Distributed Map items (0: skip)"
     )
     p.add_argument(
+        "--dmap-rounds",
+        type=int,
+        default=3,
+        help="Distributed Map runs of each process count, interleaved; the median is shown",
+    )
+    p.add_argument(
         "--fleet-executions",
         type=int,
         default=1_000,
@@ -177,6 +184,7 @@ def _settings(args: argparse.Namespace, console: Console) -> Settings:
         peer_runs=args.peer_runs,
         out=args.out,
         dmap_items=min(args.dmap_items, 2_000) if quick else args.dmap_items,
+        dmap_rounds=1 if quick else max(args.dmap_rounds, 1),
         console_executions=min(args.console_executions, 1_000)
         if quick
         else args.console_executions,
@@ -352,14 +360,23 @@ def _measure_dmap(s: Settings, console: Console, tmp: Path) -> list[dmap.DmapFig
     folder = tmp / "dmap"
     folder.mkdir()
     dmap.write_items(folder, s.dmap_items)
-    figures = []
-    for processes in sorted({1, default_processes()}):
-        _progress(console, f"Distributed Map: {s.dmap_items:,} items, {processes} process(es)")
-        try:
-            figures.append(dmap.measure_dmap(folder, s.dmap_items, processes))
-        except RuntimeError as exc:
-            console.print(f"[yellow]warning: Distributed Map: {exc}[/]", highlight=False)
-    return figures
+    runs: dict[int, list[dmap.DmapFigure]] = {}
+    # Interleaved rounds: this host's speed drifts by tens of percent over minutes, so one
+    # run of each is a poor ratio; the median of each count is shown, with the range.
+    for number in range(s.dmap_rounds):
+        for processes in sorted({1, default_processes()}):
+            _progress(
+                console,
+                f"Distributed Map: {s.dmap_items:,} items, {processes} process(es), "
+                f"round {number + 1} of {s.dmap_rounds}",
+            )
+            try:
+                runs.setdefault(processes, []).append(
+                    dmap.measure_dmap(folder, s.dmap_items, processes)
+                )
+            except RuntimeError as exc:
+                console.print(f"[yellow]warning: Distributed Map: {exc}[/]", highlight=False)
+    return [dmap.median_figure(figures) for _, figures in sorted(runs.items())]
 
 
 def _render_dmap(console: Console, figures: list[dmap.DmapFigure]) -> None:
