@@ -895,3 +895,27 @@ def test_a_worker_killed_mid_run_fails_the_run_saying_so(tmp_path: Path, monkeyp
     assert result.cause.endswith(
         "A worker process of the Map Run ended unexpectedly (killed by SIGKILL)"
     )
+
+
+def test_a_chunk_result_that_cannot_be_read_back_fails_the_run_saying_so(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    # A result's file gone (a temporary-directory cleaner, say): that chunk fails, and so
+    # the run, in one line; the parent does not wait for an answer that was taken.
+    from runtime.distributed import workers
+
+    opened = workers._opened
+
+    def lost(framed: bytes) -> Any:
+        if framed[:1] == b"F":
+            raise FileNotFoundError(2, "No such file or directory", framed[1:].decode())
+        return opened(framed)
+
+    workers_up_first(monkeypatch)
+    monkeypatch.setattr(workers, "_opened", lost)
+    fields = batched_fields()
+    del fields["ItemBatcher"]
+    fields["ItemProcessor"] = CPU_PROCESSOR
+    result = processes_run(tmp_path, 2, 40, stored=False, **fields)[0]
+    assert (result.status, result.error) == ("FAILED", "States.Runtime")
+    assert "A worker process of the Map Run failed: [Errno 2] No such file" in result.cause

@@ -677,7 +677,7 @@ class MapRun:
                     sent, special, redrives = self._prepare(pending)
                     try:
                         future = pool.submit(now(), sent, redrives) if sent else None
-                    except BrokenProcessPool as exc:
+                    except (BrokenProcessPool, OSError) as exc:  # a worker gone, a full disk
                         raise _worker_failed(exc) from None
                     inflight.append((pending, sent, special, future, None))
                     queued += future is not None

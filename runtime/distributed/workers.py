@@ -245,16 +245,21 @@ class WorkerPool:
             if not ready:
                 return
             for worker in busy:
-                try:
-                    while worker.waiting and _readable(worker.conn):
-                        answer = _opened(worker.conn.recv_bytes())
-                        task = worker.waiting.popleft()
-                        if isinstance(answer, _Raised):
-                            task.finish(error=answer.error())
-                        else:
-                            task.finish(answer)
-                except (EOFError, OSError):
-                    pass  # the worker is gone: its sentinel says so below
+                while worker.waiting and _readable(worker.conn):
+                    try:
+                        message = worker.conn.recv_bytes()
+                    except (EOFError, OSError):
+                        break  # the worker is gone: its sentinel says so below
+                    task = worker.waiting.popleft()
+                    try:
+                        answer = _opened(message)
+                    except Exception as exc:  # its file went missing, say: this chunk fails
+                        task.finish(error=exc)
+                        continue
+                    if isinstance(answer, _Raised):
+                        task.finish(error=answer.error())
+                    else:
+                        task.finish(answer)
                 gone = worker.process.sentinel in ready
                 if worker.waiting and gone and not _readable(worker.conn):
                     self._fail(worker)
@@ -354,10 +359,10 @@ def serve_chunks(conn: multiprocessing.connection.Connection, token: str, payloa
     try:
         conn.send_bytes(b"D" + pickle.dumps(None))
         while message := conn.recv_bytes():
-            now, chunk, redrives = _opened(message)
             try:
+                now, chunk, redrives = _opened(message)
                 result: Any = run_chunk(env, sink, now, chunk, redrives)
-            except Exception as exc:  # a bug: the parent raises it
+            except Exception as exc:  # a bug, or a chunk's file gone: the parent raises it
                 result = _Raised(f"{type(exc).__name__}: {exc}", _picklable(exc))
             data = pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
             conn.send_bytes(_message(data, env.spill, f"out-{pid}-{next(names)}"))
