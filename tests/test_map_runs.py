@@ -834,11 +834,11 @@ def test_large_messages_go_through_files_that_are_then_removed(
     # A chunk's items (about 20 KiB here) go to the worker, and its exported records
     # (about 100 KiB) come back, through files of the run's spill folder, each read once
     # and removed; the folder goes with the run.
-    from runtime.distributed import maprun, workers
+    from runtime.distributed import workers
 
     folders: list[str] = []
     through: list[str] = []
-    mkdtemp, opened, message = maprun.tempfile.mkdtemp, workers._opened, workers._message
+    mkdtemp, opened, message = workers.tempfile.mkdtemp, workers._opened, workers._message
 
     def made(**kwargs: Any) -> str:
         folders.append(mkdtemp(dir=tmp_path, **kwargs))
@@ -856,7 +856,7 @@ def test_large_messages_go_through_files_that_are_then_removed(
         return opened(framed)
 
     workers_up_first(monkeypatch)
-    monkeypatch.setattr(maprun.tempfile, "mkdtemp", made)
+    monkeypatch.setattr(workers.tempfile, "mkdtemp", made)
     monkeypatch.setattr(workers, "_message", sent)
     monkeypatch.setattr(workers, "_opened", taken)
     fields = batched_fields()

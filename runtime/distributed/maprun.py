@@ -25,8 +25,6 @@ import itertools
 import json
 import operator
 import pickle
-import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
@@ -648,12 +646,7 @@ class MapRun:
             return
         processes = self.exe.options.processes
         workers = processes - 1
-        folder = tempfile.mkdtemp(prefix="asl-map-run-")
-        try:
-            pool = WorkerPool(workers, dataclasses.replace(env, spill=folder))
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
+        pool = WorkerPool(workers, env)
         sink = sink_of(env)
         now = self.exe.clock.now
         #: Chunks in order: (chunk, sent, specials, a worker's future or None, outcomes of
@@ -705,9 +698,8 @@ class MapRun:
                 if future is not None:
                     queued -= 1
                     # A chunk already back is taken without a trip through a thread.
-                    done_now = future.done() and not future.cancelled()
                     try:
-                        if done_now:
+                        if future.done():
                             outcomes = future.result()
                         else:
                             outcomes = await self._blocking(future.result)
@@ -718,12 +710,8 @@ class MapRun:
             # Items pulled ahead for chunks whose results were not taken were not read,
             # as far as one process would know.
             self.read = self.accounted
-            for entry in inflight:
-                if entry[3] is not None:
-                    entry[3].cancel()
-            with anyio.CancelScope(shield=True):
+            with anyio.CancelScope(shield=True):  # ends workers with chunks still out
                 await self._blocking(pool.close)
-            shutil.rmtree(folder, ignore_errors=True)
 
     async def _here(self, jobs: Iterator[Job], env: Environment, pending: list[Job]) -> None:
         """Run the children in this process, a chunk at a time, as a worker runs them

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import functools
 import hashlib
 import itertools
@@ -39,7 +40,9 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import pickle
+import shutil
 import signal
+import tempfile
 import threading
 import uuid
 from concurrent.futures.process import BrokenProcessPool
@@ -115,7 +118,8 @@ class Environment:
     outputs: bool = True
     #: The Map state's name (a child's input over the payload quota names it).
     state_name: str = ""
-    #: The folder large messages go through (see above); the parent's to remove.
+    #: The folder large messages go through (see above): the pool's, made and removed
+    #: with it.
     spill: str = ""
 
 
@@ -142,13 +146,6 @@ class Task:
         if self._error is not None:
             raise self._error
         return self._value
-
-    def cancelled(self) -> bool:
-        return False
-
-    def cancel(self) -> bool:
-        """A chunk sent cannot be called back (:meth:`WorkerPool.close` ends its worker)."""
-        return False
 
     def finish(self, value: Any = None, error: BaseException | None = None) -> None:
         self._value, self._error, self._finished = value, error, True
@@ -181,7 +178,8 @@ class WorkerPool:
 
     def __init__(self, processes: int, env: Environment) -> None:
         self.processes = processes
-        self.folder = env.spill
+        self.folder = tempfile.mkdtemp(prefix="asl-map-run-")
+        env = dataclasses.replace(env, spill=self.folder)
         self._lock = threading.Lock()
         self._broken: BrokenProcessPool | None = None
         self._spilled = itertools.count()
@@ -300,6 +298,7 @@ class WorkerPool:
                 worker.process.kill()
                 worker.process.join()
             worker.conn.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _readable(conn: multiprocessing.connection.Connection) -> bool:
